@@ -1,0 +1,244 @@
+"""The label matrix: votes of m labeling functions on n rows, ``-1`` = abstain."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+ABSTAIN: int = -1
+"""The vote of a labeling function that does not label a row."""
+
+__all__ = ["ABSTAIN", "LabelMatrix", "check_label_matrix", "smallest_int_dtype"]
+
+
+def smallest_int_dtype(cardinality: int | None) -> np.dtype:
+    """Return int8 when every class id fits in it, else int16 (or int32 beyond that)."""
+    if cardinality is None or cardinality <= np.iinfo(np.int8).max:
+        return np.dtype(np.int8)
+    if cardinality <= np.iinfo(np.int16).max:
+        return np.dtype(np.int16)
+    return np.dtype(np.int32)
+
+
+def _lf_label(lf_names: Sequence[str] | None, j: int) -> str:
+    if lf_names is not None and j < len(lf_names):
+        return f" (LF {lf_names[j]!r})"
+    return ""
+
+
+def check_label_matrix(
+    L: Any,
+    *,
+    cardinality: int | None = None,
+    n_lfs: int | None = None,
+    name: str = "L",
+) -> np.ndarray:
+    """Validate a label matrix and return it as a 2-D integer ndarray.
+
+    Integer arrays are returned without a copy; ``int8`` stays ``int8``.
+
+    Parameters
+    ----------
+    L : LabelMatrix, ndarray, DataFrame or nested list
+        Votes, shape ``(n_rows, n_lfs)``; ``-1`` abstains, classes are ``0..cardinality-1``.
+    cardinality : int, optional
+        Number of classes; when given, every vote must be below it.
+    n_lfs : int, optional
+        Expected number of columns (e.g. the number of LFs a model was fitted on).
+    name : str
+        How ``L`` is called in error messages.
+
+    Returns
+    -------
+    ndarray of int
+        The votes.
+
+    Raises
+    ------
+    ValueError
+        Naming the first offending row, column (and LF name when known) and value.
+    TypeError
+        For non-numeric input.
+
+    Examples
+    --------
+    >>> check_label_matrix([[0, -1], [1, 1]], cardinality=2).shape
+    (2, 2)
+    """
+    lf_names = None
+    if isinstance(L, LabelMatrix):
+        lf_names = L.lf_names
+        arr = L.values
+    elif isinstance(L, pd.DataFrame):
+        lf_names = [str(c) for c in L.columns]
+        arr = L.to_numpy()
+    else:
+        arr = np.asarray(L)
+    if arr.ndim != 2:
+        raise ValueError(
+            f"{name} must be 2-D (rows x LFs); got an array with shape {arr.shape}. "
+            "Reshape a single LF's votes with votes.reshape(-1, 1)."
+        )
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} has no rows; expected at least one row of votes.")
+    if arr.shape[1] == 0:
+        raise ValueError(f"{name} has no columns; expected one column per labeling function.")
+    if n_lfs is not None and arr.shape[1] != n_lfs:
+        raise ValueError(f"{name} has {arr.shape[1]} LF columns; expected {n_lfs} (the number seen in fit).")
+    if arr.dtype.kind == "b" or arr.dtype.kind not in "iuf":
+        raise TypeError(
+            f"{name} must hold integer votes (-1 = abstain); got dtype {arr.dtype}. "
+            "Convert labels to integer class ids first."
+        )
+    if arr.dtype.kind == "f":
+        bad = ~np.isfinite(arr) | (arr != np.round(arr))
+        if bad.any():
+            i, j = np.argwhere(bad)[0]
+            raise ValueError(
+                f"{name}[{i}, {j}]{_lf_label(lf_names, j)} is {arr[i, j]!r}; expected an integer vote "
+                "(-1 = abstain). Replace NaN with -1 and cast to int."
+            )
+        arr = arr.astype(smallest_int_dtype(cardinality))
+    hi = int(arr.max())
+    lo = int(arr.min())
+    if lo < ABSTAIN or (cardinality is not None and hi >= cardinality):
+        if cardinality is None:
+            bad = arr < ABSTAIN
+            expected = "-1 or a class id >= 0"
+        else:
+            bad = (arr < ABSTAIN) | (arr >= cardinality)
+            expected = f"-1 or 0..{cardinality - 1} for cardinality={cardinality}"
+        i, j = np.argwhere(bad)[0]
+        raise ValueError(f"{name}[{i}, {j}]{_lf_label(lf_names, j)} is {arr[i, j]}; expected {expected}.")
+    return arr
+
+
+class LabelMatrix:
+    """Votes of labeling functions on rows, with the LF names and the row ids.
+
+    Behaves as a read-only numpy array (``np.asarray(L)``, ``L.shape``) and is
+    accepted wherever a plain array of votes is.
+
+    Parameters
+    ----------
+    values : array-like of int, shape (n_rows, n_lfs)
+        Votes; ``-1`` abstains.
+    lf_names : sequence of str, optional
+        One name per column; defaults to ``lf_0, lf_1, ...``.
+    index : array-like, optional
+        One id per row (e.g. the source DataFrame's index); defaults to ``0..n-1``.
+    failures : list, optional
+        LF failures recorded by a fault-tolerant apply.
+
+    Examples
+    --------
+    >>> L = LabelMatrix([[0, -1], [1, 1]], lf_names=["a", "b"])
+    >>> L.to_dataframe().columns.tolist()
+    ['a', 'b']
+    """
+
+    def __init__(
+        self,
+        values: Any,
+        *,
+        lf_names: Sequence[str] | None = None,
+        index: Any = None,
+        failures: list | None = None,
+    ) -> None:
+        arr = check_label_matrix(values)
+        if arr.dtype not in (np.int8, np.int16, np.int32):
+            # Votes are small ints; int8 keeps a million rows x 50 LFs at 50 MB.
+            arr = arr.astype(smallest_int_dtype(int(arr.max()) + 1))
+        n, m = arr.shape
+        names = [f"lf_{j}" for j in range(m)] if lf_names is None else [str(s) for s in lf_names]
+        if len(names) != m:
+            raise ValueError(f"Got {len(names)} LF names for {m} columns of votes.")
+        dupes = sorted({s for s in names if names.count(s) > 1})
+        if dupes:
+            raise ValueError(f"LF names must be unique; {dupes} appear more than once.")
+        idx = pd.RangeIndex(n) if index is None else pd.Index(index)
+        if len(idx) != n:
+            raise ValueError(f"Got {len(idx)} row ids for {n} rows of votes.")
+        self.values = arr
+        self.lf_names: tuple[str, ...] = tuple(names)
+        self.index: pd.Index = idx
+        self.failures: list = list(failures or [])
+
+    # numpy interoperability -------------------------------------------------
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if dtype is not None and np.dtype(dtype) != self.values.dtype:
+            return self.values.astype(dtype)
+        return self.values.copy() if copy else self.values
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.values.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.values.dtype
+
+    @property
+    def ndim(self) -> int:
+        return 2
+
+    def __len__(self) -> int:
+        return self.values.shape[0]
+
+    def __getitem__(self, key: Any) -> Any:
+        return self.values[key]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, LabelMatrix):
+            return NotImplemented
+        return (
+            self.lf_names == other.lf_names
+            and self.index.equals(other.index)
+            and np.array_equal(self.values, other.values)
+        )
+
+    def __repr__(self) -> str:
+        n, m = self.shape
+        return f"LabelMatrix({n} rows x {m} LFs, dtype={self.values.dtype}, lfs={list(self.lf_names)[:5]}{'...' if m > 5 else ''})"
+
+    # conversions ------------------------------------------------------------
+    def to_dataframe(self) -> pd.DataFrame:
+        """Return the votes as a DataFrame indexed by row id with one column per LF."""
+        return pd.DataFrame(self.values, index=self.index, columns=list(self.lf_names))
+
+    def select_lfs(self, names: Sequence[str]) -> "LabelMatrix":
+        """Return a LabelMatrix with only the named LF columns, in the given order."""
+        missing = [s for s in names if s not in self.lf_names]
+        if missing:
+            raise KeyError(f"No LF named {missing}; known LFs: {list(self.lf_names)}")
+        cols = [self.lf_names.index(s) for s in names]
+        return LabelMatrix(self.values[:, cols], lf_names=list(names), index=self.index)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the matrix, LF names and row ids to a ``.npz`` file (no pickling)."""
+        if self.index.dtype.kind in "iu":
+            index = self.index.to_numpy(dtype=np.int64)
+            kind = "int"
+        else:
+            index = np.asarray([str(v) for v in self.index], dtype=str)
+            kind = "str"
+        np.savez_compressed(
+            path,
+            values=self.values,
+            lf_names=np.asarray(self.lf_names, dtype=str),
+            index=index,
+            index_kind=np.asarray(kind),
+        )
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "LabelMatrix":
+        """Read a matrix written by :meth:`save`."""
+        with np.load(path, allow_pickle=False) as z:
+            missing = {"values", "lf_names", "index"} - set(z.files)
+            if missing:
+                raise ValueError(f"{path} is not a votewise label matrix: missing arrays {sorted(missing)}.")
+            index = z["index"]
+            return cls(z["values"], lf_names=z["lf_names"].tolist(), index=index.tolist() if index.dtype.kind == "U" else index)

@@ -1,0 +1,137 @@
+"""The contract every label model follows (scikit-learn conventions)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from labeling.matrix import ABSTAIN, check_label_matrix
+
+from ._tiebreak import TIE_BREAKS, probs_to_preds
+from .metrics import score_predictions
+
+__all__ = ["BaseLabelModel", "NotFittedError", "vote_counts"]
+
+
+class NotFittedError(RuntimeError):
+    """Raised when ``predict*`` is called before ``fit``."""
+
+
+def vote_counts(L: np.ndarray, cardinality: int, weights: np.ndarray | None = None) -> np.ndarray:
+    """Per-row (optionally LF-weighted) number of votes for each class, shape (n, k).
+
+    Uses one ``bincount`` over the non-abstain cells, so the cost is O(n*m)
+    whatever the number of classes.
+    """
+    n, m = L.shape
+    rows, cols = np.nonzero(L != ABSTAIN)
+    flat = rows * cardinality + L[rows, cols].astype(np.int64)
+    w = None if weights is None else np.asarray(weights, dtype=float)[cols]
+    return np.bincount(flat, weights=w, minlength=n * cardinality).reshape(n, cardinality).astype(float)
+
+
+class BaseLabelModel:
+    """Base class: turns a label matrix into class probabilities.
+
+    Subclasses implement ``_fit(L, y)`` (``L`` validated int array, ``y`` int
+    array with -1 for unknown or None) and ``_predict_proba(L)``. Learned
+    attributes end in ``_``; the constructor only stores hyper-parameters.
+    """
+
+    cardinality: int | None = None
+    tie_break: str = "random"
+
+    # validation -------------------------------------------------------------
+    def _check_fit_input(self, L: Any, y: Any = None) -> tuple[np.ndarray, np.ndarray | None]:
+        arr = check_label_matrix(L, cardinality=self.cardinality)
+        y_arr = None
+        if y is not None:
+            y_arr = np.asarray(y)
+            if y_arr.ndim != 1 or y_arr.shape[0] != arr.shape[0]:
+                raise ValueError(
+                    f"Found inconsistent numbers of samples: L has {arr.shape[0]} rows, y has shape {y_arr.shape}."
+                )
+            if y_arr.dtype.kind not in "iu":
+                raise TypeError(f"y must hold integer class ids (-1 = unknown); got dtype {y_arr.dtype}.")
+            if (y_arr < ABSTAIN).any():
+                i = int(np.flatnonzero(y_arr < ABSTAIN)[0])
+                raise ValueError(f"y[{i}] is {y_arr[i]}; expected -1 (unknown) or a class id.")
+        k = self.cardinality
+        if k is None:
+            top = int(arr.max())
+            if y_arr is not None:
+                top = max(top, int(y_arr.max()))
+            k = max(top + 1, 2)
+        elif y_arr is not None and (y_arr >= k).any():
+            i = int(np.flatnonzero(y_arr >= k)[0])
+            raise ValueError(f"y[{i}] is {y_arr[i]}; expected -1 or 0..{k - 1} for cardinality={k}.")
+        self.cardinality_ = int(k)
+        self.n_lfs_ = int(arr.shape[1])
+        self.lf_names_ = list(getattr(L, "lf_names", [f"lf_{j}" for j in range(arr.shape[1])]))
+        return arr, y_arr
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "cardinality_"):
+            raise NotFittedError(
+                f"This {type(self).__name__} is not fitted yet; call fit(L) before predicting."
+            )
+
+    def _check_predict_input(self, L: Any) -> np.ndarray:
+        self._check_fitted()
+        return check_label_matrix(L, cardinality=self.cardinality_, n_lfs=self.n_lfs_)
+
+    # public API -------------------------------------------------------------
+    def fit(self, L: Any, y: Any = None, *, class_balance: Any = None) -> "BaseLabelModel":
+        """Fit the model on votes ``L``; ``y`` may give known labels (-1 = unknown)."""
+        arr, y_arr = self._check_fit_input(L, y)
+        balance = None
+        if class_balance is not None:
+            balance = np.asarray(class_balance, dtype=float)
+            if balance.shape != (self.cardinality_,) or (balance < 0).any() or not np.isclose(balance.sum(), 1):
+                raise ValueError(
+                    f"class_balance must be {self.cardinality_} non-negative numbers summing to 1; got {balance}."
+                )
+        self._fit(arr, y_arr, balance)
+        return self
+
+    def predict_proba(self, L: Any) -> np.ndarray:
+        """Class probabilities, shape (n_rows, cardinality); each row sums to 1."""
+        return self._predict_proba(self._check_predict_input(L))
+
+    def predict(self, L: Any, *, tie_break: str | None = None) -> np.ndarray:
+        """Most probable class per row; ties resolved by ``tie_break`` (default: the model's)."""
+        rule = self.tie_break if tie_break is None else tie_break
+        if rule not in TIE_BREAKS:
+            raise ValueError(f"tie_break={rule!r} is not one of {set(TIE_BREAKS)}.")
+        return probs_to_preds(self.predict_proba(L), tie_break=rule)
+
+    def score(self, L: Any, y: Any, *, metric: str = "accuracy", tie_break: str | None = None) -> float:
+        """Score predictions on ``L`` against gold ``y`` (``metric`` in models.metrics.METRICS)."""
+        return score_predictions(y, self.predict(L, tie_break=tie_break), metric)
+
+    # subclass hooks ---------------------------------------------------------
+    def _fit(self, L: np.ndarray, y: np.ndarray | None, class_balance: np.ndarray | None) -> None:
+        raise NotImplementedError
+
+    def _predict_proba(self, L: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    # scikit-learn style introspection --------------------------------------
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        import inspect
+
+        sig = inspect.signature(type(self).__init__)
+        return {p: getattr(self, p) for p in sig.parameters if p != "self"}
+
+    def set_params(self, **params: Any) -> "BaseLabelModel":
+        valid = self.get_params()
+        for key, value in params.items():
+            if key not in valid:
+                raise ValueError(f"Invalid parameter {key!r} for {type(self).__name__}; valid: {sorted(valid)}.")
+            setattr(self, key, value)
+        return self
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"

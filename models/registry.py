@@ -1,0 +1,26 @@
+"""Short names for label models, used by the CLI (``--model mv``) and benchmarks."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from .base import BaseLabelModel
+from .majority import MajorityVote
+
+__all__ = ["MODEL_REGISTRY", "make_model", "register_model"]
+
+MODEL_REGISTRY: dict[str, Callable[..., BaseLabelModel]] = {"mv": MajorityVote}
+
+
+def register_model(name: str, factory: Callable[..., BaseLabelModel]) -> None:
+    """Make a label model available by a short name."""
+    MODEL_REGISTRY[name] = factory
+
+
+def make_model(name: str, **params: object) -> BaseLabelModel:
+    """Build a label model from its short name, e.g. ``make_model("mv", cardinality=2)``."""
+    try:
+        factory = MODEL_REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"Unknown model {name!r}; known models: {sorted(MODEL_REGISTRY)}.") from None
+    return factory(**params)

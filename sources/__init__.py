@@ -1,0 +1,3 @@
+"""Reading data and knowledge into votewise."""
+
+__all__: list[str] = []
