@@ -1,3 +1,17 @@
 """Reading data and knowledge into votewise."""
 
-__all__: list[str] = []
+from .files import from_hf_dataset, from_pandas, read_csv, read_jsonl, read_parquet, read_table
+from .wrench import WrenchDataset, WrenchSplit, read_wrench, read_wrench_split
+
+__all__ = [
+    "read_csv",
+    "read_jsonl",
+    "read_parquet",
+    "read_table",
+    "from_pandas",
+    "from_hf_dataset",
+    "read_wrench",
+    "read_wrench_split",
+    "WrenchDataset",
+    "WrenchSplit",
+]

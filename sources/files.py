@@ -1,0 +1,125 @@
+"""Reading rows from CSV, JSONL, Parquet, pandas and Hugging Face datasets, with errors that point at the line."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["read_csv", "read_jsonl", "read_parquet", "read_table", "from_pandas", "from_hf_dataset"]
+
+
+def _check_columns(df: pd.DataFrame, source: str, text_column: str | None, id_column: str | None) -> pd.DataFrame:
+    for role, col in (("text", text_column), ("id", id_column)):
+        if col is not None and col not in df.columns:
+            raise KeyError(
+                f"{source}: no {role} column {col!r}; the columns are {list(map(str, df.columns))}. "
+                f"Pass {role}_column=<one of them>."
+            )
+    if text_column is not None:
+        missing = df[text_column].isna()
+        if missing.any():
+            # Kept, not dropped: a silently shorter table would misalign labels with rows.
+            df = df.copy()
+            df[text_column] = df[text_column].fillna("")
+    if id_column is not None:
+        dup = df[id_column].duplicated()
+        if dup.any():
+            first = df.loc[dup, id_column].iloc[0]
+            raise ValueError(
+                f"{source}: id column {id_column!r} has duplicate value {first!r} (row {int(dup.to_numpy().argmax())}); "
+                "row ids must be unique so that labels can be traced back to rows."
+            )
+        df = df.set_index(id_column, drop=False)
+        df.index.name = "id"
+    return df
+
+
+def from_pandas(df: pd.DataFrame, *, text_column: str | None = "text", id_column: str | None = None) -> pd.DataFrame:
+    """Check a DataFrame for the text (and id) column and return it, indexed by id when given."""
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"Expected a pandas DataFrame; got {type(df).__name__}.")
+    return _check_columns(df, "DataFrame", text_column, id_column)
+
+
+def read_csv(
+    path: str | os.PathLike, *, text_column: str | None = "text", id_column: str | None = None, **kwargs: Any
+) -> pd.DataFrame:
+    """Read a CSV file (quoted fields with commas and newlines are fine).
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+    text_column : str or None
+        Column that must exist (missing values become ``""``); ``None`` skips the check.
+    id_column : str, optional
+        Column of unique row ids, used as the index.
+    **kwargs
+        Passed to :func:`pandas.read_csv`.
+    """
+    try:
+        df = pd.read_csv(path, **kwargs)
+    except pd.errors.ParserError as exc:
+        raise ValueError(f"{path}: malformed CSV: {exc}") from exc
+    return _check_columns(df, str(path), text_column, id_column)
+
+
+def read_jsonl(
+    path: str | os.PathLike, *, text_column: str | None = "text", id_column: str | None = None
+) -> pd.DataFrame:
+    """Read a JSON Lines file: one JSON object per line (blank lines are skipped).
+
+    A malformed line raises ``ValueError`` naming the file and the 1-based line number.
+    """
+    records = []
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}, line {lineno}: malformed JSON ({exc.msg} at column {exc.colno}).") from exc
+            if not isinstance(rec, dict):
+                raise ValueError(f"{path}, line {lineno}: expected a JSON object, got {type(rec).__name__}.")
+            records.append(rec)
+    return _check_columns(pd.DataFrame.from_records(records), str(path), text_column, id_column)
+
+
+def read_parquet(
+    path: str | os.PathLike, *, text_column: str | None = "text", id_column: str | None = None, **kwargs: Any
+) -> pd.DataFrame:
+    """Read a Parquet file (pyarrow)."""
+    return _check_columns(pd.read_parquet(path, **kwargs), str(path), text_column, id_column)
+
+
+_READERS = {".csv": read_csv, ".tsv": read_csv, ".jsonl": read_jsonl, ".ndjson": read_jsonl, ".parquet": read_parquet, ".pq": read_parquet}
+
+
+def read_table(
+    path: str | os.PathLike, *, text_column: str | None = "text", id_column: str | None = None
+) -> pd.DataFrame:
+    """Read CSV, TSV, JSONL or Parquet, chosen by the file extension."""
+    suffix = Path(path).suffix.lower()
+    try:
+        reader = _READERS[suffix]
+    except KeyError:
+        raise ValueError(f"{path}: unknown file type {suffix!r}; expected one of {sorted(_READERS)}.") from None
+    if suffix == ".tsv":
+        return read_csv(path, text_column=text_column, id_column=id_column, sep="\t")
+    return reader(path, text_column=text_column, id_column=id_column)
+
+
+def from_hf_dataset(
+    dataset: Any, *, text_column: str | None = "text", id_column: str | None = None
+) -> pd.DataFrame:
+    """Turn a Hugging Face ``datasets.Dataset`` (one split) into a DataFrame."""
+    if not hasattr(dataset, "to_pandas"):
+        raise TypeError(
+            f"Expected a datasets.Dataset (one split, e.g. ds['train']); got {type(dataset).__name__}."
+        )
+    return _check_columns(dataset.to_pandas(), "Hugging Face dataset", text_column, id_column)
