@@ -1,6 +1,9 @@
 """Labeling functions, applying them, the label matrix, and LF analysis."""
 
-from .lf import LabelingFunction, Preprocessor, labeling_function, preprocessor
+from .analysis import label_conflict, label_coverage, label_overlap, lf_summary, plot_lf_summary, wilson_interval
+from .apply import LFError, LFFailure, apply_lfs
+from .lf import LabelingFunction, Preprocessor, check_unique_names, labeling_function, preprocessor
+from .loading import load_lfs
 from .matrix import ABSTAIN, LabelMatrix, check_label_matrix
 from .row import Row
 
@@ -11,6 +14,17 @@ __all__ = [
     "Preprocessor",
     "preprocessor",
     "Row",
+    "check_unique_names",
+    "apply_lfs",
+    "LFError",
+    "LFFailure",
+    "load_lfs",
     "LabelMatrix",
     "check_label_matrix",
+    "lf_summary",
+    "plot_lf_summary",
+    "wilson_interval",
+    "label_coverage",
+    "label_overlap",
+    "label_conflict",
 ]

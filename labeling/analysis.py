@@ -1,0 +1,174 @@
+"""Labeling-function statistics: polarity, coverage, overlaps, conflicts, empirical accuracy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .matrix import ABSTAIN, check_label_matrix
+
+__all__ = [
+    "lf_summary",
+    "wilson_interval",
+    "label_coverage",
+    "label_overlap",
+    "label_conflict",
+    "plot_lf_summary",
+]
+
+_Z95 = 1.959963984540054
+
+
+def wilson_interval(correct: Any, total: Any, *, z: float = _Z95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for a proportion (default 95%); NaN where ``total`` is 0.
+
+    Unlike the normal approximation it stays inside [0, 1] and is sensible for
+    LFs that fire on few labelled rows, which is the common case.
+
+    Examples
+    --------
+    >>> lo, hi = wilson_interval(9, 10)
+    >>> round(float(lo), 3), round(float(hi), 3)
+    (0.596, 0.982)
+    """
+    c = np.asarray(correct, dtype=float)
+    n = np.asarray(total, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = c / n
+        denom = 1 + z**2 / n
+        center = (p + z**2 / (2 * n)) / denom
+        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
+    return center - half, center + half
+
+
+def _row_stats(L: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    fired = L != ABSTAIN
+    n_votes = fired.sum(axis=1)
+    # A row is in conflict when the LFs that fired disagree: compare each vote with the row's first vote.
+    sentinel = np.iinfo(np.int32).max  # larger than any class id, so min() picks a real vote
+    masked = np.where(fired, L.astype(np.int32), np.int32(sentinel))
+    first = masked.min(axis=1, keepdims=True)
+    conflicted = (fired & (L != first)).any(axis=1)
+    return fired, n_votes, conflicted
+
+
+def label_coverage(L: Any) -> float:
+    """Fraction of rows with at least one non-abstain vote."""
+    arr = check_label_matrix(L)
+    return float((arr != ABSTAIN).any(axis=1).mean())
+
+
+def label_overlap(L: Any) -> float:
+    """Fraction of rows with at least two non-abstain votes."""
+    arr = check_label_matrix(L)
+    return float(((arr != ABSTAIN).sum(axis=1) > 1).mean())
+
+
+def label_conflict(L: Any) -> float:
+    """Fraction of rows whose non-abstain votes disagree."""
+    return float(_row_stats(check_label_matrix(L))[2].mean())
+
+
+def lf_summary(L: Any, y: Any = None, *, lf_names: list[str] | None = None) -> pd.DataFrame:
+    """Per-LF statistics of a label matrix.
+
+    Coverage, overlaps and conflicts follow Snorkel's ``LFAnalysis``
+    definitions, so the numbers are comparable: overlaps = fraction of rows where
+    the LF and at least one other LF vote; conflicts = fraction of rows where the
+    LF votes and the row's votes disagree.
+
+    Parameters
+    ----------
+    L : LabelMatrix or array-like of int, shape (n_rows, n_lfs)
+        Votes, ``-1`` = abstain.
+    y : array-like of int, optional
+        Gold labels (``-1`` = unknown; such rows are left out of the accuracy).
+    lf_names : list of str, optional
+        Row labels of the result (default: the LabelMatrix's names or ``lf_j``).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by LF name with columns ``polarity`` (sorted classes the LF
+        voted), ``coverage``, ``overlaps``, ``conflicts``; with ``y`` also
+        ``correct``, ``incorrect``, ``emp_acc`` and its 95% Wilson interval
+        ``emp_acc_low``, ``emp_acc_high``.
+
+    Examples
+    --------
+    >>> lf_summary([[0, 0], [1, -1], [1, 0]], y=[0, 1, 1])["conflicts"].tolist()
+    [0.3333333333333333, 0.3333333333333333]
+    """
+    arr = check_label_matrix(L)
+    n, m = arr.shape
+    names = lf_names or list(getattr(L, "lf_names", [f"lf_{j}" for j in range(m)]))
+    fired, n_votes, conflicted = _row_stats(arr)
+    out = pd.DataFrame(index=pd.Index(names, name="lf"))
+    out["polarity"] = [sorted(int(v) for v in np.unique(arr[fired[:, j], j])) for j in range(m)]
+    out["coverage"] = fired.mean(axis=0)
+    out["overlaps"] = (fired & (n_votes > 1)[:, None]).mean(axis=0)
+    out["conflicts"] = (fired & conflicted[:, None]).mean(axis=0)
+    if y is not None:
+        y_arr = np.asarray(y).ravel()
+        if y_arr.shape[0] != n:
+            raise ValueError(f"Found inconsistent numbers of samples: L has {n} rows, y has {y_arr.shape[0]}.")
+        known = (y_arr != ABSTAIN)[:, None] & fired
+        correct = (known & (arr == y_arr[:, None])).sum(axis=0)
+        incorrect = known.sum(axis=0) - correct
+        out["correct"] = correct
+        out["incorrect"] = incorrect
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["emp_acc"] = correct / (correct + incorrect)
+        low, high = wilson_interval(correct, correct + incorrect)
+        out["emp_acc_low"] = low
+        out["emp_acc_high"] = high
+    return out
+
+
+def plot_lf_summary(summary: pd.DataFrame, *, ax: Any = None, title: str | None = None) -> Any:
+    """Bar chart of coverage, overlaps and conflicts per LF, with empirical accuracy when known.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        The output of :func:`lf_summary`.
+    ax : matplotlib Axes or sequence of two Axes, optional
+        Where to draw; a new figure is made when omitted.
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    has_acc = "emp_acc" in summary.columns
+    n = len(summary)
+    if ax is None:
+        ncols = 2 if has_acc else 1
+        fig, axes = plt.subplots(1, ncols, figsize=(5 * ncols + 1, 0.35 * n + 1.5), sharey=True, squeeze=False)
+        axes = list(axes[0])
+    else:
+        axes = list(ax) if isinstance(ax, (list, tuple, np.ndarray)) else [ax]
+        fig = axes[0].figure
+    pos = np.arange(n)
+    h = 0.27
+    for k, (col, color) in enumerate((("coverage", "#4c72b0"), ("overlaps", "#55a868"), ("conflicts", "#c44e52"))):
+        axes[0].barh(pos + (k - 1) * h, summary[col], height=h, label=col, color=color)
+    axes[0].set_yticks(pos, summary.index)
+    axes[0].invert_yaxis()
+    axes[0].set_xlabel("fraction of rows")
+    axes[0].legend(loc="lower right", fontsize="small")
+    if has_acc and len(axes) > 1:
+        acc = summary["emp_acc"].to_numpy(dtype=float)
+        err = np.vstack([acc - summary["emp_acc_low"], summary["emp_acc_high"] - acc])
+        axes[1].errorbar(acc, pos, xerr=np.nan_to_num(err), fmt="o", color="#333333", capsize=3)
+        axes[1].set_xlim(0, 1.02)
+        axes[1].set_xlabel("empirical accuracy (95% Wilson)")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

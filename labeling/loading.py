@@ -1,0 +1,62 @@
+"""Loading labeling functions from a user's Python file."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+from .lf import LabelingFunction, check_unique_names
+
+__all__ = ["load_lfs"]
+
+
+def load_lfs(path: str | os.PathLike) -> list[LabelingFunction]:
+    """Import a Python file and return its labeling functions.
+
+    The file's ``lfs`` list is used when it defines one; otherwise every
+    :class:`LabelingFunction` defined at its top level, in definition order.
+    The file's folder is put on ``sys.path`` while importing, so it can import
+    its neighbours (e.g. a shared ``resources.py``).
+
+    Parameters
+    ----------
+    path : path-like
+        A ``.py`` file.
+
+    Returns
+    -------
+    list of LabelingFunction
+    """
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise FileNotFoundError(f"LF file {path} does not exist.")
+    # A name unique per file, so two projects' lfs.py files never shadow each other in sys.modules.
+    mod_name = f"_votewise_lfs_{hashlib.sha1(str(path).encode()).hexdigest()[:12]}"
+    spec = importlib.util.spec_from_file_location(mod_name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"Cannot import {path} as a Python module.")
+    module = importlib.util.module_from_spec(spec)
+    folder = str(path.parent)
+    added = folder not in sys.path
+    if added:
+        sys.path.insert(0, folder)
+    try:
+        sys.modules[mod_name] = module
+        spec.loader.exec_module(module)
+    finally:
+        if added:
+            sys.path.remove(folder)
+    if hasattr(module, "lfs"):
+        lfs = list(module.lfs)
+    else:
+        lfs = [v for v in vars(module).values() if isinstance(v, LabelingFunction)]
+    if not lfs:
+        raise ValueError(
+            f"{path} defines no labeling functions; decorate functions with @labeling_function() "
+            "or define a list named `lfs`."
+        )
+    check_unique_names(lfs)
+    return lfs
