@@ -1,0 +1,139 @@
+"""The ``votewise`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Sequence
+
+__all__ = ["main", "build_parser"]
+
+
+def _cmd_apply(args: argparse.Namespace) -> int:
+    from sources.files import read_table
+
+    from .apply import apply_lfs
+    from .loading import load_lfs
+
+    data = read_table(args.data, text_column=args.text_column, id_column=args.id_column)
+    lfs = load_lfs(args.lfs)
+    L = apply_lfs(
+        data, lfs, n_jobs=args.n_jobs, progress=not args.quiet,
+        fault_tolerant=args.fault_tolerant, cardinality=args.cardinality,
+    )
+    L.save(args.out)
+    print(f"Wrote {L.shape[0]} rows x {L.shape[1]} LFs to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .analysis import lf_summary, plot_lf_summary
+    from .matrix import LabelMatrix
+
+    L = LabelMatrix.load(args.matrix)
+    y = None
+    if args.data is not None:
+        from sources.files import read_table
+
+        data = read_table(args.data, text_column=None)
+        if args.label_column not in data.columns:
+            raise SystemExit(f"{args.data} has no label column {args.label_column!r}; columns: {list(data.columns)}")
+        if len(data) != len(L):
+            raise SystemExit(f"{args.data} has {len(data)} rows but {args.matrix} has {len(L)}; they must match.")
+        y = pd.to_numeric(data[args.label_column], errors="coerce").fillna(-1).astype(int).to_numpy()
+    summary = lf_summary(L, y)
+    if args.json:
+        print(summary.reset_index().to_json(orient="records"))
+    else:
+        with pd.option_context("display.max_rows", None, "display.width", 200):
+            print(summary.round(3).to_string())
+    if args.plot:
+        plot_lf_summary(summary, title=Path(args.matrix).name).savefig(args.plot, dpi=120)
+        print(f"Wrote {args.plot}", file=sys.stderr)
+    return 0
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import format_bench_table, run_bench
+
+    records = run_bench(
+        args.folders, args.model, metric=args.metric, fit_split=args.fit_split, progress=not args.quiet
+    )
+    print(json.dumps(records, indent=1) if args.json else format_bench_table(records))
+    return 0
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from .dataset.pipeline import build_from_config
+
+    build_from_config(args.config)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``votewise`` command."""
+    parser = argparse.ArgumentParser(
+        prog="votewise", description="Weak supervision: apply labeling functions, analyse them, fit label models."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("apply", help="apply the LFs of a Python file to a data file and save the label matrix")
+    p.add_argument("--data", required=True, help="CSV, TSV, JSONL or Parquet file, one row per example")
+    p.add_argument("--lfs", required=True, help="Python file defining labeling functions (or a list `lfs`)")
+    p.add_argument("--out", required=True, help="output .npz label matrix")
+    p.add_argument("--text-column", default="text", help="column that must exist (default: text)")
+    p.add_argument("--id-column", default=None, help="column of unique row ids")
+    p.add_argument("--n-jobs", type=int, default=1, help="worker processes (-1 = all cores)")
+    p.add_argument("--cardinality", type=int, default=None, help="number of classes, to check votes")
+    p.add_argument("--fault-tolerant", action="store_true", help="abstain where an LF raises instead of stopping")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_apply)
+
+    p = sub.add_parser("analyze", help="print per-LF coverage, overlaps, conflicts (and accuracy with gold labels)")
+    p.add_argument("matrix", help=".npz label matrix written by `votewise apply`")
+    p.add_argument("--data", default=None, help="data file with gold labels, same rows as the matrix")
+    p.add_argument("--label-column", default="label", help="gold label column in --data (default: label)")
+    p.add_argument("--plot", default=None, help="also save a plot of the summary (PNG/SVG/PDF)")
+    p.add_argument("--json", action="store_true", help="print JSON records instead of a table")
+    p.set_defaults(func=_cmd_analyze)
+
+    p = sub.add_parser("bench", help="fit label models on WRENCH-format folders and score them")
+    p.add_argument("folders", nargs="+", help="WRENCH dataset folders (train/valid/test.json + label.json)")
+    p.add_argument("--model", action="append", default=None,
+                   help="model short name (repeatable), or 'all'; default: mv")
+    p.add_argument("--metric", choices=["acc", "f1"], default="acc", help="acc, or f1 of class 1")
+    p.add_argument("--fit-split", choices=["train", "test"], default="train",
+                   help="votes to fit on (test: for folders without a train split)")
+    p.add_argument("--json", action="store_true", help="print a list of JSON records")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_bench)
+
+    p = sub.add_parser("build", help="build a dataset from a pipeline YAML file")
+    p.add_argument("config", help="pipeline.yaml")
+    p.set_defaults(func=_cmd_build)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``votewise`` console script."""
+    args = build_parser().parse_args(argv)
+    if getattr(args, "model", "unset") is None:
+        args.model = ["mv"]
+    from .apply import LFError
+
+    try:
+        return int(args.func(args) or 0)
+    except (LFError, ValueError, KeyError, TypeError, FileNotFoundError) as exc:
+        # Input problems get one readable line; a traceback would bury the row/LF it names.
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        cause = f"\n  caused by: {exc.__cause__!r}" if isinstance(exc, LFError) and exc.__cause__ else ""
+        print(f"votewise {args.command}: error: {message}{cause}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
