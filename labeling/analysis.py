@@ -165,7 +165,7 @@ def plot_lf_summary(summary: pd.DataFrame, *, ax: Any = None, title: str | None 
     if has_acc and len(axes) > 1:
         acc = summary["emp_acc"].to_numpy(dtype=float)
         err = np.vstack([acc - summary["emp_acc_low"], summary["emp_acc_high"] - acc])
-        axes[1].errorbar(acc, pos, xerr=np.nan_to_num(err), fmt="o", color="#333333", capsize=3)
+        axes[1].errorbar(acc, pos, xerr=np.clip(np.nan_to_num(err), 0, None), fmt="o", color="#333333", capsize=3)
         axes[1].set_xlim(0, 1.02)
         axes[1].set_xlabel("empirical accuracy (95% Wilson)")
     if title:

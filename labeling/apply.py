@@ -86,7 +86,7 @@ def _check_batch_output(lf: str, out: Any, chunk: pd.DataFrame, start: int, card
         if votes.dtype.kind not in "iu":
             i = int(np.flatnonzero(bad)[0]) if votes.dtype.kind == "f" else 0
             raise LFError(
-                f"Vectorized LF {lf!r} returned {votes[i]!r} (dtype {votes.dtype}) on row {start + i} "
+                f"Vectorized LF {lf!r} returned {votes[i].item()!r} (dtype {votes.dtype}) on row {start + i} "
                 f"(id {chunk.index[i]!r}); expected integer class ids or -1.",
                 lf=lf, position=start + i, row_id=chunk.index[i],
             )

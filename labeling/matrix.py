@@ -98,7 +98,7 @@ def check_label_matrix(
         if bad.any():
             i, j = np.argwhere(bad)[0]
             raise ValueError(
-                f"{name}[{i}, {j}]{_lf_label(lf_names, j)} is {arr[i, j]!r}; expected an integer vote "
+                f"{name}[{i}, {j}]{_lf_label(lf_names, j)} is {arr[i, j].item()!r}; expected an integer vote "
                 "(-1 = abstain). Replace NaN with -1 and cast to int."
             )
         arr = arr.astype(smallest_int_dtype(cardinality))

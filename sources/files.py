@@ -29,6 +29,7 @@ def _check_columns(df: pd.DataFrame, source: str, text_column: str | None, id_co
         dup = df[id_column].duplicated()
         if dup.any():
             first = df.loc[dup, id_column].iloc[0]
+            first = first.item() if hasattr(first, "item") else first
             raise ValueError(
                 f"{source}: id column {id_column!r} has duplicate value {first!r} (row {int(dup.to_numpy().argmax())}); "
                 "row ids must be unique so that labels can be traced back to rows."

@@ -1,0 +1,22 @@
+"""Shared fixtures: the bundled WRENCH datasets (real data, read once per session)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sources import read_wrench
+
+DATA = Path(__file__).resolve().parent / "data"
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+@pytest.fixture(scope="session")
+def youtube():
+    return read_wrench(DATA / "youtube")
+
+
+@pytest.fixture(scope="session")
+def trec():
+    return read_wrench(DATA / "trec")
