@@ -4,6 +4,9 @@ matplotlib.use("Agg")
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from snorkel.labeling import LFAnalysis
 
 from labeling import label_conflict, label_coverage, label_overlap, lf_summary, plot_lf_summary, wilson_interval
@@ -67,3 +70,22 @@ def test_plot_has_a_bar_per_lf_and_accuracy_panel(youtube):
     assert ax_acc.get_xlabel().startswith("empirical accuracy")
     fig_no_gold = plot_lf_summary(lf_summary(youtube.test.L))
     assert len(fig_no_gold.axes) == 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    arrays(np.int64, st.tuples(st.integers(1, 30), st.integers(1, 6)), elements=st.integers(-1, 3)),
+    st.data(),
+)
+def test_lf_summary_equals_snorkel_on_any_matrix(L, data):
+    y = np.asarray(data.draw(st.lists(st.integers(0, 3), min_size=L.shape[0], max_size=L.shape[0])))
+    ours = lf_summary(L, y)
+    theirs = LFAnalysis(L).lf_summary(Y=y)
+    np.testing.assert_allclose(ours["coverage"], theirs["Coverage"])
+    np.testing.assert_allclose(ours["overlaps"], theirs["Overlaps"])
+    np.testing.assert_allclose(ours["conflicts"], theirs["Conflicts"])
+    np.testing.assert_array_equal(ours["correct"], theirs["Correct"])
+    # Permuting rows changes no statistic.
+    perm = np.random.default_rng(0).permutation(L.shape[0])
+    again = lf_summary(L[perm], y[perm])
+    np.testing.assert_allclose(again[["coverage", "overlaps", "conflicts"]], ours[["coverage", "overlaps", "conflicts"]])

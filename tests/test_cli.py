@@ -70,3 +70,11 @@ def test_help_lists_commands(capsys):
     out = capsys.readouterr().out
     for cmd in ("apply", "analyze", "bench", "build"):
         assert cmd in out
+
+
+def test_console_entry_point_runs_as_a_module():
+    import subprocess
+    import sys
+
+    res = subprocess.run([sys.executable, "-m", "labeling.cli", "apply", "--help"], capture_output=True, text=True)
+    assert res.returncode == 0 and "--fault-tolerant" in res.stdout
