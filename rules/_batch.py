@@ -1,0 +1,176 @@
+"""Shared work for batch LFs on one DataFrame chunk: distinct texts, and which literals occur in them.
+
+``apply_lfs`` hands the same chunk object to every LF in turn. Builders look the chunk's text column up
+here, so the distinct texts are found once per chunk (not once per LF), and one Aho-Corasick pass finds
+every literal that any regex-based LF's prefilter needs. Only the most recent chunk is kept per
+thread; it is recognised by object identity and by the identity of its column's array, so a
+DataFrame whose column is replaced is looked at again.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from typing import Any, Callable
+
+import ahocorasick
+import numpy as np
+import pandas as pd
+
+from labeling import ABSTAIN
+
+from ._prefilter import Prefilter
+
+__all__ = ["ColumnView", "column_view", "clear_cache", "LITERALS"]
+
+_local = threading.local()
+
+
+def _fingerprint(series: pd.Series) -> tuple[tuple, Any]:
+    arr = series.array
+    if isinstance(arr, pd.arrays.NumpyExtensionArray):
+        values = arr.to_numpy()
+        return ("np", values.__array_interface__["data"][0], values.shape, values.strides), values
+    return ("ea", id(arr), len(arr)), arr
+
+
+class ColumnView:
+    """The distinct values of one text column of a chunk, with per-chunk memoised derived data."""
+
+    def __init__(self, series: pd.Series, column: str) -> None:
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        texts = uniques.tolist() if hasattr(uniques, "tolist") else list(uniques)
+        for i, t in enumerate(texts):
+            if not isinstance(t, str):
+                row = int(np.flatnonzero(codes == i)[0])
+                raise TypeError(
+                    f"Column {column!r} must hold text; row {row} (id {series.index[row]!r}) holds "
+                    f"{type(t).__name__} {t!r}. Convert it with df[{column!r}].astype(str)."
+                )
+        self.column = column
+        self.codes = codes
+        self.texts: list[str] = texts
+        self.missing = codes < 0
+        self.memo: dict[Any, Any] = {}
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def cached(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """Memoise ``compute()`` under ``key`` for the lifetime of this chunk."""
+        try:
+            return self.memo[key]
+        except KeyError:
+            value = self.memo[key] = compute()
+            return value
+
+    def broadcast(self, per_text: np.ndarray, fill: int = ABSTAIN) -> np.ndarray:
+        """Spread one value per distinct text back to one per row; missing texts get ``fill``."""
+        out = per_text[self.codes] if len(per_text) else np.full(len(self.codes), fill, dtype=per_text.dtype)
+        if self.missing.any():
+            out[self.missing] = fill
+        return out
+
+    @property
+    def lower(self) -> list[str]:
+        return self.cached("lower", lambda: [t.lower() for t in self.texts])
+
+    @property
+    def ascii(self) -> np.ndarray:
+        return self.cached("ascii", lambda: np.fromiter((t.isascii() for t in self.texts), bool, len(self.texts)))
+
+
+def column_view(df: pd.DataFrame, column: str) -> ColumnView:
+    """The :class:`ColumnView` of ``df[column]``, shared by every LF that looks at this chunk."""
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"A batch LF takes a pandas DataFrame chunk; got {type(df).__name__}.")
+    if column not in df.columns:
+        raise KeyError(
+            f"Column {column!r} not found; the data has columns {list(df.columns)}. Pass column=... to the "
+            "LF builder to use another one."
+        )
+    cache = getattr(_local, "cache", None)
+    if cache is None or cache[0]() is not df:
+        cache = (weakref.ref(df), {})
+        _local.cache = cache
+    series = df[column]
+    key, keep = _fingerprint(series)
+    hit = cache[1].get(column)
+    if hit is None or hit[0] != key:
+        hit = cache[1][column] = (key, keep, ColumnView(series, column))
+    return hit[2]
+
+
+def clear_cache() -> None:
+    """Forget the cached chunk (only needed after changing a DataFrame's text in place between LF calls)."""
+    _local.cache = None
+
+
+class LiteralIndex:
+    """Process-wide registry of prefilter literals, searched in one Aho-Corasick pass per chunk."""
+
+    def __init__(self) -> None:
+        self._ids: dict[tuple[str, bool], int] = {}
+        self._automata: dict[bool, Any] = {}
+        self.version = 0
+
+    def register(self, pf: Prefilter) -> tuple[tuple[np.ndarray, ...], bool]:
+        """Add a prefilter's literals; returns its clauses as arrays of literal ids."""
+        clauses = []
+        for clause in pf.clauses:
+            ids = []
+            for lit in sorted(clause):
+                key = (lit, pf.icase)
+                if key not in self._ids:
+                    self._ids[key] = len(self._ids)
+                    self._automata.pop(pf.icase, None)
+                    self.version += 1
+                ids.append(self._ids[key])
+            clauses.append(np.asarray(ids, dtype=np.intp))
+        return tuple(clauses), pf.icase
+
+    def _automaton(self, icase: bool):
+        auto = self._automata.get(icase)
+        if auto is None:
+            auto = ahocorasick.Automaton()
+            for (lit, ic), i in self._ids.items():
+                if ic == icase:
+                    auto.add_word(lit, i)
+            auto.make_automaton()
+            self._automata[icase] = auto
+        return auto
+
+    def presence(self, view: ColumnView, icase: bool) -> np.ndarray:
+        """Boolean matrix, distinct texts x registered literal ids: does the text contain the literal."""
+
+        def compute() -> np.ndarray:
+            found = np.zeros((len(view), len(self._ids)), dtype=bool)
+            auto = self._automaton(icase)
+            if len(auto) == 0:
+                return found
+            rows: list[int] = []
+            cols: list[int] = []
+            texts = view.lower if icase else view.texts
+            for r, text in enumerate(texts):
+                for _, lit_id in auto.iter(text):
+                    rows.append(r)
+                    cols.append(lit_id)
+            found[rows, cols] = True
+            return found
+
+        return view.cached(("literals", icase, self.version), compute)
+
+    def candidates(self, view: ColumnView, clauses: tuple[np.ndarray, ...], icase: bool) -> np.ndarray | None:
+        """Indices of distinct texts that pass every clause (None: no filter, test all texts)."""
+        if not clauses:
+            return None
+        found = self.presence(view, icase)
+        keep = np.ones(len(view), dtype=bool)
+        for ids in clauses:
+            keep &= found[:, ids].any(axis=1)
+        if icase:
+            keep |= ~view.ascii  # lower() is not Unicode case folding: never rule out non-ASCII texts
+        return np.flatnonzero(keep)
+
+
+LITERALS = LiteralIndex()

@@ -1,0 +1,217 @@
+"""Rule files: LFs written as data (TSV or YAML), never as code."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import yaml
+
+from .base import RuleLF
+from .text import keyword_lf, length_lf, regex_lf
+
+__all__ = ["rules_from_file", "match_label"]
+
+_FLAG_NAMES = {"IGNORECASE": re.IGNORECASE, "I": re.IGNORECASE, "MULTILINE": re.M, "M": re.M,
+               "DOTALL": re.S, "S": re.S, "ASCII": re.A, "A": re.A, "VERBOSE": re.X, "X": re.X}
+
+
+def _is_abbreviation(short: str, word: str) -> bool:
+    """``ENTY`` abbreviates ``ENTITY``: same first letter, the rest in order."""
+    if not short or not word or short[0] != word[0]:
+        return False
+    it = iter(word)
+    return all(ch in it for ch in short)
+
+
+def match_label(word: str, classes: Sequence[str]) -> int | None:
+    """Map a label word to a class id: exact name, then unique prefix, then unique abbreviation (case-insensitive).
+
+    Examples
+    --------
+    >>> match_label("ENTITY", ["DESC", "ENTY", "HUM"])
+    1
+    """
+    w = word.strip().upper()
+    names = [c.upper() for c in classes]
+    for test in (
+        lambda c: c == w,
+        lambda c: w.startswith(c) or c.startswith(w),
+        lambda c: _is_abbreviation(c, w) or _is_abbreviation(w, c),
+    ):
+        hits = [i for i, c in enumerate(names) if test(c)]
+        if len(hits) == 1:
+            return hits[0]
+        if len(hits) > 1:
+            return None
+    return None
+
+
+def _classes(path: Path, labels: Sequence[str] | Mapping[Any, str] | None) -> list[str] | None:
+    if labels is None:
+        found = path.with_name("label.json")
+        if not found.exists():
+            return None
+        labels = json.loads(found.read_text(encoding="utf-8"))
+    if isinstance(labels, Mapping):
+        by_id = {int(k): v for k, v in labels.items()}
+        return [by_id[i] for i in range(len(by_id))]
+    return list(labels)
+
+
+class _Labels:
+    def __init__(self, path: Path, labels, label_map: Mapping[str, int] | None) -> None:
+        self.path = path
+        self.classes = _classes(path, labels)
+        self.label_map = {str(k).upper(): int(v) for k, v in (label_map or {}).items()}
+
+    def __call__(self, value: Any, where: str) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        word = str(value).strip()
+        if word.upper() in self.label_map:
+            return self.label_map[word.upper()]
+        if word.isdigit():
+            return int(word)
+        found = match_label(word, self.classes) if self.classes else None
+        if found is None:
+            known = f"classes {self.classes}" if self.classes else "no class names (no label.json beside the file)"
+            raise ValueError(
+                f"{self.path}, {where}: label {word!r} does not name exactly one of {known}; pass "
+                f"label_map={{{word!r}: <class id>}} (or labels=[...class names...]) to rules_from_file."
+            )
+        return found
+
+
+def _tsv_rules(path: Path, text: str, to_label: _Labels, *, prefix: str, column: str, flags: int) -> list[RuleLF]:
+    lfs = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if "\t" not in line or line.lstrip().startswith("#"):
+            continue  # prose, headings and comments around the rules
+        fields = line.split("\t")
+        if len(fields) < 2 or not fields[1]:
+            raise ValueError(f"{path}, line {lineno}: expected LABEL<TAB>regex[<TAB>example]; got {line!r}.")
+        label_word, pattern = fields[0], fields[1]
+        label = to_label(label_word, f"line {lineno}")
+        name = f"{prefix}{len(lfs):02d}_{label_word.strip().lower()}"
+        try:
+            lf = regex_lf(name, pattern, label, flags=flags, column=column)
+        except ValueError as exc:
+            raise ValueError(f"{path}, line {lineno}: {exc}") from None
+        lf.source = f"{path.name}:{lineno}"
+        lf.example = fields[2] if len(fields) > 2 and fields[2] else None
+        lfs.append(lf)
+    return lfs
+
+
+def _flags(value: Any, where: str) -> int:
+    if value in (None, 0):
+        return 0
+    names = [value] if isinstance(value, str) else list(value)
+    out = 0
+    for n in names:
+        if n.upper() not in _FLAG_NAMES:
+            raise ValueError(f"{where}: unknown regex flag {n!r}; expected some of {sorted(_FLAG_NAMES)}.")
+        out |= _FLAG_NAMES[n.upper()]
+    return out
+
+
+def _yaml_rules(path: Path, text: str, to_label: _Labels, *, prefix: str, column: str, flags: int) -> list[RuleLF]:
+    data = yaml.safe_load(text)  # safe_load: a rule file can never construct Python objects
+    if isinstance(data, Mapping) and "rules" in data:
+        data = data["rules"]
+    if not isinstance(data, list):
+        raise ValueError(f"{path}: expected a YAML list of rules (or a mapping with a 'rules' list).")
+    lfs = []
+    for i, rule in enumerate(data):
+        where = f"rule {i}"
+        if not isinstance(rule, Mapping) or "label" not in rule:
+            raise ValueError(f"{path}, {where}: each rule is a mapping with a 'label' and one of regex/keywords/length.")
+        kinds = [k for k in ("regex", "keywords", "length") if k in rule]
+        if len(kinds) != 1:
+            raise ValueError(f"{path}, {where}: give exactly one of regex, keywords, length; got {kinds or 'none'}.")
+        known = {"name", "label", "regex", "keywords", "length", "flags", "case", "whole_word", "column", "example"}
+        unknown = set(rule) - known
+        if unknown:
+            raise ValueError(f"{path}, {where}: unknown key(s) {sorted(unknown)}; expected some of {sorted(known)}.")
+        label = to_label(rule["label"], where)
+        name = str(rule.get("name") or f"{prefix}{i:02d}_{str(rule['label']).strip().lower()}")
+        col = rule.get("column", column)
+        if "regex" in rule:
+            lf = regex_lf(name, str(rule["regex"]), label, flags=flags | _flags(rule.get("flags"), f"{path}, {where}"),
+                          column=col)
+        elif "keywords" in rule:
+            lf = keyword_lf(name, rule["keywords"], label, case=bool(rule.get("case", False)),
+                            whole_word=bool(rule.get("whole_word", False)), column=col)
+        else:
+            bounds = rule["length"] or {}
+            if not isinstance(bounds, Mapping):
+                raise ValueError(f"{path}, {where}: length takes a mapping such as {{max: 5, unit: words}}.")
+            lf = length_lf(name, label, min_len=bounds.get("min"), max_len=bounds.get("max"),
+                           unit=bounds.get("unit", "words"), column=col)
+        lf.source = f"{path.name}:{where}"
+        lf.example = rule.get("example")
+        lfs.append(lf)
+    return lfs
+
+
+def rules_from_file(
+    path: str | Path,
+    *,
+    labels: Sequence[str] | Mapping[Any, str] | None = None,
+    label_map: Mapping[str, int] | None = None,
+    column: str = "text",
+    prefix: str = "rule_",
+    flags: int = 0,
+) -> list[RuleLF]:
+    """Read labeling rules from a TSV or YAML file into batch LFs. Nothing in the file is executed.
+
+    **TSV** (any file not ending in ``.yaml``/``.yml``): every line with a tab is a rule
+    ``LABEL<TAB>regex[<TAB>example]`` (WRENCH's rule listings, e.g. TREC's ``readme.txt``); other lines
+    (prose, headings, ``#`` comments) are skipped. **YAML**: a list of mappings with ``label`` and one of
+    ``regex`` (with optional ``flags: [IGNORECASE]``), ``keywords`` (with ``case``, ``whole_word``) or
+    ``length`` (``{min, max, unit}``), plus optional ``name``, ``column`` and ``example``.
+
+    Label words are mapped to class ids by ``label_map`` first, then by name against ``labels`` (class
+    names in id order, or a ``{id: name}`` mapping; default: a WRENCH ``label.json`` beside the file):
+    exact, unique prefix (``LOCATION`` -> ``LOC``) or unique abbreviation (``ENTITY`` -> ``ENTY``).
+    Integer labels are used as they are.
+
+    Parameters
+    ----------
+    path : str or Path
+        The rule file.
+    labels : sequence or mapping of class names, optional
+        Class names by id.
+    label_map : mapping, optional
+        Label word -> class id, overriding name matching.
+    column : str
+        Text column the rules read.
+    prefix : str
+        LF names are ``{prefix}{index:02d}_{label word}`` unless a YAML rule has a ``name``.
+    flags : int
+        ``re`` flags added to every regex rule (TSV rules are otherwise case-sensitive, as written).
+
+    Returns
+    -------
+    list of RuleLF
+        In file order; each has ``.source`` (file and line) and ``.example``.
+
+    Examples
+    --------
+    >>> lfs = rules_from_file("tests/data/trec/readme.txt")  # doctest: +SKIP
+    >>> len(lfs), lfs[0].name, lfs[0].label
+    (68, 'rule_00_entity', 1)
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"Rule file {path} does not exist.")
+    text = path.read_text(encoding="utf-8")
+    to_label = _Labels(path, labels, label_map)
+    read = _yaml_rules if path.suffix.lower() in (".yaml", ".yml") else _tsv_rules
+    lfs = read(path, text, to_label, prefix=prefix, column=column, flags=flags)
+    if not lfs:
+        raise ValueError(f"{path}: no rules found (TSV rules are LABEL<TAB>regex lines; YAML a list of rules).")
+    return lfs
