@@ -1,5 +1,6 @@
 """Reading data and knowledge into votewise."""
 
+from .kb import KBEntry, KBMatch, KnowledgeBase, normalize_text
 from .files import from_hf_dataset, from_pandas, read_csv, read_jsonl, read_parquet, read_table
 from .wrench import WrenchDataset, WrenchSplit, read_wrench, read_wrench_split
 
@@ -14,4 +15,8 @@ __all__ = [
     "read_wrench_split",
     "WrenchDataset",
     "WrenchSplit",
+    "KnowledgeBase",
+    "KBEntry",
+    "KBMatch",
+    "normalize_text",
 ]
