@@ -1,21 +1,64 @@
-"""Ready-made labeling-function builders, rule files and text preprocessing."""
+"""Ready-made labeling-function builders, rule files and text preprocessing.
+
+Every builder returns a vectorized :class:`~labeling.LabelingFunction` (a :class:`RuleLF`) that
+also explains its votes: ``lf.explain(text)`` lists the ``(start, end, what)`` spans that fired.
+nltk data is installed offline with ``python -m rules.install_data`` and found without configuration.
+"""
 
 from ._batch import clear_cache
 from .base import RuleLF, Span
-from .nltk_data import MissingResourceError, register_paths as _register_paths
+from .kb import KBLF, KBPairLF, kb_lf, kb_pair_lf
+from .nltk_data import INSTALL_COMMAND, MissingResourceError, register_paths as _register_paths, require
+from .preprocess import (
+    STOP_WORDS,
+    clean_text,
+    lemmatize,
+    remove_punctuation,
+    remove_stopwords,
+    sentences,
+    stem,
+    text_preprocessor,
+    tokens_preprocessor,
+    words,
+)
 from .rulefile import match_label, rules_from_file
-from .text import keyword_lf, length_lf, regex_lf
+from .sentiment import SentimentLF, sentiment_lf, sentiment_score
+from .text import LengthLF, RegexLF, keyword_lf, length_lf, regex_lf
+from .window import WindowLF, window_lf
 
 _register_paths()
 
 __all__ = [
     "RuleLF",
     "Span",
-    "regex_lf",
     "keyword_lf",
+    "regex_lf",
     "length_lf",
+    "sentiment_lf",
+    "kb_lf",
+    "kb_pair_lf",
+    "window_lf",
     "rules_from_file",
     "match_label",
+    "RegexLF",
+    "LengthLF",
+    "SentimentLF",
+    "KBLF",
+    "KBPairLF",
+    "WindowLF",
+    "sentiment_score",
+    "clean_text",
+    "sentences",
+    "words",
+    "remove_punctuation",
+    "remove_stopwords",
+    "stem",
+    "lemmatize",
+    "STOP_WORDS",
+    "text_preprocessor",
+    "tokens_preprocessor",
     "clear_cache",
+    "require",
     "MissingResourceError",
+    "INSTALL_COMMAND",
 ]

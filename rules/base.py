@@ -71,7 +71,9 @@ class RuleLF(LabelingFunction):
 
     def vote_text(self, text: str, **columns: Any) -> int:
         """This LF's vote on one text (plus any other columns it reads), through the batch path."""
-        df = pd.DataFrame({self.column: [text], **{k: [v] for k, v in columns.items()}})
+        df = pd.DataFrame({self.column: [text]})
+        for key, value in columns.items():
+            df[key] = pd.Series([value], dtype=object)  # object: a (start, end) span stays one value
         return int(np.asarray(self(df))[0])
 
     @property

@@ -202,7 +202,7 @@ def rules_from_file(
     Examples
     --------
     >>> lfs = rules_from_file("tests/data/trec/readme.txt")  # doctest: +SKIP
-    >>> len(lfs), lfs[0].name, lfs[0].label
+    >>> len(lfs), lfs[0].name, lfs[0].label  # doctest: +SKIP
     (68, 'rule_00_entity', 1)
     """
     path = Path(path)

@@ -126,7 +126,7 @@ def regex_lf(
     >>> lf(pd.DataFrame({"text": ["Check it out!", "nice song"]})).tolist()
     [1, -1]
     >>> lf.explain("Check it out!")
-    [Span(start=0, end=12, what="regex check\\\\s+(it\\\\s+)?out")]
+    [Span(start=0, end=12, what='regex check\\\\s+(it\\\\s+)?out')]
     """
     return RegexLF(name, pattern, label, flags=flags, column=column, pre=pre)
 
