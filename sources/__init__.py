@@ -1,5 +1,6 @@
 """Reading data and knowledge into votewise."""
 
+from .collect import CollectError, CollectStats, collect, html_to_text
 from .kb import KBEntry, KBMatch, KnowledgeBase, normalize_text
 from .files import from_hf_dataset, from_pandas, read_csv, read_jsonl, read_parquet, read_table
 from .wrench import WrenchDataset, WrenchSplit, read_wrench, read_wrench_split
@@ -19,4 +20,8 @@ __all__ = [
     "KBEntry",
     "KBMatch",
     "normalize_text",
+    "collect",
+    "CollectError",
+    "CollectStats",
+    "html_to_text",
 ]
