@@ -1,0 +1,221 @@
+"""Exact duplicates by a hash of the normalised text; near-duplicates by MinHash LSH (``datasketch``).
+
+Near-duplicate candidates come from locality-sensitive hashing of MinHash signatures and are then
+confirmed with the exact Jaccard similarity of the two texts' shingle sets, so a reported pair is
+always at least ``threshold`` similar; LSH may miss a few pairs close to the threshold.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ._result import StepResult, check_text_column, removed_frame
+from .clean import normalize_text
+
+__all__ = [
+    "text_hash",
+    "shingles",
+    "jaccard",
+    "near_duplicate_pairs",
+    "near_duplicate_groups",
+    "drop_exact_duplicates",
+    "drop_near_duplicates",
+]
+
+_UNITS = ("char", "word")
+
+
+def text_hash(text: str) -> str:
+    """SHA-1 of the normalised, lower-cased text: equal for texts that differ only in case, markup or spacing.
+
+    Examples
+    --------
+    >>> text_hash("Nice  SONG") == text_hash("nice song")
+    True
+    """
+    return hashlib.sha1(normalize_text(text, lowercase=True).encode("utf-8")).hexdigest()
+
+
+def shingles(text: str, *, k: int = 5, unit: str = "char") -> frozenset[str]:
+    """The set of ``k``-grams of a lower-cased text (characters or words).
+
+    A text shorter than ``k`` units is one shingle, so it still matches its exact copies.
+
+    Examples
+    --------
+    >>> sorted(shingles("a b c", k=2, unit="word"))
+    ['a b', 'b c']
+    """
+    if unit not in _UNITS:
+        raise ValueError(f"unit={unit!r} is not one of {_UNITS}.")
+    if k < 1:
+        raise ValueError(f"k={k} must be >= 1.")
+    text = normalize_text(text, lowercase=True)
+    if unit == "word":
+        tokens = text.split()
+        if len(tokens) <= k:
+            return frozenset([" ".join(tokens)])
+        return frozenset(" ".join(tokens[i : i + k]) for i in range(len(tokens) - k + 1))
+    if len(text) <= k:
+        return frozenset([text])
+    return frozenset(text[i : i + k] for i in range(len(text) - k + 1))
+
+
+def jaccard(a: frozenset, b: frozenset) -> float:
+    """Jaccard similarity of two sets (1.0 for two empty sets)."""
+    if not a and not b:
+        return 1.0
+    return len(a & b) / len(a | b)
+
+
+def _check_threshold(threshold: float) -> None:
+    if not 0.0 < threshold <= 1.0:
+        raise ValueError(f"threshold={threshold!r} must be in (0, 1].")
+
+
+def near_duplicate_pairs(
+    texts: Sequence[str],
+    *,
+    threshold: float = 0.8,
+    num_perm: int = 128,
+    k: int = 5,
+    unit: str = "char",
+    random_state: int = 0,
+) -> list[tuple[int, int, float]]:
+    """Pairs of positions ``(i, j, similarity)`` with ``i < j`` whose Jaccard similarity is >= ``threshold``.
+
+    Parameters
+    ----------
+    texts : sequence of str
+        The texts.
+    threshold : float
+        Minimum Jaccard similarity of the shingle sets, in (0, 1].
+    num_perm : int
+        MinHash permutations: more is slower and misses fewer pairs.
+    k, unit
+        Shingles: ``k``-grams of characters (default) or words.
+    random_state : int
+        Seed of the MinHash permutations.
+
+    Returns
+    -------
+    list of (int, int, float)
+        Sorted by ``(i, j)``.
+    """
+    _check_threshold(threshold)
+    try:
+        from datasketch import MinHash, MinHashLSH
+    except ImportError as exc:  # pragma: no cover - datasketch is a core dependency
+        raise ImportError("Near-duplicate detection needs datasketch: pip install datasketch") from exc
+    sets = [shingles(str(t), k=k, unit=unit) for t in texts]
+    if len(sets) < 2:
+        return []
+    hashes = MinHash.bulk([[s.encode("utf-8") for s in sh] for sh in sets], num_perm=num_perm, seed=random_state)
+    # datasketch cannot build an LSH index at threshold 1.0; exact copies are still found below it.
+    lsh = MinHashLSH(threshold=min(threshold, 0.99), num_perm=num_perm)
+    pairs: list[tuple[int, int, float]] = []
+    for i, mh in enumerate(hashes):
+        for j in lsh.query(mh):
+            sim = jaccard(sets[i], sets[j])
+            if sim >= threshold:
+                pairs.append((j, i, sim))
+        lsh.insert(i, mh)
+    pairs.sort()
+    return pairs
+
+
+def near_duplicate_groups(texts: Sequence[str], **kwargs) -> np.ndarray:
+    """A group id per text: texts linked by a chain of near-duplicate pairs share one group.
+
+    The group id is the position of the group's first text, so singletons have their own position.
+    Keyword arguments go to :func:`near_duplicate_pairs`.
+
+    Examples
+    --------
+    >>> near_duplicate_groups(["check out my channel!!", "check out my channel!", "nice song"]).tolist()
+    [0, 0, 2]
+    """
+    parent = np.arange(len(texts))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j, _ in near_duplicate_pairs(texts, **kwargs):
+        ri, rj = find(i), find(j)
+        if ri != rj:
+            parent[max(ri, rj)] = min(ri, rj)
+    return np.array([find(i) for i in range(len(texts))], dtype=np.int64)
+
+
+def drop_exact_duplicates(df: pd.DataFrame, *, text_column: str = "text") -> StepResult:
+    """Drop rows whose normalised text equals that of an earlier row.
+
+    Returns
+    -------
+    StepResult
+        ``removed`` has ``duplicate_of`` (id of the kept row); ``counts == {"exact_duplicate": n}``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"text": ["Nice song", "nice  SONG", "bad"]}, index=["a", "b", "c"])
+    >>> res = drop_exact_duplicates(df)
+    >>> res.data.index.tolist(), res.removed["duplicate_of"].tolist()
+    (['a', 'c'], ['a'])
+    """
+    check_text_column(df, text_column, "drop_exact_duplicates")
+    keys = df[text_column].astype(str).map(text_hash)
+    dup = keys.duplicated(keep="first").to_numpy()
+    first_id = pd.Series(df.index, index=keys.to_numpy()).groupby(level=0).first()
+    removed = removed_frame(df, dup, "exact_duplicate", duplicate_of=first_id.loc[keys[dup].to_numpy()].to_numpy())
+    return StepResult(df.loc[~dup], removed, {"exact_duplicate": int(dup.sum())})
+
+
+def drop_near_duplicates(
+    df: pd.DataFrame,
+    *,
+    text_column: str = "text",
+    threshold: float = 0.8,
+    num_perm: int = 128,
+    k: int = 5,
+    unit: str = "char",
+    random_state: int = 0,
+) -> StepResult:
+    """Drop rows that are near-duplicates of an earlier kept row (MinHash LSH, confirmed Jaccard).
+
+    Rows are visited in order; a row is dropped when it is at least ``threshold`` similar to a row
+    already kept, so every dropped row names a kept row it really resembles (no chaining).
+
+    Returns
+    -------
+    StepResult
+        ``removed`` has ``duplicate_of`` and ``similarity``; ``counts == {"near_duplicate": n}``.
+    """
+    check_text_column(df, text_column, "drop_near_duplicates")
+    pairs = near_duplicate_pairs(
+        df[text_column].astype(str).tolist(),
+        threshold=threshold, num_perm=num_perm, k=k, unit=unit, random_state=random_state,
+    )
+    by_later: dict[int, list[tuple[int, float]]] = {}
+    for i, j, sim in pairs:
+        by_later.setdefault(j, []).append((i, sim))
+    dropped: dict[int, tuple[int, float]] = {}
+    for j in sorted(by_later):
+        kept_matches = [(i, sim) for i, sim in by_later[j] if i not in dropped]
+        if kept_matches:
+            dropped[j] = max(kept_matches, key=lambda m: (m[1], -m[0]))
+    mask = np.zeros(len(df), dtype=bool)
+    mask[list(dropped)] = True
+    order = sorted(dropped)
+    removed = removed_frame(
+        df, mask, "near_duplicate",
+        duplicate_of=[df.index[dropped[j][0]] for j in order],
+        similarity=[round(dropped[j][1], 4) for j in order],
+    )
+    return StepResult(df.loc[~mask], removed, {"near_duplicate": int(mask.sum())})

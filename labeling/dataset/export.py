@@ -1,0 +1,347 @@
+"""Writing splits as JSONL, CSV, Parquet, a Hugging Face DatasetDict, or LLM fine-tuning layouts.
+
+Rows follow the labelled-frame convention: index = row id, ``text``, ``label`` (class id, ``-1``
+for none), optional ``prob_<class name>`` columns, ``confidence``, ``covered`` (some LF voted),
+``label_source`` (``"label_model"`` or ``"human"``), and for augmented rows ``source_id`` and
+``augmentation``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import string
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .datasheet import render_datasheet
+
+__all__ = ["EXPORT_FORMATS", "ExportResult", "select_rows", "to_instruction", "to_chat", "export_dataset"]
+
+EXPORT_FORMATS = ("jsonl", "csv", "parquet", "hf", "instruction", "chat")
+DEFAULT_INSTRUCTION = "Classify the text as one of: {labels}. Answer with the label only."
+DEFAULT_PROMPT = "Classify the text as one of: {labels}. Answer with the label only.\n\nText: {text}"
+
+
+@dataclass
+class ExportResult:
+    """What :func:`export_dataset` wrote.
+
+    Attributes
+    ----------
+    paths : dict of str to list of Path
+        Format -> files (or folders) written.
+    counts : dict of str to int
+        Rows exported per split.
+    filtered : dict of str to int
+        Rows left out per reason (``no_label``, ``uncovered``, ``low_confidence``, ``human_reviewed``).
+    datasheet : Path
+        The ``DATASET.md`` file.
+    """
+
+    paths: dict[str, list[Path]] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    filtered: dict[str, int] = field(default_factory=dict)
+    datasheet: Path | None = None
+
+
+def select_rows(
+    df: pd.DataFrame,
+    *,
+    label_column: str = "label",
+    min_confidence: float | None = None,
+    drop_uncovered: bool = False,
+    include_reviewed: bool = True,
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Keep the rows fit for training: labelled, optionally covered and confident enough.
+
+    Human-reviewed rows (``label_source == "human"``) pass the coverage and confidence filters:
+    a person's label needs no LF vote. With ``include_reviewed=False`` they are left out.
+
+    Returns
+    -------
+    (DataFrame, dict)
+        The kept rows and the number left out per reason.
+    """
+    if label_column not in df.columns:
+        raise KeyError(f"No label column {label_column!r}; the columns are {list(map(str, df.columns))}.")
+    if min_confidence is not None and not 0.0 <= min_confidence <= 1.0:
+        raise ValueError(f"min_confidence={min_confidence!r} must be in [0, 1].")
+    human = (df["label_source"] == "human").to_numpy() if "label_source" in df else np.zeros(len(df), bool)
+    keep = np.ones(len(df), dtype=bool)
+    filtered: dict[str, int] = {}
+
+    def apply(mask: np.ndarray, reason: str) -> None:
+        nonlocal keep
+        hit = keep & mask
+        filtered[reason] = int(hit.sum())
+        keep &= ~mask
+
+    apply(pd.to_numeric(df[label_column], errors="coerce").fillna(-1).to_numpy() < 0, "no_label")
+    if not include_reviewed:
+        apply(human, "human_reviewed")
+    if drop_uncovered:
+        if "covered" not in df:
+            raise KeyError("drop_uncovered=True needs a boolean 'covered' column (some LF voted on the row).")
+        apply(~df["covered"].astype(bool).to_numpy() & ~human, "uncovered")
+    if min_confidence is not None:
+        if "confidence" not in df:
+            raise KeyError("min_confidence needs a 'confidence' column (the label model's top probability).")
+        apply((df["confidence"].to_numpy(dtype=float) < min_confidence) & ~human, "low_confidence")
+    return df.loc[keep], filtered
+
+
+def _fields(template: str) -> set[str]:
+    return {f for _, f, _, _ in string.Formatter().parse(template) if f}
+
+
+def _render(template: str, row: Mapping[str, Any], where: str) -> str:
+    try:
+        return template.format_map(row)
+    except KeyError as exc:
+        raise KeyError(
+            f"{where} template {template!r} uses {{{exc.args[0]}}}, which is not a column; "
+            f"available: {sorted(map(str, row))}."
+        ) from None
+
+
+def _metadata(rid: Any, row: Mapping[str, Any]) -> dict[str, Any]:
+    meta = {"id": str(rid)}
+    for key in ("label_source", "confidence", "source_id", "augmentation", "reviewer"):
+        value = row.get(key)
+        if value is not None and not (isinstance(value, float) and np.isnan(value)):
+            meta[key] = value.item() if hasattr(value, "item") else value
+    return meta
+
+
+def _records(df: pd.DataFrame, label_names: Sequence[str], text_column: str, label_column: str):
+    labels = ", ".join(label_names)
+    for rid, row in zip(df.index, df.to_dict(orient="records")):
+        row = {**row, "labels": labels, "text": row[text_column], "id": rid}
+        yield rid, row, label_names[int(row[label_column])]
+
+
+def to_instruction(
+    df: pd.DataFrame,
+    *,
+    label_names: Sequence[str],
+    instruction: str = DEFAULT_INSTRUCTION,
+    text_column: str = "text",
+    label_column: str = "label",
+    metadata: bool = False,
+) -> list[dict[str, Any]]:
+    """Instruction-tuning records ``{"instruction", "input", "output"}`` (Alpaca layout).
+
+    ``instruction`` is a template: ``{labels}`` is the comma-separated class names and any column
+    name (``{text}``, ...) is the row's value. ``output`` is the class name.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"text": ["win a prize"], "label": [1]}, index=["r1"])
+    >>> to_instruction(df, label_names=["HAM", "SPAM"], instruction="Spam? ({labels})")
+    [{'instruction': 'Spam? (HAM, SPAM)', 'input': 'win a prize', 'output': 'SPAM'}]
+    """
+    out = []
+    for rid, row, answer in _records(df, label_names, text_column, label_column):
+        rec = {"instruction": _render(instruction, row, "instruction"), "input": row["text"], "output": answer}
+        if metadata:
+            rec["metadata"] = _metadata(rid, row)
+        out.append(rec)
+    return out
+
+
+def to_chat(
+    df: pd.DataFrame,
+    *,
+    label_names: Sequence[str],
+    prompt_template: str = DEFAULT_PROMPT,
+    system_prompt: str | None = None,
+    text_column: str = "text",
+    label_column: str = "label",
+    metadata: bool = False,
+) -> list[dict[str, Any]]:
+    """Chat fine-tuning records ``{"messages": [system?, user, assistant]}``.
+
+    The user message is ``prompt_template`` filled with ``{text}``, ``{labels}`` and any column;
+    the assistant message is the class name.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"text": ["win a prize"], "label": [1]}, index=["r1"])
+    >>> to_chat(df, label_names=["HAM", "SPAM"], prompt_template="{text}")[0]["messages"][1]
+    {'role': 'assistant', 'content': 'SPAM'}
+    """
+    out = []
+    for rid, row, answer in _records(df, label_names, text_column, label_column):
+        messages = [] if system_prompt is None else [{"role": "system", "content": _render(system_prompt, row, "system")}]
+        messages += [
+            {"role": "user", "content": _render(prompt_template, row, "prompt")},
+            {"role": "assistant", "content": answer},
+        ]
+        rec: dict[str, Any] = {"messages": messages}
+        if metadata:
+            rec["metadata"] = _metadata(rid, row)
+        out.append(rec)
+    return out
+
+
+def _write_jsonl(records: list[dict[str, Any]], path: Path) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        for rec in records:
+            fh.write(json.dumps(rec, ensure_ascii=False, default=_json_default) + "\n")
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, (np.ndarray, tuple)):
+        return list(value)
+    return str(value)
+
+
+def _tabular(df: pd.DataFrame, label_names: Sequence[str], label_column: str, keep_probs: bool) -> pd.DataFrame:
+    out = df.copy()
+    if not keep_probs:
+        out = out.drop(columns=[c for c in out.columns if str(c).startswith("prob_")])
+    if "label_name" not in out:
+        out.insert(
+            out.columns.get_loc(label_column) + 1, "label_name",
+            [label_names[int(i)] for i in out[label_column]],
+        )
+    out.index = out.index.astype(str)
+    out.index.name = "id"
+    return out.reset_index()
+
+
+def export_dataset(
+    splits: Mapping[str, pd.DataFrame],
+    out_dir: str | os.PathLike,
+    *,
+    label_names: Sequence[str],
+    formats: Sequence[str] = ("jsonl",),
+    text_column: str = "text",
+    label_column: str = "label",
+    min_confidence: float | None = None,
+    drop_uncovered: bool = False,
+    keep_probs: bool = False,
+    include_reviewed: bool = True,
+    prompt_template: str = DEFAULT_PROMPT,
+    instruction: str = DEFAULT_INSTRUCTION,
+    system_prompt: str | None = None,
+    metadata: bool = False,
+    datasheet: Mapping[str, Any] | None = None,
+) -> ExportResult:
+    """Filter the labelled splits and write them in one or more formats, plus ``DATASET.md``.
+
+    Parameters
+    ----------
+    splits : mapping of str to DataFrame
+        Split name -> labelled rows (see the module docstring for the columns).
+    out_dir : path-like
+        Output folder; each format gets a sub-folder (``jsonl/train.jsonl``, ``chat/train.jsonl``,
+        ``hf/`` for ``DatasetDict.save_to_disk``).
+    label_names : sequence of str
+        Class names by id; the outputs of the fine-tuning layouts.
+    formats : sequence of str
+        Some of :data:`EXPORT_FORMATS`.
+    min_confidence : float, optional
+        Leave out label-model rows whose ``confidence`` is below this.
+    drop_uncovered : bool
+        Leave out label-model rows no LF voted on.
+    keep_probs : bool
+        Keep the ``prob_*`` columns in the tabular formats.
+    include_reviewed : bool
+        Include human-reviewed rows (with ``label_source`` as provenance).
+    prompt_template, system_prompt : str
+        Chat layout templates (``{text}``, ``{labels}``, any column).
+    instruction : str
+        Instruction layout template.
+    metadata : bool
+        Add a ``metadata`` object (id, provenance, confidence) to instruction/chat records.
+    datasheet : mapping, optional
+        Extra keyword arguments of :func:`render_datasheet` (``name``, ``lf_summary``, ``label_model``, ``cleaning``...).
+
+    Returns
+    -------
+    ExportResult
+    """
+    bad = [f for f in formats if f not in EXPORT_FORMATS]
+    if bad:
+        raise ValueError(f"Unknown export format(s) {bad}; expected some of {list(EXPORT_FORMATS)}.")
+    if not label_names:
+        raise ValueError("label_names is empty; give the class names by id, e.g. ['HAM', 'SPAM'].")
+    if "chat" in formats and "text" not in _fields(prompt_template):
+        raise ValueError(f"prompt_template={prompt_template!r} has no {{text}} field; the model would never see the text.")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result = ExportResult()
+    kept: dict[str, pd.DataFrame] = {}
+    for name, frame in splits.items():
+        if text_column not in frame.columns:
+            raise KeyError(f"Split {name!r} has no text column {text_column!r}; columns: {list(map(str, frame.columns))}.")
+        rows, filtered = select_rows(
+            frame, label_column=label_column, min_confidence=min_confidence,
+            drop_uncovered=drop_uncovered, include_reviewed=include_reviewed,
+        )
+        bad_labels = rows[label_column].astype(int) >= len(label_names)
+        if bad_labels.any():
+            rid = rows.index[bad_labels.to_numpy().argmax()]
+            raise ValueError(
+                f"Row {rid!r} of split {name!r} has label {int(rows.loc[rid, label_column])}, "
+                f"but label_names has only {len(label_names)} classes."
+            )
+        kept[name] = rows
+        result.counts[name] = len(rows)
+        for reason, n in filtered.items():
+            result.filtered[reason] = result.filtered.get(reason, 0) + n
+
+    for fmt in formats:
+        folder = out_dir / fmt
+        folder.mkdir(exist_ok=True)
+        paths = []
+        if fmt == "hf":
+            try:
+                from datasets import Dataset, DatasetDict
+            except ImportError as exc:
+                raise ImportError("The 'hf' export needs the datasets package: pip install 'votewise[hf]'") from exc
+            dd = DatasetDict(
+                {n: Dataset.from_pandas(_tabular(f, label_names, label_column, keep_probs), preserve_index=False)
+                 for n, f in kept.items()}
+            )
+            dd.save_to_disk(str(folder))
+            result.paths[fmt] = [folder]
+            continue
+        for name, rows in kept.items():
+            if fmt in ("instruction", "chat"):
+                path = folder / f"{name}.jsonl"
+                if fmt == "instruction":
+                    recs = to_instruction(rows, label_names=label_names, instruction=instruction,
+                                          text_column=text_column, label_column=label_column, metadata=metadata)
+                else:
+                    recs = to_chat(rows, label_names=label_names, prompt_template=prompt_template,
+                                   system_prompt=system_prompt, text_column=text_column,
+                                   label_column=label_column, metadata=metadata)
+                _write_jsonl(recs, path)
+            else:
+                table = _tabular(rows, label_names, label_column, keep_probs)
+                path = folder / f"{name}.{fmt}"
+                if fmt == "jsonl":
+                    _write_jsonl(table.to_dict(orient="records"), path)
+                elif fmt == "csv":
+                    table.to_csv(path, index=False)
+                else:
+                    table.to_parquet(path, index=False)
+            paths.append(path)
+        result.paths[fmt] = paths
+
+    sheet = render_datasheet(
+        kept, label_names=label_names, label_column=label_column, filtered=result.filtered,
+        formats=list(formats), **dict(datasheet or {}),
+    )
+    result.datasheet = out_dir / "DATASET.md"
+    result.datasheet.write_text(sheet, encoding="utf-8")
+    return result
