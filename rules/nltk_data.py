@@ -11,9 +11,14 @@ installed package when it is writable; ``~/.local/share/votewise/nltk_data``.
 from __future__ import annotations
 
 import os
+import warnings
+from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["INSTALL_COMMAND", "RESOURCES", "MissingResourceError", "data_dirs", "default_data_dir", "require"]
+__all__ = [
+    "INSTALL_COMMAND", "RESOURCES", "MissingResourceError", "data_dirs", "default_data_dir", "require", "wordnet",
+    "lemmatize_word",
+]
 
 INSTALL_COMMAND = "python -m rules.install_data"
 
@@ -91,3 +96,30 @@ def require(resource: str) -> str:
             f"{[str(d) for d in data_dirs()]} and nltk's default folders). Install votewise's nltk data, "
             f"offline, with: {INSTALL_COMMAND}"
         ) from None
+
+
+@lru_cache(maxsize=1)
+def wordnet():
+    """A WordNet reader for lemmas and synsets, loaded once.
+
+    nltk's default reader also builds a sense-key map to "WordNet 3.0" from a second copy of the
+    database, which triples its load time and is only used by the multilingual (OMW) functions;
+    this reader skips that map.
+    """
+    path = require("wordnet")
+    from nltk.corpus.reader.wordnet import WordNetCorpusReader
+
+    class _WordNet(WordNetCorpusReader):
+        def map_wn(self, version="wordnet"):
+            return None
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _WordNet(str(Path(path).parent), None)
+
+
+@lru_cache(maxsize=200_000)
+def lemmatize_word(word: str, pos: str = "n") -> str:
+    """The shortest WordNet lemma of ``word`` (``word`` itself when WordNet has none), as nltk's lemmatizer."""
+    lemmas = wordnet()._morphy(word, pos)
+    return min(lemmas, key=len) if lemmas else word

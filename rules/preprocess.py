@@ -18,7 +18,7 @@ import pandas as pd
 
 from labeling import Preprocessor, Row
 
-from .nltk_data import require
+from .nltk_data import lemmatize_word, require
 
 __all__ = [
     "clean_text",
@@ -138,14 +138,6 @@ def stem(tokens: Iterable[str], *, kind: str = "porter") -> list[str]:
     return [s.stem(t) for t in tokens]
 
 
-@lru_cache(maxsize=1)
-def _lemmatizer():
-    require("wordnet")
-    from nltk.stem import WordNetLemmatizer
-
-    return WordNetLemmatizer()
-
-
 def lemmatize(tokens: Iterable[str], *, pos: str = "n") -> list[str]:
     """WordNet lemmas (``pos`` one of n, v, a, r).
 
@@ -154,8 +146,9 @@ def lemmatize(tokens: Iterable[str], *, pos: str = "n") -> list[str]:
     >>> lemmatize(["geese", "islands"])
     ['goose', 'island']
     """
-    lem = _lemmatizer()
-    return [lem.lemmatize(t, pos) for t in tokens]
+    if pos not in ("n", "v", "a", "r", "s"):
+        raise ValueError(f"pos={pos!r} is not one of 'n', 'v', 'a', 'r', 's'.")
+    return [lemmatize_word(t, pos) for t in tokens]
 
 
 def _tokens_fn(*, lowercase: bool, punctuation: bool, stopwords: bool, stemming: str | None,

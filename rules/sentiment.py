@@ -67,14 +67,14 @@ class SentimentLF(RuleLF):
             raise ValueError(f"LF {name!r}: polarity={polarity!r} is not one of {{'positive', 'negative'}}.")
         if method not in METHODS:
             raise ValueError(f"LF {name!r}: method={method!r} is not one of {set(METHODS)}.")
-        if not 0.0 <= threshold <= 1.0:
-            raise ValueError(f"LF {name!r}: threshold={threshold}; expected a value in [0, 1].")
+        if not 0.0 <= threshold < 1.0:
+            raise ValueError(f"LF {name!r}: threshold={threshold}; expected a value in [0, 1).")
         self.polarity, self.threshold, self.method = polarity, threshold, method
         if method == "vader":
             _vader()  # fail now, with the install hint, rather than in the middle of an apply
 
     def _fires(self, score: np.ndarray) -> np.ndarray:
-        return score >= self.threshold if self.polarity == "positive" else score <= -self.threshold
+        return score > self.threshold if self.polarity == "positive" else score < -self.threshold
 
     def votes(self, df: pd.DataFrame) -> np.ndarray:
         view = column_view(df, self.column)
@@ -92,7 +92,7 @@ class SentimentLF(RuleLF):
         s = sentiment_score(text, method=self.method)
         if not self._fires(np.asarray([s]))[0]:
             return []
-        sign = ">=" if self.polarity == "positive" else "<= -"
+        sign = ">" if self.polarity == "positive" else "< -"
         return [Span(0, len(text), f"{self.method} sentiment {s:.2f} {sign}{self.threshold}")]
 
     @property
@@ -119,9 +119,10 @@ def sentiment_lf(
     label : int
         Class voted.
     polarity : {"positive", "negative"}
-        Fire when the score is ``>= threshold`` (positive) or ``<= -threshold`` (negative).
+        Fire when the score is ``> threshold`` (positive) or ``< -threshold`` (negative), strictly,
+        as in the usual ``polarity > 0.9`` rule.
     threshold : float
-        In [0, 1].
+        In [0, 1).
     method : {"vader", "textblob"}
         nltk's VADER compound score (needs ``python -m rules.install_data``) or TextBlob's polarity.
     column : str

@@ -15,7 +15,6 @@ import re
 import sqlite3
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Hashable, Iterable, Mapping, NamedTuple, Sequence
 
@@ -80,19 +79,10 @@ def normalize_text(text: str) -> tuple[str, list[int] | None]:
     return "".join(out), pos
 
 
-@lru_cache(maxsize=200_000)
 def _lemma(token: str) -> str:
-    from rules.nltk_data import require
+    from rules.nltk_data import lemmatize_word  # WordNet is only needed when lemmatising
 
-    require("wordnet")
-    from nltk.stem import WordNetLemmatizer
-
-    return _lemmatizer(WordNetLemmatizer).lemmatize(token)
-
-
-@lru_cache(maxsize=1)
-def _lemmatizer(cls):
-    return cls()
+    return lemmatize_word(token)
 
 
 def _lemmatized(text: str) -> tuple[str, list[int]]:

@@ -1,0 +1,171 @@
+"""LF builders on real data: they reproduce WRENCH's stored YouTube votes, batch path == row semantics."""
+
+import doctest
+import importlib
+import pickle
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import rules
+from labeling import ABSTAIN, LabelingFunction, apply_lfs
+from rules import Span, clear_cache, keyword_lf, length_lf, regex_lf, sentiment_lf, window_lf
+from rules._prefilter import prefilter
+from sources import KnowledgeBase
+
+HAM, SPAM = 0, 1
+
+
+def youtube_builders():
+    # The LFs behind WRENCH's YouTube weak_labels (Snorkel's spam tutorial), written with the builders.
+    return {
+        0: keyword_lf("keyword_my", ["my"], SPAM),
+        1: keyword_lf("keyword_subscribe", ["subscribe"], SPAM),
+        2: keyword_lf("keyword_link", ["http"], SPAM),
+        3: keyword_lf("keyword_please", ["please", "plz"], SPAM),
+        4: keyword_lf("keyword_song", ["song"], HAM),
+        5: regex_lf("regex_check_out", r"check.*out", SPAM, flags=re.IGNORECASE),
+        6: length_lf("short_comment", HAM, max_len=4),
+        8: sentiment_lf("textblob_polarity", HAM, threshold=0.9, method="textblob"),
+    }
+
+
+@pytest.mark.parametrize("split", ["train", "valid", "test"])
+def test_builders_reproduce_wrench_youtube_votes(youtube, split):
+    builders = youtube_builders()
+    data = youtube[split]
+    L = apply_lfs(data.data, list(builders.values()), progress=False)
+    expected = data.L.values[:, list(builders)]
+    np.testing.assert_array_equal(np.asarray(L), expected)
+
+
+def test_every_builder_is_a_vectorized_labeling_function():
+    kb = KnowledgeBase({"paris": "LOC"}, [("a", "b", "r")])
+    lfs = [
+        keyword_lf("k", ["x"], 0), regex_lf("r", "x", 0), length_lf("l", 0, max_len=3),
+        sentiment_lf("s", 0), rules.kb_lf("kb", kb, 0), rules.kb_pair_lf("kbp", kb, 0),
+        window_lf("w", ["x"], 0),
+    ]
+    for lf in lfs:
+        assert isinstance(lf, LabelingFunction) and lf.vectorized and lf.info["name"] == lf.name
+
+
+def test_keyword_options_case_and_whole_word():
+    df = pd.DataFrame({"text": ["WIN a prize", "window seat", "win", "Winner"]})
+    assert keyword_lf("k", "win", 1)(df).tolist() == [1, 1, 1, 1]
+    assert keyword_lf("k", "win", 1, whole_word=True)(df).tolist() == [1, -1, 1, -1]
+    assert keyword_lf("k", ["win"], 1, case=True, whole_word=True)(df).tolist() == [-1, -1, 1, -1]
+
+
+def test_explain_gives_the_spans_that_fired():
+    lf = keyword_lf("k", ["check out", "subscribe"], 1)
+    text = "Please SUBSCRIBE and check out my channel"
+    assert lf.explain(text) == [Span(7, 16, "keyword 'SUBSCRIBE'"), Span(21, 30, "keyword 'check out'")]
+    assert [text[s.start:s.end] for s in lf.explain(text)] == ["SUBSCRIBE", "check out"]
+    assert lf.explain("nothing here") == []
+    assert regex_lf("r", r"\d+", 2).explain("call 555 now")[0][:2] == (5, 8)
+    assert length_lf("l", 0, max_len=3).explain("so good") == [Span(0, 7, "length 2 words in [None, 3]")]
+
+
+def test_window_between_and_near():
+    df = pd.DataFrame({
+        "text": ["Alice married Bob in 1990.", "Alice met Bob; Carol married Dan.", "Bob, husband of Alice.",
+                 "Alice and her long time friend Bob married"],
+        "entity1": ["Alice", "Alice", "Alice", "Alice"],
+        "entity2": ["Bob", "Bob", "Bob", "Bob"],
+    })
+    between = window_lf("married", ["married", "husband of"], 1, window=3)
+    assert between(df).tolist() == [1, -1, 1, -1]
+    near = window_lf("near", ["married"], 1, mode="near", window=0, right=None)
+    assert near(df).tolist() == [1, -1, -1, -1]
+    spans = window_lf("married", ["married"], 1, left="entity1", right="entity2").explain(
+        "Alice married Bob", left=(0, 5), right=(14, 17))
+    assert spans == [Span(6, 13, "keyword 'married' between the entities")]
+
+
+def test_sentiment_vader_and_textblob_agree_on_clear_cases():
+    df = pd.DataFrame({"text": ["I love this song, it is wonderful!", "This is terrible, I hate it.", "The cat."]})
+    for method in ("vader", "textblob"):
+        pos = sentiment_lf("pos", 0, method=method, threshold=0.3)(df).tolist()
+        neg = sentiment_lf("neg", 1, polarity="negative", method=method, threshold=0.3)(df).tolist()
+        assert pos == [0, -1, -1] and neg == [-1, 1, -1]
+
+
+def test_missing_values_abstain_and_duplicates_share_work():
+    df = pd.DataFrame({"text": ["spam spam", None, "spam spam", "ham"]})
+    assert keyword_lf("k", "spam", 1)(df).tolist() == [1, -1, 1, -1]
+    assert length_lf("l", 0, min_len=1)(df).tolist() == [0, -1, 0, 0]
+
+
+def test_changed_dataframe_is_not_served_from_the_cache():
+    df = pd.DataFrame({"text": ["spam", "ham"]})
+    lf = keyword_lf("k", "spam", 1)
+    assert lf(df).tolist() == [1, -1]
+    df["text"] = ["ham", "spam"]
+    assert lf(df).tolist() == [-1, 1]
+    clear_cache()
+
+
+def test_lfs_pickle_and_run_in_worker_processes(youtube):
+    lfs = list(youtube_builders().values())[:6]
+    clone = pickle.loads(pickle.dumps(lfs[0]))
+    assert clone.name == lfs[0].name and clone(youtube.valid.data).tolist() == lfs[0](youtube.valid.data).tolist()
+    serial = apply_lfs(youtube.valid.data, lfs, progress=False)
+    parallel = apply_lfs(youtube.valid.data, lfs, n_jobs=2, chunk_size=30, progress=False)
+    np.testing.assert_array_equal(np.asarray(serial), np.asarray(parallel))
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: keyword_lf("k", [], 1), "keywords must be non-empty"),
+        (lambda: regex_lf("r", "(", 1), "invalid regular expression"),
+        (lambda: regex_lf("r", "x", "SPAM"), "label='SPAM'; expected a class id"),
+        (lambda: length_lf("l", 0), "give min_len, max_len or both"),
+        (lambda: length_lf("l", 0, min_len=5, max_len=2), "min_len=5 is larger than max_len=2"),
+        (lambda: length_lf("l", 0, max_len=2, unit="lines"), "unit='lines' is not one of"),
+        (lambda: sentiment_lf("s", 0, method="bert"), "method='bert' is not one of"),
+        (lambda: window_lf("w", ["x"], 0, right=None), "mode='between' needs two entity columns"),
+        (lambda: keyword_lf("k", "x", 1)(pd.DataFrame({"body": ["x"]})), "Column 'text' not found"),
+        (lambda: keyword_lf("k", "x", 1)(pd.DataFrame({"text": [3]})), r"row 0 \(id 0\) holds int"),
+    ],
+)
+def test_errors_say_what_is_wrong(call, message):
+    with pytest.raises((ValueError, KeyError, TypeError), match=message):
+        call()
+
+
+# The prefilter must never drop a text that the regex matches: compare with plain re.search.
+ALPHABET = "ab cAB\u017f\u212aK\n"
+patterns = st.sampled_from([
+    r"ab", r"(ab|ba) c", r"a(b|c)+a", r"(?i)ab", r"(?i:ab)c", r"AB|ca", r"^ab$", r"k", r"(?i)k", r"s", r"(?i)s",
+    r"a{2,3}b", r"(a|b)?c", r"[ab]c", r"(?<!a)b c", r"(ab)\1", r"(?=ab)a", r"a.b", r"\bab\b", r"(ab|)c",
+])
+
+
+@settings(max_examples=300, deadline=None)
+@given(pattern=patterns, flags=st.sampled_from([0, re.IGNORECASE]), texts=st.lists(st.text(ALPHABET, max_size=8), min_size=1, max_size=6))
+def test_batch_votes_equal_re_search(pattern, flags, texts):
+    lf = regex_lf("p", pattern, 1, flags=flags)
+    expected = [1 if re.search(pattern, t, flags) else ABSTAIN for t in texts]
+    assert lf(pd.DataFrame({"text": texts})).tolist() == expected
+
+
+def test_prefilter_finds_the_literals_a_match_needs():
+    pf = prefilter(re.compile(r"( |^)(what|which)[^\w]* (\w+ ){0,1}(is|was) capital"))
+    assert pf.clauses == (frozenset({"what", "which"}), frozenset({"is capital", "was capital"}))
+    assert prefilter(re.compile(r"a|b.*")).clauses == ()
+
+
+@pytest.mark.parametrize(
+    "module", ["rules.text", "rules.kb", "rules.window", "rules.sentiment", "rules.preprocess", "sources.kb"]
+)
+def test_docstring_examples_run(module):
+    mod = importlib.import_module(module)
+    globs = {"pd": pd, "re": re, "np": np, "KnowledgeBase": KnowledgeBase, "keyword_lf": keyword_lf}
+    result = doctest.testmod(mod, extraglobs=globs, optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0
