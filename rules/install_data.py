@@ -93,8 +93,9 @@ def _punkt_literals(source: str) -> dict:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             value = node.value
             if isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "frozenset":
-                value = value.args[0] if value.args else ast.Tuple(elts=[], ctx=ast.Load())
-            values[node.targets[0].id] = ast.literal_eval(value)
+                values[node.targets[0].id] = frozenset(ast.literal_eval(value.args[0]) if value.args else ())
+            else:
+                values[node.targets[0].id] = ast.literal_eval(value)
     return values
 
 
