@@ -141,3 +141,19 @@ def test_match_spans_cover_text_that_normalises_to_the_term(parts):
     text = "".join(parts)
     for m in kb.match(text):
         assert kb.normalize(text[m.start:m.end]) == kb.normalize(m.entry.term)
+
+
+def test_knowledge_base_example_runs_end_to_end(tmp_path, capsys):
+    import importlib.util
+
+    from conftest import EXAMPLES
+
+    spec = importlib.util.spec_from_file_location("kb_example", EXAMPLES / "knowledge_base" / "run.py")
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    trec_summary, relation_summary = example.main(tmp_path)
+    out = capsys.readouterr().out
+    assert "Majority vote on TREC valid" in out and "Provenance for s01" in out
+    assert trec_summary.loc["kb_place_type", "emp_acc"] > 0.7
+    assert relation_summary.loc["kb_capital_of", "emp_acc"] == 1.0
+    assert (tmp_path / "capital_of_labels.csv").stat().st_size > 0
