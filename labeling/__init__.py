@@ -1,7 +1,8 @@
 """Labeling functions, applying them, the label matrix, and LF analysis."""
 
 from .analysis import label_conflict, label_coverage, label_overlap, lf_summary, plot_lf_summary, wilson_interval
-from .apply import LFError, LFFailure, apply_lfs
+from .apply import LFError, LFFailure, apply_lfs, unique_rows
+from .cache import LFCache, data_fingerprint, lf_fingerprint
 from .lf import LabelingFunction, Preprocessor, check_unique_names, labeling_function, preprocessor
 from .loading import load_lfs
 from .matrix import ABSTAIN, LabelMatrix, check_label_matrix
@@ -18,6 +19,10 @@ __all__ = [
     "apply_lfs",
     "LFError",
     "LFFailure",
+    "unique_rows",
+    "LFCache",
+    "lf_fingerprint",
+    "data_fingerprint",
     "load_lfs",
     "LabelMatrix",
     "check_label_matrix",
