@@ -191,6 +191,18 @@ class KnowledgeBase:
         return cls(data, **kwargs)
 
     @classmethod
+    def from_lines(cls, path: str | Path, *, label: Any = None, **kwargs: Any) -> "KnowledgeBase":
+        """From a text file with one term per line; blank lines and lines starting with ``#`` are skipped."""
+        path = Path(path)
+        items = []
+        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            term = line.strip()
+            if term and not term.startswith("#"):
+                items.append(KBEntry(term, label, f"{path.name}:{lineno}"))
+        kwargs.setdefault("name", path.name)
+        return cls(items, **kwargs)
+
+    @classmethod
     def from_json(cls, path: str | Path, **kwargs: Any) -> "KnowledgeBase":
         """From a JSON file: ``{term: label}``, a list of terms, or ``{"terms": ..., "pairs": [[l, r, label], ...]}``."""
         path = Path(path)
