@@ -72,7 +72,11 @@ def install_wordnet(root: Path) -> None:
     if not all((WORDNET_SRC / f).exists() for f in WORDNET_FILES) or not LEXNAMES_MAN.exists():
         if os.geteuid() == 0 and shutil.which("apt-get"):
             _log(f"wordnet: installing Debian packages {' '.join(APT_PACKAGES)}")
-            subprocess.run(["apt-get", "install", "-y", "-q", *APT_PACKAGES], check=True)
+            command = ["apt-get", "install", "-y", "-q", *APT_PACKAGES]
+            if subprocess.run(command).returncode != 0:
+                # A fresh machine may have no package lists yet.
+                subprocess.run(["apt-get", "update", "-q"], check=True)
+                subprocess.run(command, check=True)
         else:
             raise RuntimeError(
                 f"WordNet needs the Debian packages {' '.join(APT_PACKAGES)}: run "

@@ -41,6 +41,8 @@ class RegexLF(RuleLF):
         if isinstance(pattern, re.Pattern) and flags:
             raise ValueError(f"LF {name!r}: pass flags= only with a pattern string, not a compiled pattern.")
         self.keywords = list(keywords) if keywords is not None else None
+        if self.keywords is not None:
+            self.kind = "keyword"
         self._register()
 
     def _register(self) -> None:

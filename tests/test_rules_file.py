@@ -75,7 +75,7 @@ def test_yaml_rules(tmp_path):
     )
     lfs = rules_from_file(path, labels=["HAM", "SPAM"])
     assert [lf.name for lf in lfs] == ["subscribe", "rule_01_spam", "rule_02_ham", "rule_03_1"]
-    assert [lf.kind for lf in lfs] == ["regex", "regex", "length", "regex"]
+    assert [lf.kind for lf in lfs] == ["keyword", "regex", "length", "keyword"]
     import pandas as pd
 
     df = pd.DataFrame({"text": ["Please SUBSCRIBE", "CHECK this OUT now please", "nice", "see http://x"]})
