@@ -3,6 +3,8 @@
 from .analysis import label_conflict, label_coverage, label_overlap, lf_summary, plot_lf_summary, wilson_interval
 from .apply import LFError, LFFailure, apply_lfs, unique_rows
 from .cache import LFCache, data_fingerprint, lf_fingerprint
+from .patterns import VotePatterns, fit_from_patterns, vote_patterns
+from .stream import StreamResult, apply_lfs_to_file, iter_chunks, read_votes
 from .lf import LabelingFunction, Preprocessor, check_unique_names, labeling_function, preprocessor
 from .loading import load_lfs
 from .matrix import ABSTAIN, LabelMatrix, check_label_matrix
@@ -23,6 +25,13 @@ __all__ = [
     "LFCache",
     "lf_fingerprint",
     "data_fingerprint",
+    "VotePatterns",
+    "vote_patterns",
+    "fit_from_patterns",
+    "apply_lfs_to_file",
+    "iter_chunks",
+    "read_votes",
+    "StreamResult",
     "load_lfs",
     "LabelMatrix",
     "check_label_matrix",

@@ -247,7 +247,7 @@ def _validate(data: Any, lfs: Iterable[LabelingFunction], cardinality: int | Non
 
 
 def _expand_failures(
-    failures: list[LFFailure], data: pd.DataFrame, codes: np.ndarray, first: np.ndarray
+    failures: list[LFFailure], data: pd.DataFrame, codes: np.ndarray, first: np.ndarray, offset: int
 ) -> list[LFFailure]:
     # A failure on a distinct row is a failure on every row holding the same content.
     order = np.argsort(codes, kind="stable")
@@ -256,9 +256,9 @@ def _expand_failures(
     inverse[first] = np.arange(len(first))
     out = []
     for f in failures:
-        c = inverse[f.position]
+        c = inverse[f.position - offset]
         for p in order[starts[c] : starts[c + 1]].tolist():
-            out.append(LFFailure(f.lf, p, data.index[p], f.error))
+            out.append(LFFailure(f.lf, p + offset, data.index[p], f.error))
     return out
 
 
@@ -273,8 +273,13 @@ def compute_votes(
     chunk_size: int | None = None,
     dedup: bool = True,
     groups: tuple[np.ndarray, np.ndarray] | None = None,
+    offset: int = 0,
 ) -> tuple[np.ndarray, list[LFFailure]]:
-    """Votes (int16, rows x LFs) and failures of already validated inputs; see :func:`apply_lfs`."""
+    """Votes (int16, rows x LFs) and failures of already validated inputs; see :func:`apply_lfs`.
+
+    ``offset`` is the position of ``data``'s first row in a larger data set (streaming), so that
+    errors and failures name positions in the whole data.
+    """
     n = len(data)
     codes = first = None
     if dedup:
@@ -282,7 +287,7 @@ def compute_votes(
         if groups is not None and len(groups[1]) < n:
             codes, first = groups
     work = data if codes is None else data.iloc[first]
-    positions = np.arange(n) if codes is None else first
+    positions = (np.arange(n) if codes is None else first) + offset
     n_work = len(work)
     n_workers = _n_workers(n_jobs)
     if chunk_size is None:
@@ -308,7 +313,7 @@ def compute_votes(
         bar.close()
     if codes is not None:
         votes = votes[codes]
-        failures = _expand_failures(failures, data, codes, first)
+        failures = _expand_failures(failures, data, codes, first, offset)
     order = {lf.name: j for j, lf in enumerate(lfs)}
     failures.sort(key=lambda f: (f.position, order[f.lf]))
     return votes, failures
