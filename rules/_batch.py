@@ -140,23 +140,29 @@ class LiteralIndex:
             self._automata[icase] = auto
         return auto
 
-    def presence(self, view: ColumnView, icase: bool) -> np.ndarray:
-        """Boolean matrix, distinct texts x registered literal ids: does the text contain the literal."""
+    def presence(self, view: ColumnView, icase: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Which distinct texts contain which registered literal, as CSR by literal id.
 
-        def compute() -> np.ndarray:
-            found = np.zeros((len(view), len(self._ids)), dtype=bool)
+        Returns ``(indptr, rows)``: the texts containing literal ``i`` are ``rows[indptr[i]:indptr[i + 1]]``.
+        Memory grows with the number of occurrences, not texts x literals.
+        """
+
+        def compute() -> tuple[np.ndarray, np.ndarray]:
+            n_lits = len(self._ids)
             auto = self._automaton(icase)
-            if len(auto) == 0:
-                return found
             rows: list[int] = []
             cols: list[int] = []
-            texts = view.lower if icase else view.texts
-            for r, text in enumerate(texts):
-                for _, lit_id in auto.iter(text):
-                    rows.append(r)
-                    cols.append(lit_id)
-            found[rows, cols] = True
-            return found
+            if len(auto):
+                texts = view.lower if icase else view.texts
+                for r, text in enumerate(texts):
+                    for _, lit_id in auto.iter(text):
+                        rows.append(r)
+                        cols.append(lit_id)
+            cols_arr = np.asarray(cols, dtype=np.intp)
+            order = np.argsort(cols_arr, kind="stable")
+            indptr = np.zeros(n_lits + 1, dtype=np.intp)
+            np.cumsum(np.bincount(cols_arr, minlength=n_lits), out=indptr[1:])
+            return indptr, np.asarray(rows, dtype=np.intp)[order]
 
         return view.cached(("literals", icase, self.version), compute)
 
@@ -164,10 +170,13 @@ class LiteralIndex:
         """Indices of distinct texts that pass every clause (None: no filter, test all texts)."""
         if not clauses:
             return None
-        found = self.presence(view, icase)
+        indptr, rows = self.presence(view, icase)
         keep = np.ones(len(view), dtype=bool)
         for ids in clauses:
-            keep &= found[:, ids].any(axis=1)
+            hit = np.zeros(len(view), dtype=bool)
+            for i in ids.tolist():
+                hit[rows[indptr[i]:indptr[i + 1]]] = True
+            keep &= hit
         if icase:
             keep |= ~view.ascii  # lower() is not Unicode case folding: never rule out non-ASCII texts
         return np.flatnonzero(keep)

@@ -72,7 +72,7 @@ def install_wordnet(root: Path) -> None:
     if not all((WORDNET_SRC / f).exists() for f in WORDNET_FILES) or not LEXNAMES_MAN.exists():
         if os.geteuid() == 0 and shutil.which("apt-get"):
             _log(f"wordnet: installing Debian packages {' '.join(APT_PACKAGES)}")
-            command = ["apt-get", "install", "-y", "-q", *APT_PACKAGES]
+            command = ["apt-get", "install", "-y", "-q", "--no-install-recommends", *APT_PACKAGES]
             if subprocess.run(command).returncode != 0:
                 # A fresh machine may have no package lists yet.
                 subprocess.run(["apt-get", "update", "-q"], check=True)
