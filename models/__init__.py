@@ -2,10 +2,25 @@
 
 from ._tiebreak import hash_tie_index, probs_to_preds
 from .base import BaseLabelModel, NotFittedError, vote_counts
+from .calibration import expected_calibration_error, reliability_table
+from .dawid_skene import DawidSkene
+from .end_model import EndModel, soft_label_rows
+from .label_model import LabelModel
 from .majority import MajorityVote
-from .metrics import METRICS, accuracy, precision_recall_f1, score_predictions
+from .metrics import (
+    METRICS,
+    accuracy,
+    classification_report,
+    confusion_matrix,
+    precision_recall_f1,
+    score_predictions,
+)
+from .patterns import VotePatterns, unique_patterns
 from .registry import MODEL_REGISTRY, make_model, register_model
+from .selection import class_balance_from_labels, fit_with_validation, select_on_valid
+from .snorkel_model import SnorkelLabelModel
 from .text_metrics import bleu, fit_ngram_model, perplexity, sentence_bleu_scores
+from .weighted import WeightedMajorityVote
 
 __all__ = [
     "perplexity",
@@ -15,14 +30,29 @@ __all__ = [
     "BaseLabelModel",
     "NotFittedError",
     "MajorityVote",
+    "WeightedMajorityVote",
+    "DawidSkene",
+    "SnorkelLabelModel",
+    "LabelModel",
+    "EndModel",
+    "soft_label_rows",
     "MODEL_REGISTRY",
     "make_model",
     "register_model",
+    "class_balance_from_labels",
+    "select_on_valid",
+    "fit_with_validation",
     "accuracy",
     "precision_recall_f1",
+    "confusion_matrix",
+    "classification_report",
     "score_predictions",
     "METRICS",
+    "expected_calibration_error",
+    "reliability_table",
     "probs_to_preds",
     "hash_tie_index",
     "vote_counts",
+    "VotePatterns",
+    "unique_patterns",
 ]

@@ -7,7 +7,14 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import precision_recall_fscore_support
 
-__all__ = ["accuracy", "precision_recall_f1", "METRICS", "score_predictions"]
+__all__ = [
+    "accuracy",
+    "precision_recall_f1",
+    "METRICS",
+    "score_predictions",
+    "confusion_matrix",
+    "classification_report",
+]
 
 
 def _pair(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -73,3 +80,50 @@ def score_predictions(y_true: Any, y_pred: Any, metric: str = "accuracy") -> flo
     except KeyError:
         raise ValueError(f"metric={metric!r} is not one of {sorted(METRICS)}.") from None
     return fn(y_true, y_pred)
+
+
+def confusion_matrix(y_true: Any, y_pred: Any, *, cardinality: int | None = None) -> np.ndarray:
+    """Counts of (gold, predicted) pairs; the last column counts abstentions (-1 predictions).
+
+    Returns
+    -------
+    ndarray of int64, shape (cardinality, cardinality + 1)
+        ``cm[c, d]``: rows of gold class ``c`` predicted ``d``; ``cm[c, -1]``:
+        rows of gold class ``c`` left unlabelled.
+
+    Examples
+    --------
+    >>> confusion_matrix([0, 1, 1], [0, 0, -1]).tolist()
+    [[1, 0, 0], [1, 0, 1]]
+    """
+    y_true, y_pred = _pair(y_true, y_pred)
+    if (y_true < 0).any():
+        raise ValueError(f"y_true[{int(np.flatnonzero(y_true < 0)[0])}] is negative; gold labels must be class ids.")
+    k = int(max(y_true.max(), y_pred.max()) + 1) if cardinality is None else int(cardinality)
+    pred = np.where(y_pred < 0, k, y_pred)
+    return np.bincount(y_true * (k + 1) + pred, minlength=k * (k + 1)).reshape(k, k + 1)
+
+
+def classification_report(
+    y_true: Any, y_pred: Any, *, label_names: list[str] | None = None
+) -> "pd.DataFrame":
+    """Per-class precision, recall, F1 and support, plus ``macro`` and ``accuracy`` rows.
+
+    Abstentions (-1) count as wrong: they lower recall, never precision.
+    """
+    import pandas as pd
+
+    y_true, y_pred = _pair(y_true, y_pred)
+    k = int(max(y_true.max(), y_pred.max()) + 1)
+    if label_names is not None:
+        k = max(k, len(label_names))
+    labels = np.arange(k)
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+    names = list(label_names) if label_names is not None else [str(c) for c in labels]
+    table = pd.DataFrame({"precision": p, "recall": r, "f1": f, "support": s}, index=pd.Index(names, name="class"))
+    present = s > 0
+    table.loc["macro"] = [p[present].mean(), r[present].mean(), f[present].mean(), s.sum()]
+    acc = accuracy(y_true, y_pred)
+    table.loc["accuracy"] = [acc, acc, acc, s.sum()]
+    table["support"] = table["support"].astype(int)
+    return table

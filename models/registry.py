@@ -5,11 +5,21 @@ from __future__ import annotations
 from typing import Callable
 
 from .base import BaseLabelModel
+from .dawid_skene import DawidSkene
+from .label_model import LabelModel
 from .majority import MajorityVote
+from .snorkel_model import SnorkelLabelModel
+from .weighted import WeightedMajorityVote
 
 __all__ = ["MODEL_REGISTRY", "make_model", "register_model"]
 
-MODEL_REGISTRY: dict[str, Callable[..., BaseLabelModel]] = {"mv": MajorityVote}
+MODEL_REGISTRY: dict[str, Callable[..., BaseLabelModel]] = {
+    "mv": MajorityVote,
+    "wmv": WeightedMajorityVote,
+    "ds": DawidSkene,
+    "snorkel": SnorkelLabelModel,
+    "default": LabelModel,
+}
 
 
 def register_model(name: str, factory: Callable[..., BaseLabelModel]) -> None:

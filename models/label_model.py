@@ -1,0 +1,256 @@
+"""votewise's default label model: per-LF, per-class vote precision fit by EM on vote patterns."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from labeling.matrix import ABSTAIN
+
+from ._tiebreak import TIE_BREAKS
+from .base import BaseLabelModel
+from .patterns import unique_patterns
+
+__all__ = ["LabelModel"]
+
+# A dense (patterns x classes) posterior is used while it stays below this many
+# cells; beyond it (many classes) only the (pattern, voted class) cells are kept.
+_DENSE_CELLS = 32_000_000
+_EPS = 1e-6
+
+
+class _Votes:
+    """Non-abstain votes of the distinct patterns, indexed for O(votes) EM passes."""
+
+    def __init__(self, P: np.ndarray, k: int, dense: bool) -> None:
+        u, m = P.shape
+        mask = P != ABSTAIN
+        per_row = mask.sum(axis=1)
+        cls = P[mask].astype(np.int64)
+        lf = np.nonzero(mask)[1].astype(np.int64)
+        row = np.repeat(np.arange(u, dtype=np.int64), per_row)
+        self.u, self.k, self.m, self.dense = u, k, m, dense
+        self.row, self.cls = row, cls
+        self.lf_class = lf * k + cls  # index into the (m, k) parameter table
+        key = row * k + cls
+        if dense:
+            self.cell = key
+            self.n_cells = u * k
+        else:
+            # Votes are ordered by row, so a stable sort of the keys is near-linear.
+            order = np.argsort(key, kind="stable")
+            skey = key[order]
+            new = np.empty(len(skey), dtype=bool)
+            new[:1] = True
+            np.not_equal(skey[1:], skey[:-1], out=new[1:])
+            cell_key = skey[new]
+            self.cell = np.empty(len(key), dtype=np.int64)
+            self.cell[order] = np.cumsum(new) - 1
+            self.n_cells = len(cell_key)
+            self.cell_row = cell_key // k
+            self.cell_class = cell_key % k
+            self.cell_start = np.searchsorted(self.cell_row, np.arange(u + 1))
+            self.has_cells = self.cell_start[1:] > self.cell_start[:-1]
+
+    def posterior(self, log_prior: np.ndarray, weights: np.ndarray):
+        """Class posterior of every pattern: dense (u, k), or (cell probs, base per row) when sparse."""
+        s = np.bincount(self.cell, weights=weights.ravel()[self.lf_class], minlength=self.n_cells)
+        if self.dense:
+            scores = s.reshape(self.u, self.k) + log_prior
+            scores -= scores.max(axis=1, keepdims=True)
+            np.exp(scores, out=scores)
+            scores /= scores.sum(axis=1, keepdims=True)
+            return scores
+        # Classes without a vote in a row all keep score 0 (prior only), so the
+        # normaliser is the prior mass of unvoted classes plus the voted cells.
+        prior = np.exp(log_prior)
+        top = np.zeros(self.u)
+        if self.n_cells:
+            top[self.has_cells] = np.maximum.reduceat(s, self.cell_start[:-1][self.has_cells])
+        top = np.maximum(top, 0.0)
+        cell_prior = prior[self.cell_class]
+        cell_mass = cell_prior * np.exp(s - top[self.cell_row])
+        voted_prior = np.bincount(self.cell_row, weights=cell_prior, minlength=self.u)
+        z = np.clip(1.0 - voted_prior, 0.0, None) * np.exp(-top) + np.bincount(
+            self.cell_row, weights=cell_mass, minlength=self.u
+        )
+        return cell_mass / z[self.cell_row], np.exp(-top) / z
+
+
+class LabelModel(BaseLabelModel):
+    """Weak-supervision label model: how far to trust each LF's vote for each class.
+
+    Each LF ``j`` voting class ``c`` is right with probability ``precision_[j, c]``
+    (its accuracy *when it votes c*), and LFs are independent given the true
+    class. A vote then adds ``log odds(precision) - log odds(prior)`` to the
+    score of the class it names; abstentions carry no evidence, and a row with no
+    vote gets the class prior. Parameters are fit by EM from a majority-vote
+    start on the distinct vote patterns weighted by their counts (cost grows
+    with the number of distinct rows and votes, not with n or the number of
+    classes), with a Beta prior pulling each precision toward
+    ``accuracy_prior``.
+
+    Parameters
+    ----------
+    cardinality : int, optional
+        Number of classes; inferred from the votes when omitted.
+    accuracy_prior : float
+        Prior mean of every LF precision, in (0, 1).
+    prior_strength : float
+        Weight of that prior, as pseudo-votes per row of data (0.01 on 5,000
+        rows = 50 pseudo-votes per LF and class). Scaling by the number of rows
+        makes the fit invariant to duplicating the data.
+    class_prior : {"estimate", "uniform"}
+        Estimate the class balance by EM, or keep it uniform; ignored when
+        ``fit`` gets ``class_balance``.
+    n_iter : int
+        Maximum EM iterations.
+    tol : float
+        Stop when no precision moves by more than this.
+    tie_break : {"random", "abstain", "first"}
+        Default tie rule of :meth:`predict`.
+
+    Attributes
+    ----------
+    precision_ : ndarray, shape (n_lfs, cardinality)
+        Estimated probability that a vote of LF j for class c is right.
+    weights_ : ndarray, shape (n_lfs, cardinality)
+        Log-odds evidence a vote adds to its class.
+    class_prior_ : ndarray, shape (cardinality,)
+    n_patterns_ : int
+        Distinct (votes, known label) rows the model was fit on.
+    n_iter_ : int
+        EM iterations run.
+
+    Notes
+    -----
+    Rows whose label is known (``y >= 0`` in :meth:`fit`) keep that label as
+    their posterior through EM, so reviewed rows anchor the LF precisions.
+
+    Examples
+    --------
+    >>> L = [[0, 0, -1], [1, 1, 1], [0, -1, 0], [-1, -1, -1]]
+    >>> lm = LabelModel(cardinality=2).fit(L)
+    >>> lm.predict(L).tolist()[:3]
+    [0, 1, 0]
+    """
+
+    def __init__(
+        self,
+        *,
+        cardinality: int | None = None,
+        accuracy_prior: float = 0.7,
+        prior_strength: float = 0.01,
+        class_prior: str = "estimate",
+        n_iter: int = 100,
+        tol: float = 1e-4,
+        tie_break: str = "random",
+    ) -> None:
+        self.cardinality = cardinality
+        self.accuracy_prior = accuracy_prior
+        self.prior_strength = prior_strength
+        self.class_prior = class_prior
+        self.n_iter = n_iter
+        self.tol = tol
+        self.tie_break = tie_break
+
+    #: Settings tried by :func:`models.select_on_valid` when a labelled
+    #: validation set is available (the ``votewise bench`` protocol).
+    selection_grid = {
+        "prior_strength": [0.003, 0.01, 0.03, 0.1],
+        "class_prior": ["estimate", "uniform"],
+    }
+
+    def _check_params(self) -> None:
+        if not 0 < self.accuracy_prior < 1:
+            raise ValueError(f"accuracy_prior={self.accuracy_prior!r}; expected a number in (0, 1).")
+        if not self.prior_strength >= 0:
+            raise ValueError(f"prior_strength={self.prior_strength!r}; expected a number >= 0.")
+        if self.class_prior not in ("estimate", "uniform"):
+            raise ValueError(f"class_prior={self.class_prior!r} is not one of {{'estimate', 'uniform'}}.")
+        if int(self.n_iter) < 1:
+            raise ValueError(f"n_iter={self.n_iter!r}; expected an integer >= 1.")
+        if self.tie_break not in TIE_BREAKS:
+            raise ValueError(f"tie_break={self.tie_break!r} is not one of {set(TIE_BREAKS)}.")
+
+    def _weights(self, precision: np.ndarray, prior: np.ndarray) -> np.ndarray:
+        a = np.clip(precision, _EPS, 1 - _EPS)
+        p = np.clip(prior, _EPS, 1 - _EPS)
+        return np.log(a) - np.log1p(-a) - (np.log(p) - np.log1p(-p))
+
+    def _fit(self, L: np.ndarray, y: np.ndarray | None, class_balance: np.ndarray | None) -> None:
+        self._check_params()
+        k, m = self.cardinality_, self.n_lfs_
+        if y is not None and (y >= 0).any():
+            keyed = np.concatenate([L.astype(np.int16, copy=False), y.astype(np.int16)[:, None]], axis=1)
+            vp = unique_patterns(keyed)
+            P, known = vp.patterns[:, :m], vp.patterns[:, m].astype(np.int64)
+        else:
+            vp = unique_patterns(L)
+            P, known = vp.patterns, np.full(len(vp), -1, dtype=np.int64)
+        counts = vp.counts.astype(float)
+        n = counts.sum()
+        dense = len(P) * k <= _DENSE_CELLS
+        votes = _Votes(P, k, dense)
+        vote_weight = counts[votes.row]
+        n_votes = np.bincount(votes.lf_class, weights=vote_weight, minlength=m * k).reshape(m, k)
+        is_known = known >= 0
+        known_votes = is_known[votes.row]
+        right_known = np.bincount(
+            votes.lf_class[known_votes],
+            weights=vote_weight[known_votes] * (votes.cls[known_votes] == known[votes.row[known_votes]]),
+            minlength=m * k,
+        ).reshape(m, k)
+        known_class = np.bincount(known[is_known], weights=counts[is_known], minlength=k)
+        pseudo = self.prior_strength * n
+
+        if class_balance is not None:
+            prior = np.asarray(class_balance, dtype=float)
+        else:
+            prior = np.full(k, 1.0 / k)
+        fixed_prior = class_balance is not None or self.class_prior == "uniform"
+        # Equal precisions under a uniform prior make the first E-step a soft majority vote.
+        precision = np.full((m, k), float(self.accuracy_prior))
+        unknown = ~is_known
+        for it in range(1, int(self.n_iter) + 1):
+            post = votes.posterior(np.log(np.clip(prior, _EPS, None)), self._weights(precision, prior))
+            if dense:
+                q_vote = post.ravel()[votes.cell]
+                class_mass = counts[unknown] @ post[unknown]
+            else:
+                cell_q, base = post
+                q_vote = cell_q[votes.cell]
+                w_unknown = counts * unknown
+                class_mass = prior * (w_unknown @ base)
+                extra = cell_q - prior[votes.cell_class] * base[votes.cell_row]
+                class_mass += np.bincount(votes.cell_class, weights=extra * w_unknown[votes.cell_row], minlength=k)
+            right = np.bincount(
+                votes.lf_class[~known_votes], weights=(vote_weight * q_vote)[~known_votes], minlength=m * k
+            ).reshape(m, k)
+            new_precision = (right + right_known + pseudo * self.accuracy_prior) / (n_votes + pseudo + 1e-12)
+            new_precision = np.where(n_votes + pseudo > 0, new_precision, self.accuracy_prior)
+            if not fixed_prior:
+                total = class_mass + known_class
+                prior = np.clip(total / total.sum(), _EPS, None)
+                prior /= prior.sum()
+            shift = float(np.max(np.abs(new_precision - precision)))
+            precision = new_precision
+            if shift < self.tol:
+                break
+        self.precision_ = precision
+        self.class_prior_ = prior
+        self.weights_ = self._weights(precision, prior)
+        self.n_iter_ = it
+        self.n_patterns_ = len(P)
+
+    def _predict_proba(self, L: np.ndarray) -> np.ndarray:
+        k = self.cardinality_
+        vp = unique_patterns(L)
+        dense = len(vp) * k <= _DENSE_CELLS
+        votes = _Votes(vp.patterns, k, dense)
+        post = votes.posterior(np.log(np.clip(self.class_prior_, _EPS, None)), self.weights_)
+        if not dense:
+            cell_q, base = post
+            full = base[:, None] * self.class_prior_[None, :]
+            full[votes.cell_row, votes.cell_class] = cell_q
+            post = full
+        return post[vp.inverse]
