@@ -1,0 +1,172 @@
+"""The benchmark behind ``votewise bench``: fit label models on WRENCH folders, score them on test.
+
+Protocol (the WRENCH one): each model is fit on the votes of ``fit_split``
+(gold labels of that split are never used); the ``valid`` split's gold labels
+may choose the class balance or hyper-parameters, as each model declares (see
+:func:`models.fit_with_validation`); the ``test`` split is only scored.
+Predictions are argmaxes with Snorkel's deterministic hash tie rule, so
+majority vote and weighted majority vote reproduce the published numbers.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+__all__ = ["BENCH_MODELS", "run_bench", "format_bench_table"]
+
+#: Short names run by ``--model all``, in table order.
+BENCH_MODELS = ("mv", "wmv", "ds", "snorkel", "default")
+
+
+def _dataset_name(folder: Path) -> str:
+    # WRENCH folders are often nested as <name>/wrench; the parent names the data.
+    return folder.parent.name if folder.name.lower() in {"wrench", "data"} else folder.name
+
+
+def _expand_models(models: Iterable[str] | str | None) -> list[str]:
+    from models import MODEL_REGISTRY
+
+    if models is None:
+        models = ["mv"]
+    elif isinstance(models, str):
+        models = [models]
+    names: list[str] = []
+    for name in models:
+        for part in str(name).split(","):
+            part = part.strip()
+            chosen = list(BENCH_MODELS) if part == "all" else [part]
+            for c in chosen:
+                if c not in MODEL_REGISTRY:
+                    raise ValueError(f"Unknown model {c!r}; known models: {sorted(MODEL_REGISTRY)} or 'all'.")
+                if c not in names:
+                    names.append(c)
+    if not names:
+        raise ValueError("No model given; pass e.g. ['mv'] or ['all'].")
+    return names
+
+
+def run_bench(
+    folders: Sequence[str],
+    models: Sequence[str] | str | None = ("mv",),
+    *,
+    metric: str = "acc",
+    fit_split: str = "train",
+    progress: bool = True,
+) -> list[dict]:
+    """Fit each model on each WRENCH folder and score it on the test split.
+
+    Parameters
+    ----------
+    folders : sequence of path-like
+        WRENCH dataset folders (``label.json`` and ``train/valid/test.json``).
+    models : sequence of str
+        Short names from :data:`models.MODEL_REGISTRY`, or ``"all"``
+        (:data:`BENCH_MODELS`).
+    metric : {"acc", "f1"}
+        ``"f1"`` is the F1 of class 1 for two classes and macro F1 otherwise.
+    fit_split : {"train", "test"}
+        Votes to fit on; ``"test"`` is for folders without a train split (the
+        model then sees the test votes, never the test labels).
+    progress : bool
+        Show a progress bar on stderr.
+
+    Returns
+    -------
+    list of dict
+        One record per (dataset, model): ``dataset``, ``model``, ``split``
+        (always ``"test"``), ``metric``, ``value``, ``ece`` (expected
+        calibration error of the probabilities on test), ``fit_seconds``
+        (including any selection on valid), ``n_fit_rows``, ``params`` (the
+        hyper-parameters finally used).
+    """
+    from sources import read_wrench
+    from models import expected_calibration_error, fit_with_validation, make_model, score_predictions
+
+    if metric not in ("acc", "f1"):
+        raise ValueError(f"metric={metric!r} is not one of {{'acc', 'f1'}}.")
+    if fit_split not in ("train", "test"):
+        raise ValueError(f"fit_split={fit_split!r} is not one of {{'train', 'test'}}.")
+    names = _expand_models(models)
+    datasets = []
+    for folder in folders:
+        ds = read_wrench(folder)
+        if "test" not in ds:
+            raise ValueError(f"{folder} has no test.json; the benchmark scores on the test split.")
+        if fit_split not in ds:
+            raise ValueError(
+                f"{folder} has no {fit_split}.json; use fit_split='test' (--fit-split test) to fit on test votes."
+            )
+        datasets.append((_dataset_name(Path(folder)), ds))
+
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # pragma: no cover - tqdm is a core dependency
+        tqdm = None
+    jobs = [(dname, ds, name) for dname, ds in datasets for name in names]
+    bar = tqdm(total=len(jobs), desc="bench", file=sys.stderr, disable=not progress) if tqdm else None
+    records = []
+    for dname, ds, name in jobs:
+        if bar is not None:
+            bar.set_postfix_str(f"{dname}/{name}")
+        k = ds.cardinality
+        train, test = ds[fit_split], ds["test"]
+        valid = ds["valid"] if "valid" in ds else None
+        metric_name = "accuracy" if metric == "acc" else ("f1" if k == 2 else "f1_macro")
+        model = make_model(name, cardinality=k)
+        start = time.perf_counter()
+        model = fit_with_validation(
+            model, train.L, None if valid is None else valid.L, None if valid is None else valid.y,
+            metric=metric_name,
+        )
+        seconds = time.perf_counter() - start
+        probs = model.predict_proba(test.L)
+        preds = model.predict(test.L)
+        records.append(
+            {
+                "dataset": dname,
+                "model": name,
+                "split": "test",
+                "metric": metric if k == 2 or metric == "acc" else "f1_macro",
+                "value": float(score_predictions(test.y, preds, metric_name)),
+                "ece": expected_calibration_error(probs, test.y),
+                "fit_seconds": round(seconds, 4),
+                "n_fit_rows": int(train.L.shape[0]),
+                "params": {key: val for key, val in model.get_params().items() if key != "cardinality"},
+            }
+        )
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    return records
+
+
+def format_bench_table(records: Sequence[dict]) -> str:
+    """A plain-text table of :func:`run_bench` records (scores in percent)."""
+    if not records:
+        return "(no results)"
+    header = ["dataset", "model", "split", "metric", "value %", "ECE", "fit s"]
+    rows = [
+        [r["dataset"], r["model"], r["split"], r["metric"], f"{100 * r['value']:.2f}",
+         "" if r.get("ece") is None or np.isnan(r["ece"]) else f"{r['ece']:.3f}", f"{r['fit_seconds']:.3f}"]
+        for r in records
+    ]
+    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]
+    right = {4, 5, 6}
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    out = [line(header), line(["-" * w for w in widths])]
+    previous = None
+    for record, row in zip(records, rows):
+        if previous is not None and record["dataset"] != previous:
+            out.append("")
+        previous = record["dataset"]
+        out.append(line(row))
+    return "\n".join(out)
