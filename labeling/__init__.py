@@ -5,6 +5,7 @@ from .apply import LFError, LFFailure, apply_lfs, unique_rows
 from .cache import LFCache, data_fingerprint, lf_fingerprint
 from .patterns import VotePatterns, fit_from_patterns, vote_patterns
 from .stream import StreamResult, apply_lfs_to_file, iter_chunks, read_votes
+from .distributed import apply_lfs_dask, fit_label_model_dask, vote_patterns_dask
 from .lf import LabelingFunction, Preprocessor, check_unique_names, labeling_function, preprocessor
 from .loading import load_lfs
 from .matrix import ABSTAIN, LabelMatrix, check_label_matrix
@@ -32,6 +33,9 @@ __all__ = [
     "iter_chunks",
     "read_votes",
     "StreamResult",
+    "apply_lfs_dask",
+    "vote_patterns_dask",
+    "fit_label_model_dask",
     "load_lfs",
     "LabelMatrix",
     "check_label_matrix",
