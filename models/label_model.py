@@ -96,8 +96,8 @@ class LabelModel(BaseLabelModel):
     accuracy_prior : float
         Prior mean of every LF precision, in (0, 1).
     prior_strength : float
-        Weight of that prior, as pseudo-votes per row of data (0.01 on 5,000
-        rows = 50 pseudo-votes per LF and class). Scaling by the number of rows
+        Weight of that prior, as pseudo-votes per row of data (0.1 on 5,000
+        rows = 500 pseudo-votes per LF and class). Scaling by the number of rows
         makes the fit invariant to duplicating the data.
     class_prior : {"estimate", "uniform"}
         Estimate the class balance by EM, or keep it uniform; ignored when
@@ -139,7 +139,7 @@ class LabelModel(BaseLabelModel):
         *,
         cardinality: int | None = None,
         accuracy_prior: float = 0.7,
-        prior_strength: float = 0.01,
+        prior_strength: float = 0.1,
         class_prior: str = "estimate",
         n_iter: int = 100,
         tol: float = 1e-4,
@@ -156,7 +156,8 @@ class LabelModel(BaseLabelModel):
     #: Settings tried by :func:`models.select_on_valid` when a labelled
     #: validation set is available (the ``votewise bench`` protocol).
     selection_grid = {
-        "prior_strength": [0.003, 0.01, 0.03, 0.1],
+        "accuracy_prior": [0.7, 0.6],
+        "prior_strength": [0.003, 0.01, 0.03, 0.1, 0.3],
         "class_prior": ["estimate", "uniform"],
     }
 
