@@ -1,0 +1,364 @@
+"""The active-learning loop: pick rows, get human labels, fold them back into the label model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from labeling.matrix import ABSTAIN, LabelMatrix, check_label_matrix
+
+from .store import ReviewStore
+from .strategies import get_strategy, select
+
+__all__ = ["ActiveLoop", "RefitReport", "lf_accuracy_estimates"]
+
+
+@dataclass
+class RefitReport:
+    """What one :meth:`ActiveLoop.refit` changed.
+
+    ``label_accuracy_before``/``after`` are the estimated accuracies of the
+    loop's output labels over all rows (the model's expected accuracy on
+    unreviewed rows, 1 on reviewed rows); ``lf_accuracy`` has one row per LF with
+    its estimated accuracy before and after and its accuracy on the reviewed rows.
+    """
+
+    n_reviewed: int
+    n_new: int
+    label_accuracy_before: float
+    label_accuracy_after: float
+    lf_accuracy: pd.DataFrame = field(repr=False)
+    batch_accuracy: float | None = None
+
+    @property
+    def gain(self) -> float:
+        return self.label_accuracy_after - self.label_accuracy_before
+
+    @property
+    def gain_per_label(self) -> float:
+        return self.gain / self.n_new if self.n_new else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "n_reviewed": self.n_reviewed, "n_new": self.n_new,
+            "label_accuracy_before": self.label_accuracy_before, "label_accuracy_after": self.label_accuracy_after,
+            "gain": self.gain, "gain_per_label": self.gain_per_label, "batch_accuracy": self.batch_accuracy,
+        }
+
+
+def lf_accuracy_estimates(
+    L: np.ndarray, probs: np.ndarray, lf_names: Sequence[str], y: np.ndarray | None = None
+) -> pd.DataFrame:
+    """Per-LF coverage, expected accuracy under ``probs``, and accuracy on known labels ``y`` (-1 = unknown)."""
+    L = np.asarray(L)
+    fired = L != ABSTAIN
+    n_fired = fired.sum(axis=0)
+    rows, cols = np.nonzero(fired)
+    hit = probs[rows, L[rows, cols]]
+    expected = np.bincount(cols, weights=hit, minlength=L.shape[1]) / np.maximum(n_fired, 1)
+    out = pd.DataFrame(
+        {"coverage": n_fired / max(L.shape[0], 1), "est_accuracy": np.where(n_fired > 0, expected, np.nan)},
+        index=pd.Index(list(lf_names), name="lf"),
+    )
+    if y is not None:
+        known = (y != ABSTAIN)[:, None] & fired
+        correct = known & (L == y[:, None])
+        n_known = known.sum(axis=0)
+        out["reviewed_n"] = n_known
+        out["reviewed_accuracy"] = np.where(n_known > 0, correct.sum(axis=0) / np.maximum(n_known, 1), np.nan)
+    return out
+
+
+class ActiveLoop:
+    """Route the rows the label model is least sure of to humans and learn from their labels.
+
+    Parameters
+    ----------
+    model : BaseLabelModel
+        Any label model; its ``fit(L, y)`` receives the human labels as a partial
+        ``y`` (-1 = unknown) so that known labels anchor the fit.
+    data : DataFrame
+        One row per example; its index holds the stable row ids used in the store.
+    L : LabelMatrix or array of shape (n, m)
+        The LF votes on ``data``.
+    strategy : str
+        A name from :data:`labeling.active.STRATEGIES` (``"entropy"``, ``"diverse:margin"``, ...).
+    store : ReviewStore
+        Where batches are queued and human decisions are read from.
+    batch_size : int
+        Rows per :meth:`next_batch`.
+    text_column : str
+        Column of ``data`` shown to reviewers and used for TF-IDF features.
+    class_names : sequence of str, optional
+        Defaults to the store's class names, else ``"0".."k-1"``.
+    lfs : sequence of LabelingFunction, optional
+        The LFs behind ``L``; those with ``explain(text)`` (rule LFs) give the
+        spans highlighted in the review widget.
+    features : array or sparse matrix, optional
+        Row vectors for ``diverse:*`` strategies (default: TF-IDF of ``text_column``).
+    class_balance : array-like, optional
+        Passed to ``model.fit``.
+    random_state : int, optional
+        Seed for tie-breaking and random strategies.
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile, os
+    >>> from models import MajorityVote
+    >>> data = pd.DataFrame({"text": ["win cash", "nice song", "hello"]}, index=["a", "b", "c"])
+    >>> store = ReviewStore(os.path.join(tempfile.mkdtemp(), "r.sqlite"), class_names=["ham", "spam"])
+    >>> loop = ActiveLoop(MajorityVote(cardinality=2), data, [[1, -1], [-1, 0], [-1, -1]],
+    ...                   strategy="uncovered", store=store, batch_size=1, random_state=0)
+    >>> loop.next_batch().index.tolist()
+    ['c']
+    >>> loop.record("c", 0, reviewer="ann")
+    >>> loop.refit().n_reviewed
+    1
+    >>> loop.labels().tolist()
+    [1, 0, 0]
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        data: pd.DataFrame,
+        L: Any,
+        *,
+        strategy: str = "entropy",
+        store: ReviewStore,
+        batch_size: int = 10,
+        text_column: str = "text",
+        class_names: Sequence[str] | None = None,
+        lfs: Sequence[Any] | None = None,
+        features: Any = None,
+        class_balance: Any = None,
+        random_state: int | None = None,
+    ) -> None:
+        get_strategy(strategy)
+        if batch_size < 1:
+            raise ValueError(f"batch_size={batch_size}; expected a positive number of rows per batch.")
+        arr = check_label_matrix(L)
+        if arr.shape[0] != len(data):
+            raise ValueError(f"L has {arr.shape[0]} rows but data has {len(data)}; they must describe the same rows.")
+        if text_column not in data.columns:
+            raise ValueError(f"data has no column {text_column!r}; columns: {list(data.columns)}.")
+        self.model = model
+        self.data = data
+        self.L = np.asarray(arr)
+        self.lf_names = list(getattr(L, "lf_names", None) or [f"lf_{j}" for j in range(arr.shape[1])])
+        self.strategy = strategy
+        self.store = store
+        self.batch_size = int(batch_size)
+        self.text_column = text_column
+        self.lfs = list(lfs) if lfs is not None else None
+        self.features = features
+        self.class_balance = class_balance
+        self.random_state = random_state
+        self._rng = np.random.default_rng(random_state)
+        self.ids = [str(i) for i in data.index]
+        if len(set(self.ids)) != len(self.ids):
+            dup = pd.Index(self.ids)[pd.Index(self.ids).duplicated()][0]
+            raise ValueError(f"data index has duplicate id {dup!r}; the loop needs one stable id per row.")
+        self._pos = {sid: i for i, sid in enumerate(self.ids)}
+        names = list(class_names) if class_names is not None else store.class_names
+        if not names:
+            k = int(getattr(model, "cardinality", None) or max(int(self.L.max()) + 1, 2))
+            names = [str(c) for c in range(k)]
+        self.class_names = names
+        if not store.class_names:
+            store.set_meta("class_names", names)
+        self.probs_: np.ndarray | None = None
+        self.history_: list[RefitReport] = []
+        self._batch = 0
+        self._n_used = 0
+
+    # state ------------------------------------------------------------------
+    @property
+    def cardinality(self) -> int:
+        return len(self.class_names)
+
+    def human_labels(self) -> np.ndarray:
+        """Partial ``y``: the resolved human label of each row, -1 where there is none."""
+        y = np.full(len(self.ids), ABSTAIN, dtype=np.int64)
+        for sid, label in self.store.resolved_labels().items():
+            i = self._pos.get(sid)
+            if i is not None and label is not None:
+                y[i] = label
+        return y
+
+    def _fit(self, y: np.ndarray) -> np.ndarray:
+        L = LabelMatrix(self.L.astype(np.int16), lf_names=self.lf_names) if self.lf_names else self.L
+        y_fit = y if (y != ABSTAIN).any() else None
+        self.model.fit(L, y_fit, class_balance=self.class_balance)
+        return np.asarray(self.model.predict_proba(L), dtype=float)
+
+    def fit(self) -> "ActiveLoop":
+        """Fit the label model on the votes and the human labels gathered so far."""
+        y = self.human_labels()
+        self.probs_ = self._fit(y)
+        self._n_used = int((y != ABSTAIN).sum())
+        return self
+
+    def predict_proba(self) -> np.ndarray:
+        """Class probabilities of every row; reviewed rows are one-hot on the human label."""
+        if self.probs_ is None:
+            self.fit()
+        y = self.human_labels()
+        out = self.probs_.copy()
+        known = y != ABSTAIN
+        out[known] = np.eye(self.cardinality)[y[known]]
+        return out
+
+    def labels(self) -> np.ndarray:
+        """One label per row: the human label where reviewed, else the model's most probable class."""
+        from models._tiebreak import probs_to_preds
+
+        y = self.human_labels()
+        pred = probs_to_preds(self.predict_proba(), tie_break="random")
+        return np.where(y != ABSTAIN, y, pred)
+
+    def estimated_accuracy(self, probs: np.ndarray | None = None, y: np.ndarray | None = None) -> float:
+        """Expected accuracy of :meth:`labels` under the model (1 for reviewed rows)."""
+        probs = self.probs_ if probs is None else probs
+        y = self.human_labels() if y is None else y
+        conf = probs.max(axis=1)
+        return float(np.where(y != ABSTAIN, 1.0, conf).mean())
+
+    def lf_accuracy(self) -> pd.DataFrame:
+        """Per-LF coverage, model-estimated accuracy and accuracy on reviewed rows."""
+        if self.probs_ is None:
+            self.fit()
+        return lf_accuracy_estimates(self.L, self.probs_, self.lf_names, self.human_labels())
+
+    # the loop ---------------------------------------------------------------
+    def _features(self) -> Any:
+        if self.features is None:
+            from sklearn.feature_extraction.text import TfidfVectorizer
+
+            texts = self.data[self.text_column].fillna("").astype(str)
+            self.features = TfidfVectorizer(sublinear_tf=True, min_df=1).fit_transform(texts)
+        return self.features
+
+    def _payload(self, i: int, probs: np.ndarray) -> dict:
+        votes = {self.lf_names[j]: int(v) for j, v in enumerate(self.L[i]) if v != ABSTAIN}
+        spans = []
+        if self.lfs is not None:
+            text = str(self.data[self.text_column].iloc[i])
+            for lf in self.lfs:
+                if lf.name in votes and hasattr(lf, "explain"):
+                    try:
+                        spans += [[int(s[0]), int(s[1]), lf.name] for s in lf.explain(text)]
+                    except Exception:  # noqa: BLE001 - a broken explain must not block review
+                        pass
+        return {"votes": votes, "probs": [round(float(p), 4) for p in probs[i]], "spans": spans}
+
+    def next_batch(self, n: int | None = None) -> pd.DataFrame:
+        """Queue the next batch in the store and return those rows of ``data`` (best first)."""
+        if self.probs_ is None:
+            self.fit()
+        n = self.batch_size if n is None else int(n)
+        taken = self.store.queued_ids()
+        exclude = np.fromiter((sid in taken for sid in self.ids), dtype=bool, count=len(self.ids))
+        _, diverse = get_strategy(self.strategy)
+        idx = select(
+            self.probs_, self.L, n, strategy=self.strategy, exclude=exclude,
+            features=self._features() if diverse else None, random_state=self._rng,
+        )
+        self._batch += 1
+        texts = self.data[self.text_column].iloc[idx].fillna("").astype(str).tolist()
+        self.store.add_samples(
+            [self.ids[i] for i in idx], texts,
+            payloads=[self._payload(i, self.probs_) for i in idx],
+            positions=idx.tolist(),
+            priorities=[-(self._batch * 1e6 + r) for r in range(len(idx))],
+            batch=self._batch,
+        )
+        return self.data.iloc[idx]
+
+    def record(self, sample_id: Any, label: int | None, *, reviewer: str = "human", kind: str = "label") -> None:
+        """Record one human decision in the store (committed at once)."""
+        if str(sample_id) not in self._pos:
+            raise KeyError(f"Row id {sample_id!r} is not in the loop's data.")
+        if str(sample_id) not in self.store.queued_ids():
+            i = self._pos[str(sample_id)]
+            self.store.add_samples([sample_id], [str(self.data[self.text_column].iloc[i])], positions=[i])
+        self.store.record(sample_id, label, reviewer=reviewer, kind=kind)
+
+    def refit(self) -> RefitReport:
+        """Fold the human labels into the label model and report what changed."""
+        if self.probs_ is None:
+            self.fit()
+        y = self.human_labels()
+        before_probs = self.probs_
+        before_acc = self.estimated_accuracy(before_probs, y)
+        lf_before = lf_accuracy_estimates(self.L, before_probs, self.lf_names)
+        new = (y != ABSTAIN).sum() - self._n_used
+        # How often the model was right on the rows humans just labelled.
+        batch_acc = None
+        newly = np.flatnonzero(y != ABSTAIN)
+        if new > 0:
+            newly = newly[-int(new):] if len(newly) >= new else newly
+            batch_acc = float((before_probs[newly].argmax(axis=1) == y[newly]).mean())
+        self.probs_ = self._fit(y)
+        after_acc = self.estimated_accuracy(self.probs_, y)
+        lf_after = lf_accuracy_estimates(self.L, self.probs_, self.lf_names, y)
+        lf_table = lf_after.rename(columns={"est_accuracy": "est_accuracy_after"})
+        lf_table.insert(1, "est_accuracy_before", lf_before["est_accuracy"].to_numpy())
+        report = RefitReport(
+            n_reviewed=int((y != ABSTAIN).sum()), n_new=int(new),
+            label_accuracy_before=before_acc, label_accuracy_after=after_acc,
+            lf_accuracy=lf_table, batch_accuracy=batch_acc,
+        )
+        self._n_used = report.n_reviewed
+        self.history_.append(report)
+        return report
+
+    def should_stop(self, *, budget: int | None = None, min_gain: float | None = None) -> bool:
+        """True once ``budget`` labels are spent or the last refit gained less than ``min_gain`` per label."""
+        n = int((self.human_labels() != ABSTAIN).sum())
+        if budget is not None and n >= budget:
+            return True
+        if min_gain is not None and self.history_ and self.history_[-1].n_new:
+            return self.history_[-1].gain_per_label < min_gain
+        return False
+
+    def run(
+        self,
+        oracle: Callable[[list[str]], Sequence[int]],
+        *,
+        budget: int,
+        min_gain: float | None = None,
+        reviewer: str = "oracle",
+        callback: Callable[["ActiveLoop", RefitReport], None] | None = None,
+    ) -> list[RefitReport]:
+        """Run batches with ``oracle(ids) -> labels`` standing in for humans (simulation, tests)."""
+        while not self.should_stop(budget=budget, min_gain=min_gain):
+            n_have = int((self.human_labels() != ABSTAIN).sum())
+            batch = self.next_batch(min(self.batch_size, budget - n_have))
+            if len(batch) == 0:
+                break
+            ids = [str(i) for i in batch.index]
+            for sid, label in zip(ids, oracle(ids)):
+                self.store.record(sid, int(label), reviewer=reviewer)
+            report = self.refit()
+            if callback is not None:
+                callback(self, report)
+        return self.history_
+
+    # LFs ---------------------------------------------------------------------
+    def add_lf(self, lf: Any) -> "ActiveLoop":
+        """Apply one new LF to ``data`` (only that LF), append its column to ``L`` and refit."""
+        from labeling.apply import apply_lfs
+
+        if lf.name in self.lf_names:
+            raise ValueError(f"An LF named {lf.name!r} is already in the loop; rename the new one.")
+        col = np.asarray(apply_lfs(self.data, [lf], progress=False)).reshape(-1, 1)
+        self.L = np.hstack([self.L, col.astype(self.L.dtype)])
+        self.lf_names.append(lf.name)
+        if self.lfs is not None:
+            self.lfs.append(lf)
+        self.fit()
+        return self

@@ -1,0 +1,202 @@
+"""Query strategies: which rows a human should label next.
+
+Every strategy maps the label model's class probabilities ``probs`` (n x k) and the
+votes ``L`` (n x m) to the indices of ``n_select`` rows, never choosing a row in
+``exclude`` (already reviewed or queued). Ties are broken at random through
+``random_state`` so equal scores do not always favour the first rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from labeling.matrix import ABSTAIN
+
+__all__ = [
+    "STRATEGIES",
+    "get_strategy",
+    "select",
+    "least_confidence_scores",
+    "margin_scores",
+    "entropy_scores",
+    "lf_disagreement_scores",
+    "uncovered_scores",
+    "k_center_greedy",
+]
+
+
+def least_confidence_scores(probs: np.ndarray, L: np.ndarray | None = None) -> np.ndarray:
+    """``1 - max_c p(c)``: high when the model's best guess is weak."""
+    return 1.0 - probs.max(axis=1)
+
+
+def margin_scores(probs: np.ndarray, L: np.ndarray | None = None) -> np.ndarray:
+    """Minus the gap between the two most probable classes (high = nearly tied)."""
+    top2 = np.sort(probs, axis=1)[:, -2:]
+    return -(top2[:, 1] - top2[:, 0])
+
+
+def entropy_scores(probs: np.ndarray, L: np.ndarray | None = None) -> np.ndarray:
+    """Shannon entropy of the class probabilities (nats)."""
+    p = np.clip(probs, 1e-12, 1.0)
+    return -(p * np.log(p)).sum(axis=1)
+
+
+def lf_disagreement_scores(probs: np.ndarray | None, L: np.ndarray) -> np.ndarray:
+    """Vote entropy among the LFs that fired (0 when they agree or none fired)."""
+    L = np.asarray(L)
+    n = L.shape[0]
+    k = int(max(L.max(initial=0) + 1, 2 if probs is None else probs.shape[1]))
+    rows, cols = np.nonzero(L != ABSTAIN)
+    counts = np.bincount(rows * k + L[rows, cols].astype(np.int64), minlength=n * k).reshape(n, k).astype(float)
+    totals = counts.sum(axis=1, keepdims=True)
+    share = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ent = -np.where(share > 0, share * np.log(share), 0.0).sum(axis=1)
+    return ent
+
+
+def uncovered_scores(probs: np.ndarray | None, L: np.ndarray) -> np.ndarray:
+    """1 for rows where no LF fired, else a small entropy-based score so covered rows follow."""
+    covered = (np.asarray(L) != ABSTAIN).any(axis=1)
+    rest = entropy_scores(probs) / np.log(max(probs.shape[1], 2)) * 0.5 if probs is not None else 0.0
+    return np.where(covered, rest, 1.0)
+
+
+def _random_scores(probs: np.ndarray | None, L: np.ndarray) -> np.ndarray:
+    return np.zeros(np.asarray(L).shape[0])
+
+
+_SCORERS: dict[str, Callable[..., np.ndarray]] = {
+    "random": _random_scores,
+    "least_confidence": least_confidence_scores,
+    "margin": margin_scores,
+    "entropy": entropy_scores,
+    "lf_disagreement": lf_disagreement_scores,
+    "uncovered": uncovered_scores,
+}
+
+#: Strategy names accepted by :func:`select`; ``"diverse:<base>"`` picks a
+#: batch of high-``base`` rows that are far apart in feature space.
+STRATEGIES = tuple(_SCORERS) + tuple(f"diverse:{name}" for name in _SCORERS if name != "random")
+
+
+def get_strategy(name: str) -> tuple[Callable[..., np.ndarray], bool]:
+    """The score function of ``name`` and whether the batch must be diverse."""
+    diverse = name.startswith("diverse:")
+    base = name.split(":", 1)[1] if diverse else name
+    if base not in _SCORERS or (diverse and base == "random"):
+        raise ValueError(f"strategy={name!r} is not one of {list(STRATEGIES)}.")
+    return _SCORERS[base], diverse
+
+
+def k_center_greedy(
+    X: Any, candidates: np.ndarray, n_select: int, *, first: int | None = None, chosen: np.ndarray | None = None
+) -> np.ndarray:
+    """Greedy k-center on rows ``X[candidates]`` (cosine distance of L2-normalised vectors).
+
+    Starts from ``first`` (a candidate index) or from the points farthest from
+    ``chosen``, and repeatedly adds the candidate farthest from everything picked.
+    """
+    from sklearn.preprocessing import normalize
+
+    Xc = normalize(X[candidates])
+    dense = not hasattr(Xc, "toarray")
+    picked: list[int] = []
+    min_dist = np.full(len(candidates), np.inf)
+
+    def dist_to(i: int) -> np.ndarray:
+        v = Xc[i]
+        sims = Xc @ (v.T if dense else v.T)
+        sims = np.asarray(sims.toarray() if hasattr(sims, "toarray") else sims).ravel()
+        return 1.0 - sims
+
+    if chosen is not None and len(chosen):
+        Xs = normalize(X[chosen])
+        sims = Xc @ Xs.T
+        sims = np.asarray(sims.toarray() if hasattr(sims, "toarray") else sims)
+        min_dist = 1.0 - sims.max(axis=1)
+    start = int(first) if first is not None else int(np.argmax(min_dist)) if np.isfinite(min_dist).any() else 0
+    picked.append(start)
+    min_dist = np.minimum(min_dist, dist_to(start))
+    while len(picked) < min(n_select, len(candidates)):
+        min_dist[picked] = -np.inf
+        nxt = int(np.argmax(min_dist))
+        picked.append(nxt)
+        min_dist = np.minimum(min_dist, dist_to(nxt))
+    return candidates[np.asarray(picked, dtype=int)]
+
+
+def select(
+    probs: np.ndarray,
+    L: Any,
+    n_select: int,
+    *,
+    strategy: str = "entropy",
+    exclude: Any = None,
+    features: Any = None,
+    pool_factor: int = 5,
+    random_state: int | np.random.Generator | None = None,
+) -> np.ndarray:
+    """Indices of the ``n_select`` rows to review next, best first.
+
+    Parameters
+    ----------
+    probs : ndarray of shape (n, k)
+        Label-model class probabilities.
+    L : array-like of shape (n, m)
+        LF votes (-1 = abstain).
+    n_select : int
+        Batch size.
+    strategy : str
+        One of :data:`STRATEGIES`.
+    exclude : array-like of int or bool mask, optional
+        Rows that may not be chosen (already reviewed or queued).
+    features : array or sparse matrix of shape (n, d), optional
+        Row vectors (e.g. TF-IDF) for ``diverse:*`` strategies.
+    pool_factor : int
+        ``diverse:*`` picks from the ``pool_factor * n_select`` best-scored rows.
+    random_state : int or Generator, optional
+        Seed for tie-breaking and the random baseline.
+
+    Returns
+    -------
+    ndarray of int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> probs = np.array([[0.9, 0.1], [0.5, 0.5], [0.6, 0.4]])
+    >>> select(probs, -np.ones((3, 1), int), 2, strategy="margin", random_state=0).tolist()
+    [1, 2]
+    """
+    score_fn, diverse = get_strategy(strategy)
+    L = np.asarray(L)
+    probs = np.asarray(probs, dtype=float)
+    if probs.ndim != 2 or probs.shape[0] != L.shape[0]:
+        raise ValueError(f"probs has shape {probs.shape}; expected ({L.shape[0]}, k) to match L {L.shape}.")
+    if n_select < 1:
+        raise ValueError(f"n_select={n_select}; expected a positive batch size.")
+    rng = np.random.default_rng(random_state)
+    allowed = np.ones(L.shape[0], dtype=bool)
+    if exclude is not None:
+        ex = np.asarray(exclude)
+        if ex.dtype == bool:
+            allowed &= ~ex
+        elif ex.size:
+            allowed[ex.astype(int)] = False
+    candidates = np.flatnonzero(allowed)
+    if candidates.size == 0:
+        return candidates
+    scores = score_fn(probs, L)[candidates]
+    # Jitter far below any real score gap breaks ties at random.
+    order = np.lexsort((rng.random(candidates.size), -scores))
+    ranked = candidates[order]
+    if not diverse:
+        return ranked[:n_select]
+    if features is None:
+        raise ValueError(f"strategy={strategy!r} needs `features` (row vectors, e.g. TF-IDF) to spread the batch.")
+    pool = ranked[: max(n_select * pool_factor, n_select)]
+    return k_center_greedy(features, pool, n_select, first=0)
