@@ -77,6 +77,19 @@ def _check_threshold(threshold: float) -> None:
         raise ValueError(f"threshold={threshold!r} must be in (0, 1].")
 
 
+def _lsh_index(lsh_class, threshold: float, num_perm: int):
+    # datasketch needs at least two bands, which high thresholds with few permutations do not give; a
+    # lower index threshold only adds candidates, and every candidate is confirmed by exact Jaccard.
+    t = threshold
+    while True:
+        try:
+            return lsh_class(threshold=t, num_perm=num_perm)
+        except ValueError:
+            if t <= 0.05:
+                raise ValueError(f"num_perm={num_perm} is too small for MinHash LSH; use 32 or more.") from None
+            t = max(0.05, t - 0.05)
+
+
 def near_duplicate_pairs(
     texts: Sequence[str],
     *,
@@ -115,8 +128,8 @@ def near_duplicate_pairs(
     if len(sets) < 2:
         return []
     hashes = MinHash.bulk([[s.encode("utf-8") for s in sh] for sh in sets], num_perm=num_perm, seed=random_state)
-    # datasketch cannot build an LSH index at threshold 1.0; exact copies are still found below it.
-    lsh = MinHashLSH(threshold=min(threshold, 0.99), num_perm=num_perm)
+    # Indexing a little below the threshold trades cheap exact checks for recall near the threshold.
+    lsh = _lsh_index(MinHashLSH, max(0.05, threshold - 0.1), num_perm)
     pairs: list[tuple[int, int, float]] = []
     for i, mh in enumerate(hashes):
         for j in lsh.query(mh):

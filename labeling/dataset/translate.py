@@ -96,11 +96,14 @@ class MarianTranslator:
 
         self.load()
         texts = [str(t) for t in texts]
+        # Long inputs are cut to what the model's position embeddings can hold.
+        max_len = min(self.tokenizer_.model_max_length, self.model_.config.max_position_embeddings)
         out: list[str] = []
         starts = range(0, len(texts), self.batch_size)
         for start in tqdm(starts, desc="translate", disable=not self.progress, unit="batch"):
             batch = self.tokenizer_(
-                texts[start : start + self.batch_size], return_tensors="pt", padding=True, truncation=True
+                texts[start : start + self.batch_size], return_tensors="pt", padding=True, truncation=True,
+                max_length=max_len,
             ).to(self.device)
             with torch.inference_mode():
                 generated = self.model_.generate(

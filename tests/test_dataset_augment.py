@@ -1,0 +1,107 @@
+"""Tests of EDA-style augmentation (WordNet synonyms, insertion, deletion, swap) on youtube comments."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from labeling.dataset import augment, random_delete, random_insert, random_swap, synonym_replace, synonyms
+
+
+@pytest.fixture(scope="module")
+def wordnet():
+    from rules.nltk_data import MissingResourceError, require
+
+    try:
+        require("wordnet")
+    except MissingResourceError:
+        pytest.skip("WordNet is not installed; run `python -m rules.install_data`")
+
+
+@pytest.fixture(scope="module")
+def comments(youtube):
+    df = youtube.valid.data.copy()
+    df["label"] = youtube.valid.y
+    df["confidence"] = np.linspace(0.5, 1.0, len(df))
+    return df
+
+
+words_st = st.lists(st.text(alphabet="abcdefgh", min_size=1, max_size=6), min_size=0, max_size=20)
+
+
+@settings(max_examples=100, deadline=None)
+@given(words_st, st.integers(1, 5), st.integers(0, 2**32 - 1))
+def test_swap_keeps_the_words(words, n, seed):
+    out = random_swap(words, n, np.random.default_rng(seed))
+    assert Counter(out) == Counter(words)
+
+
+@settings(max_examples=100, deadline=None)
+@given(words_st, st.floats(0.0, 1.0), st.integers(0, 2**32 - 1))
+def test_delete_keeps_order_and_one_word(words, p, seed):
+    out = random_delete(words, p, np.random.default_rng(seed))
+    assert len(out) >= min(1, len(words))
+    it = iter(words)
+    assert all(w in it for w in out)  # a subsequence of the input
+
+
+def test_synonyms_from_wordnet(wordnet):
+    assert "large" in synonyms("big")
+    assert "big" not in synonyms("big")
+    assert synonyms("xqzzyv") == ()
+
+
+def test_synonym_replace_and_insert(wordnet):
+    words = "this song is really great".split()
+    rng = np.random.default_rng(0)
+    replaced = synonym_replace(words, 1, rng)
+    assert len(replaced) == len(words)
+    changed = [(a, b) for a, b in zip(words, replaced) if a != b]
+    assert len(changed) == 1 and changed[0][1] in synonyms(changed[0][0])
+    inserted = random_insert(words, 2, rng)
+    assert len(inserted) == len(words) + 2
+
+
+def test_augment_youtube(comments, wordnet):
+    out = augment(comments, methods={"synonym": 1, "swap": 1, "delete": 1, "insert": 1}, random_state=3)
+    assert set(out["augmentation"]) == {"synonym", "swap", "delete", "insert"}
+    assert out.index.is_unique
+    assert out["source_id"].isin(comments.index).all()
+    # Label and every other column come from the source row; the text differs.
+    src = comments.loc[out["source_id"]]
+    assert (out["label"].to_numpy() == src["label"].to_numpy()).all()
+    assert (out["confidence"].to_numpy() == src["confidence"].to_numpy()).all()
+    assert (out["text"].to_numpy() != src["text"].to_numpy()).all()
+    assert all(i.startswith(f"{s}~") for i, s in zip(out.index, out["source_id"]))
+    assert len(out) > 3 * len(comments)
+
+
+def test_augment_is_seeded(comments):
+    a = augment(comments, methods=["swap", "delete"], random_state=7)
+    b = augment(comments, methods=["swap", "delete"], random_state=7)
+    c = augment(comments, methods=["swap", "delete"], random_state=8)
+    pd.testing.assert_frame_equal(a, b)
+    assert not a["text"].equals(c["text"])
+
+
+def test_augment_fraction(comments):
+    out = augment(comments, methods=["swap"], fraction=0.25, random_state=0)
+    assert 0.1 * len(comments) < out["source_id"].nunique() < 0.4 * len(comments)
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"methods": ["shuffle"]}, ValueError, r"Unknown augmentation\(s\) \['shuffle'\]"),
+    ({"methods": {"swap": -1}}, ValueError, "count -1 must be an integer >= 0"),
+    ({"methods": ["back_translation"]}, ValueError, "no translator=.forward, backward. was given"),
+    ({"alpha": 0}, ValueError, r"alpha=0 must be in \(0, 1\]"),
+    ({"fraction": 2}, ValueError, r"fraction=2 must be in \[0, 1\]"),
+    ({"text_column": "body"}, KeyError, "augment: no text column 'body'"),
+])
+def test_augment_errors(comments, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        augment(comments, **kwargs)

@@ -1,0 +1,64 @@
+"""Tests of labeling.dataset.clean on the WRENCH youtube comments."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from labeling.dataset import clean_texts, normalize_text
+
+
+@pytest.mark.parametrize(
+    "raw, kwargs, expected",
+    [
+        ("Check&nbsp;out <b>my</b>  channel", {}, "Check out my channel"),
+        ("line one<br/>line two", {}, "line one line two"),
+        ("\ufeffHello\u200b world ", {}, "Hello world"),
+        ("ＦＵＬＬ width", {}, "FULL width"),
+        ("ＦＵＬＬ width", {"unicode_form": None}, "ＦＵＬＬ width"),
+        ("<i>Nice</i> SONG", {"lowercase": True}, "nice song"),
+        ("a <b>tag</b>", {"strip_markup": False}, "a <b>tag</b>"),
+        ("  keep\n\tspaces ", {"collapse_whitespace": False}, "  keep\n\tspaces "),
+    ],
+)
+def test_normalize_text(raw, kwargs, expected):
+    assert normalize_text(raw, **kwargs) == expected
+
+
+def test_normalize_text_rejects_unknown_form():
+    with pytest.raises(ValueError, match="unicode_form='NFX' is not one of"):
+        normalize_text("x", unicode_form="NFX")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text())
+def test_normalize_text_is_idempotent(text):
+    once = normalize_text(text)
+    assert normalize_text(once) == once
+    assert once == once.strip()
+
+
+def test_clean_texts_on_youtube(youtube):
+    df = youtube.train.data.copy()
+    df["label"] = youtube.train.y
+    # Real comments carry BOMs and double spaces; three broken rows are added to be dropped.
+    extra = pd.DataFrame({"text": [None, "   ", "a"], "label": [0, 1, 0]}, index=["m", "e", "s"])
+    res = clean_texts(pd.concat([df, extra]), min_chars=2)
+    assert res.counts == {"missing": 1, "empty": 1, "too_short": 1}
+    assert len(res.data) == len(df)
+    assert res.removed.index.tolist() == ["m", "e", "s"]
+    assert res.removed["reason"].tolist() == ["missing", "empty", "too_short"]
+    assert res.data.index.equals(df.index)
+    assert (res.data["label"] == df["label"]).all()
+    n_bom = df["text"].str.contains("\ufeff").sum()
+    assert n_bom > 100  # the WRENCH youtube texts really do end in a BOM
+    assert not res.data["text"].str.contains("\ufeff|  ").any()
+
+
+def test_clean_texts_errors(youtube):
+    with pytest.raises(KeyError, match="no text column 'body'"):
+        clean_texts(youtube.train.data, text_column="body")
+    with pytest.raises(ValueError, match="min_chars=-1"):
+        clean_texts(youtube.train.data, min_chars=-1)

@@ -1,0 +1,82 @@
+"""Tests of personal-data detection and masking, on made-up strings and the real youtube comments."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from labeling.dataset import PII_KINDS, find_pii, mask_pii, scrub_pii
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("mail me at jane.doe+yt@example.co.uk today", [("email", "jane.doe+yt@example.co.uk")]),
+        ("call +1 555-123-4567", [("phone", "+1 555-123-4567")]),
+        ("call (020) 7946 0958", [("phone", "(020) 7946 0958")]),
+        ("+447935454150 lovely girl", [("phone", "+447935454150")]),
+        ("card 4111 1111 1111 1111 ok", [("card", "4111 1111 1111 1111")]),
+        ("card 4111-1111-1111-1112 fails Luhn", []),
+        ("server 192.168.0.1 down", [("ip", "192.168.0.1")]),
+        ("v6 2001:0db8:85a3:0000:0000:8a2e:0370:7334", [("ip", "2001:0db8:85a3:0000:0000:8a2e:0370:7334")]),
+        ("999.1.1.1 is no address", []),
+        ("follow @Psy_official now", [("handle", "@Psy_official")]),
+        # Counts, dates, years, decimals and ids inside URLs are not personal data.
+        ("2.124.821.694 views", []),
+        ("1 753 682 421 GANGNAM STYLE", []),
+        ("1000000 views", []),
+        ("posted 2013-11-07", []),
+        ("2008-2010 were the years", []),
+        ("at 22:28:17.047000 UTC", []),
+        ("http://example.com/best-2013-5287/100000415527985/", []),
+        ("a@b.co and @bob", [("email", "a@b.co"), ("handle", "@bob")]),
+    ],
+)
+def test_find_pii(text, expected):
+    assert [(m.kind, m.text) for m in find_pii(text)] == expected
+
+
+def test_find_pii_spans_and_kinds():
+    text = "x@y.io or +44 20 7946 0958"
+    matches = find_pii(text)
+    assert [text[m.start:m.end] for m in matches] == [m.text for m in matches]
+    assert [m.kind for m in find_pii(text, kinds=["phone"])] == ["phone"]
+    with pytest.raises(ValueError, match=r"Unknown PII kind\(s\) \['ssn'\]"):
+        find_pii(text, kinds=["ssn"])
+
+
+def test_mask_pii_template():
+    text, counts = mask_pii("x@y.io, @bob", template="<{kind}>")
+    assert text == "<EMAIL>, <HANDLE>"
+    assert counts == {"email": 1, "handle": 1}
+
+
+@pytest.fixture(scope="module")
+def comments(youtube):
+    frames = [youtube[s].data for s in ("train", "valid", "test")]
+    return pd.concat(frames, keys=["train", "valid", "test"]).reset_index(drop=True)
+
+
+def test_scrub_pii_on_youtube_mask(comments):
+    res = scrub_pii(comments)
+    assert res.counts == {"email": 0, "card": 0, "ip": 0, "phone": 1, "handle": 3, "rows_with_pii": 4}
+    changed = res.data["text"] != comments["text"]
+    assert changed.sum() == 4
+    assert res.data.loc[changed, "text"].str.contains(r"\[(?:PHONE|HANDLE)\]").all()
+    assert len(res.removed) == 0 and len(res.data) == len(comments)
+
+
+def test_scrub_pii_drop_and_report(comments):
+    dropped = scrub_pii(comments, action="drop")
+    assert len(dropped.removed) == 4 and len(dropped.data) == len(comments) - 4
+    assert set(dropped.removed["reason"]) == {"pii"}
+    assert sorted(dropped.removed["pii_kinds"]) == ["handle", "handle", "handle", "phone"]
+    report = scrub_pii(comments, action="report")
+    assert report.data["text"].equals(comments["text"])
+    assert report.counts["rows_with_pii"] == 4
+
+
+def test_scrub_pii_errors(comments):
+    with pytest.raises(ValueError, match="action='erase' is not one of"):
+        scrub_pii(comments, action="erase")
+    assert set(PII_KINDS) == {"email", "phone", "ip", "card", "handle"}
