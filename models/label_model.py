@@ -18,48 +18,96 @@ _DENSE_CELLS = 32_000_000
 _EPS = 1e-6
 
 
-class _Votes:
-    """Non-abstain votes of the distinct patterns, indexed for O(votes) EM passes."""
+def _vote_csr(P: np.ndarray, k: int, chunk: int = 65536):
+    """Votes as CSR (rows x LF*class), built in row chunks to keep temporaries small."""
+    import scipy.sparse as sp
 
-    def __init__(self, P: np.ndarray, k: int, dense: bool) -> None:
+    u, m = P.shape
+    offsets = np.arange(m, dtype=np.int32) * k
+    cols, per_row = [], []
+    for lo in range(0, u, chunk):
+        block = P[lo:lo + chunk]
+        mask = block != ABSTAIN
+        cols.append((offsets + block)[mask].astype(np.int32, copy=False))
+        per_row.append(mask.sum(axis=1))
+    indices = np.concatenate(cols)
+    indptr = np.zeros(u + 1, dtype=np.int64)
+    np.cumsum(np.concatenate(per_row), out=indptr[1:])
+    data = np.ones(len(indices), dtype=np.float32)
+    return sp.csr_matrix((data, indices, indptr), shape=(u, m * k))
+
+
+class _DenseVotes:
+    """Few classes: the (patterns x classes) posterior is kept whole; one sparse product per EM step."""
+
+    def __init__(self, P: np.ndarray, k: int, known: np.ndarray) -> None:
+        self.u, self.m, self.k = P.shape[0], P.shape[1], k
+        self.X = _vote_csr(P, k)
+        self.known = known
+        self.is_known = known >= 0
+        self.vote_class = np.tile(np.arange(k), self.m)  # class named by column j*k+v
+
+    def n_votes(self, counts: np.ndarray) -> np.ndarray:
+        return np.asarray(self.X.T @ counts).reshape(self.m, self.k)
+
+    def posterior(self, log_prior: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        table = np.zeros((self.m * self.k, self.k))
+        table[np.arange(self.m * self.k), self.vote_class] = weights.ravel()
+        scores = np.asarray(self.X @ table) + log_prior
+        scores -= scores.max(axis=1, keepdims=True)
+        np.exp(scores, out=scores)
+        scores /= scores.sum(axis=1, keepdims=True)
+        return scores
+
+    def expected(self, post: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Expected right votes per (LF, class) and expected rows per class (known rows fixed)."""
+        post[self.is_known] = 0.0
+        post[np.flatnonzero(self.is_known), self.known[self.is_known]] = 1.0
+        weighted = post * counts[:, None]
+        joint = np.asarray(self.X.T @ weighted)  # (m*k, k)
+        right = joint[np.arange(self.m * self.k), self.vote_class].reshape(self.m, self.k)
+        return right, weighted.sum(axis=0)
+
+    def full(self, post: np.ndarray, prior: np.ndarray) -> np.ndarray:
+        return post
+
+
+class _CellVotes:
+    """Many classes: only (pattern, voted class) cells are stored; other classes keep the prior."""
+
+    def __init__(self, P: np.ndarray, k: int, known: np.ndarray) -> None:
         u, m = P.shape
         mask = P != ABSTAIN
         per_row = mask.sum(axis=1)
         cls = P[mask].astype(np.int64)
         lf = np.nonzero(mask)[1].astype(np.int64)
         row = np.repeat(np.arange(u, dtype=np.int64), per_row)
-        self.u, self.k, self.m, self.dense = u, k, m, dense
+        self.u, self.k, self.m = u, k, m
         self.row, self.cls = row, cls
         self.lf_class = lf * k + cls  # index into the (m, k) parameter table
         key = row * k + cls
-        if dense:
-            self.cell = key
-            self.n_cells = u * k
-        else:
-            # Votes are ordered by row, so a stable sort of the keys is near-linear.
-            order = np.argsort(key, kind="stable")
-            skey = key[order]
-            new = np.empty(len(skey), dtype=bool)
-            new[:1] = True
-            np.not_equal(skey[1:], skey[:-1], out=new[1:])
-            cell_key = skey[new]
-            self.cell = np.empty(len(key), dtype=np.int64)
-            self.cell[order] = np.cumsum(new) - 1
-            self.n_cells = len(cell_key)
-            self.cell_row = cell_key // k
-            self.cell_class = cell_key % k
-            self.cell_start = np.searchsorted(self.cell_row, np.arange(u + 1))
-            self.has_cells = self.cell_start[1:] > self.cell_start[:-1]
+        # Votes are ordered by row, so a stable sort of the keys is near-linear.
+        order = np.argsort(key, kind="stable")
+        skey = key[order]
+        new = np.empty(len(skey), dtype=bool)
+        new[:1] = True
+        np.not_equal(skey[1:], skey[:-1], out=new[1:])
+        cell_key = skey[new]
+        self.cell = np.empty(len(key), dtype=np.int64)
+        self.cell[order] = np.cumsum(new) - 1
+        self.n_cells = len(cell_key)
+        self.cell_row = cell_key // k
+        self.cell_class = cell_key % k
+        self.cell_start = np.searchsorted(self.cell_row, np.arange(u + 1))
+        self.has_cells = self.cell_start[1:] > self.cell_start[:-1]
+        self.known = known
+        self.is_known = known >= 0
+
+    def n_votes(self, counts: np.ndarray) -> np.ndarray:
+        return np.bincount(self.lf_class, weights=counts[self.row], minlength=self.m * self.k).reshape(self.m, self.k)
 
     def posterior(self, log_prior: np.ndarray, weights: np.ndarray):
-        """Class posterior of every pattern: dense (u, k), or (cell probs, base per row) when sparse."""
         s = np.bincount(self.cell, weights=weights.ravel()[self.lf_class], minlength=self.n_cells)
-        if self.dense:
-            scores = s.reshape(self.u, self.k) + log_prior
-            scores -= scores.max(axis=1, keepdims=True)
-            np.exp(scores, out=scores)
-            scores /= scores.sum(axis=1, keepdims=True)
-            return scores
         # Classes without a vote in a row all keep score 0 (prior only), so the
         # normaliser is the prior mass of unvoted classes plus the voted cells.
         prior = np.exp(log_prior)
@@ -73,7 +121,33 @@ class _Votes:
         z = np.clip(1.0 - voted_prior, 0.0, None) * np.exp(-top) + np.bincount(
             self.cell_row, weights=cell_mass, minlength=self.u
         )
-        return cell_mass / z[self.cell_row], np.exp(-top) / z
+        return cell_mass / z[self.cell_row], np.exp(-top) / z, prior
+
+    def expected(self, post, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        cell_q, base, prior = post
+        known_cell = self.known[self.cell_row]
+        cell_q = np.where(self.is_known[self.cell_row], (self.cell_class == known_cell).astype(float), cell_q)
+        base = np.where(self.is_known, 0.0, base)
+        right = np.bincount(self.lf_class, weights=counts[self.row] * cell_q[self.cell], minlength=self.m * self.k)
+        class_mass = prior * (counts @ base)
+        extra = cell_q - prior[self.cell_class] * base[self.cell_row]
+        class_mass += np.bincount(self.cell_class, weights=extra * counts[self.cell_row], minlength=self.k)
+        # Known rows whose label no LF voted for still count for that class.
+        voted_known = np.zeros(self.u, dtype=bool)
+        voted_known[self.cell_row[self.cell_class == known_cell]] = True
+        missing = self.is_known & ~voted_known
+        class_mass += np.bincount(self.known[missing], weights=counts[missing], minlength=self.k)
+        return right.reshape(self.m, self.k), class_mass
+
+    def full(self, post, prior: np.ndarray) -> np.ndarray:
+        cell_q, base, _ = post
+        out = base[:, None] * prior[None, :]
+        out[self.cell_row, self.cell_class] = cell_q
+        return out
+
+
+def _votes(P: np.ndarray, k: int, known: np.ndarray):
+    return _DenseVotes(P, k, known) if len(P) * k <= _DENSE_CELLS else _CellVotes(P, k, known)
 
 
 class LabelModel(BaseLabelModel):
@@ -190,20 +264,9 @@ class LabelModel(BaseLabelModel):
             P, known = vp.patterns, np.full(len(vp), -1, dtype=np.int64)
         counts = vp.counts.astype(float)
         n = counts.sum()
-        dense = len(P) * k <= _DENSE_CELLS
-        votes = _Votes(P, k, dense)
-        vote_weight = counts[votes.row]
-        n_votes = np.bincount(votes.lf_class, weights=vote_weight, minlength=m * k).reshape(m, k)
-        is_known = known >= 0
-        known_votes = is_known[votes.row]
-        right_known = np.bincount(
-            votes.lf_class[known_votes],
-            weights=vote_weight[known_votes] * (votes.cls[known_votes] == known[votes.row[known_votes]]),
-            minlength=m * k,
-        ).reshape(m, k)
-        known_class = np.bincount(known[is_known], weights=counts[is_known], minlength=k)
+        votes = _votes(P, k, known)
+        n_votes = votes.n_votes(counts)
         pseudo = self.prior_strength * n
-
         if class_balance is not None:
             prior = np.asarray(class_balance, dtype=float)
         else:
@@ -211,27 +274,13 @@ class LabelModel(BaseLabelModel):
         fixed_prior = class_balance is not None or self.class_prior == "uniform"
         # Equal precisions under a uniform prior make the first E-step a soft majority vote.
         precision = np.full((m, k), float(self.accuracy_prior))
-        unknown = ~is_known
         for it in range(1, int(self.n_iter) + 1):
             post = votes.posterior(np.log(np.clip(prior, _EPS, None)), self._weights(precision, prior))
-            if dense:
-                q_vote = post.ravel()[votes.cell]
-                class_mass = counts[unknown] @ post[unknown]
-            else:
-                cell_q, base = post
-                q_vote = cell_q[votes.cell]
-                w_unknown = counts * unknown
-                class_mass = prior * (w_unknown @ base)
-                extra = cell_q - prior[votes.cell_class] * base[votes.cell_row]
-                class_mass += np.bincount(votes.cell_class, weights=extra * w_unknown[votes.cell_row], minlength=k)
-            right = np.bincount(
-                votes.lf_class[~known_votes], weights=(vote_weight * q_vote)[~known_votes], minlength=m * k
-            ).reshape(m, k)
-            new_precision = (right + right_known + pseudo * self.accuracy_prior) / (n_votes + pseudo + 1e-12)
+            right, class_mass = votes.expected(post, counts)
+            new_precision = (right + pseudo * self.accuracy_prior) / (n_votes + pseudo + 1e-12)
             new_precision = np.where(n_votes + pseudo > 0, new_precision, self.accuracy_prior)
             if not fixed_prior:
-                total = class_mass + known_class
-                prior = np.clip(total / total.sum(), _EPS, None)
+                prior = np.clip(class_mass / class_mass.sum(), _EPS, None)
                 prior /= prior.sum()
             shift = float(np.max(np.abs(new_precision - precision)))
             precision = new_precision
@@ -244,14 +293,7 @@ class LabelModel(BaseLabelModel):
         self.n_patterns_ = len(P)
 
     def _predict_proba(self, L: np.ndarray) -> np.ndarray:
-        k = self.cardinality_
         vp = unique_patterns(L)
-        dense = len(vp) * k <= _DENSE_CELLS
-        votes = _Votes(vp.patterns, k, dense)
+        votes = _votes(vp.patterns, self.cardinality_, np.full(len(vp), -1, dtype=np.int64))
         post = votes.posterior(np.log(np.clip(self.class_prior_, _EPS, None)), self.weights_)
-        if not dense:
-            cell_q, base = post
-            full = base[:, None] * self.class_prior_[None, :]
-            full[votes.cell_row, votes.cell_class] = cell_q
-            post = full
-        return post[vp.inverse]
+        return votes.full(post, self.class_prior_)[vp.inverse]

@@ -11,9 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from labeling.matrix import ABSTAIN
-
-__all__ = ["VotePatterns", "unique_patterns", "SparseVotes", "sparse_votes"]
+__all__ = ["VotePatterns", "unique_patterns"]
 
 
 @dataclass
@@ -78,77 +76,12 @@ def unique_patterns(L: np.ndarray) -> VotePatterns:
     patterns = L[first]
     if not np.array_equal(patterns[inverse], L):  # hash collision: exact but slower path
         patterns, inverse, counts = np.unique(L, axis=0, return_inverse=True, return_counts=True)
+        first = None
     # Order patterns by first occurrence so results do not depend on hash values.
-    first_seen = np.full(len(patterns), L.shape[0], dtype=np.int64)
-    np.minimum.at(first_seen, inverse.ravel(), np.arange(L.shape[0]))
-    order = np.argsort(first_seen, kind="stable")
+    if first is None:
+        first = np.full(len(patterns), L.shape[0], dtype=np.int64)
+        np.minimum.at(first, inverse.ravel(), np.arange(L.shape[0]))
+    order = np.argsort(first, kind="stable")
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
     return VotePatterns(patterns[order], counts[order].astype(np.int64), rank[inverse.ravel()].astype(np.int64))
-
-
-@dataclass
-class SparseVotes:
-    """The non-abstain votes of a matrix, grouped into (row, class) cells.
-
-    A row's score for class ``c`` only changes where some LF voted ``c``, so
-    models that work on these cells cost O(votes) per pass, whatever the
-    number of classes.
-
-    Attributes
-    ----------
-    n_rows, cardinality : int
-    vote_row, vote_lf, vote_class : ndarray of int64, shape (n_votes,)
-        One entry per non-abstain vote.
-    vote_cell : ndarray of int64, shape (n_votes,)
-        The (row, class) cell each vote falls into.
-    cell_row, cell_class : ndarray of int64, shape (n_cells,)
-        Row and class of each cell, sorted by row.
-    row_start : ndarray of int64, shape (n_rows + 1,)
-        Cells of row ``i`` are ``row_start[i]:row_start[i + 1]``.
-    """
-
-    n_rows: int
-    cardinality: int
-    vote_row: np.ndarray
-    vote_lf: np.ndarray
-    vote_class: np.ndarray
-    vote_cell: np.ndarray
-    cell_row: np.ndarray
-    cell_class: np.ndarray
-    row_start: np.ndarray
-
-    @property
-    def n_cells(self) -> int:
-        return len(self.cell_row)
-
-
-def sparse_votes(L: np.ndarray, cardinality: int) -> SparseVotes:
-    """Index the non-abstain votes of ``L`` by (row, class) cell."""
-    rows, lfs = np.nonzero(L != ABSTAIN)
-    cls = L[rows, lfs].astype(np.int64)
-    rows = rows.astype(np.int64)
-    key = rows * cardinality + cls
-    # Votes come out of nonzero() sorted by row, so a stable (timsort) argsort
-    # of the keys is close to linear.
-    order = np.argsort(key, kind="stable")
-    sorted_key = key[order]
-    new_cell = np.empty(len(key), dtype=bool)
-    new_cell[:1] = True
-    np.not_equal(sorted_key[1:], sorted_key[:-1], out=new_cell[1:])
-    cell_key = sorted_key[new_cell]
-    vote_cell = np.empty(len(key), dtype=np.int64)
-    vote_cell[order] = np.cumsum(new_cell) - 1
-    cell_row = cell_key // cardinality
-    row_start = np.searchsorted(cell_row, np.arange(L.shape[0] + 1))
-    return SparseVotes(
-        n_rows=int(L.shape[0]),
-        cardinality=int(cardinality),
-        vote_row=rows,
-        vote_lf=lfs.astype(np.int64),
-        vote_class=cls,
-        vote_cell=vote_cell.ravel().astype(np.int64),
-        cell_row=cell_row,
-        cell_class=cell_key % cardinality,
-        row_start=row_start.astype(np.int64),
-    )
