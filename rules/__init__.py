@@ -6,7 +6,7 @@ nltk data is installed offline with ``python -m rules.install_data`` and found w
 """
 
 from ._batch import clear_cache
-from .base import RuleLF, Span
+from .base import RuleLF, Span, explain_row
 from .kb import KBLF, KBPairLF, kb_lf, kb_pair_lf
 from .nltk_data import INSTALL_COMMAND, MissingResourceError, register_paths as _register_paths, require
 from .preprocess import (
@@ -31,6 +31,7 @@ _register_paths()
 __all__ = [
     "RuleLF",
     "Span",
+    "explain_row",
     "keyword_lf",
     "regex_lf",
     "length_lf",

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Sequence
+from typing import Any, Mapping, NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
 
 from labeling import ABSTAIN, LabelingFunction, Preprocessor
 
-__all__ = ["RuleLF", "Span", "check_label"]
+__all__ = ["RuleLF", "Span", "check_label", "explain_row"]
 
 
 class Span(NamedTuple):
@@ -86,3 +86,35 @@ class RuleLF(LabelingFunction):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r}, label={self.label})"
+
+
+def explain_row(lfs: Sequence[LabelingFunction], row: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every span behind the votes of the rule LFs on one row, sorted by position (for a review widget).
+
+    Plain (hand-written) LFs have no spans and are skipped. Each item is
+    ``{"lf", "label", "column", "start", "end", "what"}``.
+
+    Examples
+    --------
+    >>> from rules import keyword_lf, length_lf
+    >>> explain_row([keyword_lf("sub", "subscribe", 1), length_lf("short", 0, max_len=3)], {"text": "subscribe pls"})
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [{'lf': 'sub', 'label': 1, 'column': 'text', 'start': 0, 'end': 9, 'what': "keyword 'subscribe'"},
+     {'lf': 'short', 'label': 0, 'column': 'text', 'start': 0, 'end': 13, 'what': 'length 2 words in [None, 3]'}]
+    """
+    out = []
+    for lf in lfs:
+        if not isinstance(lf, RuleLF):
+            continue
+        text = row[lf.column]
+        if not isinstance(text, str):
+            continue
+        entities = {}
+        if hasattr(lf, "left"):  # pair and window LFs read the row's entity columns too
+            entities = {"left": row.get(lf.left)}
+            if getattr(lf, "right", None) is not None:
+                entities["right"] = row.get(lf.right)
+        for span in lf.explain(text, **entities):
+            out.append({"lf": lf.name, "label": lf.label, "column": lf.column, "start": span.start,
+                        "end": span.end, "what": span.what})
+    return sorted(out, key=lambda d: (d["start"], d["end"]))

@@ -162,10 +162,22 @@ def test_prefilter_finds_the_literals_a_match_needs():
 
 
 @pytest.mark.parametrize(
-    "module", ["rules.text", "rules.kb", "rules.window", "rules.sentiment", "rules.preprocess", "sources.kb"]
+    "module", ["rules.base", "rules.text", "rules.kb", "rules.window", "rules.sentiment", "rules.preprocess", "sources.kb"]
 )
 def test_docstring_examples_run(module):
     mod = importlib.import_module(module)
     globs = {"pd": pd, "re": re, "np": np, "KnowledgeBase": KnowledgeBase, "keyword_lf": keyword_lf}
     result = doctest.testmod(mod, extraglobs=globs, optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
+
+
+def test_explain_row_collects_spans_of_every_rule_lf():
+    kb = KnowledgeBase(pairs=[("Alice", "Bob", "spouse")])
+    plain = LabelingFunction("plain", lambda x: 1)
+    lfs = [plain, keyword_lf("married", ["married"], 1), rules.kb_pair_lf("kb_spouse", kb, 1),
+           window_lf("between", ["married"], 1, window=3)]
+    row = {"text": "Alice married Bob", "entity1": "Alice", "entity2": "Bob"}
+    spans = rules.explain_row(lfs, row)
+    assert [(d["lf"], d["start"], d["end"]) for d in spans] == [
+        ("kb_spouse", 0, 5), ("married", 6, 13), ("between", 6, 13), ("kb_spouse", 14, 17)]
+    assert rules.explain_row(lfs, {"text": None, "entity1": None, "entity2": None}) == []
