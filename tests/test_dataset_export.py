@@ -1,0 +1,125 @@
+"""Tests of the exports (JSONL, CSV, Parquet, HF DatasetDict, instruction, chat) and the datasheet."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from labeling import lf_summary
+from labeling.dataset import export_dataset, label_model_estimates, select_rows, to_chat, to_instruction
+from models import MajorityVote
+
+NAMES = ["HAM", "SPAM"]
+
+
+def _labelled(split, model):
+    probs = model.predict_proba(split.L)
+    df = split.data[["text"]].copy()
+    df["label"] = model.predict(split.L, tie_break="abstain")
+    df["confidence"] = probs.max(axis=1)
+    df["prob_HAM"], df["prob_SPAM"] = probs[:, 0], probs[:, 1]
+    df["covered"] = (np.asarray(split.L) != -1).any(axis=1)
+    df["label_source"] = "label_model"
+    return df
+
+
+@pytest.fixture(scope="module")
+def model(youtube):
+    return MajorityVote(cardinality=2).fit(youtube.train.L)
+
+
+@pytest.fixture(scope="module")
+def splits(youtube, model):
+    out = {"train": _labelled(youtube.valid, model), "test": _labelled(youtube.test, model)}
+    # Five uncovered training rows reviewed by a person, with the gold label.
+    uncovered = out["train"].index[~out["train"]["covered"]][:5]
+    pos = out["train"].index.get_indexer(uncovered)
+    out["train"].loc[uncovered, "label"] = youtube.valid.y[pos]
+    out["train"].loc[uncovered, "label_source"] = "human"
+    out["train"].loc[uncovered, "confidence"] = 1.0
+    return out
+
+
+def test_select_rows_filters(splits):
+    train = splits["train"]
+    kept, filtered = select_rows(train, min_confidence=0.7, drop_uncovered=True)
+    human = train["label_source"] == "human"
+    assert filtered["no_label"] == int((train["label"] < 0).sum()) > 0  # ties abstained
+    assert human[kept.index].sum() == 5  # reviewed rows pass coverage and confidence filters
+    assert (kept.loc[~human[kept.index], "confidence"] >= 0.7).all()
+    assert kept.loc[~human[kept.index], "covered"].all()
+    assert sum(filtered.values()) + len(kept) == len(train)
+    without, f2 = select_rows(train, include_reviewed=False)
+    assert f2["human_reviewed"] == 5 and not (without["label_source"] == "human").any()
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"min_confidence": 1.5}, ValueError, r"min_confidence=1.5 must be in \[0, 1\]"),
+    ({"label_column": "gold"}, KeyError, "No label column 'gold'"),
+])
+def test_select_rows_errors(splits, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        select_rows(splits["train"], **kwargs)
+
+
+def test_fine_tuning_layouts(splits):
+    rows = splits["test"][splits["test"]["label"] >= 0].iloc[:3]
+    inst = to_instruction(rows, label_names=NAMES, metadata=True)
+    assert [r["output"] for r in inst] == [NAMES[i] for i in rows["label"]]
+    assert inst[0]["input"] == rows["text"].iloc[0]
+    assert inst[0]["instruction"].startswith("Classify the text as one of: HAM, SPAM.")
+    assert inst[0]["metadata"]["id"] == str(rows.index[0])
+    chat = to_chat(rows, label_names=NAMES, system_prompt="You are a moderator.",
+                   prompt_template="Spam ({labels})? {text}")
+    roles = [m["role"] for m in chat[0]["messages"]]
+    assert roles == ["system", "user", "assistant"]
+    assert chat[0]["messages"][1]["content"] == f"Spam (HAM, SPAM)? {rows['text'].iloc[0]}"
+    assert chat[0]["messages"][2]["content"] == NAMES[rows["label"].iloc[0]]
+    with pytest.raises(KeyError, match=r"prompt template .* uses \{author\}, which is not a column"):
+        to_chat(rows, label_names=NAMES, prompt_template="{author}: {text}")
+
+
+def test_export_all_formats(tmp_path, splits, youtube, model):
+    pytest.importorskip("datasets", reason="the hf export needs the hf extra")
+    sheet = dict(name="youtube", lf_summary=lf_summary(youtube.valid.L), label_model=label_model_estimates(model),
+                 cleaning={"dedup_exact": {"exact_duplicate": 7}})
+    res = export_dataset(
+        splits, tmp_path, label_names=NAMES, formats=["jsonl", "csv", "parquet", "hf", "instruction", "chat"],
+        min_confidence=0.6, keep_probs=True, datasheet=sheet,
+    )
+    n_train, n_test = res.counts["train"], res.counts["test"]
+    assert n_train > 0 and n_test > 0
+    lines = (tmp_path / "jsonl" / "train.jsonl").read_text(encoding="utf-8").splitlines()
+    first = json.loads(lines[0])
+    assert len(lines) == n_train
+    assert {"id", "text", "label", "label_name", "prob_SPAM", "label_source"} <= set(first)
+    csv = pd.read_csv(tmp_path / "csv" / "test.csv")
+    pq = pd.read_parquet(tmp_path / "parquet" / "test.parquet")
+    assert len(csv) == len(pq) == n_test
+    assert csv["id"].astype(str).tolist() == pq["id"].tolist()
+    from datasets import load_from_disk
+
+    dd = load_from_disk(str(tmp_path / "hf"))
+    assert dd["train"].num_rows == n_train and dd["test"]["text"] == pq["text"].tolist()
+    chat = [json.loads(x) for x in (tmp_path / "chat" / "train.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(chat) == n_train and chat[0]["messages"][-1]["content"] in NAMES
+    reviewed = [json.loads(x) for x in lines if json.loads(x)["label_source"] == "human"]
+    assert len(reviewed) == 5  # human rows exported with their provenance
+    md = res.datasheet.read_text(encoding="utf-8")
+    assert f"| train | {n_train} | 0 | 5 |" in md
+    assert "## Labeling functions" in md and "## Label model" in md and "MajorityVote" in md
+    assert "exact_duplicate: 7" in md and "low_confidence" in md
+
+
+def test_export_without_probs_and_errors(tmp_path, splits):
+    res = export_dataset(splits, tmp_path, label_names=NAMES, formats=["csv"])
+    assert not any(c.startswith("prob_") for c in pd.read_csv(res.paths["csv"][0]).columns)
+    with pytest.raises(ValueError, match=r"Unknown export format\(s\) \['xml'\]"):
+        export_dataset(splits, tmp_path, label_names=NAMES, formats=["xml"])
+    with pytest.raises(ValueError, match="has no \\{text\\} field"):
+        export_dataset(splits, tmp_path, label_names=NAMES, formats=["chat"], prompt_template="Classify.")
+    with pytest.raises(ValueError, match="label_names has only 1 classes"):
+        export_dataset(splits, tmp_path, label_names=["HAM"], formats=["csv"])
