@@ -24,7 +24,7 @@ import joblib
 import numpy as np
 import pandas as pd
 
-from .apply import LFFailure, _validate, compute_votes
+from .apply import LFFailure, _validate, compute_votes, unique_rows
 from .lf import LabelingFunction, Preprocessor
 
 __all__ = ["LFCache", "lf_fingerprint", "data_fingerprint", "default_cache_dir"]
@@ -322,7 +322,7 @@ class LFCache:
         """Delete every cached column (the folder itself is kept)."""
         if not self.location.exists():
             return
-        for path in sorted(self.location.glob("*/*.npz")):
+        for path in sorted(self.location.glob("*/*.npz")) + sorted(self.location.glob("*/*.tmp")):
             path.unlink(missing_ok=True)
         for folder in self.location.iterdir():
             if folder.is_dir() and not any(folder.iterdir()):
@@ -367,6 +367,35 @@ class LFCache:
             Path(tmp).unlink(missing_ok=True)
             raise
 
+    def _groups(self, data: pd.DataFrame, data_fp: str) -> tuple[np.ndarray, np.ndarray] | None:
+        # Which rows are duplicates depends on the data only: found once, reused by every later edit.
+        path = self.location / data_fp / "rows.npz"
+        n = len(data)
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                kind = str(z["kind"])
+                if kind == "distinct":
+                    return np.arange(n), np.arange(n)
+                if kind == "unhashable":
+                    return None
+                return z["codes"].astype(np.intp), z["first"].astype(np.int64)
+        except (OSError, ValueError, KeyError):
+            pass
+        groups = unique_rows(data)
+        if groups is None:
+            stored = {"kind": np.asarray("unhashable")}
+        elif len(groups[1]) == n:
+            stored = {"kind": np.asarray("distinct")}  # nothing to store but the fact
+        else:
+            stored = {"kind": np.asarray("groups"), "codes": groups[0].astype(np.int32 if n < 2**31 else np.int64),
+                      "first": groups[1]}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **stored)
+        os.replace(tmp, path)
+        return groups
+
     def votes(
         self, data: pd.DataFrame, lfs: Sequence[LabelingFunction], **options: Any
     ) -> tuple[np.ndarray, list[LFFailure]]:
@@ -398,6 +427,8 @@ class LFCache:
                 failures.extend(hit[1])
                 self.hits_.append(lf.name)
         if todo:
+            if options.get("dedup", True):
+                options = {**options, "groups": self._groups(data, data_fp)}
             votes, new_failures = compute_votes(data, [lfs[j] for j in todo], **options)
             for k, j in enumerate(todo):
                 out[:, j] = votes[:, k]

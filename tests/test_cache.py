@@ -144,3 +144,15 @@ def test_clear_and_path_argument(data, tmp_path):
     assert len(cache.misses_) == 4
     with pytest.raises(TypeError, match="cache= takes an LFCache or a folder path"):
         apply_lfs(data, make_lfs(), cache=3, progress=False)
+
+
+def test_duplicate_rows_are_grouped_once_and_reused(data, cache):
+    doubled = data[["text"]].iloc[np.r_[0:len(data), 0:len(data)]]
+    doubled = doubled.set_axis([f"r{i}" for i in range(len(doubled))])
+    first = apply_lfs(doubled, make_lfs(), cache=cache, progress=False)
+    assert first == apply_lfs(doubled, make_lfs(), progress=False, dedup=False)
+    edited = make_lfs(song_word="video")
+    L = apply_lfs(doubled, edited, cache=cache, progress=False)
+    assert cache.misses_ == ["kw_song"]
+    assert L == apply_lfs(doubled, edited, progress=False, dedup=False)
+    assert (cache.location / data_fingerprint(doubled) / "rows.npz").exists()
