@@ -633,7 +633,22 @@ def build_from_config(
 
     leak_at = split_sec.number("leakage_threshold", 0.8, 0.0, 1.0, lo_open=True)
     leakage = leakage_report(splits, threshold=leak_at, random_state=seed)
-    _log("leakage", {"threshold": leak_at, "cross_split_pairs": len(leakage)}, counts)
+    dropped_aug = 0
+    if aug_cfg and len(leakage):
+        # An augmented text can drift close to a row of another split even though its source did not:
+        # such variants are dropped rather than let evaluation rows leak into training.
+        train = splits[train_name]
+        is_aug = train["augmentation"].notna() if "augmentation" in train else pd.Series(False, index=train.index)
+        leaking = set(leakage.loc[leakage["split_a"] == train_name, "id_a"]) | set(
+            leakage.loc[leakage["split_b"] == train_name, "id_b"])
+        bad = is_aug & train.index.isin(list(leaking))
+        dropped_aug = int(bad.sum())
+        if dropped_aug:
+            removed_parts.append(train.loc[bad].assign(reason="augmentation_leaks", step="leakage"))
+            splits[train_name] = train.loc[~bad]
+            leakage = leakage_report(splits, threshold=leak_at, random_state=seed)
+    _log("leakage", {"threshold": leak_at, "dropped_augmented": dropped_aug, "cross_split_pairs": len(leakage)},
+         counts)
     if len(leakage):
         logger.warning("leakage: %d near-duplicate pairs span two splits (see leakage.csv)", len(leakage))
 

@@ -1,0 +1,171 @@
+"""Tests of the declarative pipeline: the YouTube example end to end, WRENCH sources, reviews, config errors."""
+
+from __future__ import annotations
+
+import json
+import re
+import logging
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from labeling.dataset import leakage_report
+from labeling.dataset.pipeline import PipelineError, build_from_config
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "youtube_spam" / "pipeline.yaml"
+YOUTUBE = Path(__file__).resolve().parent / "data" / "youtube"
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory):
+    pytest.importorskip("datasketch")
+    out = tmp_path_factory.mktemp("youtube_chat")
+    handler_records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            handler_records.append(record)
+
+    logger = logging.getLogger("votewise.build")
+    keep = Keep(level=logging.INFO)
+    logger.addHandler(keep)
+    try:
+        result = build_from_config(EXAMPLE, output=out, progress=False)
+    finally:
+        logger.removeHandler(keep)
+    return result, out, [r.getMessage() for r in handler_records]
+
+
+def test_example_builds_a_chat_dataset(example):
+    result, out, _ = example
+    assert result.counts["sources"] == {"files": 5, "rows": 1956}
+    assert result.counts["dedup_exact"]["exact_duplicate"] == 245
+    assert result.counts["dedup_near"]["near_duplicate"] > 0
+    assert set(result.export.counts) == {"train", "valid", "test"}
+    for split, n in result.export.counts.items():
+        records = [json.loads(x) for x in (out / "chat" / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()]
+        assert len(records) == n > 50
+        for rec in records[:20]:
+            system, user, assistant = rec["messages"]
+            assert system["role"] == "system" and user["role"] == "user" and assistant["role"] == "assistant"
+            assert user["content"].startswith("Is this YouTube comment spam?")
+            assert assistant["content"] in ("HAM", "SPAM")
+    sheet = (out / "DATASET.md").read_text(encoding="utf-8")
+    assert "# Datasheet: youtube-spam-chat" in sheet and "keyword_subscribe" in sheet
+    assert "exact_duplicate: 245" in sheet
+    removed = pd.read_csv(out / "removed.csv")
+    assert len(removed) == (result.counts["dedup_exact"]["exact_duplicate"] + result.counts["dedup_near"]["near_duplicate"]
+                            + result.counts["leakage"]["dropped_augmented"])
+    assert set(removed["step"]) <= {"dedup_exact", "dedup_near", "leakage"}
+
+
+def test_example_splits_are_leak_free(example):
+    result, _, _ = example
+    assert result.leakage.empty
+    # Source rows: near-duplicates were grouped at 0.7, so none straddle two splits even at 0.7.
+    sources = {name: f[f["augmentation"].isna()] if "augmentation" in f else f for name, f in result.splits.items()}
+    assert leakage_report(sources, threshold=0.7).empty
+    for name in ("valid", "test"):
+        assert "augmentation" not in result.splits[name] or result.splits[name]["augmentation"].isna().all()
+    train = result.splits["train"]
+    augmented = train[train["augmentation"].notna()]
+    assert len(augmented) > 500
+    assert augmented["source_id"].isin(train.index).all()
+    assert (augmented["label"].to_numpy() == train.loc[augmented["source_id"], "label"].to_numpy()).all()
+
+
+def test_example_logs_every_step(example):
+    _, _, messages = example
+    steps = [m.split()[0] for m in messages]
+    for step in ("sources", "lfs", "label_model", "clean", "dedup_exact", "dedup_near", "pii", "split",
+                 "augment", "leakage", "export"):
+        assert step in steps, step
+    assert any(m.startswith("sources") and "rows=1956" in m for m in messages)
+
+
+def _wrench_config(tmp_path, **overrides):
+    config = {
+        "name": "yt-wrench",
+        "seed": 3,
+        "output": str(tmp_path / "out"),
+        "sources": [{"wrench": str(YOUTUBE), "splits": ["valid", "test"]}],
+        "clean": {"near_duplicates": {"threshold": 0.9}},
+        "split": {"fractions": {"train": 0.7, "test": 0.3}},
+        "augment": {"methods": {"swap": 1, "delete": 1}},
+        "export": {"formats": ["instruction", "parquet"], "drop_uncovered": False},
+        "progress": False,
+    }
+    config.update(overrides)
+    return config
+
+
+def test_wrench_source_with_stored_votes_and_reviews(tmp_path, youtube):
+    reviews = pd.DataFrame({"id": ["valid/0", "valid/1", "test/5"], "label": ["SPAM", 0, "HAM"], "who": ["ann"] * 3})
+    reviews.to_csv(tmp_path / "reviews.csv", index=False)
+    config = _wrench_config(tmp_path, review={"path": str(tmp_path / "reviews.csv"), "reviewer_column": "who"})
+    result = build_from_config(config)
+    assert result.counts["sources"]["rows"] == len(youtube.valid) + len(youtube.test)
+    assert result.counts["lfs"]["lfs"] == youtube.valid.L.shape[1]  # WRENCH's stored votes
+    assert result.counts["review"]["human_labels"] == 3
+    human = result.data[result.data["label_source"] == "human"]
+    expected = {"valid/0": 1, "valid/1": 0, "test/5": 0}
+    assert len(human) >= 2  # a reviewed row may still be dropped as a duplicate
+    assert all(expected[rid] == label for rid, label in zip(human.index, human["label"]))
+    assert (human["confidence"] == 1.0).all()
+    assert (human["reviewer"] == "ann").all()
+    inst = [json.loads(x) for x in (tmp_path / "out" / "instruction" / "train.jsonl").read_text().splitlines()]
+    assert inst and set(inst[0]) == {"instruction", "input", "output"}
+    again = build_from_config(_wrench_config(tmp_path, review=config["review"], output=str(tmp_path / "out2")))
+    pd.testing.assert_frame_equal(result.splits["train"], again.splits["train"])  # seeded end to end
+
+
+@pytest.mark.parametrize(
+    "change, step, key",
+    [
+        ({"clean": {"near_duplicates": {"threshold": "high"}}}, "clean", "near_duplicates.threshold"),
+        ({"clean": {"near_dups": True}}, "clean", "near_dups"),
+        ({"clean": {"pii": {"action": "erase"}}}, "clean", "pii.action"),
+        ({"clean": {"pii": {"kinds": ["ssn"]}}}, "clean", "pii.kinds"),
+        ({"split": {"fractions": {"train": 0.5, "test": 0.2}}}, "split", "fractions"),
+        ({"augment": {"methods": ["shuffle"]}}, "augment", "methods"),
+        ({"augment": {"methods": ["back_translation"]}}, "augment", "back_translation"),
+        ({"augment": {"methods": ["back_translation"], "back_translation": {"forward": "nowhere"}}},
+         "augment", "back_translation.forward"),
+        ({"export": {"formats": ["xml"]}}, "export", "formats"),
+        ({"export": {"min_confidence": 2}}, "export", "min_confidence"),
+        ({"label_model": {"name": "nonexistent"}}, "label_model", "name"),
+        ({"label_model": {"params": {"alpha": 1}}}, "label_model", "params"),
+        ({"sources": [{"path": "missing/*.csv"}]}, "sources", "[0].path"),
+        ({"sources": [{"wrench": str(YOUTUBE), "text_colum": "x"}]}, "sources", "[0].text_colum"),
+        ({"lfs": {"python": "missing_lfs.py"}}, "lfs", "python"),
+        ({"review": {"path": "missing.csv"}}, "review", "path"),
+        ({"seed": "zero"}, "config", "seed"),
+        ({"stages": []}, "config", "stages"),
+    ],
+)
+def test_bad_config_names_step_and_key(tmp_path, change, step, key):
+    with pytest.raises(PipelineError, match=re.escape(f"pipeline step '{step}', key '{key}'")) as info:
+        build_from_config(_wrench_config(tmp_path, **change), base_dir=tmp_path)
+    assert info.value.step == step and info.value.key == key
+
+
+def test_unknown_key_suggests_the_right_one(tmp_path):
+    with pytest.raises(PipelineError, match="Did you mean 'near_duplicates'"):
+        build_from_config(_wrench_config(tmp_path, clean={"near_duplicate": {}}))
+
+
+def test_cli_build(tmp_path, capsys):
+    from labeling.cli import main
+
+    config = _wrench_config(tmp_path, augment=None)
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    assert main(["build", str(path)]) == 0
+    assert (tmp_path / "out" / "DATASET.md").is_file()
+    config["clean"] = {"min_chars": -1}
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    assert main(["build", str(path)]) == 2
+    assert "pipeline step 'clean', key 'min_chars'" in capsys.readouterr().err
