@@ -130,4 +130,7 @@ class DawidSkene(BaseLabelModel):
     def _predict_proba(self, L: np.ndarray) -> np.ndarray:
         vp = unique_patterns(L)
         X = _vote_matrix(vp.patterns, self.cardinality_)
-        return self._posterior(X, np.log(self.confusion_), self.class_prior_)[vp.inverse]
+        post = self._posterior(X, np.log(self.confusion_), self.class_prior_)
+        # A row where every LF abstained carries no vote; like every votewise model it gets the prior.
+        post[(vp.patterns == ABSTAIN).all(axis=1)] = self.class_prior_
+        return post[vp.inverse]
