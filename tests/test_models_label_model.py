@@ -1,0 +1,112 @@
+"""Quality and behaviour of the label models on the real WRENCH data."""
+
+import numpy as np
+import pytest
+
+import models.label_model as label_model_module
+from models import (
+    DawidSkene,
+    LabelModel,
+    MajorityVote,
+    WeightedMajorityVote,
+    class_balance_from_labels,
+    fit_with_validation,
+    select_on_valid,
+    unique_patterns,
+)
+
+
+@pytest.mark.parametrize("dataset, published", [("youtube", 0.7800), ("trec", 0.5720)])
+def test_weighted_majority_vote_reproduces_wrench(request, dataset, published):
+    ds = request.getfixturevalue(dataset)
+    balance = class_balance_from_labels(ds.valid.y, ds.cardinality)
+    wmv = WeightedMajorityVote().fit(ds.train.L, class_balance=balance)
+    assert wmv.score(ds.test.L, ds.test.y) == pytest.approx(published, abs=1e-12)
+    # Without a class balance it is plain majority vote.
+    plain = WeightedMajorityVote().fit(ds.train.L).predict_proba(ds.test.L)
+    np.testing.assert_allclose(plain, MajorityVote().fit(ds.train.L).predict_proba(ds.test.L))
+
+
+@pytest.mark.parametrize("dataset, expected", [("youtube", 0.832), ("trec", 0.502)])
+def test_dawid_skene_matches_published_level(request, dataset, expected):
+    # WRENCH reports DS 83.20 (youtube) and 50.00 (trec).
+    ds = request.getfixturevalue(dataset)
+    model = DawidSkene().fit(ds.train.L)
+    assert model.score(ds.test.L, ds.test.y) == pytest.approx(expected, abs=1e-9)
+    np.testing.assert_allclose(model.confusion_.sum(axis=2), 1.0)
+
+
+@pytest.mark.parametrize("dataset, target, mv", [("youtube", 0.864, 0.84), ("trec", 0.642, 0.608)])
+def test_default_model_beats_published_numbers(request, dataset, target, mv):
+    ds = request.getfixturevalue(dataset)
+    model = fit_with_validation(LabelModel(), ds.train.L, ds.valid.L, ds.valid.y)
+    acc = model.score(ds.test.L, ds.test.y)
+    assert acc >= target and acc > mv
+    # Without validation labels the defaults still beat majority vote.
+    assert LabelModel().fit(ds.train.L).score(ds.test.L, ds.test.y) > mv
+
+
+def test_selection_table_and_preference_order(youtube):
+    best, table = select_on_valid(LabelModel(), youtube.train.L, youtube.valid.L, youtube.valid.y)
+    assert len(table) == 20 and set(table.columns) >= {"accuracy_prior", "prior_strength", "accuracy"}
+    top = table["accuracy"].max()
+    first = table[table["accuracy"] == top].iloc[0]
+    assert best.prior_strength == first["prior_strength"] and best.class_prior == first["class_prior"]
+    assert best.score(youtube.valid.L, youtube.valid.y) == pytest.approx(top)
+
+
+def test_fits_on_patterns(trec):
+    model = LabelModel().fit(trec.train.L)
+    assert model.n_patterns_ == len(unique_patterns(trec.train.L.values)) < 300 < len(trec.train.L.values)
+    assert model.precision_.shape == model.weights_.shape == (68, 6)
+    np.testing.assert_allclose(model.class_prior_.sum(), 1.0)
+
+
+def test_known_labels_anchor_the_fit(trec):
+    L, y = trec.train.L, trec.train.y
+    partial = np.full(len(y), -1)
+    rng = np.random.default_rng(0)
+    idx = rng.choice(len(y), size=len(y) // 4, replace=False)
+    partial[idx] = y[idx]
+    free = LabelModel().fit(L)
+    anchored = LabelModel().fit(L, partial)
+    # Precisions move toward those measured on the known rows.
+    votes = L.values[idx]
+    hit = (votes == y[idx, None]) & (votes >= 0)
+    fired = votes >= 0
+    lf = fired.sum(axis=0) >= 20
+    measured = hit.sum(axis=0)[lf] / fired.sum(axis=0)[lf]
+    voted_class = np.array([np.bincount(col[col >= 0], minlength=6).argmax() for col in L.values.T])[lf]
+    err_free = np.abs(free.precision_[lf, voted_class] - measured).mean()
+    err_anchor = np.abs(anchored.precision_[lf, voted_class] - measured).mean()
+    assert err_anchor < err_free
+    assert anchored.score(trec.test.L, trec.test.y) >= free.score(trec.test.L, trec.test.y) - 0.01
+
+
+def test_many_class_path_matches_dense_path(trec, monkeypatch):
+    L, partial = trec.train.L, np.where(np.arange(len(trec.train.y)) % 7 == 0, trec.train.y, -1)
+    dense = LabelModel(class_prior="estimate").fit(L, partial)
+    monkeypatch.setattr(label_model_module, "_DENSE_CELLS", 0)
+    cells = LabelModel(class_prior="estimate").fit(L, partial)
+    np.testing.assert_allclose(cells.precision_, dense.precision_, atol=1e-10)
+    np.testing.assert_allclose(cells.predict_proba(trec.test.L), dense.predict_proba(trec.test.L), atol=1e-10)
+
+
+def test_many_classes_stays_sparse():
+    # 400 classes, a few votes per row: the cell path never builds rows x classes during fit.
+    rng = np.random.default_rng(0)
+    n, m, k = 3000, 8, 400
+    y = rng.integers(0, k, n)
+    L = np.where(rng.random((n, m)) < 0.5, y[:, None], -1).astype(np.int16)
+    L[rng.random((n, m)) < 0.1] = rng.integers(0, k)
+    model = LabelModel(cardinality=k).fit(L)
+    assert model.score(L, y) > 0.9
+
+
+def test_parameter_errors(youtube):
+    with pytest.raises(ValueError, match=r"accuracy_prior=1.5; expected a number in \(0, 1\)"):
+        LabelModel(accuracy_prior=1.5).fit(youtube.train.L)
+    with pytest.raises(ValueError, match="class_prior='x' is not one of"):
+        LabelModel(class_prior="x").fit(youtube.train.L)
+    with pytest.raises(ValueError, match="y holds class 3; expected 0..1"):
+        class_balance_from_labels([0, 3], 2)
