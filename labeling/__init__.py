@@ -3,7 +3,7 @@
 from .analysis import label_conflict, label_coverage, label_overlap, lf_summary, plot_lf_summary, wilson_interval
 from .apply import LFError, LFFailure, apply_lfs, unique_rows
 from .cache import LFCache, data_fingerprint, lf_fingerprint
-from .patterns import VotePatterns, fit_from_patterns, vote_patterns
+from .patterns import PatternCounts, fit_from_patterns, vote_patterns
 from .stream import StreamResult, apply_lfs_to_file, iter_chunks, read_votes
 from .distributed import apply_lfs_dask, fit_label_model_dask, vote_patterns_dask
 from .lf import LabelingFunction, Preprocessor, check_unique_names, labeling_function, preprocessor
@@ -26,7 +26,7 @@ __all__ = [
     "LFCache",
     "lf_fingerprint",
     "data_fingerprint",
-    "VotePatterns",
+    "PatternCounts",
     "vote_patterns",
     "fit_from_patterns",
     "apply_lfs_to_file",

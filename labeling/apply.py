@@ -114,10 +114,13 @@ def _run_row_lf(
     lf: LabelingFunction, rows: list[Row], ids: Sequence[Any], positions: np.ndarray,
     cardinality: int | None, fault_tolerant: bool, failures: list[LFFailure],
 ) -> np.ndarray:
-    votes = np.empty(len(rows), dtype=np.int32)
+    upper = cardinality if cardinality is not None else np.iinfo(np.int16).max
+    out = [ABSTAIN] * len(rows)
+    plain = type(lf).__call__ is LabelingFunction.__call__ and not lf.pre and not lf.resources
+    call = lf.f if plain else lf  # skip the wrapper when it has nothing to do
     for i, row in enumerate(rows):
         try:
-            value = lf(row)
+            value = call(row)
         except Exception as exc:
             if not fault_tolerant:
                 raise LFError(
@@ -126,8 +129,11 @@ def _run_row_lf(
                 ) from exc
             failures.append(LFFailure(lf.name, int(positions[i]), ids[i], _describe(exc)))
             value = ABSTAIN
-        votes[i] = _check_vote(lf.name, value, int(positions[i]), ids[i], cardinality)
-    return votes
+        # Plain ints in range are the common case; everything else gets the full check and message.
+        out[i] = value if type(value) is int and ABSTAIN <= value < upper else _check_vote(
+            lf.name, value, int(positions[i]), ids[i], cardinality
+        )
+    return np.asarray(out, dtype=np.int32)
 
 
 def _run_batch_lf(

@@ -16,7 +16,7 @@ import pandas as pd
 from .apply import LFError, compute_votes
 from .lf import LabelingFunction, check_unique_names
 from .matrix import smallest_int_dtype
-from .patterns import VotePatterns, fit_from_patterns
+from .patterns import PatternCounts, fit_from_patterns
 
 __all__ = ["apply_lfs_dask", "vote_patterns_dask", "fit_label_model_dask"]
 
@@ -111,19 +111,19 @@ def apply_lfs_dask(
     )
 
 
-def _partition_patterns(votes: pd.DataFrame) -> VotePatterns:
-    vp = VotePatterns(list(map(str, votes.columns)))
+def _partition_patterns(votes: pd.DataFrame) -> PatternCounts:
+    vp = PatternCounts(list(map(str, votes.columns)))
     return vp.add(votes.to_numpy()) if len(votes) else vp
 
 
-def _merge_patterns(parts: list[VotePatterns]) -> VotePatterns:
-    total = VotePatterns(parts[0].lf_names if parts else None)
+def _merge_patterns(parts: list[PatternCounts]) -> PatternCounts:
+    total = PatternCounts(parts[0].lf_names if parts else None)
     for p in parts:
         total.merge(p)
     return total
 
 
-def vote_patterns_dask(votes: Any, *, split_every: int = 16) -> VotePatterns:
+def vote_patterns_dask(votes: Any, *, split_every: int = 16) -> PatternCounts:
     """Distinct vote rows with counts of a Dask label matrix, counted per partition and merged on the cluster.
 
     Parameters
@@ -135,7 +135,7 @@ def vote_patterns_dask(votes: Any, *, split_every: int = 16) -> VotePatterns:
 
     Returns
     -------
-    VotePatterns
+    PatternCounts
         ``.patterns`` and ``.counts`` for :func:`~labeling.fit_from_patterns`.
     """
     _require_dask()
@@ -144,7 +144,7 @@ def vote_patterns_dask(votes: Any, *, split_every: int = 16) -> VotePatterns:
     level = [dask.delayed(_partition_patterns)(part) for part in votes.to_delayed()]
     while len(level) > 1:
         level = [dask.delayed(_merge_patterns)(level[i : i + split_every]) for i in range(0, len(level), split_every)]
-    (result,) = dask.compute(level[0]) if level else (VotePatterns(list(map(str, votes.columns))),)
+    (result,) = dask.compute(level[0]) if level else (PatternCounts(list(map(str, votes.columns))),)
     return result
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from .matrix import check_label_matrix
 
-__all__ = ["VotePatterns", "vote_patterns", "fit_from_patterns"]
+__all__ = ["PatternCounts", "vote_patterns", "fit_from_patterns"]
 
 
 def _as_keys(L: np.ndarray) -> np.ndarray:
@@ -23,8 +23,11 @@ def _as_keys(L: np.ndarray) -> np.ndarray:
     return rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
 
 
-class VotePatterns:
+class PatternCounts:
     """Distinct rows of votes and how often each occurs, accumulated over chunks.
+
+    The streaming counterpart of ``models.unique_patterns``: chunks are added one at a time and
+    accumulators from different workers are merged, so the label matrix is never needed whole.
 
     Parameters
     ----------
@@ -42,7 +45,7 @@ class VotePatterns:
 
     Examples
     --------
-    >>> vp = VotePatterns().add([[0, -1], [0, -1], [1, 1]])
+    >>> vp = PatternCounts().add([[0, -1], [0, -1], [1, 1]])
     >>> vp.patterns.tolist(), vp.counts.tolist()
     ([[0, -1], [1, 1]], [2, 1])
     """
@@ -61,7 +64,7 @@ class VotePatterns:
         self._keys = uniq
         self._counts = np.bincount(inverse.ravel(), weights=counts, minlength=len(uniq)).astype(np.int64)
 
-    def add(self, L: Any) -> "VotePatterns":
+    def add(self, L: Any) -> "PatternCounts":
         """Count the rows of one chunk of votes; returns self."""
         arr = check_label_matrix(L, n_lfs=self._width)
         self._width = arr.shape[1]
@@ -69,7 +72,7 @@ class VotePatterns:
         self._merge_keys(keys, counts.astype(np.int64))
         return self
 
-    def merge(self, other: "VotePatterns") -> "VotePatterns":
+    def merge(self, other: "PatternCounts") -> "PatternCounts":
         """Add another accumulator's counts (e.g. from another worker); returns self."""
         if other._keys is None:
             return self
@@ -105,7 +108,7 @@ class VotePatterns:
         return 0 if self._keys is None else len(self._keys)
 
     def __repr__(self) -> str:
-        return f"VotePatterns({len(self)} patterns over {self._width} LFs, {self.n_rows} rows)"
+        return f"PatternCounts({len(self)} patterns over {self._width} LFs, {self.n_rows} rows)"
 
 
 def vote_patterns(L: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -117,7 +120,7 @@ def vote_patterns(L: Any) -> tuple[np.ndarray, np.ndarray]:
     >>> patterns.tolist(), counts.tolist()
     ([[-1, 0], [1, -1]], [1, 2])
     """
-    vp = VotePatterns().add(L)
+    vp = PatternCounts().add(L)
     return vp.patterns, vp.counts
 
 
@@ -134,7 +137,7 @@ def fit_from_patterns(model: Any, patterns: Any, counts: Any, **fit_params: Any)
     model : label model
         E.g. :class:`models.MajorityVote`.
     patterns : array-like of shape (n_patterns, n_lfs)
-        Distinct rows of votes (from :class:`VotePatterns` or :func:`vote_patterns`).
+        Distinct rows of votes (from :class:`PatternCounts` or :func:`vote_patterns`).
     counts : array-like of int, shape (n_patterns,)
         How many rows have each pattern.
     **fit_params

@@ -2,7 +2,7 @@
 
 Memory stays bounded by one chunk: rows are read ``chunk_size`` at a time, labelled with the same
 code as :func:`~labeling.apply_lfs`, appended to a ``.npy`` file (readable as a memory map) and
-counted into :class:`~labeling.VotePatterns`, from which a label model is fitted without ever
+counted into :class:`~labeling.PatternCounts`, from which a label model is fitted without ever
 holding the whole matrix.
 """
 
@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 from .apply import LFFailure, _validate, compute_votes
 from .lf import LabelingFunction, check_unique_names
 from .matrix import LabelMatrix, smallest_int_dtype
-from .patterns import VotePatterns
+from .patterns import PatternCounts
 
 __all__ = ["apply_lfs_to_file", "iter_chunks", "StreamResult", "read_votes"]
 
@@ -107,7 +107,7 @@ class StreamResult:
         Column names.
     n_rows : int
         Rows labelled.
-    patterns : VotePatterns
+    patterns : PatternCounts
         Distinct vote rows with counts, for :func:`~labeling.fit_from_patterns`.
     failures : list of LFFailure
         The first ``max_failures`` failures of a fault-tolerant run.
@@ -120,7 +120,7 @@ class StreamResult:
     path: Path
     lf_names: list[str]
     n_rows: int
-    patterns: VotePatterns
+    patterns: PatternCounts
     failures: list[LFFailure] = field(default_factory=list)
     n_failures: int = 0
     ids_path: Path | None = None
@@ -214,7 +214,7 @@ def apply_lfs_to_file(
         raise ValueError(f"out={str(out)!r}; the votes are written as a .npy file, so give a path ending in .npy.")
     dtype = smallest_int_dtype(cardinality)
     names = [lf.name for lf in lfs]
-    patterns = VotePatterns(names)
+    patterns = PatternCounts(names)
     failures: list[LFFailure] = []
     n_failures = 0
     n = 0

@@ -9,7 +9,7 @@ from hypothesis.extra.numpy import arrays
 
 import rules
 from labeling import (
-    ABSTAIN, LFError, VotePatterns, apply_lfs, apply_lfs_to_file, fit_from_patterns, iter_chunks,
+    ABSTAIN, LFError, PatternCounts, apply_lfs, apply_lfs_to_file, fit_from_patterns, iter_chunks,
     labeling_function, read_votes, vote_patterns,
 )
 from models import MajorityVote
@@ -130,7 +130,7 @@ def test_fit_from_patterns_prefers_weighted_fit():
 @given(arrays(np.int8, st.tuples(st.integers(1, 60), st.integers(1, 4)), elements=st.integers(-1, 2)), st.data())
 def test_patterns_merged_over_any_split_equal_one_pass(L, data):
     cuts = sorted(data.draw(st.lists(st.integers(0, len(L)), max_size=4)))
-    parts = [VotePatterns().add(p) for p in np.split(L, cuts) if len(p)]
+    parts = [PatternCounts().add(p) for p in np.split(L, cuts) if len(p)]
     merged = parts[0]
     for p in parts[1:]:
         merged.merge(p)
