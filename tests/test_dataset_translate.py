@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -118,3 +119,35 @@ def test_any_callable_is_a_translator(comments):
         as_translator(lambda texts: [])(["x"])
     with pytest.raises(TypeError, match="Expected a translator"):
         as_translator(42)
+
+
+def test_min_bleu_filters_back_translations(comments):
+    # A "translator" pair that loses the last word of long texts and the first of short ones.
+    fwd = lambda texts: texts  # noqa: E731
+    bwd = lambda texts: [" ".join(t.split()[:-1]) if len(t.split()) > 6 else " ".join(t.split()[1:]) for t in texts]  # noqa: E731
+    every = augment(comments, methods=["back_translation"], translator=(fwd, bwd))
+    assert every["bleu"].between(0, 100).all()
+    kept = augment(comments, methods=["back_translation"], translator=(fwd, bwd), min_bleu=50)
+    assert 0 < len(kept) < len(every)
+    assert (kept["bleu"] >= 50).all()
+    assert set(kept.index) <= set(every.index)
+
+
+def test_pipeline_back_translation_with_marian_folders(tmp_path, marian_pair, youtube):
+    from labeling.dataset import build_from_config
+
+    config = {
+        "seed": 1, "progress": False, "output": str(tmp_path / "out"),
+        "sources": [{"wrench": str(Path(__file__).resolve().parent / "data" / "youtube"), "splits": ["test"]}],
+        "split": {"fractions": {"train": 0.5, "test": 0.5}},
+        "augment": {"methods": ["back_translation"],
+                    "back_translation": {"forward": str(marian_pair[0]), "backward": str(marian_pair[1]),
+                                         "max_new_tokens": 8, "batch_size": 32}},
+        "export": {"formats": ["jsonl"], "drop_uncovered": False},
+    }
+    result = build_from_config(config)
+    info = result.counts["augment"]
+    assert info["back_translation"] == info["added"] > 0
+    assert 0 <= info["back_translation_mean_bleu"] < 20
+    train = result.splits["train"]
+    assert set(train.loc[train["augmentation"].notna(), "augmentation"]) == {"back_translation"}

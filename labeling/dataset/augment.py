@@ -143,6 +143,7 @@ def augment(
     alpha: float = 0.1,
     fraction: float = 1.0,
     translator: tuple[Any, Any] | None = None,
+    min_bleu: float | None = None,
     random_state: int = 0,
     progress: bool = False,
 ) -> pd.DataFrame:
@@ -163,6 +164,9 @@ def augment(
     translator : (forward, backward), optional
         Translators for ``"back_translation"`` (callables or MarianMT model folders); see
         :func:`labeling.dataset.back_translate`.
+    min_bleu : float, optional
+        Drop back-translations whose sentence BLEU (0-100) against their source is below this: they
+        drifted too far to keep the label. Back-translated rows get a ``bleu`` column either way.
     random_state : int
         Seed: the same inputs give the same augmented rows.
     progress : bool
@@ -214,7 +218,14 @@ def augment(
         fwd, bwd = as_translator(forward), as_translator(backward)
         # Greedy decoding is deterministic, so more than one variant per row would repeat itself.
         back = bwd(fwd(texts))
-        variants.extend((pos, "back_translation", t) for pos, t in enumerate(back))
+        from models.text_metrics import sentence_bleu_scores
+
+        scores = sentence_bleu_scores(back, texts) if texts else np.zeros(0)
+        bleu_of = {(pos, t.strip()): float(sc) for pos, (t, sc) in enumerate(zip(back, scores))}
+        variants.extend(
+            (pos, "back_translation", t) for pos, (t, sc) in enumerate(zip(back, scores))
+            if min_bleu is None or sc >= min_bleu
+        )
 
     seen: set[tuple[int, str]] = set()
     rows, index, src_ids, methods_col, new_texts = [], [], [], [], []
@@ -237,4 +248,9 @@ def augment(
     out[text_column] = new_texts
     out["source_id"] = src_ids
     out["augmentation"] = methods_col
+    if "back_translation" in counts:
+        out["bleu"] = [
+            bleu_of.get((pos, t)) if m == "back_translation" else np.nan
+            for pos, m, t in zip(rows, methods_col, new_texts)
+        ]
     return out

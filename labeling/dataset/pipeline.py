@@ -408,7 +408,7 @@ def _clean(sec: _Section, data: pd.DataFrame, seed: int, counts: dict) -> tuple[
 
 _SPLIT_KEYS = ("fractions", "stratify", "group_near_duplicates", "leakage_threshold")
 _AUG_KEYS = ("methods", "alpha", "fraction", "back_translation")
-_BT_KEYS = ("forward", "backward", "batch_size", "max_new_tokens", "num_beams", "device")
+_BT_KEYS = ("forward", "backward", "batch_size", "max_new_tokens", "num_beams", "device", "min_bleu")
 _EXPORT_KEYS = ("formats", "min_confidence", "drop_uncovered", "keep_probs", "include_reviewed",
                 "prompt_template", "instruction", "system_prompt", "metadata")
 
@@ -439,7 +439,7 @@ def _augment(sec: _Section, train: pd.DataFrame, base: Path, seed: int, progress
     if names is None or any(m not in AUGMENTATIONS for m in names):
         bad = names and next(m for m in names if m not in AUGMENTATIONS)
         raise sec.fail("methods", f"expected a list or mapping of {list(AUGMENTATIONS)}; got {bad if bad else methods!r}.")
-    translator = None
+    translator, min_bleu = None, None
     bt = sec.sub("back_translation", _BT_KEYS)
     if "back_translation" in names:
         if bt is None:
@@ -460,6 +460,7 @@ def _augment(sec: _Section, train: pd.DataFrame, base: Path, seed: int, progress
                 raise bt.fail(key, f"expected a local MarianMT model folder (with config.json); got {p!r}.")
             pair.append(MarianTranslator(_resolve(base, p), **opts))
         translator = tuple(pair)
+        min_bleu = bt.number("min_bleu", None, 0.0, 100.0)
     try:
         extra = augment(
             train,
@@ -467,13 +468,17 @@ def _augment(sec: _Section, train: pd.DataFrame, base: Path, seed: int, progress
             alpha=sec.number("alpha", 0.1, 0.0, 1.0, lo_open=True),
             fraction=sec.number("fraction", 1.0, 0.0, 1.0),
             translator=translator,
+            min_bleu=min_bleu,
             random_state=seed,
             progress=progress,
         )
     except ValueError as exc:
         raise sec.fail("methods", str(exc)) from exc
     per = extra["augmentation"].value_counts().to_dict() if len(extra) else {}
-    _log("augment", {"source_rows": len(train), **{f"{m}": int(n) for m, n in per.items()}, "added": len(extra)}, counts)
+    info = {"source_rows": len(train), **{f"{m}": int(n) for m, n in per.items()}, "added": len(extra)}
+    if "bleu" in extra and extra["bleu"].notna().any():
+        info["back_translation_mean_bleu"] = round(float(extra["bleu"].mean()), 2)
+    _log("augment", info, counts)
     return extra
 
 
