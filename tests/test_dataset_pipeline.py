@@ -169,3 +169,22 @@ def test_cli_build(tmp_path, capsys):
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     assert main(["build", str(path)]) == 2
     assert "pipeline step 'clean', key 'min_chars'" in capsys.readouterr().err
+
+
+def test_review_store_labels_enter_with_provenance(tmp_path):
+    from labeling.active import ReviewStore
+
+    store = ReviewStore(tmp_path / "reviews.sqlite", class_names=["ham", "spam"])
+    store.add_samples(["test/0", "test/1", "test/2"], ["a", "b", "c"])
+    for sid, label in (("test/0", 1), ("test/1", 0), ("test/2", 1)):
+        store.record(sid, label, reviewer="ann")
+    store.close()
+    config = _wrench_config(tmp_path, review={"store": "reviews.sqlite"}, augment=None,
+                            sources=[{"wrench": str(YOUTUBE), "splits": ["test"]}])
+    result = build_from_config(config, base_dir=tmp_path)
+    assert result.counts["review"]["human_labels"] == 3
+    human = result.data[result.data["label_source"] == "human"]
+    assert (human["reviewer"] == "ann").all()
+    assert all({"test/0": 1, "test/1": 0, "test/2": 1}[i] == lab for i, lab in zip(human.index, human["label"]))
+    with pytest.raises(PipelineError, match="step 'review', key 'store'"):
+        build_from_config(_wrench_config(tmp_path, review={"store": "nowhere.sqlite"}), base_dir=tmp_path)

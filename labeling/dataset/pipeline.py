@@ -305,15 +305,43 @@ def _fit_label_model(sec: _Section, L: Any, k: int, y_partial: np.ndarray | None
     return model, probs, preds
 
 
-_REVIEW_KEYS = ("path", "id_column", "label_column", "reviewer_column")
+_REVIEW_KEYS = ("store", "path", "id_column", "label_column", "reviewer_column")
+
+
+def _store_reviews(sec: _Section, base: Path, labels: list[str], data: pd.DataFrame) -> pd.DataFrame:
+    """Resolved labels of a :class:`labeling.active.ReviewStore` (double reviews only once settled)."""
+    from labeling.active import ReviewStore
+
+    path = _resolve(base, sec.text("store"))
+    if not path.is_file():
+        raise sec.fail("store", f"review store {path} does not exist.")
+    store = ReviewStore(path)
+    try:
+        stored_names = store.class_names
+        if stored_names and [n.lower() for n in stored_names] != [n.lower() for n in labels]:
+            raise sec.fail("store", f"{path} has class names {stored_names}; the pipeline's labels are {labels}.")
+        resolved = store.resolved_labels()
+        reviewers = {sid: ",".join(sorted(by)) for sid, by in store.reviewer_labels().items()}
+    finally:
+        store.close()
+    ids = [sid for sid in resolved if sid in data.index]
+    reviews = pd.DataFrame({"label": [int(resolved[i]) for i in ids]}, index=pd.Index(ids, name="id"))
+    reviews["reviewer"] = [reviewers.get(i, "adjudication") for i in ids]
+    bad = reviews["label"][(reviews["label"] < 0) | (reviews["label"] >= len(labels))]
+    if len(bad):
+        raise sec.fail("store", f"sample {bad.index[0]!r} has label {int(bad.iloc[0])}; expected 0..{len(labels) - 1}.")
+    return reviews
 
 
 def _read_reviews(sec: _Section, base: Path, labels: list[str], data: pd.DataFrame) -> pd.DataFrame:
     from sources import read_table
 
+    if sec.text("store") is not None:
+        return _store_reviews(sec, base, labels, data)
     p = sec.text("path")
     if p is None:
-        raise sec.fail("path", "give the file of human labels (CSV/JSONL/Parquet with id and label columns).")
+        raise sec.fail("path", "give `store: reviews.sqlite` (a review store) or `path:` (a CSV/JSONL/Parquet "
+                               "file with id and label columns).")
     path = _resolve(base, p)
     if not path.is_file():
         raise sec.fail("path", f"{path} does not exist.")
