@@ -109,7 +109,15 @@ def render_datasheet(
         out += ["## Labeling functions", "", _table(lf_summary.round(3)), ""]
     if label_model:
         out += ["## Label model", ""]
-        out += [f"- **{k}**: {v}" for k, v in label_model.items()] + [""]
+        lf_names = list(label_model.get("lf_names_") or [])
+        per_lf = {k: v for k, v in label_model.items()
+                  if lf_names and k != "lf_names_" and isinstance(v, list) and len(v) == len(lf_names)}
+        out += [f"- **{k}**: {v}" for k, v in label_model.items() if k not in per_lf and k != "lf_names_"]
+        if per_lf:
+            table = pd.DataFrame({k: [str(x) if isinstance(x, list) else x for x in v] for k, v in per_lf.items()},
+                                 index=pd.Index(lf_names, name="lf"))
+            out += ["", "Per-LF estimates:", "", _table(table)]
+        out.append("")
     if cleaning:
         out += ["## Cleaning", "", "Rows removed (or, for masking, items changed) by each step:", ""]
         for step, reasons in cleaning.items():

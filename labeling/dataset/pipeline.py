@@ -33,7 +33,8 @@ __all__ = ["PipelineError", "BuildResult", "build_from_config", "load_config", "
 
 logger = logging.getLogger("votewise.build")
 
-DEFAULT_LABEL_MODEL = "mv"
+# The registry's "default" entry is the recommended label model; majority vote where none is registered.
+DEFAULT_LABEL_MODEL = "default"
 STEPS = ("name", "description", "seed", "output", "labels", "progress",
          "sources", "lfs", "label_model", "review", "clean", "split", "augment", "export")
 
@@ -279,7 +280,7 @@ def _fit_label_model(sec: _Section, L: Any, k: int, y_partial: np.ndarray | None
 
     from models import MODEL_REGISTRY
 
-    name = sec.text("name", DEFAULT_LABEL_MODEL)
+    name = sec.text("name", DEFAULT_LABEL_MODEL if DEFAULT_LABEL_MODEL in MODEL_REGISTRY else "mv")
     params = dict(sec.get("params", {}, kind=Mapping, expect="a mapping of model parameters"))
     if name not in MODEL_REGISTRY:
         raise sec.fail("name", f"unknown label model {name!r}; known: {sorted(MODEL_REGISTRY)}.")
