@@ -20,7 +20,7 @@ from .row import Row
 if TYPE_CHECKING:  # pragma: no cover
     from .cache import LFCache
 
-__all__ = ["apply_lfs", "LFError", "LFFailure", "unique_rows"]
+__all__ = ["apply_lfs", "LFError", "LFFailure", "unique_rows", "worth_dedup"]
 
 DEFAULT_CHUNK_SIZE = 10_000
 
@@ -228,6 +228,24 @@ def unique_rows(data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
     return codes.astype(np.intp, copy=False), first
 
 
+DEDUP_SAMPLE = 20_000
+DEDUP_MIN_SHARE = 0.05
+
+
+def worth_dedup(data: pd.DataFrame, lfs: Sequence[LabelingFunction]) -> bool:
+    """Whether finding duplicate rows is likely to pay for itself.
+
+    Always for row LFs (a Python call per row costs far more than hashing the row). For batch LFs,
+    which cost about as much per row as the hashing, only when an evenly spaced sample of rows
+    holds at least 5% duplicates.
+    """
+    if not all(lf.vectorized for lf in lfs) or len(data) <= 4 * DEDUP_SAMPLE:
+        return True
+    sample = data.iloc[np.linspace(0, len(data) - 1, DEDUP_SAMPLE).astype(np.intp)]
+    groups = unique_rows(sample)
+    return groups is not None and 1 - len(groups[1]) / len(sample) >= DEDUP_MIN_SHARE
+
+
 def _chunk_bounds(n: int, chunk_size: int) -> list[tuple[int, int]]:
     return [(s, min(s + chunk_size, n)) for s in range(0, n, chunk_size)]
 
@@ -288,7 +306,7 @@ def compute_votes(
     """
     n = len(data)
     codes = first = None
-    if dedup:
+    if dedup and (groups is not None or worth_dedup(data, lfs)):
         groups = groups if groups is not None else unique_rows(data)
         if groups is not None and len(groups[1]) < n:
             codes, first = groups
@@ -383,6 +401,8 @@ def apply_lfs(
         Label each distinct row (same values in every column) once and copy its votes to its
         duplicates. Row ids, error positions and ``L.failures`` still name the original rows.
         Turn off only for LFs whose vote depends on something other than the row's values.
+        With only batch LFs on large data, rows are grouped only when a sample of them holds
+        at least 5% duplicates (see ``labeling.apply.worth_dedup``).
     cache : LFCache or path, optional
         Reuse each LF's column from an earlier run on the same data when the LF (code,
         resources, preprocessors) is unchanged; see :class:`~labeling.LFCache`.

@@ -24,7 +24,7 @@ import joblib
 import numpy as np
 import pandas as pd
 
-from .apply import LFFailure, _validate, compute_votes, unique_rows
+from .apply import LFFailure, _validate, compute_votes, unique_rows, worth_dedup
 from .lf import LabelingFunction, Preprocessor
 
 __all__ = ["LFCache", "lf_fingerprint", "data_fingerprint", "default_cache_dir"]
@@ -427,7 +427,7 @@ class LFCache:
                 failures.extend(hit[1])
                 self.hits_.append(lf.name)
         if todo:
-            if options.get("dedup", True):
+            if options.get("dedup", True) and worth_dedup(data, [lfs[j] for j in todo]):
                 options = {**options, "groups": self._groups(data, data_fp)}
             votes, new_failures = compute_votes(data, [lfs[j] for j in todo], **options)
             for k, j in enumerate(todo):

@@ -74,3 +74,25 @@ def test_unhashable_columns_skip_dedup():
     assert unique_rows(df) is None
     lf = labeling_function(name="lf_a")(lambda x: SPAM if "a" in x.tokens else ABSTAIN)
     assert apply_lfs(df, [lf], progress=False).values.ravel().tolist() == [SPAM, SPAM, ABSTAIN]
+
+
+def rows_seen_lf():
+    seen = []
+
+    @labeling_function(vectorized=True)
+    def lf_song(df):
+        seen.append(len(df))
+        return np.where(df.text.str.contains("song"), 0, ABSTAIN)
+
+    return lf_song, seen
+
+
+@pytest.mark.parametrize("distinct, expect_dedup", [(True, False), (False, True)])
+def test_batch_lfs_group_rows_only_when_a_sample_shows_duplicates(youtube, distinct, expect_dedup):
+    texts = youtube.train.data.text.to_numpy()
+    drawn = np.resize(texts, 100_000)
+    data = pd.DataFrame({"text": [f"{i} {t}" for i, t in enumerate(drawn)] if distinct else drawn})
+    lf, seen = rows_seen_lf()
+    L = apply_lfs(data, [lf], progress=False)
+    assert (sum(seen) < len(data)) == expect_dedup
+    assert np.array_equal(L.values[:, 0], np.where(data.text.str.contains("song"), 0, ABSTAIN))
