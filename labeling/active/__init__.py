@@ -1,8 +1,16 @@
-"""Active learning with human review: query strategies, the loop, the review store and review UIs."""
+"""Active learning with human review: query strategies, the loop, the review store and review UIs.
 
+``ReviewWidget`` needs the ``notebook`` extra (ipywidgets); it is imported on first use.
+"""
+
+from .agreement import agreement_report, cohen_kappa
+from .guidelines import ClassGuideline, Guidelines
 from .loop import ActiveLoop, RefitReport, lf_accuracy_estimates
-from .store import Decision, ReviewStore, Sample
+from .simulate import TextEndModel, plot_learning_curves, simulate, summarize
+from .store import KINDS, Decision, ReviewStore, Sample
 from .strategies import STRATEGIES, get_strategy, k_center_greedy, select
+from .suggest import suggest_lfs, suggestion_to_lf
+from .terminal import format_sample, review_terminal
 
 __all__ = [
     "ActiveLoop",
@@ -11,8 +19,31 @@ __all__ = [
     "ReviewStore",
     "Sample",
     "Decision",
+    "KINDS",
     "STRATEGIES",
     "get_strategy",
     "select",
     "k_center_greedy",
+    "Guidelines",
+    "ClassGuideline",
+    "cohen_kappa",
+    "agreement_report",
+    "suggest_lfs",
+    "suggestion_to_lf",
+    "review_terminal",
+    "format_sample",
+    "simulate",
+    "summarize",
+    "plot_learning_curves",
+    "TextEndModel",
+    "ReviewWidget",
 ]
+
+
+def __getattr__(name: str):
+    # ipywidgets is optional: load the widget module only when it is asked for.
+    if name == "ReviewWidget":
+        from .widget import ReviewWidget
+
+        return ReviewWidget
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

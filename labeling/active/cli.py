@@ -1,0 +1,74 @@
+"""``votewise review`` and ``votewise simulate``: registered on the main CLI's subparsers."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from pathlib import Path
+
+__all__ = ["add_subcommands"]
+
+
+def _cmd_review(args: argparse.Namespace) -> int:
+    from .guidelines import Guidelines
+    from .store import ReviewStore
+    from .terminal import review_terminal
+
+    if not Path(args.store).exists():
+        print(f"No review store at {args.store}; create one with ActiveLoop(...).next_batch().", file=sys.stderr)
+        return 2
+    store = ReviewStore(args.store)
+    guidelines = Guidelines.load(args.guidelines) if args.guidelines else None
+    n = review_terminal(store, reviewer=args.reviewer, guidelines=guidelines, limit=args.limit)
+    print(f"Recorded {n} decisions in {args.store}", file=sys.stderr)
+    store.close()
+    return 0
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from .simulate import TextEndModel, plot_learning_curves, simulate, summarize
+
+    strategies = [s for arg in (args.strategy or ["entropy"]) for s in arg.split(",") if s]
+    results = simulate(
+        args.folder, strategies=strategies, budget=args.budget, batch_size=args.batch, seeds=args.seeds,
+        end_model=False if args.no_end_model else TextEndModel(), progress=not args.quiet,
+    )
+    metric = "lm_acc" if args.no_end_model else "combined_acc"
+    if args.plot:
+        plot_learning_curves(results, args.plot, metric=metric)
+        print(f"Wrote {args.plot}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(results.to_dict(orient="records")))
+    else:
+        import pandas as pd
+
+        means = results.groupby(["strategy", "n_labels"]).mean(numeric_only=True).drop(columns="seed")
+        with pd.option_context("display.max_rows", None, "display.width", 200):
+            print((100 * means).round(1).to_string())
+    return 0
+
+
+def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``review`` and ``simulate`` on the ``votewise`` subparsers."""
+    p = subparsers.add_parser("review", help="review queued samples of a review store in the terminal")
+    p.add_argument("store", help="the review store (.sqlite) written by the active loop")
+    p.add_argument("--reviewer", default=getpass.getuser(), help="name recorded with each label (default: login)")
+    p.add_argument("--guidelines", default=None, help="annotation guidelines (.md or .yaml) to show")
+    p.add_argument("--limit", type=int, default=None, help="stop after this many decisions")
+    p.set_defaults(func=_cmd_review)
+
+    p = subparsers.add_parser("simulate", help="simulate active learning with gold labels as the human")
+    p.add_argument("folder", help="WRENCH dataset folder with train and test splits")
+    p.add_argument("--strategy", action="append", default=None,
+                   help="strategy (repeatable or comma-separated); random is always run as the baseline")
+    p.add_argument("--budget", type=int, default=100, help="human labels in all (default: 100)")
+    p.add_argument("--batch", type=int, default=10, help="labels per batch (default: 10)")
+    p.add_argument("--seeds", type=int, default=5, help="repetitions (default: 5)")
+    p.add_argument("--plot", default=None, help="write a PNG learning curve of every strategy against random")
+    p.add_argument("--no-end-model", action="store_true", help="score the label model only (faster)")
+    p.add_argument("--json", action="store_true", help="print one JSON record per strategy, seed and batch")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_simulate)
+

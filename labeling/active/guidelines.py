@@ -1,0 +1,114 @@
+"""Annotation guidelines: a definition and examples per class, from Markdown or YAML."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+__all__ = ["Guidelines", "ClassGuideline"]
+
+
+@dataclass
+class ClassGuideline:
+    name: str
+    definition: str = ""
+    examples: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Guidelines:
+    """Per-class guidelines shown beside each sample in the widget and the terminal review.
+
+    YAML layout::
+
+        classes:
+          SPAM:
+            definition: Promotes a channel, product or link.
+            examples: ["check out my channel", "free gift cards"]
+
+    Markdown layout: one ``## CLASS`` heading per class, its paragraph is the
+    definition and its ``- `` bullets are the examples.
+
+    Examples
+    --------
+    >>> g = Guidelines.from_markdown("## SPAM\\nAds.\\n- buy now\\n## HAM\\nReal comments.")
+    >>> g["SPAM"].examples
+    ['buy now']
+    """
+
+    classes: dict[str, ClassGuideline] = field(default_factory=dict)
+    intro: str = ""
+
+    def __getitem__(self, name: str) -> ClassGuideline:
+        return self.classes[name]
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Guidelines":
+        """Read a ``.md`` or ``.yaml``/``.yml`` file."""
+        p = Path(path)
+        text = p.read_text(encoding="utf-8")
+        if p.suffix.lower() in (".yaml", ".yml"):
+            return cls.from_yaml(text, source=str(p))
+        return cls.from_markdown(text)
+
+    @classmethod
+    def from_yaml(cls, text: str, *, source: str = "<yaml>") -> "Guidelines":
+        import yaml
+
+        doc = yaml.safe_load(text) or {}
+        if not isinstance(doc, dict) or not isinstance(doc.get("classes", {}), dict):
+            raise ValueError(f"{source}: expected a mapping with a 'classes' mapping (class name -> definition).")
+        out = cls(intro=str(doc.get("intro", "") or ""))
+        for name, spec in (doc.get("classes") or {}).items():
+            if isinstance(spec, str):
+                spec = {"definition": spec}
+            out.classes[str(name)] = ClassGuideline(
+                str(name), str(spec.get("definition", "") or ""), [str(e) for e in spec.get("examples", []) or []]
+            )
+        return out
+
+    @classmethod
+    def from_markdown(cls, text: str) -> "Guidelines":
+        out = cls()
+        current: ClassGuideline | None = None
+        intro: list[str] = []
+        for line in text.splitlines():
+            m = re.match(r"^#{2,3}\s+(.+?)\s*$", line)
+            if m:
+                current = ClassGuideline(m.group(1))
+                out.classes[current.name] = current
+            elif current is None:
+                intro.append(line)
+            elif re.match(r"^\s*[-*]\s+", line):
+                current.examples.append(re.sub(r"^\s*[-*]\s+", "", line).strip())
+            elif line.strip():
+                current.definition = (current.definition + " " + line.strip()).strip()
+        out.intro = "\n".join(intro).strip().lstrip("#").strip()
+        return out
+
+    def to_text(self, class_names: Sequence[str] | None = None) -> str:
+        """Plain text for the terminal."""
+        lines = []
+        for name in class_names or list(self.classes):
+            g = self.classes.get(name)
+            if g is None:
+                continue
+            lines.append(f"{name}: {g.definition}")
+            lines += [f"    e.g. {e}" for e in g.examples[:3]]
+        return "\n".join(lines)
+
+    def to_html(self, class_names: Sequence[str] | None = None) -> str:
+        """Escaped HTML for the widget."""
+        parts = []
+        for name in class_names or list(self.classes):
+            g = self.classes.get(name)
+            if g is None:
+                continue
+            ex = "".join(f"<li>{html.escape(e)}</li>" for e in g.examples[:3])
+            parts.append(f"<p><b>{html.escape(name)}</b>: {html.escape(g.definition)}</p>"
+                         + (f"<ul>{ex}</ul>" if ex else ""))
+        return "<div class='vw-guidelines'>" + "".join(parts) + "</div>"

@@ -1,0 +1,238 @@
+"""Simulated review: the gold labels of the train split play the human, to compare strategies.
+
+For each seed and strategy the loop runs batch by batch until the budget is spent;
+after each batch it scores on the test split (i) the label model's labels, (ii) an
+end model (TF-IDF + logistic regression) trained on the loop's labels -- label-model
+probabilities on covered rows, human labels on reviewed rows -- and (iii) their
+combination (end-model and label-model probabilities multiplied on test rows where
+an LF fired).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from labeling.matrix import ABSTAIN
+
+from .loop import ActiveLoop
+from .store import ReviewStore
+from .strategies import get_strategy
+
+__all__ = ["simulate", "TextEndModel", "plot_learning_curves", "summarize"]
+
+
+@dataclass
+class _Features:
+    train: Any
+    test: Any
+
+
+class TextEndModel:
+    """TF-IDF (word 1-2 grams + character 2-5 grams) and a logistic-loss linear model on the loop's labels.
+
+    Parameters
+    ----------
+    human_weight : float
+        Weight of a reviewed row relative to a label-model row of probability 1.
+    alpha : float
+        L2 penalty of the logistic-loss SGD classifier.
+    char_ngrams : bool
+        Add character n-gram features (robust to spelling variants).
+    random_state : int
+        Seed of the SGD shuffling.
+    """
+
+    def __init__(
+        self, *, human_weight: float = 3.0, alpha: float = 1e-5, char_ngrams: bool = True, random_state: int = 0
+    ) -> None:
+        self.human_weight = human_weight
+        self.alpha = alpha
+        self.char_ngrams = char_ngrams
+        self.random_state = random_state
+
+    def vectorize(self, train_texts: Sequence[str], test_texts: Sequence[str]) -> _Features:
+        from scipy.sparse import hstack
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        parts = [TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)]
+        if self.char_ngrams:
+            parts.append(TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True))
+        tr = hstack([v.fit_transform(train_texts) for v in parts]).tocsr()
+        te = hstack([v.transform(test_texts) for v in parts]).tocsr()
+        return _Features(tr, te)
+
+    def fit_predict_proba(
+        self, X_train: Any, probs: np.ndarray, keep: np.ndarray, human: np.ndarray, X_test: Any
+    ) -> np.ndarray:
+        """Train on rows ``keep`` and predict ``X_test``.
+
+        Each kept row takes its most probable class, weighted by that
+        probability (``human_weight`` for ``human`` rows); a linear model fit by
+        SGD keeps a refit per batch well under a second on a few thousand rows.
+        """
+        from sklearn.linear_model import SGDClassifier
+
+        rows = np.flatnonzero(keep)
+        labels = probs[rows].argmax(axis=1)
+        weights = np.where(human[rows], self.human_weight, probs[rows].max(axis=1))
+        k = probs.shape[1]
+        clf = SGDClassifier(loss="log_loss", alpha=self.alpha, max_iter=30, tol=None, random_state=self.random_state)
+        clf.fit(X_train[rows], labels, sample_weight=weights)
+        out = np.zeros((X_test.shape[0], k))
+        out[:, clf.classes_] = clf.predict_proba(X_test)
+        return out
+
+
+def _combine(end_probs: np.ndarray, lm_probs: np.ndarray, L_test: np.ndarray) -> np.ndarray:
+    covered = (L_test != ABSTAIN).any(axis=1)
+    prod = end_probs * np.clip(lm_probs, 1e-6, 1.0)
+    prod /= prod.sum(axis=1, keepdims=True)
+    return np.where(covered[:, None], prod, end_probs)
+
+
+def _default_model(k: int) -> Any:
+    try:
+        from models import LabelModel
+    except ImportError:  # pragma: no cover - older models package
+        from models import MajorityVote as LabelModel
+    return LabelModel(cardinality=k)
+
+
+def simulate(
+    folder: str | os.PathLike,
+    *,
+    strategies: Sequence[str] = ("entropy",),
+    budget: int = 100,
+    batch_size: int = 10,
+    seeds: int = 5,
+    model_factory: Any = None,
+    end_model: TextEndModel | None = None,
+    store_dir: str | os.PathLike | None = None,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Run the loop with the train split's gold labels as the oracle.
+
+    Parameters
+    ----------
+    folder : path
+        A WRENCH folder (``train.json``, ``test.json``, ``label.json``).
+    strategies : sequence of str
+        Strategies to run; ``"random"`` is added as the baseline.
+    budget, batch_size : int
+        Human labels in all, and per batch.
+    seeds : int
+        Repetitions with seeds ``0..seeds-1``.
+    model_factory : callable, optional
+        ``cardinality -> label model`` (default: :class:`models.LabelModel`).
+    end_model : TextEndModel, optional
+        ``None`` uses the default; ``False`` skips end-model scores.
+    store_dir : path, optional
+        Where the per-run SQLite stores go (default: a temporary folder).
+
+    Returns
+    -------
+    DataFrame
+        One row per (strategy, seed, batch) with ``n_labels``, ``lm_acc``,
+        ``end_acc``, ``combined_acc`` and the loop's estimated accuracy.
+    """
+    from sources.wrench import read_wrench
+
+    ds = read_wrench(folder)
+    train, test = ds.train, ds.test
+    k = ds.cardinality
+    names = list(dict.fromkeys(["random", *strategies]))
+    for s in names:
+        get_strategy(s)
+    make_model = model_factory or _default_model
+    em = TextEndModel() if end_model is None else end_model
+    L_test = np.asarray(test.L)
+    feats = em.vectorize(train.data["text"].astype(str).tolist(), test.data["text"].astype(str).tolist()) if em else None
+    covered_train = (np.asarray(train.L) != ABSTAIN).any(axis=1)
+    y_train = np.asarray(train.y)
+    records: list[dict] = []
+    tmp = tempfile.TemporaryDirectory() if store_dir is None else None
+    root = Path(store_dir if store_dir is not None else tmp.name)
+    try:
+        runs = [(s, seed) for s in names for seed in range(seeds)]
+        it = runs
+        if progress:
+            from tqdm.auto import tqdm
+
+            it = tqdm(runs, desc=f"simulate {ds.name}")
+        for strategy, seed in it:
+            path = root / f"{ds.name}-{strategy.replace(':', '_')}-{seed}.sqlite"
+            if path.exists():
+                path.unlink()
+            store = ReviewStore(path, class_names=ds.label_names)
+            model = make_model(k)
+            loop = ActiveLoop(model, train.data, train.L, strategy=strategy, store=store,
+                              batch_size=batch_size, random_state=seed)
+            pos = {sid: i for i, sid in enumerate(loop.ids)}
+
+            def oracle(ids: list[str]) -> list[int]:
+                return [int(y_train[pos[i]]) for i in ids]
+
+            def score(lp: ActiveLoop, n_labels: int) -> None:
+                lm_probs = np.asarray(lp.model.predict_proba(L_test))
+                rec = {"dataset": ds.name, "strategy": strategy, "seed": seed, "n_labels": n_labels,
+                       "lm_acc": float((lm_probs.argmax(1) == test.y).mean()),
+                       "est_acc": lp.estimated_accuracy()}
+                if em:
+                    human = lp.human_labels() != ABSTAIN
+                    end = em.fit_predict_proba(feats.train, lp.predict_proba(), covered_train | human, human,
+                                               feats.test)
+                    rec["end_acc"] = float((end.argmax(1) == test.y).mean())
+                    rec["combined_acc"] = float((_combine(end, lm_probs, L_test).argmax(1) == test.y).mean())
+                records.append(rec)
+
+            loop.fit()
+            score(loop, 0)
+            loop.run(oracle, budget=budget, callback=lambda lp, r: score(lp, r.n_reviewed))
+            store.close()
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+    return pd.DataFrame.from_records(records)
+
+
+def summarize(results: pd.DataFrame) -> pd.DataFrame:
+    """Mean (and std) of each metric per dataset, strategy and number of labels, over seeds."""
+    metrics = [c for c in ("lm_acc", "end_acc", "combined_acc", "est_acc") if c in results]
+    return results.groupby(["dataset", "strategy", "n_labels"])[metrics].agg(["mean", "std"]).round(4)
+
+
+def plot_learning_curves(results: pd.DataFrame, path: str | os.PathLike, *, metric: str = "combined_acc") -> Path:
+    """Save a PNG: ``metric`` against labels spent, one line per strategy (mean over seeds, +- 1 std band)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    if metric not in results:
+        metric = "lm_acc"
+    datasets = list(dict.fromkeys(results["dataset"]))
+    fig, axes = plt.subplots(1, len(datasets), figsize=(5.5 * len(datasets), 4), squeeze=False)
+    for ax, name in zip(axes[0], datasets):
+        sub = results[results["dataset"] == name]
+        for strategy, grp in sub.groupby("strategy", sort=False):
+            agg = grp.groupby("n_labels")[metric].agg(["mean", "std"]).fillna(0)
+            style = "--" if strategy == "random" else "-"
+            ax.plot(agg.index, 100 * agg["mean"], style, marker="o", ms=3, label=strategy)
+            ax.fill_between(agg.index, 100 * (agg["mean"] - agg["std"]), 100 * (agg["mean"] + agg["std"]), alpha=0.15)
+        ax.set_title(f"{name}: {metric} (test)")
+        ax.set_xlabel("human labels")
+        ax.set_ylabel("accuracy (%)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    out = Path(path)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out
