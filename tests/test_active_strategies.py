@@ -1,0 +1,85 @@
+"""Query strategies on the youtube votes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from labeling.active import STRATEGIES, select
+from labeling.active.strategies import entropy_scores, lf_disagreement_scores, margin_scores
+from models import LabelModel
+
+
+@pytest.fixture(scope="module")
+def yt(youtube):
+    L = np.asarray(youtube.train.L)
+    probs = LabelModel(cardinality=2).fit(L).predict_proba(L)
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    X = TfidfVectorizer().fit_transform(youtube.train.data["text"])
+    return L, probs, X
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_every_strategy_returns_distinct_allowed_rows(yt, strategy):
+    L, probs, X = yt
+    exclude = np.arange(0, 200)
+    idx = select(probs, L, 25, strategy=strategy, exclude=exclude, features=X, random_state=0)
+    assert len(idx) == 25 and len(set(idx.tolist())) == 25
+    assert not set(idx.tolist()) & set(exclude.tolist())
+    again = select(probs, L, 25, strategy=strategy, exclude=exclude, features=X, random_state=0)
+    assert idx.tolist() == again.tolist()
+
+
+def test_uncovered_picks_rows_without_votes(yt):
+    L, probs, _ = yt
+    idx = select(probs, L, 50, strategy="uncovered", random_state=1)
+    assert ((L[idx] == -1).all(axis=1)).all()
+
+
+def test_uncertainty_strategies_pick_the_least_sure_rows(yt):
+    L, probs, _ = yt
+    idx = select(probs, L, 30, strategy="margin", random_state=0)
+    gap = np.abs(probs[:, 1] - probs[:, 0])
+    assert gap[idx].max() <= np.sort(gap)[29] + 1e-12
+    lfd = select(probs, L, 10, strategy="lf_disagreement", random_state=0)
+    votes = L[lfd]
+    assert all(len(set(v[v >= 0].tolist())) > 1 for v in votes)
+
+
+def test_diverse_batch_avoids_duplicates(yt, youtube):
+    L, probs, X = yt
+    texts = youtube.train.data["text"].to_numpy()
+    plain = select(probs, L, 20, strategy="entropy", random_state=0)
+    diverse = select(probs, L, 20, strategy="diverse:entropy", features=X, random_state=0)
+    assert len(set(texts[diverse])) >= len(set(texts[plain]))
+    sims = (X[diverse] @ X[diverse].T).toarray()
+    np.fill_diagonal(sims, 0)
+    assert sims.max() < 0.999
+
+
+def test_errors_name_the_problem(yt):
+    L, probs, _ = yt
+    with pytest.raises(ValueError, match="strategy='bogus' is not one of"):
+        select(probs, L, 5, strategy="bogus")
+    with pytest.raises(ValueError, match="needs `features`"):
+        select(probs, L, 5, strategy="diverse:margin")
+    with pytest.raises(ValueError, match="expected \\(1686, k\\)"):
+        select(probs[:10], L, 5, strategy="entropy")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(0.01, 1.0), min_size=3, max_size=3), st.integers(0, 2))
+def test_scores_are_invariant_to_class_permutation(raw, shift):
+    p = np.asarray(raw)[None, :] / np.sum(raw)
+    q = np.roll(p, shift, axis=1)
+    assert np.allclose(entropy_scores(p), entropy_scores(q))
+    assert np.allclose(margin_scores(p), margin_scores(q))
+
+
+def test_vote_entropy_zero_when_lfs_agree():
+    L = np.array([[1, 1, -1], [0, 1, -1], [-1, -1, -1]])
+    s = lf_disagreement_scores(None, L)
+    assert s[0] == 0 and s[2] == 0 and np.isclose(s[1], np.log(2))
