@@ -10,6 +10,7 @@ from .lf import LabelingFunction, Preprocessor, check_unique_names, labeling_fun
 from .loading import load_lfs
 from .matrix import ABSTAIN, LabelMatrix, check_label_matrix
 from .row import Row
+from .dataset import augment, build_from_config, export_dataset, leakage_report, split_dataset
 
 __all__ = [
     "ABSTAIN",
@@ -45,4 +46,9 @@ __all__ = [
     "label_coverage",
     "label_overlap",
     "label_conflict",
+    "build_from_config",
+    "export_dataset",
+    "split_dataset",
+    "leakage_report",
+    "augment",
 ]
