@@ -188,3 +188,28 @@ def test_review_store_labels_enter_with_provenance(tmp_path):
     assert all({"test/0": 1, "test/1": 0, "test/2": 1}[i] == lab for i, lab in zip(human.index, human["label"]))
     with pytest.raises(PipelineError, match="step 'review', key 'store'"):
         build_from_config(_wrench_config(tmp_path, review={"store": "nowhere.sqlite"}), base_dir=tmp_path)
+
+
+def test_jsonl_source_with_format_keep_columns_and_python_lfs(tmp_path):
+    csv = pd.read_csv(ROOT / "examples" / "youtube_spam" / "data" / "Youtube05-Shakira.csv")
+    lines = [json.dumps({"cid": r.COMMENT_ID, "body": r.CONTENT, "date": r.DATE, "author": r.AUTHOR})
+             for r in csv.itertuples()]
+    (tmp_path / "comments.txt").write_text("\n".join(lines), encoding="utf-8")
+    config = {
+        "labels": ["HAM", "SPAM"], "progress": False, "output": "out",
+        "sources": [{"path": "comments.txt", "format": "jsonl", "text_column": "body", "id_column": "cid",
+                     "keep_columns": ["date"]}],
+        "lfs": {"python": str(ROOT / "examples" / "youtube_spam" / "lfs.py")},
+        "export": {"formats": ["csv"]},
+    }
+    result = build_from_config(config, base_dir=tmp_path)
+    assert result.counts["sources"]["rows"] == len(csv)
+    assert result.counts["lfs"]["lfs"] == 8
+    exported = pd.read_csv(tmp_path / "out" / "csv" / "train.csv")
+    assert "date" in exported and "author" not in exported  # only the kept columns travel
+    assert exported["id"].isin(csv["COMMENT_ID"]).all()
+    with pytest.raises(PipelineError, match=r"key '\[0\]\.format'"):
+        build_from_config({**config, "sources": [{"path": "comments.txt", "format": "xml"}]}, base_dir=tmp_path)
+    with pytest.raises(PipelineError, match=r"key '\[0\]\.id_column'.*no column 'comment_id'"):
+        build_from_config({**config, "sources": [{**config["sources"][0], "id_column": "comment_id"}]},
+                          base_dir=tmp_path)

@@ -175,7 +175,8 @@ def _resolve(base: Path, p: str) -> Path:
 
 # -------------------------------------------------------------------------------------------- steps
 
-_SOURCE_KEYS = ("path", "wrench", "format", "text_column", "id_column", "keep_columns", "splits", "name")
+_SOURCE_KEYS = ("path", "wrench", "format", "text_column", "id_column", "keep_columns", "splits")
+_FORMATS = ("csv", "tsv", "jsonl", "parquet")
 
 
 def _unique_ids(ids: pd.Series) -> pd.Index:
@@ -187,7 +188,7 @@ def _unique_ids(ids: pd.Series) -> pd.Index:
 
 def _read_sources(config: Any, base: Path) -> tuple[pd.DataFrame, Any, list[str], list[str] | None]:
     """Rows of all sources, the stored WRENCH votes (if every source is WRENCH) and the source names."""
-    from sources import read_table, read_wrench
+    from sources import read_csv, read_jsonl, read_parquet, read_table, read_wrench
 
     if not isinstance(config, list) or not config:
         raise PipelineError("sources", None, "expected a non-empty list of sources, e.g. [{path: data/*.csv}].")
@@ -219,9 +220,12 @@ def _read_sources(config: Any, base: Path) -> tuple[pd.DataFrame, Any, list[str]
         if not files:
             raise sec.fail("path", f"no file matches {str(_resolve(base, pattern))!r}.")
         id_col = sec.text("id_column")
+        fmt = sec.get("format", None, kind=str, check=lambda v: v in _FORMATS, expect=f"one of {list(_FORMATS)}")
+        readers = {"csv": read_csv, "jsonl": read_jsonl, "parquet": read_parquet,
+                   "tsv": lambda f, text_column: read_csv(f, text_column=text_column, sep="\t")}
         for f in files:
             try:
-                df = read_table(f, text_column=text_col)
+                df = readers[fmt](f, text_column=text_col) if fmt else read_table(f, text_column=text_col)
             except (KeyError, ValueError) as exc:
                 raise sec.fail("text_column" if isinstance(exc, KeyError) else "path", str(exc.args[0])) from exc
             missing = [c for c in [id_col, *keep] if c is not None and c not in df.columns]
@@ -716,6 +720,8 @@ def build_from_config(
             msg = exc.args[0] if exc.args else str(exc)
             key = "prompt_template" if "template" in str(msg) else None
             raise PipelineError("export", key, str(msg)) from exc
+        except ImportError as exc:
+            raise PipelineError("export", "formats", str(exc)) from exc
         removed.to_csv(out_dir / "removed.csv")
         if len(leakage):
             leakage.to_csv(out_dir / "leakage.csv", index=False)
