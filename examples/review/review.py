@@ -1,0 +1,53 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Review the comments the label model is least sure of
+#
+# The label model votes on every YouTube comment; the rows it is least sure of go to a
+# review store (one SQLite file). Click a class (or type its number in the shortcut box)
+# to label the comment shown; each click is saved at once. "next batch + refit" folds
+# your labels back into the label model and queues the next batch.
+
+# %%
+import os
+from pathlib import Path
+
+from labeling.active import ActiveLoop, Guidelines, ReviewStore, ReviewWidget
+from models import LabelModel
+from sources import read_wrench
+
+HERE = Path.cwd()
+ROOT = next(p for p in [HERE, *HERE.parents] if (p / "tests" / "data" / "youtube").exists())
+STORE = Path(os.environ.get("VOTEWISE_REVIEW_STORE", HERE / "review.sqlite"))
+
+ds = read_wrench(ROOT / "tests" / "data" / "youtube")
+store = ReviewStore(STORE, class_names=ds.label_names)
+loop = ActiveLoop(LabelModel(cardinality=ds.cardinality), ds.train.data, ds.train.L,
+                  strategy="diverse:entropy", store=store, batch_size=10, random_state=0)
+if not store.queued_ids():
+    loop.next_batch()
+guidelines = Guidelines.load(ROOT / "examples" / "review" / "guidelines.md")
+
+# %%
+widget = ReviewWidget(store, reviewer=os.environ.get("VOTEWISE_REVIEWER", "notebook"), guidelines=guidelines,
+                      loop=loop)
+widget
+
+# %% [markdown]
+# Labels so far, and how the label model's view of each LF changed:
+
+# %%
+store.progress()
+
+# %%
+loop.lf_accuracy().round(3)
