@@ -176,9 +176,14 @@ def bleu(
         # sacrebleu wants one stream per reference position; a missing extra reference is None.
         streams = [[r[i] if i < len(r) else None for r in refs] for i in range(width)]
         return float(sacrebleu.corpus_bleu(list(hypotheses), streams).score)
+    import warnings
+
     from nltk.translate.bleu_score import corpus_bleu
 
-    score = corpus_bleu([[tokenize(x) for x in r] for r in refs], [tokenize(h) for h in hypotheses])
+    with warnings.catch_warnings():
+        # nltk warns when a higher-order n-gram never matches; the score is then 0, which is the answer.
+        warnings.simplefilter("ignore", UserWarning)
+        score = corpus_bleu([[tokenize(x) for x in r] for r in refs], [tokenize(h) for h in hypotheses])
     return float(score * 100)
 
 
