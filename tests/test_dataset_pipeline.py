@@ -21,7 +21,12 @@ YOUTUBE = Path(__file__).resolve().parent / "data" / "youtube"
 
 @pytest.fixture(scope="module")
 def example(tmp_path_factory):
-    pytest.importorskip("datasketch")
+    from rules.nltk_data import MissingResourceError, require
+
+    try:
+        require("wordnet")  # the example's synonym augmentation
+    except MissingResourceError:
+        pytest.skip("WordNet is not installed; run `python -m rules.install_data`")
     out = tmp_path_factory.mktemp("youtube_chat")
     handler_records: list[logging.LogRecord] = []
 
@@ -213,3 +218,19 @@ def test_jsonl_source_with_format_keep_columns_and_python_lfs(tmp_path):
     with pytest.raises(PipelineError, match=r"key '\[0\]\.id_column'.*no column 'comment_id'"):
         build_from_config({**config, "sources": [{**config["sources"][0], "id_column": "comment_id"}]},
                           base_dir=tmp_path)
+
+
+def test_missing_wordnet_is_a_pipeline_error(tmp_path, monkeypatch):
+    import rules.nltk_data
+    from labeling.dataset.augment import synonyms
+
+    def missing(resource):
+        raise rules.nltk_data.MissingResourceError(f"{resource} is not installed; run python -m rules.install_data")
+
+    monkeypatch.setattr(rules.nltk_data, "require", missing)
+    synonyms.cache_clear()
+    try:
+        with pytest.raises(PipelineError, match=r"step 'augment', key 'methods'.*python -m rules.install_data"):
+            build_from_config(_wrench_config(tmp_path, augment={"methods": ["synonym"]}))
+    finally:
+        synonyms.cache_clear()

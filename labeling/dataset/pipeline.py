@@ -505,8 +505,9 @@ def _augment(sec: _Section, train: pd.DataFrame, base: Path, seed: int, progress
             random_state=seed,
             progress=progress,
         )
-    except ValueError as exc:
-        raise sec.fail("methods", str(exc)) from exc
+    except (ValueError, LookupError) as exc:
+        # LookupError: WordNet is not installed; its message gives the install command.
+        raise sec.fail("methods", str(exc.args[0] if exc.args else exc)) from exc
     per = extra["augmentation"].value_counts().to_dict() if len(extra) else {}
     info = {"source_rows": len(train), **{f"{m}": int(n) for m, n in per.items()}, "added": len(extra)}
     if "bleu" in extra and extra["bleu"].notna().any():
