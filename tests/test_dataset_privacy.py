@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import pytest
 
 from labeling.dataset import PII_KINDS, find_pii, mask_pii, scrub_pii
@@ -80,3 +82,29 @@ def test_scrub_pii_errors(comments):
     with pytest.raises(ValueError, match="action='erase' is not one of"):
         scrub_pii(comments, action="erase")
     assert set(PII_KINDS) == {"email", "phone", "ip", "card", "handle"}
+
+
+def _luhn_complete(digits: str) -> str:
+    total = 0
+    for pos, ch in enumerate(reversed(digits + "0")):
+        d = int(ch)
+        if pos % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return digits + str((10 - total % 10) % 10)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="0123456789", min_size=15, max_size=15).filter(lambda s: s[0] != "0"), st.sampled_from([" ", "-", ""]))
+def test_every_luhn_valid_card_is_found(digits, sep):
+    number = _luhn_complete(digits)
+    written = sep.join(number[i:i + 4] for i in range(0, 16, 4))
+    assert [(m.kind, m.text) for m in find_pii(f"pay with {written} now")] == [("card", written)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab1.@ -+:()x9_")), max_size=40))
+def test_masked_text_has_no_pii_left(text):
+    masked, counts = mask_pii(text)
+    assert sum(counts.values()) == len(find_pii(text))
+    assert find_pii(masked) == []
