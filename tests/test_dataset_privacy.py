@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-import pytest
 
 from labeling.dataset import PII_KINDS, find_pii, mask_pii, scrub_pii
 
