@@ -27,7 +27,8 @@ from models import LabelModel
 from sources import read_wrench
 
 HERE = Path.cwd()
-ROOT = next(p for p in [HERE, *HERE.parents] if (p / "tests" / "data" / "youtube").exists())
+ROOT = Path(os.environ.get("VOTEWISE_ROOT") or next(
+    p for p in [HERE, *HERE.parents] if (p / "tests" / "data" / "youtube").exists()))
 STORE = Path(os.environ.get("VOTEWISE_REVIEW_STORE", HERE / "review.sqlite"))
 
 ds = read_wrench(ROOT / "tests" / "data" / "youtube")
