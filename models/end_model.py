@@ -60,6 +60,10 @@ class EndModel:
         Inverse regularisation strength of the default classifier.
     max_iter : int
         Iterations of the default classifier's solver.
+    class_weight : {None, "balanced"}
+        ``"balanced"`` rescales the soft labels so every class carries the
+        same total weight; it protects the classifier from a label model whose
+        class prior is off, at the price of assuming balanced classes.
 
     Attributes
     ----------
@@ -84,6 +88,7 @@ class EndModel:
         min_df: int = 1,
         C: float = 1.0,
         max_iter: int = 2000,
+        class_weight: str | None = None,
     ) -> None:
         self.vectorizer = vectorizer
         self.classifier = classifier
@@ -91,6 +96,7 @@ class EndModel:
         self.min_df = min_df
         self.C = C
         self.max_iter = max_iter
+        self.class_weight = class_weight
 
     def _texts(self, X: Any) -> list[str]:
         if isinstance(X, str):
@@ -133,9 +139,17 @@ class EndModel:
             else clone(self.vectorizer)
         )
         features = self.vectorizer_.fit_transform(kept)
+        if self.class_weight not in (None, "balanced"):
+            raise ValueError(f"class_weight={self.class_weight!r} is not one of {{None, 'balanced'}}.")
         rows, labels, weights = soft_label_rows(probs[keep])
         if np.unique(labels).size < 2:
             raise ValueError("The soft labels put all weight on one class; a classifier needs at least two.")
+        if self.class_weight == "balanced":
+            totals = np.bincount(labels, weights=weights, minlength=probs.shape[1])
+            present = totals > 0
+            scale = np.zeros_like(totals)
+            scale[present] = totals.sum() / (present.sum() * totals[present])
+            weights = weights * scale[labels]
         self.classifier_ = (
             LogisticRegression(C=self.C, max_iter=self.max_iter)
             if self.classifier is None
@@ -178,4 +192,4 @@ class EndModel:
 
     def __repr__(self) -> str:
         return (f"EndModel(ngram_range={self.ngram_range!r}, min_df={self.min_df!r}, C={self.C!r}, "
-                f"max_iter={self.max_iter!r})")
+                f"max_iter={self.max_iter!r}, class_weight={self.class_weight!r})")

@@ -155,9 +155,9 @@ class LabelModel(BaseLabelModel):
 
     Each LF ``j`` voting class ``c`` is right with probability ``precision_[j, c]``
     (its accuracy *when it votes c*), and LFs are independent given the true
-    class. A vote then adds ``log odds(precision) - log odds(prior)`` to the
-    score of the class it names; abstentions carry no evidence, and a row with no
-    vote gets the class prior. Parameters are fit by EM from a majority-vote
+    class. A vote then adds ``log odds(precision) - log odds(prior)`` (never
+    less than 0) to the score of the class it names; abstentions carry no
+    evidence, and a row with no vote gets the class prior. Parameters are fit by EM from a majority-vote
     start on the distinct vote patterns weighted by their counts (cost grows
     with the number of distinct rows and votes, not with n or the number of
     classes), with a Beta prior pulling each precision toward
@@ -227,12 +227,13 @@ class LabelModel(BaseLabelModel):
         self.tol = tol
         self.tie_break = tie_break
 
-    #: Settings tried by :func:`models.select_on_valid` when a labelled
-    #: validation set is available (the ``votewise bench`` protocol).
+    #: ``votewise bench`` (:func:`models.fit_with_validation`) fixes the class
+    #: prior to the validation class balance and picks among these settings by
+    #: validation accuracy.
+    uses_class_balance = True
     selection_grid = {
         "accuracy_prior": [0.7, 0.6],
-        "prior_strength": [0.003, 0.01, 0.03, 0.1, 0.3],
-        "class_prior": ["estimate", "uniform"],
+        "prior_strength": [0.01, 0.03, 0.1, 0.3],
     }
 
     def _check_params(self) -> None:
@@ -250,7 +251,10 @@ class LabelModel(BaseLabelModel):
     def _weights(self, precision: np.ndarray, prior: np.ndarray) -> np.ndarray:
         a = np.clip(precision, _EPS, 1 - _EPS)
         p = np.clip(prior, _EPS, 1 - _EPS)
-        return np.log(a) - np.log1p(-a) - (np.log(p) - np.log1p(-p))
+        # An LF is assumed no worse than chance: its vote never counts against
+        # the class it names. Without this floor EM can drive the LFs of one
+        # class below chance and collapse onto the other class.
+        return np.maximum(np.log(a) - np.log1p(-a) - (np.log(p) - np.log1p(-p)), 0.0)
 
     def _fit(self, L: np.ndarray, y: np.ndarray | None, class_balance: np.ndarray | None) -> None:
         self._check_params()

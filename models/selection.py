@@ -51,6 +51,12 @@ def class_balance_from_labels(y: Any, cardinality: int, *, smoothing: float = 1.
     return counts / counts.sum()
 
 
+def _valid_log_likelihood(model: BaseLabelModel, L_valid: Any, y_valid: np.ndarray) -> float:
+    probs = model.predict_proba(L_valid)
+    rows = np.flatnonzero(y_valid >= 0)
+    return float(np.mean(np.log(np.clip(probs[rows, y_valid[rows]], 1e-12, None))))
+
+
 def select_on_valid(
     model: BaseLabelModel,
     L: Any,
@@ -65,8 +71,9 @@ def select_on_valid(
     """Fit ``model`` on ``L`` once per setting of ``param_grid`` and keep the best on validation.
 
     Every candidate is fit on the same unlabelled votes ``L`` (and known labels
-    ``y``, if any); only its score on ``(L_valid, y_valid)`` decides. Ties keep
-    the earlier setting of the grid, so the grid's order is the preference order.
+    ``y``, if any); only its predictions on ``(L_valid, y_valid)`` decide: the
+    highest ``metric`` wins, ties go to the higher mean log-likelihood of the
+    gold labels (the better-calibrated candidate), then to the earlier setting.
 
     Parameters
     ----------
@@ -81,26 +88,33 @@ def select_on_valid(
         model's ``selection_grid`` attribute, or just the model as given.
     metric : str
         Name in :data:`models.METRICS`.
+    y : array-like of int, optional
+        Known labels of ``L``'s rows (-1 = unknown), passed to every fit.
+    class_balance : array-like, optional
+        Passed to every fit.
 
     Returns
     -------
     best : BaseLabelModel
         Fitted model with the best validation score.
     table : DataFrame
-        One row per setting: its parameters and validation score.
+        One row per setting: its parameters, validation ``metric`` and
+        ``log_likelihood``.
     """
     import copy
 
+    y_valid = np.asarray(y_valid).ravel()
     grid = dict(getattr(model, "selection_grid", {}) if param_grid is None else param_grid)
     names = list(grid)
-    rows, best, best_score = [], None, -np.inf
+    rows, best, best_key = [], None, None
     for values in itertools.product(*(grid[n] for n in names)) if names else [()]:
         candidate = copy.deepcopy(model).set_params(**dict(zip(names, values)))
         candidate.fit(L, y, class_balance=class_balance)
         score = score_predictions(y_valid, candidate.predict(L_valid), metric)
-        rows.append({**dict(zip(names, values)), metric: score})
-        if score > best_score:
-            best, best_score = candidate, score
+        loglik = _valid_log_likelihood(candidate, L_valid, y_valid)
+        rows.append({**dict(zip(names, values)), metric: score, "log_likelihood": loglik})
+        if best_key is None or (score, loglik) > best_key:
+            best, best_key = candidate, (score, loglik)
     return best, pd.DataFrame(rows)
 
 
@@ -115,22 +129,25 @@ def fit_with_validation(
 ) -> BaseLabelModel:
     """Fit a label model the way ``votewise bench`` does, using validation labels where the model asks.
 
-    * A model whose class declares ``uses_class_balance = True`` (weighted
-      majority vote) gets :func:`class_balance_from_labels` of ``y_valid``.
-    * A model with a ``selection_grid`` (the default :class:`LabelModel`) is
-      chosen by :func:`select_on_valid`.
+    * A model whose class sets ``uses_class_balance = True`` (weighted
+      majority vote, :class:`LabelModel`) is fit with the validation class
+      balance from :func:`class_balance_from_labels`.
+    * A model with a ``selection_grid`` (:class:`LabelModel`) is then chosen
+      among those settings by :func:`select_on_valid`.
     * Any other model is fit on ``L`` as is.
 
-    Without validation labels every model is simply fit on ``L``.
+    Validation labels never become parameters beyond the class balance, and
+    without them every model is simply fit on ``L``.
     """
     if y_valid is None or L_valid is None:
         return model.fit(L, y)
+    balance = None
     if getattr(model, "uses_class_balance", False):
         k = model.cardinality or _infer_k(L, L_valid, y_valid)
-        return model.fit(L, y, class_balance=class_balance_from_labels(y_valid, k))
+        balance = class_balance_from_labels(y_valid, k)
     if getattr(model, "selection_grid", None):
-        return select_on_valid(model, L, L_valid, y_valid, metric=metric, y=y)[0]
-    return model.fit(L, y)
+        return select_on_valid(model, L, L_valid, y_valid, metric=metric, y=y, class_balance=balance)[0]
+    return model.fit(L, y, class_balance=balance)
 
 
 def _infer_k(L: Any, L_valid: Any, y_valid: Any) -> int:

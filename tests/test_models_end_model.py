@@ -29,6 +29,8 @@ def test_end_model_on_youtube_soft_labels(youtube):
     assert report.loc["macro", "f1"] > 0.9
     cm = em.confusion(youtube.test.data["text"], youtube.test.y)
     assert cm.shape == (2, 3) and cm.sum() == 250 and cm[:, 2].sum() == 0
+    balanced = EndModel(class_weight="balanced").fit(youtube.train.data["text"], probs, L=youtube.train.L)
+    assert balanced.score(youtube.test.data["text"], youtube.test.y) >= 0.92
 
 
 def test_end_model_errors():
@@ -39,6 +41,8 @@ def test_end_model_errors():
         em.fit(["a", "b"], [[1.0, 0.0]])
     with pytest.raises(ValueError, match="Every row has no LF vote"):
         em.fit(["a", "b"], [[0.5, 0.5], [0.5, 0.5]], L=[[-1], [-1]])
+    with pytest.raises(ValueError, match="class_weight='x' is not one of"):
+        EndModel(class_weight="x").fit(["spam money", "nice song"], [[0, 1], [1, 0]])
     with pytest.raises(TypeError, match="single string"):
         EndModel().fit(["spam money", "nice song"], [[0, 1], [1, 0]]).predict("money")
 

@@ -46,13 +46,21 @@ def test_default_model_beats_published_numbers(request, dataset, target, mv):
     assert LabelModel().fit(ds.train.L).score(ds.test.L, ds.test.y) > mv
 
 
-def test_selection_table_and_preference_order(youtube):
-    best, table = select_on_valid(LabelModel(), youtube.train.L, youtube.valid.L, youtube.valid.y)
-    assert len(table) == 20 and set(table.columns) >= {"accuracy_prior", "prior_strength", "accuracy"}
-    top = table["accuracy"].max()
-    first = table[table["accuracy"] == top].iloc[0]
-    assert best.prior_strength == first["prior_strength"] and best.class_prior == first["class_prior"]
-    assert best.score(youtube.valid.L, youtube.valid.y) == pytest.approx(top)
+def test_selection_table_and_tie_rule(youtube):
+    balance = class_balance_from_labels(youtube.valid.y, 2)
+    best, table = select_on_valid(
+        LabelModel(), youtube.train.L, youtube.valid.L, youtube.valid.y, class_balance=balance
+    )
+    assert len(table) == 8 and set(table.columns) >= {"accuracy_prior", "prior_strength", "accuracy", "log_likelihood"}
+    top = table[table["accuracy"] == table["accuracy"].max()]
+    chosen = top.loc[top["log_likelihood"].idxmax()]
+    assert (best.accuracy_prior, best.prior_strength) == (chosen["accuracy_prior"], chosen["prior_strength"])
+    np.testing.assert_allclose(best.class_prior_, balance)
+    # A grid of one setting is a plain fit.
+    only, table = select_on_valid(
+        LabelModel(), youtube.train.L, youtube.valid.L, youtube.valid.y, param_grid={"prior_strength": [0.1]}
+    )
+    assert len(table) == 1 and only.prior_strength == 0.1
 
 
 def test_fits_on_patterns(trec):
