@@ -199,6 +199,8 @@ def augment(
     sources = df.iloc[chosen]
     texts = sources[text_column].astype(str).tolist()
 
+    if {"synonym", "insert"} & set(counts) and len(texts):
+        synonyms("good")  # loads WordNet (seconds) before the progress bar starts
     variants: list[tuple[int, str, str]] = []  # (position in sources, method, text)
     ops = {"synonym": synonym_replace, "insert": random_insert, "swap": random_swap}
     for pos, text in enumerate(tqdm(texts, desc="augment", disable=not progress, unit="row")):
