@@ -81,7 +81,9 @@ def run_bench(
         One record per (dataset, model): ``dataset``, ``model``, ``split``
         (always ``"test"``), ``metric``, ``value``, ``ece`` (expected
         calibration error of the probabilities on test), ``fit_seconds``
-        (including any selection on valid), ``n_fit_rows``, ``params`` (the
+        (including any selection on valid), ``n_fit_rows``, ``valid_use``
+        (what the validation labels chose: ``"class balance"``,
+        ``"class balance + selection"`` or ``"none"``), ``params`` (the
         hyper-parameters finally used).
     """
     from sources import read_wrench
@@ -136,6 +138,7 @@ def run_bench(
                 "ece": expected_calibration_error(probs, test.y),
                 "fit_seconds": round(seconds, 4),
                 "n_fit_rows": int(train.L.shape[0]),
+                "valid_use": _valid_use(model) if valid is not None else "none",
                 "params": {key: val for key, val in model.get_params().items() if key != "cardinality"},
             }
         )
@@ -144,6 +147,15 @@ def run_bench(
     if bar is not None:
         bar.close()
     return records
+
+
+def _valid_use(model) -> str:
+    parts = []
+    if getattr(model, "uses_class_balance", False):
+        parts.append("class balance")
+    if getattr(model, "selection_grid", None):
+        parts.append("selection")
+    return " + ".join(parts) or "none"
 
 
 def format_bench_table(records: Sequence[dict]) -> str:

@@ -18,6 +18,8 @@ def test_all_models_on_both_datasets():
     for r in records:
         assert set(r) >= {"dataset", "model", "split", "metric", "value", "fit_seconds", "ece"}
         assert r["split"] == "test" and 0 <= r["ece"] <= 1
+    uses = {r["model"]: r["valid_use"] for r in records}
+    assert uses == {"mv": "none", "wmv": "class balance", "ds": "none", "default": "class balance + selection"}
     json.dumps(records)
     table = format_bench_table(records)
     assert "youtube" in table and "84.00" in table and "57.20" in table
