@@ -70,7 +70,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 def _cmd_build(args: argparse.Namespace) -> int:
     from .dataset.pipeline import build_from_config
 
-    build_from_config(args.config)
+    build_from_config(args.config, output=args.output, progress=False if args.quiet else None)
     return 0
 
 
@@ -114,6 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("build", help="build a dataset from a pipeline YAML file")
     p.add_argument("config", help="pipeline.yaml")
+    p.add_argument("--output", default=None, help="output folder (overrides the config's export folder)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_cmd_build)
     return parser
 
