@@ -171,6 +171,15 @@ def _run_batch_lf(
         return votes
 
 
+def _rows(chunk: pd.DataFrame) -> list[Row]:
+    # Column by column to Python objects, then zipped: about twice as fast as to_dict("records").
+    names = list(chunk.columns)
+    if not names or len(set(names)) != len(names):
+        return [Row(r) for r in chunk.to_dict("records")]
+    columns = [chunk.iloc[:, j].tolist() for j in range(len(names))]
+    return [Row(zip(names, values)) for values in zip(*columns)]
+
+
 def label_chunk(
     chunk: pd.DataFrame, positions: np.ndarray | int, lfs: Sequence[LabelingFunction],
     cardinality: int | None = None, fault_tolerant: bool = False,
@@ -190,7 +199,7 @@ def label_chunk(
             block[:, j] = _run_batch_lf(lf, chunk, positions, cardinality, fault_tolerant, failures)
         else:
             if rows is None:
-                rows = [Row(r) for r in chunk.to_dict("records")]
+                rows = _rows(chunk)
             block[:, j] = _run_row_lf(lf, rows, chunk.index, positions, cardinality, fault_tolerant, failures)
     return block, failures
 

@@ -84,7 +84,9 @@ def iter_chunks(
     else:
         import pyarrow.parquet as pq
 
-        with pq.ParquetFile(path) as pf:
+        # pre_buffer would keep every row group's raw bytes until the file is closed: memory
+        # would grow with the file.
+        with pq.ParquetFile(path, pre_buffer=False) as pf:
             for batch in pf.iter_batches(batch_size=chunk_size, columns=columns, **read_options):
                 yield batch.to_pandas()
 
@@ -225,7 +227,8 @@ def apply_lfs_to_file(
     if _format_of(Path(path), format) == "parquet" and Path(path).exists():
         import pyarrow.parquet as pq
 
-        total = pq.ParquetFile(path).metadata.num_rows
+        with pq.ParquetFile(path) as pf:
+            total = pf.metadata.num_rows
     bar = tqdm(total=total, desc="Applying LFs", unit="row", disable=not progress)
     chunks = iter_chunks(path, chunk_size=chunk_size, format=format, columns=columns, **(read_options or {}))
     try:

@@ -139,3 +139,20 @@ def test_patterns_merged_over_any_split_equal_one_pass(L, data):
     assert merged.n_rows == len(L)
     expanded = np.repeat(patterns, counts, axis=0)
     assert sorted(map(tuple, expanded)) == sorted(map(tuple, L))
+
+
+def test_parquet_memory_does_not_grow_with_the_file(tmp_path, frame):
+    pa = pytest.importorskip("pyarrow")
+    texts = np.resize(frame.text.to_numpy(), 100_000)
+    big = pd.DataFrame({"text": [f"{i} {t}" for i, t in enumerate(texts)]})  # distinct: ~10 MB of text
+    big.to_parquet(tmp_path / "big.parquet", row_group_size=5_000, compression="none")
+    seen = []
+
+    @labeling_function(vectorized=True)
+    def lf_memory(df):
+        seen.append(pa.total_allocated_bytes())
+        return np.full(len(df), ABSTAIN)
+
+    apply_lfs_to_file(tmp_path / "big.parquet", [lf_memory], tmp_path / "L.npy", chunk_size=2_000, progress=False)
+    assert len(seen) > 40
+    assert max(seen[10:]) - seen[10] < 2 * 2**20  # Arrow memory stays at about one chunk
