@@ -33,7 +33,7 @@ def _vote_csr(P: np.ndarray, k: int, chunk: int = 65536):
     indices = np.concatenate(cols)
     indptr = np.zeros(u + 1, dtype=np.int64)
     np.cumsum(np.concatenate(per_row), out=indptr[1:])
-    data = np.ones(len(indices), dtype=np.float32)
+    data = np.ones(len(indices))  # float64, so products with float64 tables need no conversion
     return sp.csr_matrix((data, indices, indptr), shape=(u, m * k))
 
 

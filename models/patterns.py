@@ -36,10 +36,10 @@ class VotePatterns:
         return len(self.patterns)
 
 
-def _row_hashes(L: np.ndarray) -> np.ndarray:
-    # A fixed odd multiplier per column makes a 64-bit polynomial hash; the
-    # caller checks for collisions, so the seed only affects speed, never results.
-    coef = np.random.default_rng(0x5EED).integers(1, 2**62, size=L.shape[1], dtype=np.int64) | 1
+def _row_hashes(L: np.ndarray, seed: int) -> np.ndarray:
+    # A random odd multiplier per column makes a 64-bit polynomial hash of each
+    # row. The seed is fixed, so results never depend on it.
+    coef = np.random.default_rng(seed).integers(1, 2**62, size=L.shape[1], dtype=np.int64) | 1
     h = np.zeros(L.shape[0], dtype=np.int64)
     with np.errstate(over="ignore"):
         for j in range(L.shape[1]):
@@ -51,8 +51,9 @@ def unique_patterns(L: np.ndarray) -> VotePatterns:
     """Group identical rows of ``L``.
 
     Hashes rows to 64-bit integers and sorts the hashes (much faster than a
-    row-wise lexicographic sort); if two different rows ever share a hash it
-    falls back to an exact ``np.unique(axis=0)``.
+    row-wise lexicographic sort). A second, independent hash must agree within
+    every group; if it ever does not (two different rows shared the first
+    hash), it falls back to an exact ``np.unique(axis=0)``.
 
     Parameters
     ----------
@@ -71,17 +72,15 @@ def unique_patterns(L: np.ndarray) -> VotePatterns:
     L = np.asarray(L)
     if L.shape[0] == 0:
         raise ValueError("L has no rows; expected at least one row of votes.")
-    h = _row_hashes(L)
+    h = _row_hashes(L, 0x5EED)
     _, first, inverse, counts = np.unique(h, return_index=True, return_inverse=True, return_counts=True)
-    patterns = L[first]
-    if not np.array_equal(patterns[inverse], L):  # hash collision: exact but slower path
-        patterns, inverse, counts = np.unique(L, axis=0, return_inverse=True, return_counts=True)
-        first = None
-    # Order patterns by first occurrence so results do not depend on hash values.
-    if first is None:
-        first = np.full(len(patterns), L.shape[0], dtype=np.int64)
-        np.minimum.at(first, inverse.ravel(), np.arange(L.shape[0]))
+    inverse = inverse.ravel()
+    check = _row_hashes(L, 0xC0FFEE)
+    if not np.array_equal(check[first][inverse], check):  # hash collision: exact but slower path
+        _, first, inverse, counts = np.unique(L, axis=0, return_index=True, return_inverse=True, return_counts=True)
+        inverse = inverse.ravel()
+    # Number patterns by first occurrence so results never depend on hash values.
     order = np.argsort(first, kind="stable")
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
-    return VotePatterns(patterns[order], counts[order].astype(np.int64), rank[inverse.ravel()].astype(np.int64))
+    return VotePatterns(L[first[order]], counts[order].astype(np.int64), rank[inverse].astype(np.int64))

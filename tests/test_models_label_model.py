@@ -118,3 +118,21 @@ def test_parameter_errors(youtube):
         LabelModel(class_prior="x").fit(youtube.train.L)
     with pytest.raises(ValueError, match="y holds class 3; expected 0..1"):
         class_balance_from_labels([0, 3], 2)
+
+
+def test_patterns_exact_even_when_hashes_collide(trec, monkeypatch):
+    import models.patterns as patterns_module
+
+    L = trec.train.L.values
+    expected = unique_patterns(L)
+    real = patterns_module._row_hashes
+    # Every row gets the same first hash: the second hash exposes it and the exact path runs.
+    monkeypatch.setattr(
+        patterns_module, "_row_hashes", lambda M, seed: np.zeros(len(M), np.int64) if seed == 0x5EED else real(M, seed)
+    )
+    got = unique_patterns(L)
+    np.testing.assert_array_equal(got.patterns, expected.patterns)
+    np.testing.assert_array_equal(got.counts, expected.counts)
+    np.testing.assert_array_equal(got.patterns[got.inverse], L)
+    # Patterns are numbered by first occurrence.
+    assert got.inverse[0] == 0 and np.all(np.diff(np.unique(got.inverse, return_index=True)[1]) > 0)
