@@ -11,6 +11,7 @@ from .loading import load_lfs
 from .matrix import ABSTAIN, LabelMatrix, check_label_matrix
 from .row import Row
 from .dataset import augment, build_from_config, export_dataset, leakage_report, split_dataset
+from .active import ActiveLoop, Guidelines, ReviewStore, review_terminal, simulate
 
 __all__ = [
     "ABSTAIN",
@@ -51,4 +52,9 @@ __all__ = [
     "split_dataset",
     "leakage_report",
     "augment",
+    "ActiveLoop",
+    "ReviewStore",
+    "Guidelines",
+    "review_terminal",
+    "simulate",
 ]
