@@ -163,6 +163,24 @@ def snorkel_apply(df: pd.DataFrame) -> np.ndarray:
         return PandasLFApplier(make_lfs("snorkel")).apply(df.reset_index(drop=True), progress_bar=False)
 
 
+def _burn(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += i * i
+    return total
+
+
+def bench_control(table: Table) -> None:
+    """How much two processes can gain on this machine right now, with no data and no votewise."""
+    from joblib import Parallel, delayed
+
+    Parallel(n_jobs=2)(delayed(_burn)(10) for _ in range(2))
+    _, t1 = timed(lambda: [_burn(2_000_000) for _ in range(8)], repeat=2)
+    _, t2 = timed(lambda: Parallel(n_jobs=2)(delayed(_burn)(2_000_000) for _ in range(8)), repeat=2)
+    table.add("control: pure-Python loop, 2 processes vs 1 (no votewise)", 8, t2, f"{t1 / t2:.2f}x 1 process",
+              note="the parallel speed-up this machine allows now")
+
+
 def bench_apply(table: Table, texts, args) -> None:
     n = args.rows
     df = make_rows(texts, n, args.seed)
@@ -311,12 +329,14 @@ def main() -> None:
     table = Table()
     print(f"10 LFs; {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.1f}", flush=True)
     steps = args.only or ["apply", "dask", "stream"]
+    bench_control(table)
     if "apply" in steps:
         bench_apply(table, texts, args)
     if "dask" in steps:
         bench_dask(table, texts, args)
     if "stream" in steps:
         bench_stream(table, texts, args)
+    bench_control(table)
     print(f"load average at the end {os.getloadavg()[0]:.1f}")
     table.show()
 
