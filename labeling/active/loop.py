@@ -173,7 +173,7 @@ class ActiveLoop:
         self.probs_: np.ndarray | None = None
         self.history_: list[RefitReport] = []
         self._batch = 0
-        self._n_used = 0
+        self._known = np.zeros(len(self.ids), dtype=bool)
 
     # state ------------------------------------------------------------------
     @property
@@ -199,7 +199,7 @@ class ActiveLoop:
         """Fit the label model on the votes and the human labels gathered so far."""
         y = self.human_labels()
         self.probs_ = self._fit(y)
-        self._n_used = int((y != ABSTAIN).sum())
+        self._known = y != ABSTAIN
         return self
 
     def predict_proba(self) -> np.ndarray:
@@ -295,13 +295,10 @@ class ActiveLoop:
         before_probs = self.probs_
         before_acc = self.estimated_accuracy(before_probs, y)
         lf_before = lf_accuracy_estimates(self.L, before_probs, self.lf_names)
-        new = (y != ABSTAIN).sum() - self._n_used
-        # How often the model was right on the rows humans just labelled.
-        batch_acc = None
-        newly = np.flatnonzero(y != ABSTAIN)
-        if new > 0:
-            newly = newly[-int(new):] if len(newly) >= new else newly
-            batch_acc = float((before_probs[newly].argmax(axis=1) == y[newly]).mean())
+        newly = np.flatnonzero((y != ABSTAIN) & ~self._known)
+        new = len(newly)
+        # How often the model was right on the rows humans labelled since the last fit.
+        batch_acc = float((before_probs[newly].argmax(axis=1) == y[newly]).mean()) if new else None
         self.probs_ = self._fit(y)
         after_acc = self.estimated_accuracy(self.probs_, y)
         lf_after = lf_accuracy_estimates(self.L, self.probs_, self.lf_names, y)
@@ -312,7 +309,7 @@ class ActiveLoop:
             label_accuracy_before=before_acc, label_accuracy_after=after_acc,
             lf_accuracy=lf_table, batch_accuracy=batch_acc,
         )
-        self._n_used = report.n_reviewed
+        self._known = y != ABSTAIN
         self.history_.append(report)
         return report
 
