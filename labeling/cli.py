@@ -117,6 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", default=None, help="output folder (overrides the config's export folder)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_cmd_build)
+
+    from .active.cli import add_subcommands
+
+    add_subcommands(sub)
     return parser
 
 

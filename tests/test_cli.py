@@ -68,7 +68,7 @@ def test_help_lists_commands(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     out = capsys.readouterr().out
-    for cmd in ("apply", "analyze", "bench", "build"):
+    for cmd in ("apply", "analyze", "bench", "build", "review", "simulate"):
         assert cmd in out
 
 
