@@ -17,8 +17,11 @@ import matplotlib
 
 matplotlib.use("Agg")  # the example runs on servers without a display
 
+from sklearn.feature_extraction.text import TfidfVectorizer
+
 from labeling import apply_lfs, lf_summary, load_lfs, plot_lf_summary
-from models import MajorityVote, accuracy, precision_recall_f1
+from labeling.active import select
+from models import LabelModel, accuracy, precision_recall_f1
 from sources import read_csv
 
 HERE = Path(__file__).resolve().parent
@@ -40,11 +43,6 @@ def load_comments(files: list[Path]) -> pd.DataFrame:
     return df.drop(columns=["COMMENT_ID"])
 
 
-def entropy(probs: np.ndarray) -> np.ndarray:
-    p = np.clip(probs, 1e-12, 1.0)
-    return -(p * np.log(p)).sum(axis=1)
-
-
 def main(out_dir: Path, n_review: int = 10) -> pd.DataFrame:
     out_dir.mkdir(parents=True, exist_ok=True)
     files = sorted((HERE / "data").glob("Youtube0*.csv"))
@@ -63,7 +61,7 @@ def main(out_dir: Path, n_review: int = 10) -> pd.DataFrame:
     print(summary.round(3).to_string())
     plot_lf_summary(summary, title="YouTube spam LFs").savefig(out_dir / "lf_summary.png", dpi=110)
 
-    model = MajorityVote(cardinality=2).fit(L_train)
+    model = LabelModel(cardinality=2).fit(L_train)
     probs = model.predict_proba(L_train)
     test_pred = model.predict(L_test)
     p, r, f1 = precision_recall_f1(test["gold"], test_pred)
@@ -72,12 +70,14 @@ def main(out_dir: Path, n_review: int = 10) -> pd.DataFrame:
         f"spam precision {p:.3f}, recall {r:.3f}, F1 {f1:.3f}"
     )
 
-    # The rows the model is least sure of are where a human label helps most.
+    # The rows the model is least sure of are where a human label helps most; spreading the batch over
+    # TF-IDF space keeps ten copies of "subscribe!" from filling it.
     covered = (np.asarray(L_train) != -1).any(axis=1)
-    order = np.argsort(-entropy(probs), kind="stable")
-    review = train.iloc[order[:n_review]]
+    features = TfidfVectorizer(min_df=2).fit_transform(train["text"])
+    order = select(probs, L_train, n_review, strategy="diverse:entropy", features=features, random_state=0)
+    review = train.iloc[order]
     print(f"\n{n_review} most uncertain training comments, for human review:")
-    for rid, row, pr in zip(review.index, review.itertuples(), probs[order[:n_review]]):
+    for rid, row, pr in zip(review.index, review.itertuples(), probs[order]):
         votes = {name: int(v) for name, v in zip(L_train.lf_names, L_train.values[train.index.get_loc(rid)]) if v != -1}
         print(f"  [{rid}] P(spam)={pr[1]:.2f} votes={votes or 'none'}  {row.text[:80]!r}")
 
