@@ -172,12 +172,18 @@ def _run_batch_lf(
 
 
 def _rows(chunk: pd.DataFrame) -> list[Row]:
-    # Column by column to Python objects, then zipped: about twice as fast as to_dict("records").
+    # Column by column to Python objects, then zipped: several times faster than to_dict("records").
     names = list(chunk.columns)
     if not names or len(set(names)) != len(names):
         return [Row(r) for r in chunk.to_dict("records")]
     columns = [chunk.iloc[:, j].tolist() for j in range(len(names))]
-    return [Row(zip(names, values)) for values in zip(*columns)]
+    new, fill = Row.__new__, dict.update  # Row(...) goes through the slower subclass constructor
+    rows = []
+    for values in zip(*columns):
+        row = new(Row)
+        fill(row, zip(names, values))
+        rows.append(row)
+    return rows
 
 
 def label_chunk(
