@@ -37,13 +37,19 @@ class VotePatterns:
 
 
 def _row_hashes(L: np.ndarray, seed: int) -> np.ndarray:
-    # A random odd multiplier per column makes a 64-bit polynomial hash of each
-    # row. The seed is fixed, so results never depend on it.
-    coef = np.random.default_rng(seed).integers(1, 2**62, size=L.shape[1], dtype=np.int64) | 1
-    h = np.zeros(L.shape[0], dtype=np.int64)
+    """Two independent 64-bit polynomial hashes of every row, shape (2, n_rows).
+
+    A random odd multiplier per column and hash; the seed is fixed, so results
+    never depend on it.
+    """
+    coef = np.random.default_rng(seed).integers(1, 2**62, size=(L.shape[1], 2), dtype=np.int64) | 1
+    h = np.zeros((2, L.shape[0]), dtype=np.int64)
+    col = np.empty(L.shape[0], dtype=np.int64)
     with np.errstate(over="ignore"):
         for j in range(L.shape[1]):
-            h += (L[:, j].astype(np.int64) + 2) * coef[j]
+            np.add(L[:, j], 2, out=col, dtype=np.int64, casting="unsafe")
+            h[0] += col * coef[j, 0]
+            h[1] += col * coef[j, 1]
     return h
 
 
@@ -72,10 +78,9 @@ def unique_patterns(L: np.ndarray) -> VotePatterns:
     L = np.asarray(L)
     if L.shape[0] == 0:
         raise ValueError("L has no rows; expected at least one row of votes.")
-    h = _row_hashes(L, 0x5EED)
+    h, check = _row_hashes(L, 0x5EED)
     _, first, inverse, counts = np.unique(h, return_index=True, return_inverse=True, return_counts=True)
     inverse = inverse.ravel()
-    check = _row_hashes(L, 0xC0FFEE)
     if not np.array_equal(check[first][inverse], check):  # hash collision: exact but slower path
         _, first, inverse, counts = np.unique(L, axis=0, return_index=True, return_inverse=True, return_counts=True)
         inverse = inverse.ravel()

@@ -126,10 +126,13 @@ def test_patterns_exact_even_when_hashes_collide(trec, monkeypatch):
     L = trec.train.L.values
     expected = unique_patterns(L)
     real = patterns_module._row_hashes
-    # Every row gets the same first hash: the second hash exposes it and the exact path runs.
-    monkeypatch.setattr(
-        patterns_module, "_row_hashes", lambda M, seed: np.zeros(len(M), np.int64) if seed == 0x5EED else real(M, seed)
-    )
+
+    def colliding(M, seed):  # every row gets the same first hash; the second exposes it
+        h = real(M, seed)
+        h[0] = 0
+        return h
+
+    monkeypatch.setattr(patterns_module, "_row_hashes", colliding)
     got = unique_patterns(L)
     np.testing.assert_array_equal(got.patterns, expected.patterns)
     np.testing.assert_array_equal(got.counts, expected.counts)
