@@ -254,9 +254,12 @@ def worth_dedup(data: pd.DataFrame, lfs: Sequence[LabelingFunction]) -> bool:
     which cost about as much per row as the hashing, only when an evenly spaced sample of rows
     holds at least 5% duplicates.
     """
-    if not all(lf.vectorized for lf in lfs) or len(data) <= 4 * DEDUP_SAMPLE:
+    if not all(lf.vectorized for lf in lfs):
         return True
-    sample = data.iloc[np.linspace(0, len(data) - 1, DEDUP_SAMPLE).astype(np.intp)]
+    if len(data) > DEDUP_SAMPLE:
+        sample = data.iloc[np.linspace(0, len(data) - 1, DEDUP_SAMPLE).astype(np.intp)]
+    else:
+        sample = data
     groups = unique_rows(sample)
     return groups is not None and 1 - len(groups[1]) / len(sample) >= DEDUP_MIN_SHARE
 

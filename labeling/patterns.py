@@ -68,7 +68,17 @@ class PatternCounts:
         """Count the rows of one chunk of votes; returns self."""
         arr = check_label_matrix(L, n_lfs=self._width)
         self._width = arr.shape[1]
-        keys, counts = np.unique(_as_keys(arr), return_counts=True)
+        base = int(arr.max()) + 2
+        if arr.shape[1] * np.log2(base) < 62:
+            # Each row as one int64 (votes + 1 in base max+2): sorting integers is far faster than
+            # sorting byte strings. Only the distinct rows go on to the byte-string keys.
+            codes = np.zeros(len(arr), dtype=np.int64)
+            for j in range(arr.shape[1]):
+                codes = codes * base + (arr[:, j].astype(np.int64) + 1)
+            _, first, counts = np.unique(codes, return_index=True, return_counts=True)
+            keys = _as_keys(arr[first])
+        else:
+            keys, counts = np.unique(_as_keys(arr), return_counts=True)
         self._merge_keys(keys, counts.astype(np.int64))
         return self
 

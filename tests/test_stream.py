@@ -156,3 +156,15 @@ def test_parquet_memory_does_not_grow_with_the_file(tmp_path, frame):
     apply_lfs_to_file(tmp_path / "big.parquet", [lf_memory], tmp_path / "L.npy", chunk_size=2_000, progress=False)
     assert len(seen) > 40
     assert max(seen[10:]) - seen[10] < 2 * 2**20  # Arrow memory stays at about one chunk
+
+
+@pytest.mark.parametrize("n_lfs", [3, 70])  # 70 LFs do not fit one int64 per row: the byte-string path
+def test_pattern_counts_match_a_plain_count(n_lfs):
+    from collections import Counter
+
+    rng = np.random.default_rng(0)
+    L = np.where(rng.random((500, n_lfs)) < 0.9, ABSTAIN, rng.integers(0, 2, (500, n_lfs))).astype(np.int8)
+    L[::7] = L[3]  # some repeated rows
+    counts = PatternCounts().add(L[:200]).add(L[200:])
+    expected = Counter(map(tuple, L.tolist()))
+    assert dict(zip(map(tuple, counts.patterns.tolist()), counts.counts.tolist())) == expected
