@@ -39,3 +39,14 @@ def test_metric_fit_split_and_names(tmp_path):
     with pytest.raises(ValueError, match="Unknown model 'nope'"):
         run_bench([str(DATA / "trec")], ["nope"], progress=False)
     assert BENCH_MODELS == ("mv", "wmv", "ds", "snorkel", "default")
+
+
+def test_cli_bench_json_and_table(capsys):
+    from labeling.cli import main
+
+    assert main(["bench", str(DATA / "youtube"), "--model", "mv", "--model", "wmv", "--quiet", "--json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert [(r["model"], r["value"]) for r in records] == [("mv", 0.84), ("wmv", 0.78)]
+    assert main(["bench", str(DATA / "trec"), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "trec" in out and "60.80" in out and "ECE" in out
