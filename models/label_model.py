@@ -167,11 +167,12 @@ class LabelModel(BaseLabelModel):
     (its accuracy *when it votes c*), and LFs are independent given the true
     class. A vote then adds ``log odds(precision) - log odds(prior)`` (never
     less than 0) to the score of the class it names; abstentions carry no
-    evidence, and a row with no vote gets the class prior. Parameters are fit by EM from a majority-vote
-    start on the distinct vote patterns weighted by their counts (cost grows
-    with the number of distinct rows and votes, not with n or the number of
-    classes), with a Beta prior pulling each precision toward
-    ``accuracy_prior``.
+    evidence, and a row with no vote gets the class prior. Parameters are fit
+    by EM from a majority-vote start on the distinct vote patterns weighted by
+    their counts (cost grows with the number of distinct rows and votes, not
+    with n or the number of classes), with a Beta prior pulling each precision
+    toward ``accuracy_prior``. :meth:`predict_proba` returns a dense
+    (n_rows, cardinality) array.
 
     Parameters
     ----------
