@@ -84,6 +84,17 @@ def test_all_abstain_column_and_partial_labels(name, trec):
     assert model.predict_proba(trec.test.L).shape == (500, 6)
 
 
+@pytest.mark.parametrize("name", FAST)
+def test_one_lf_is_a_documented_result(name, youtube):
+    # With a single LF every model follows it where it votes and gives no-vote rows the prior.
+    L = youtube.train.L.values[:, [2]]
+    model = _fit(name, L, cardinality=2)
+    probs = model.predict_proba(youtube.test.L.values[:, [2]])
+    fired = youtube.test.L.values[:, 2] != -1
+    assert (probs[fired].argmax(axis=1) == 1).all()
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0)
+
+
 def test_snorkel_needs_three_lfs():
     with pytest.raises(ValueError, match="needs at least 3 LFs; L has 2"):
         make_model("snorkel").fit(np.array([[0, 1], [1, 1], [0, -1]]))
