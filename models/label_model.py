@@ -16,6 +16,8 @@ __all__ = ["LabelModel"]
 # cells; beyond it (many classes) only the (pattern, voted class) cells are kept.
 _DENSE_CELLS = 32_000_000
 _EPS = 1e-6
+# Least log-odds a vote adds to its class beyond the prior gap (see LabelModel._weights).
+_MIN_EVIDENCE = 0.01
 
 
 def _row_reduce(ufunc: np.ufunc, a: np.ndarray) -> np.ndarray:
@@ -165,9 +167,10 @@ class LabelModel(BaseLabelModel):
 
     Each LF ``j`` voting class ``c`` is right with probability ``precision_[j, c]``
     (its accuracy *when it votes c*), and LFs are independent given the true
-    class. A vote then adds ``log odds(precision) - log odds(prior)`` (never
-    less than 0) to the score of the class it names; abstentions carry no
-    evidence, and a row with no vote gets the class prior. Parameters are fit
+    class. A vote then adds ``log odds(precision) - log odds(prior)`` to the
+    score of the class it names, but at least enough that a lone vote makes
+    its class the most probable (LFs are assumed better than chance);
+    abstentions carry no evidence, and a row with no vote gets the class prior. Parameters are fit
     by EM from a majority-vote start on the distinct vote patterns weighted by
     their counts (cost grows with the number of distinct rows and votes, not
     with n or the number of classes), with a Beta prior pulling each precision
@@ -262,10 +265,16 @@ class LabelModel(BaseLabelModel):
     def _weights(self, precision: np.ndarray, prior: np.ndarray) -> np.ndarray:
         a = np.clip(precision, _EPS, 1 - _EPS)
         p = np.clip(prior, _EPS, 1 - _EPS)
-        # An LF is assumed no worse than chance: its vote never counts against
-        # the class it names. Without this floor EM can drive the LFs of one
-        # class below chance and collapse onto the other class.
-        return np.maximum(np.log(a) - np.log1p(-a) - (np.log(p) - np.log1p(-p)), 0.0)
+        w = np.log(a) - np.log1p(-a) - (np.log(p) - np.log1p(-p))
+        # An LF is assumed better than chance: a lone vote makes its class the
+        # most probable one, whatever the class prior. Without this floor EM can
+        # drive the LFs of one class below chance and collapse onto another class.
+        log_p = np.log(p)
+        order = np.argsort(log_p)
+        best_other = np.full(len(p), log_p[order[-1]])
+        if len(p) > 1:
+            best_other[order[-1]] = log_p[order[-2]]
+        return np.maximum(w, np.maximum(best_other - log_p, 0.0) + _MIN_EVIDENCE)
 
     def _fit(self, L: np.ndarray, y: np.ndarray | None, class_balance: np.ndarray | None) -> None:
         self._check_params()
