@@ -21,7 +21,7 @@ def _cmd_apply(args: argparse.Namespace) -> int:
     lfs = load_lfs(args.lfs)
     L = apply_lfs(
         data, lfs, n_jobs=args.n_jobs, progress=not args.quiet,
-        fault_tolerant=args.fault_tolerant, cardinality=args.cardinality,
+        fault_tolerant=args.fault_tolerant, cardinality=args.cardinality, cache=args.cache,
     )
     L.save(args.out)
     print(f"Wrote {L.shape[0]} rows x {L.shape[1]} LFs to {args.out}", file=sys.stderr)
@@ -90,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-jobs", type=int, default=1, help="worker processes (-1 = all cores)")
     p.add_argument("--cardinality", type=int, default=None, help="number of classes, to check votes")
     p.add_argument("--fault-tolerant", action="store_true", help="abstain where an LF raises instead of stopping")
+    p.add_argument("--cache", default=None, metavar="DIR",
+                   help="cache each LF's votes here; after editing one LF only its column is recomputed")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_apply)
 

@@ -78,3 +78,11 @@ def test_console_entry_point_runs_as_a_module():
 
     res = subprocess.run([sys.executable, "-m", "labeling.cli", "apply", "--help"], capture_output=True, text=True)
     assert res.returncode == 0 and "--fault-tolerant" in res.stdout
+
+
+def test_apply_with_cache_reuses_columns(tmp_path, comments_csv):
+    args = ["apply", "--data", str(comments_csv), "--lfs", str(LFS), "--quiet", "--cache", str(tmp_path / "cache")]
+    assert main(args + ["--out", str(tmp_path / "a.npz")]) == 0
+    assert any((tmp_path / "cache").rglob("*")), "the first run fills the cache"
+    assert main(args + ["--out", str(tmp_path / "b.npz")]) == 0
+    assert LabelMatrix.load(tmp_path / "a.npz") == LabelMatrix.load(tmp_path / "b.npz")
