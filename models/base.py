@@ -85,15 +85,18 @@ class BaseLabelModel:
     def fit(self, L: Any, y: Any = None, *, class_balance: Any = None) -> "BaseLabelModel":
         """Fit the model on votes ``L``; ``y`` may give known labels (-1 = unknown)."""
         arr, y_arr = self._check_fit_input(L, y)
-        balance = None
-        if class_balance is not None:
-            balance = np.asarray(class_balance, dtype=float)
-            if balance.shape != (self.cardinality_,) or (balance < 0).any() or not np.isclose(balance.sum(), 1):
-                raise ValueError(
-                    f"class_balance must be {self.cardinality_} non-negative numbers summing to 1; got {balance}."
-                )
-        self._fit(arr, y_arr, balance)
+        self._fit(arr, y_arr, self._check_class_balance(class_balance))
         return self
+
+    def _check_class_balance(self, class_balance: Any) -> np.ndarray | None:
+        if class_balance is None:
+            return None
+        balance = np.asarray(class_balance, dtype=float)
+        if balance.shape != (self.cardinality_,) or (balance < 0).any() or not np.isclose(balance.sum(), 1):
+            raise ValueError(
+                f"class_balance must be {self.cardinality_} non-negative numbers summing to 1; got {balance}."
+            )
+        return balance
 
     def predict_proba(self, L: Any) -> np.ndarray:
         """Class probabilities, shape (n_rows, cardinality); each row sums to 1."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from labeling.matrix import ABSTAIN
@@ -276,9 +278,52 @@ class LabelModel(BaseLabelModel):
             best_other[order[-1]] = log_p[order[-2]]
         return np.maximum(w, np.maximum(best_other - log_p, 0.0) + _MIN_EVIDENCE)
 
+    def fit_patterns(
+        self, patterns: Any, counts: Any, y: Any = None, *, class_balance: Any = None
+    ) -> "LabelModel":
+        """Fit from distinct vote patterns and the number of rows holding each.
+
+        The same fit as :meth:`fit` on the matrix that repeats each pattern
+        ``counts`` times, without building it: this is how votes gathered
+        chunk by chunk (``labeling.apply_lfs_to_file``) or on a Dask cluster
+        are fitted.
+
+        Parameters
+        ----------
+        patterns : array-like of int, shape (n_patterns, n_lfs)
+            Rows of votes (repeats are allowed).
+        counts : array-like of int, shape (n_patterns,)
+            How many rows have each pattern (0 is allowed).
+        y : array-like of int, shape (n_patterns,), optional
+            A known label per pattern (-1 = unknown).
+        class_balance : array-like of float, optional
+            Fixed class prior.
+
+        Returns
+        -------
+        self
+
+        Examples
+        --------
+        >>> lm = LabelModel().fit_patterns([[1, 1, -1], [0, -1, 0], [1, 0, 1]], [50, 40, 10])
+        >>> lm.predict([[1, 1, -1]]).tolist()
+        [1]
+        """
+        P, y_arr = self._check_fit_input(patterns, y)
+        w = np.asarray(counts)
+        if w.shape != (P.shape[0],) or w.dtype.kind not in "iuf" or not np.isfinite(w).all() or (w < 0).any():
+            raise ValueError(
+                f"counts must hold one non-negative number per pattern ({P.shape[0]}); got shape {w.shape}, "
+                f"dtype {w.dtype}."
+            )
+        if w.sum() <= 0:
+            raise ValueError("counts sum to 0; at least one pattern must occur.")
+        known = np.full(P.shape[0], -1, dtype=np.int64) if y_arr is None else y_arr.astype(np.int64)
+        self._fit_counts(P, known, w.astype(float), self._check_class_balance(class_balance))
+        return self
+
     def _fit(self, L: np.ndarray, y: np.ndarray | None, class_balance: np.ndarray | None) -> None:
-        self._check_params()
-        k, m = self.cardinality_, self.n_lfs_
+        m = self.n_lfs_
         if y is not None and (y >= 0).any():
             keyed = np.concatenate([L.astype(np.int16, copy=False), y.astype(np.int16)[:, None]], axis=1)
             vp = unique_patterns(keyed)
@@ -286,7 +331,13 @@ class LabelModel(BaseLabelModel):
         else:
             vp = unique_patterns(L)
             P, known = vp.patterns, np.full(len(vp), -1, dtype=np.int64)
-        counts = vp.counts.astype(float)
+        self._fit_counts(P, known, vp.counts.astype(float), class_balance)
+
+    def _fit_counts(
+        self, P: np.ndarray, known: np.ndarray, counts: np.ndarray, class_balance: np.ndarray | None
+    ) -> None:
+        self._check_params()
+        k, m = self.cardinality_, self.n_lfs_
         n = counts.sum()
         votes = _votes(P, k, known)
         n_votes = votes.n_votes(counts)

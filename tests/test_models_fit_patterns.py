@@ -1,0 +1,45 @@
+"""LabelModel.fit_patterns: fitting from pattern counts equals fitting the full matrix."""
+
+import numpy as np
+import pytest
+
+from labeling import PatternCounts, fit_from_patterns
+from models import LabelModel, unique_patterns
+
+
+@pytest.mark.parametrize("dataset", ["youtube", "trec"])
+def test_fit_patterns_equals_fit(request, dataset):
+    ds = request.getfixturevalue(dataset)
+    full = LabelModel(cardinality=ds.cardinality).fit(ds.train.L)
+    vp = unique_patterns(np.asarray(ds.train.L))
+    from_counts = LabelModel(cardinality=ds.cardinality).fit_patterns(vp.patterns, vp.counts)
+    np.testing.assert_allclose(from_counts.precision_, full.precision_, atol=1e-12)
+    np.testing.assert_allclose(from_counts.class_prior_, full.class_prior_, atol=1e-12)
+    np.testing.assert_array_equal(from_counts.predict(ds.test.L), full.predict(ds.test.L))
+
+
+def test_chunked_counts_through_the_streaming_adapter(youtube):
+    L = np.asarray(youtube.train.L)
+    counts = PatternCounts()
+    for start in range(0, len(L), 300):  # as a stream would deliver them
+        counts.add(L[start : start + 300])
+    model = fit_from_patterns(LabelModel(cardinality=2), counts.patterns, counts.counts)
+    full = LabelModel(cardinality=2).fit(L)
+    np.testing.assert_allclose(model.predict_proba(youtube.test.L), full.predict_proba(youtube.test.L), atol=1e-12)
+
+
+def test_fit_patterns_with_known_labels_and_errors(youtube):
+    vp = unique_patterns(np.asarray(youtube.train.L))
+    y = np.full(len(vp.counts), -1)
+    y[:5] = 1
+    lm = LabelModel(cardinality=2).fit_patterns(vp.patterns, vp.counts, y)
+    full = LabelModel(cardinality=2).fit(np.repeat(vp.patterns, vp.counts, axis=0), np.repeat(y, vp.counts))
+    np.testing.assert_allclose(lm.precision_, full.precision_, atol=1e-12)
+    unanchored = LabelModel(cardinality=2).fit_patterns(vp.patterns, vp.counts)
+    assert not np.allclose(lm.precision_, unanchored.precision_)  # the known labels moved the fit
+    with pytest.raises(ValueError, match="counts must hold one non-negative number per pattern"):
+        LabelModel().fit_patterns(vp.patterns, vp.counts[:-1])
+    with pytest.raises(ValueError, match="counts must hold one non-negative number per pattern"):
+        LabelModel().fit_patterns(vp.patterns, -vp.counts)
+    with pytest.raises(ValueError, match="counts sum to 0"):
+        LabelModel().fit_patterns(vp.patterns, np.zeros(len(vp.counts), int))
