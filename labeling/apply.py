@@ -272,17 +272,23 @@ def _n_workers(n_jobs: int) -> int:
     return n_jobs if n_jobs > 0 else max(1, (os.cpu_count() or 1) + 1 + n_jobs)
 
 
-def _validate(data: Any, lfs: Iterable[LabelingFunction], cardinality: int | None) -> tuple[pd.DataFrame, list]:
-    if isinstance(data, pd.Series):
-        data = data.to_frame(name=data.name or "text")
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"data must be a pandas DataFrame (one row per example); got {type(data).__name__}.")
+def check_lfs(lfs: Iterable[LabelingFunction], cardinality: int | None = None) -> list[LabelingFunction]:
+    """Return ``lfs`` as a list after checking it is non-empty, holds LFs with unique names, and ``cardinality``."""
     lfs = list(lfs)
     if not lfs:
         raise ValueError("No labeling functions given; pass a non-empty list of LFs.")
     check_unique_names(lfs)
     if cardinality is not None and cardinality < 2:
         raise ValueError(f"cardinality={cardinality}; expected at least 2 classes.")
+    return lfs
+
+
+def _validate(data: Any, lfs: Iterable[LabelingFunction], cardinality: int | None) -> tuple[pd.DataFrame, list]:
+    if isinstance(data, pd.Series):
+        data = data.to_frame(name=data.name or "text")
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data must be a pandas DataFrame (one row per example); got {type(data).__name__}.")
+    lfs = check_lfs(lfs, cardinality)
     if len(data) == 0:
         raise ValueError("data has no rows; nothing to label.")
     return data, lfs

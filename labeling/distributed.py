@@ -13,8 +13,8 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
-from .apply import LFError, compute_votes
-from .lf import LabelingFunction, check_unique_names
+from .apply import LFError, check_lfs, compute_votes
+from .lf import LabelingFunction
 from .matrix import smallest_int_dtype
 from .patterns import PatternCounts, fit_from_patterns
 
@@ -98,12 +98,7 @@ def apply_lfs_dask(
             f"data must be a dask.dataframe.DataFrame; got {type(data).__name__}. Use apply_lfs for pandas data, "
             "or dd.from_pandas(df, npartitions=...) to distribute it."
         )
-    lfs = list(lfs)
-    if not lfs:
-        raise ValueError("No labeling functions given; pass a non-empty list of LFs.")
-    check_unique_names(lfs)
-    if cardinality is not None and cardinality < 2:
-        raise ValueError(f"cardinality={cardinality}; expected at least 2 classes.")
+    lfs = check_lfs(lfs, cardinality)
     dtype = smallest_int_dtype(cardinality)
     meta = pd.DataFrame({lf.name: np.zeros(0, dtype=dtype) for lf in lfs}, index=data._meta.index)
     return data.map_partitions(

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .apply import LFFailure, _validate, compute_votes
-from .lf import LabelingFunction, check_unique_names
+from .apply import LFFailure, _validate, check_lfs, compute_votes
+from .lf import LabelingFunction
 from .matrix import LabelMatrix, smallest_int_dtype
 from .patterns import PatternCounts
 
@@ -207,10 +207,7 @@ def apply_lfs_to_file(
     >>> result = apply_lfs_to_file("comments.csv", lfs, "votes.npy", cardinality=2)  # doctest: +SKIP
     >>> model = fit_from_patterns(MajorityVote(), result.patterns.patterns, result.patterns.counts)  # doctest: +SKIP
     """
-    lfs = list(lfs)
-    if not lfs:
-        raise ValueError("No labeling functions given; pass a non-empty list of LFs.")
-    check_unique_names(lfs)
+    lfs = check_lfs(lfs, cardinality)
     out = Path(out)
     if out.suffix != ".npy":
         raise ValueError(f"out={str(out)!r}; the votes are written as a .npy file, so give a path ending in .npy.")

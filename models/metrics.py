@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sklearn.metrics import precision_recall_fscore_support
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "accuracy",

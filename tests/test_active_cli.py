@@ -6,7 +6,6 @@ import argparse
 import io
 import json
 
-import pytest
 
 from labeling.active import ActiveLoop, ReviewStore
 from labeling.active.cli import add_subcommands

@@ -1,7 +1,6 @@
 import re
 
 import numpy as np
-import pandas as pd
 import pytest
 from snorkel.labeling import PandasLFApplier
 from snorkel.labeling import labeling_function as snorkel_lf

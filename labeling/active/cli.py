@@ -28,7 +28,7 @@ def _cmd_review(args: argparse.Namespace) -> int:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    from .simulate import TextEndModel, plot_learning_curves, simulate, summarize
+    from .simulate import TextEndModel, plot_learning_curves, simulate
 
     strategies = [s for arg in (args.strategy or ["entropy"]) for s in arg.split(",") if s]
     results = simulate(
