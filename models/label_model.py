@@ -10,7 +10,7 @@ from labeling.matrix import ABSTAIN
 
 from ._tiebreak import TIE_BREAKS
 from .base import BaseLabelModel
-from .patterns import unique_patterns
+from .patterns import group_rows, unique_patterns
 
 __all__ = ["LabelModel"]
 
@@ -329,7 +329,7 @@ class LabelModel(BaseLabelModel):
             vp = unique_patterns(keyed)
             P, known = vp.patterns[:, :m], vp.patterns[:, m].astype(np.int64)
         else:
-            vp = unique_patterns(L)
+            vp = group_rows(L)
             P, known = vp.patterns, np.full(len(vp), -1, dtype=np.int64)
         self._fit_counts(P, known, vp.counts.astype(float), class_balance)
 
@@ -368,7 +368,7 @@ class LabelModel(BaseLabelModel):
         self.n_patterns_ = len(P)
 
     def _predict_proba(self, L: np.ndarray) -> np.ndarray:
-        vp = unique_patterns(L)
+        vp = group_rows(L)
         votes = _votes(vp.patterns, self.cardinality_, np.full(len(vp), -1, dtype=np.int64))
         post = votes.posterior(np.log(np.clip(self.class_prior_, _EPS, None)), self.weights_)
         return votes.full(post, self.class_prior_)[vp.inverse]

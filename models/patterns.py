@@ -89,3 +89,26 @@ def unique_patterns(L: np.ndarray) -> VotePatterns:
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
     return VotePatterns(L[first[order]], counts[order].astype(np.int64), rank[inverse].astype(np.int64))
+
+
+def repeats_worth_grouping(L: np.ndarray, *, sample: int = 20_000, max_distinct: float = 0.5) -> bool:
+    """Whether grouping identical rows is likely to pay for its hashing and sorting.
+
+    Looks at evenly spaced rows only. When at least ``max_distinct`` of them are
+    distinct, grouping would shrink the work little (a sample sees fewer repeats
+    than the whole, so this errs towards not grouping, whose cost is bounded by
+    the ungrouped fit anyway).
+    """
+    n = L.shape[0]
+    if n <= sample:
+        return True
+    rows = L[:: n // sample]
+    return len(unique_patterns(rows)) < max_distinct * len(rows)
+
+
+def group_rows(L: np.ndarray) -> VotePatterns:
+    """:func:`unique_patterns` when rows repeat enough; otherwise every row is its own pattern."""
+    if repeats_worth_grouping(L):
+        return unique_patterns(L)
+    n = L.shape[0]
+    return VotePatterns(L, np.ones(n, dtype=np.int64), np.arange(n, dtype=np.int64))

@@ -43,3 +43,18 @@ def test_fit_patterns_with_known_labels_and_errors(youtube):
         LabelModel().fit_patterns(vp.patterns, -vp.counts)
     with pytest.raises(ValueError, match="counts sum to 0"):
         LabelModel().fit_patterns(vp.patterns, np.zeros(len(vp.counts), int))
+
+
+def test_distinct_rows_skip_grouping_without_changing_the_fit(youtube):
+    from models.patterns import group_rows, repeats_worth_grouping
+
+    rng = np.random.default_rng(0)
+    distinct = rng.integers(-1, 2, size=(60_000, 30)).astype(np.int8)
+    repeated = np.repeat(distinct[:50], 1200, axis=0)
+    assert not repeats_worth_grouping(distinct) and repeats_worth_grouping(repeated)
+    vp = group_rows(distinct)
+    assert len(vp) == len(distinct) and (vp.counts == 1).all()
+    # Grouped or not, EM sees the same weighted rows.
+    grouped = LabelModel(cardinality=2).fit_patterns(*[getattr(unique_patterns(distinct), a) for a in ("patterns", "counts")])
+    plain = LabelModel(cardinality=2).fit(distinct)
+    np.testing.assert_allclose(plain.precision_, grouped.precision_, atol=1e-10)
