@@ -19,7 +19,7 @@ import pandas as pd
 
 from labeling import ABSTAIN
 
-from ._prefilter import Prefilter
+from ._prefilter import Prefilter, icase_fold
 
 __all__ = ["ColumnView", "column_view", "clear_cache", "LITERALS"]
 
@@ -72,12 +72,22 @@ class ColumnView:
         return out
 
     @property
-    def lower(self) -> list[str]:
-        return self.cached("lower", lambda: [t.lower() for t in self.texts])
+    def folded(self) -> list[str]:
+        """The texts as case-insensitive ASCII literals see them (see ``IcaseFold.fold``)."""
+        fold = icase_fold().fold
+        return self.cached("folded", lambda: [fold(t) for t in self.texts])
 
     @property
-    def ascii(self) -> np.ndarray:
-        return self.cached("ascii", lambda: np.fromiter((t.isascii() for t in self.texts), bool, len(self.texts)))
+    def unsure(self) -> np.ndarray | None:
+        """Which texts hold a character that matches several ASCII letters case-insensitively (None: none)."""
+
+        def compute() -> np.ndarray | None:
+            chars = icase_fold().unsure
+            if not chars:
+                return None
+            return np.fromiter((not chars.isdisjoint(t) for t in self.texts), bool, len(self.texts))
+
+        return self.cached("unsure", compute)
 
 
 def column_view(df: pd.DataFrame, column: str) -> ColumnView:
@@ -153,7 +163,7 @@ class LiteralIndex:
             rows: list[int] = []
             cols: list[int] = []
             if len(auto):
-                texts = view.lower if icase else view.texts
+                texts = view.folded if icase else view.texts
                 for r, text in enumerate(texts):
                     for _, lit_id in auto.iter(text):
                         rows.append(r)
@@ -177,8 +187,8 @@ class LiteralIndex:
             for i in ids.tolist():
                 hit[rows[indptr[i]:indptr[i + 1]]] = True
             keep &= hit
-        if icase:
-            keep |= ~view.ascii  # lower() is not Unicode case folding: never rule out non-ASCII texts
+        if icase and view.unsure is not None:
+            keep |= view.unsure
         return np.flatnonzero(keep)
 
 

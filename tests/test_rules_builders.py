@@ -4,6 +4,7 @@ import doctest
 import importlib
 import pickle
 import re
+import sys
 
 import numpy as np
 import pandas as pd
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 import rules
 from labeling import ABSTAIN, LabelingFunction, apply_lfs
 from rules import Span, clear_cache, keyword_lf, length_lf, regex_lf, sentiment_lf, window_lf
-from rules._prefilter import prefilter
+from rules._prefilter import icase_fold, prefilter
 from sources import KnowledgeBase
 
 HAM, SPAM = 0, 1
@@ -139,20 +140,92 @@ def test_errors_say_what_is_wrong(call, message):
         call()
 
 
-# The prefilter must never drop a text that the regex matches: compare with plain re.search.
-ALPHABET = "ab cAB\u017f\u212aK\n"
+# The prefilter must never drop a text that the regex matches: compare with plain re.search. The alphabet
+# holds the non-ASCII characters re.IGNORECASE ties to ASCII letters (KELVIN SIGN, LONG S, dotted and
+# dotless I), the BOM that ends most WRENCH YouTube texts, and other non-ASCII letters with case.
+ALPHABET = "ab cikmsAB\u017f\u212aK\nI\u0130\u0131\ufeff\u00e9\u00c9\u00df\u03a3\u03c2\u1e9e"
 patterns = st.sampled_from([
     r"ab", r"(ab|ba) c", r"a(b|c)+a", r"(?i)ab", r"(?i:ab)c", r"AB|ca", r"^ab$", r"k", r"(?i)k", r"s", r"(?i)s",
     r"a{2,3}b", r"(a|b)?c", r"[ab]c", r"(?<!a)b c", r"(ab)\1", r"(?=ab)a", r"a.b", r"\bab\b", r"(ab|)c",
+    r"is", r"mis+", r"(ki|sk) ", r"[ik]s", r"I\u00e9", r"ss", r"(?-i:ab)|sk", r"(?a)ks", r"\ufeffab", r"si$",
 ])
 
 
-@settings(max_examples=300, deadline=None)
-@given(pattern=patterns, flags=st.sampled_from([0, re.IGNORECASE]), texts=st.lists(st.text(ALPHABET, max_size=8), min_size=1, max_size=6))
-def test_batch_votes_equal_re_search(pattern, flags, texts):
+# Texts glued from the pattern's own letter runs, each letter spelt as any character re.IGNORECASE
+# matches to it (written out here independently of the code under test), so near misses are common.
+SPELLINGS = {"i": "iI\u0130\u0131", "s": "sS\u017f", "k": "kK\u212a"}
+
+
+def spelt(word: str) -> st.SearchStrategy[str]:
+    return st.tuples(*[st.sampled_from(SPELLINGS.get(c.lower(), c.lower() + c.upper())) for c in word]).map("".join)
+
+
+def texts_for(pattern: str) -> st.SearchStrategy[list[str]]:
+    pieces = st.sampled_from(ALPHABET)
+    for word in re.findall(r"[a-zA-Z ]+", pattern):
+        pieces |= spelt(word)
+    glued = st.lists(pieces, max_size=4).map("".join)
+    return st.lists(st.text(ALPHABET, max_size=8) | glued, min_size=1, max_size=8)
+
+
+@settings(max_examples=400, deadline=None)
+@given(pattern=patterns, flags=st.sampled_from([0, re.IGNORECASE, re.IGNORECASE]), data=st.data())
+def test_batch_votes_equal_re_search(pattern, flags, data):
+    texts = data.draw(texts_for(pattern))
     lf = regex_lf("p", pattern, 1, flags=flags)
     expected = [1 if re.search(pattern, t, flags) else ABSTAIN for t in texts]
     assert lf(pd.DataFrame({"text": texts})).tolist() == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(words=st.lists(st.text(ALPHABET, min_size=1, max_size=4), min_size=1, max_size=3), data=st.data())
+def test_keyword_votes_equal_re_search_on_any_unicode(words, data):
+    lf = keyword_lf("k", words, 1)
+    any_text = st.text(st.characters(exclude_categories=["Cs"]), max_size=10)  # pandas cannot hold lone surrogates
+    near_misses = texts_for(" ".join(words)).map("".join)
+    texts = data.draw(st.lists(any_text | st.text(ALPHABET, max_size=10) | near_misses, min_size=1, max_size=6))
+    expected = [1 if lf.pattern.search(t) else ABSTAIN for t in texts]
+    assert lf(pd.DataFrame({"text": texts})).tolist() == expected
+
+
+def test_icase_fold_is_every_code_point_re_matches_to_ascii():
+    # Exhaustive over all code points: which ones does each ASCII literal (alone or as a class) match?
+    everything = "".join(map(chr, range(0x80, sys.maxunicode + 1)))
+    matched: dict[str, set[str]] = {}
+    for a in map(chr, range(128)):
+        for pattern in (re.escape(a), f"[{re.escape(a)}]"):
+            for ch in re.findall(pattern, everything, re.IGNORECASE):
+                matched.setdefault(ch, set()).add(a.lower())
+    fold = icase_fold()
+    assert {chr(c): {v} for c, v in fold.table.items()} | {ch: matched[ch] for ch in fold.unsure} == matched
+    assert set(fold.table) >= {0x212A, 0x017F, 0x0130, 0x0131}  # KELVIN SIGN, LONG S, dotted and dotless I
+    assert fold.fold("\u212aelvin \u0130S \u017fIr\ufeff") == "kelvin is sir\ufeff"
+    # Among ASCII characters, case-insensitive matching is exactly equality after lower().
+    ascii_chars = [chr(a) for a in range(128)]
+    assert all(
+        (re.fullmatch(re.escape(a), b, re.IGNORECASE) is not None) == (a.lower() == b.lower())
+        for a in ascii_chars for b in ascii_chars
+    )
+
+
+@pytest.mark.parametrize("special", sorted(map(chr, icase_fold().table)))
+def test_each_special_character_matches_its_letter_in_batch(special):
+    letter = re.escape(icase_fold().table[ord(special)])
+    texts = [f"a{special}b\ufeff", f"{special}{special}", f"{special.upper()}a{special.lower()}", "ab", "\ufeff"]
+    for pattern in (f"a{letter}b", f"{letter}{letter}", f"{letter.upper()}a{letter}", f"(x|a){letter}"):
+        lf = regex_lf("p", pattern, 1, flags=re.IGNORECASE)
+        expected = [1 if lf.pattern.search(t) else ABSTAIN for t in texts]
+        assert lf(pd.DataFrame({"text": texts})).tolist() == expected, pattern
+        assert expected != [ABSTAIN] * len(texts), pattern
+
+
+def test_prefilter_rules_out_non_ascii_texts():
+    lf = keyword_lf("k", ["subscribe"], 1)
+    texts = ["great song\ufeff", "SUB\u017fCRIBE\ufeff", "caf\u00e9 subscribe", "\u00e9t\u00e9"]
+    df = pd.DataFrame({"text": texts})
+    assert lf(df).tolist() == [ABSTAIN, 1, 1, ABSTAIN]
+    view = rules._batch.column_view(df, "text")
+    assert rules._batch.LITERALS.candidates(view, lf._clauses, lf._icase).tolist() == [1, 2]
 
 
 def test_prefilter_finds_the_literals_a_match_needs():
