@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._tiebreak import TIE_BREAKS
-from .base import BaseLabelModel, vote_counts
+from .base import vote_counts
+from .majority import MajorityVote
 
 __all__ = ["WeightedMajorityVote"]
 
 
-class WeightedMajorityVote(BaseLabelModel):
+class WeightedMajorityVote(MajorityVote):
     """Majority vote where a vote for class ``c`` counts ``class_balance[c]``.
 
     With ``class_balance`` proportional to (validation count of ``c`` + 1), as
@@ -41,13 +41,8 @@ class WeightedMajorityVote(BaseLabelModel):
     #: ``votewise bench`` passes the validation class balance to this model.
     uses_class_balance = True
 
-    def __init__(self, *, cardinality: int | None = None, tie_break: str = "random") -> None:
-        self.cardinality = cardinality
-        self.tie_break = tie_break
-
     def _fit(self, L: np.ndarray, y: np.ndarray | None, class_balance: np.ndarray | None) -> None:
-        if self.tie_break not in TIE_BREAKS:
-            raise ValueError(f"tie_break={self.tie_break!r} is not one of {set(TIE_BREAKS)}.")
+        super()._fit(L, y, class_balance)
         k = self.cardinality_
         self.class_weights_ = np.full(k, 1.0 / k) if class_balance is None else np.asarray(class_balance, float)
 
