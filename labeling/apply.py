@@ -356,7 +356,8 @@ def compute_votes(
         for (s, e), (block, errs) in zip(bounds, results):
             votes[s:e] = block
             failures.extend(errs)
-            bar.update(e - s if codes is None else round((e - s) * n / n_work))
+            # Scaled from distinct rows to all rows; from the running total so rounding never overshoots n.
+            bar.update(round(e * n / n_work) - bar.n)
     finally:
         bar.close()
     if codes is not None:
