@@ -21,7 +21,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from labeling import apply_lfs, lf_summary, load_lfs, plot_lf_summary
 from labeling.active import select
-from models import LabelModel, accuracy, precision_recall_f1
+from models import LabelModel, accuracy, precision_recall_f1, probs_to_preds
 from sources import read_csv
 
 HERE = Path(__file__).resolve().parent
@@ -77,14 +77,14 @@ def main(out_dir: Path, n_review: int = 10) -> pd.DataFrame:
     order = select(probs, L_train, n_review, strategy="diverse:entropy", features=features, random_state=0)
     review = train.iloc[order]
     print(f"\n{n_review} most uncertain training comments, for human review:")
-    for rid, row, pr in zip(review.index, review.itertuples(), probs[order]):
-        votes = {name: int(v) for name, v in zip(L_train.lf_names, L_train.values[train.index.get_loc(rid)]) if v != -1}
+    for rid, row, pr, row_votes in zip(review.index, review.itertuples(), probs[order], L_train.values[order]):
+        votes = {name: int(v) for name, v in zip(L_train.lf_names, row_votes) if v != -1}
         print(f"  [{rid}] P(spam)={pr[1]:.2f} votes={votes or 'none'}  {row.text[:80]!r}")
 
     labelled = pd.DataFrame(
         {
             "text": train["text"],
-            "label": model.predict(L_train),
+            "label": probs_to_preds(probs, tie_break=model.tie_break),  # the probabilities are already computed
             "prob_spam": probs[:, 1],
             "covered": covered,
         },
