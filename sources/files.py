@@ -9,16 +9,22 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["read_csv", "read_jsonl", "read_parquet", "read_table", "from_pandas", "from_hf_dataset"]
+__all__ = ["require_column", "read_csv", "read_jsonl", "read_parquet", "read_table", "from_pandas", "from_hf_dataset"]
+
+
+def require_column(df: pd.DataFrame, column: str, *, source: str, role: str = "text") -> None:
+    """Raise a ``KeyError`` naming ``source``, the missing ``column`` and the columns there are."""
+    if column not in df.columns:
+        raise KeyError(
+            f"{source}: no {role} column {column!r}; the columns are {list(map(str, df.columns))}. "
+            f"Pass {role}_column=<one of them>."
+        )
 
 
 def _check_columns(df: pd.DataFrame, source: str, text_column: str | None, id_column: str | None) -> pd.DataFrame:
     for role, col in (("text", text_column), ("id", id_column)):
-        if col is not None and col not in df.columns:
-            raise KeyError(
-                f"{source}: no {role} column {col!r}; the columns are {list(map(str, df.columns))}. "
-                f"Pass {role}_column=<one of them>."
-            )
+        if col is not None:
+            require_column(df, col, source=source, role=role)
     if text_column is not None:
         missing = df[text_column].isna()
         if missing.any():

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from sources.files import require_column
+
 __all__ = ["StepResult"]
 
 
@@ -45,8 +47,4 @@ def removed_frame(df: pd.DataFrame, mask, reason, **extra) -> pd.DataFrame:
 def check_text_column(df: pd.DataFrame, text_column: str, where: str) -> None:
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"{where}: expected a pandas DataFrame; got {type(df).__name__}.")
-    if text_column not in df.columns:
-        raise KeyError(
-            f"{where}: no text column {text_column!r}; the columns are {list(map(str, df.columns))}. "
-            "Pass text_column=<one of them>."
-        )
+    require_column(df, text_column, source=where)
