@@ -104,7 +104,8 @@ class DawidSkene(BaseLabelModel):
         XT = X.T.tocsr()
         is_known = known >= 0
 
-        pseudo = self.smoothing * counts.sum() / (k + 1) + 1e-9
+        # Proportional to the number of rows (the floor too), so duplicating every row changes nothing.
+        pseudo = max(self.smoothing, 1e-9) * counts.sum() / (k + 1)
         mv_table = np.tile(np.vstack([np.eye(k), np.zeros((1, k))]), (m, 1))
         q = np.asarray(X @ mv_table)  # majority-vote start
         tot = q.sum(axis=1, keepdims=True)
