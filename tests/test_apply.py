@@ -192,3 +192,46 @@ def test_series_input_and_saved_matrix(tmp_path, texts):
     L = apply_lfs(texts.text, row_lfs()[:2], progress=False)
     L.save(tmp_path / "L.npz")
     assert LabelMatrix.load(tmp_path / "L.npz") == L
+
+
+def test_fault_tolerant_row_lf_is_called_once_per_row_and_resumes_after_failures(texts):
+    calls = []
+
+    @labeling_function()
+    def lf_counting(x):
+        calls.append(x.text)
+        if "song" in x.text:
+            raise RuntimeError("boom")
+        return np.int64(SPAM) if "check" in x.text else SPAM  # numpy ints are votes too
+
+    with pytest.warns(UserWarning, match="lf_counting"):
+        L = apply_lfs(texts, [lf_counting], progress=False, fault_tolerant=True, dedup=False, chunk_size=300)
+    assert calls == texts.text.tolist()
+    song = texts.text.str.contains("song").to_numpy()
+    assert (L.values[song, 0] == ABSTAIN).all() and (L.values[~song, 0] == SPAM).all()
+    assert [f.position for f in L.failures] == np.flatnonzero(song).tolist()
+
+
+def test_an_invalid_vote_is_reported_before_a_later_raising_row(texts):
+    song = int(np.flatnonzero(texts.text.str.contains("song").to_numpy())[0])
+
+    @labeling_function()
+    def lf_sloppy(x):
+        if "song" in x.text:
+            raise RuntimeError("boom")
+        return None
+
+    with pytest.raises(LFError, match=r"returned None \(NoneType\) on row 0 "):
+        apply_lfs(texts.iloc[: song + 1], [lf_sloppy], progress=False)
+
+
+def test_row_lfs_see_every_column_with_its_python_value(texts):
+    df = texts.head(50).assign(n_chars=texts.head(50).text.str.len(), flag=True)
+
+    @labeling_function()
+    def lf_columns(x):
+        assert sorted(x) == sorted(df.columns) and type(x.n_chars) is int and x.flag is True
+        return SPAM if x.n_chars > 40 and x["text"] else HAM
+
+    L = apply_lfs(df, [lf_columns], progress=False)
+    assert L.values[:, 0].tolist() == np.where(df.n_chars > 40, SPAM, HAM).tolist()
