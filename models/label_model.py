@@ -196,6 +196,14 @@ class LabelModel(BaseLabelModel):
         Maximum EM iterations.
     tol : float
         Stop when no precision moves by more than this.
+    review_strength : float
+        How many votes the EM estimate of a precision counts for against the
+        votes on reviewed rows (``y >= 0`` in :meth:`fit`). After EM each
+        precision becomes ``(right votes on reviewed rows + review_strength *
+        EM estimate) / (votes on reviewed rows + review_strength)``, so a
+        hundred reviewed rows are enough to expose an LF that fires often but
+        is rarely right, which EM alone (where the prior and the unreviewed rows
+        outweigh them) would keep trusting. ``inf`` ignores the reviewed counts.
     tie_break : {"random", "abstain", "first"}
         Default tie rule of :meth:`predict`.
 
@@ -214,7 +222,8 @@ class LabelModel(BaseLabelModel):
     Notes
     -----
     Rows whose label is known (``y >= 0`` in :meth:`fit`) keep that label as
-    their posterior through EM, so reviewed rows anchor the LF precisions.
+    their posterior through EM, and their votes then correct each precision
+    directly (see ``review_strength``).
 
     Examples
     --------
@@ -233,6 +242,7 @@ class LabelModel(BaseLabelModel):
         class_prior: str = "estimate",
         n_iter: int = 100,
         tol: float = 1e-4,
+        review_strength: float = 20.0,
         tie_break: str = "random",
     ) -> None:
         self.cardinality = cardinality
@@ -241,6 +251,7 @@ class LabelModel(BaseLabelModel):
         self.class_prior = class_prior
         self.n_iter = n_iter
         self.tol = tol
+        self.review_strength = review_strength
         self.tie_break = tie_break
 
     #: ``votewise bench`` (:func:`models.fit_with_validation`) fixes the class
@@ -261,6 +272,8 @@ class LabelModel(BaseLabelModel):
             raise ValueError(f"class_prior={self.class_prior!r} is not one of {{'estimate', 'uniform'}}.")
         if int(self.n_iter) < 1:
             raise ValueError(f"n_iter={self.n_iter!r}; expected an integer >= 1.")
+        if not self.review_strength > 0:
+            raise ValueError(f"review_strength={self.review_strength!r}; expected a number > 0 (inf ignores reviews).")
         if self.tie_break not in TIE_BREAKS:
             raise ValueError(f"tie_break={self.tie_break!r} is not one of {set(TIE_BREAKS)}.")
 
@@ -361,11 +374,28 @@ class LabelModel(BaseLabelModel):
             precision = new_precision
             if shift < self.tol:
                 break
+        if (known >= 0).any() and np.isfinite(self.review_strength):
+            precision = self._review_precision(P, known, counts, precision)
         self.precision_ = precision
         self.class_prior_ = prior
         self.weights_ = self._weights(precision, prior)
         self.n_iter_ = it
         self.n_patterns_ = len(P)
+
+    def _review_precision(
+        self, P: np.ndarray, known: np.ndarray, counts: np.ndarray, precision: np.ndarray
+    ) -> np.ndarray:
+        """Pull each precision toward the hit rate of its votes on the reviewed rows."""
+        k, m = self.cardinality_, self.n_lfs_
+        rows = np.flatnonzero(known >= 0)
+        block = P[rows]
+        r, j = np.nonzero(block != ABSTAIN)
+        cell = j * k + block[r, j]
+        w = counts[rows][r]
+        n_rev = np.bincount(cell, weights=w, minlength=m * k).reshape(m, k)
+        right = np.bincount(cell, weights=w * (block[r, j] == known[rows][r]), minlength=m * k).reshape(m, k)
+        s = float(self.review_strength)
+        return (right + s * precision) / (n_rev + s)
 
     def _predict_proba(self, L: np.ndarray) -> np.ndarray:
         vp = group_rows(L)

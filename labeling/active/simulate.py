@@ -45,16 +45,29 @@ class TextEndModel:
         L2 penalty of the logistic-loss SGD classifier.
     char_ngrams : bool
         Add character n-gram features (robust to spelling variants).
+    soft_labels : bool
+        Train on every class of a row, weighted by its probability, instead of
+        on the most probable class weighted by its probability. Soft labels keep
+        a row the label model is torn about from teaching one class outright;
+        they help when many rows carry weak evidence (trec) and can blur a
+        clean binary task (youtube).
     random_state : int
         Seed of the SGD shuffling.
     """
 
     def __init__(
-        self, *, human_weight: float = 3.0, alpha: float = 1e-5, char_ngrams: bool = True, random_state: int = 0
+        self,
+        *,
+        human_weight: float = 3.0,
+        alpha: float = 1e-5,
+        char_ngrams: bool = True,
+        soft_labels: bool = False,
+        random_state: int = 0,
     ) -> None:
         self.human_weight = human_weight
         self.alpha = alpha
         self.char_ngrams = char_ngrams
+        self.soft_labels = soft_labels
         self.random_state = random_state
 
     def vectorize(self, train_texts: Sequence[str], test_texts: Sequence[str]) -> _Features:
@@ -74,14 +87,21 @@ class TextEndModel:
         """Train on rows ``keep`` and predict ``X_test``.
 
         Each kept row takes its most probable class, weighted by that
-        probability (``human_weight`` for ``human`` rows); a linear model fit by
-        SGD keeps a refit per batch well under a second on a few thousand rows.
+        probability, or with ``soft_labels`` every class, weighted by its
+        probability; ``human`` rows weigh ``human_weight``. A linear model fit
+        by SGD keeps a refit per batch well under a second on a few thousand rows.
         """
         from sklearn.linear_model import SGDClassifier
 
-        rows = np.flatnonzero(keep)
-        labels = probs[rows].argmax(axis=1)
-        weights = np.where(human[rows], self.human_weight, probs[rows].max(axis=1))
+        from models.end_model import soft_label_rows
+
+        kept = np.flatnonzero(keep)
+        if self.soft_labels:
+            at, labels, weights = soft_label_rows(probs[kept], min_weight=1e-3)
+            rows = kept[at]
+        else:
+            rows, labels, weights = kept, probs[kept].argmax(axis=1), probs[kept].max(axis=1)
+        weights = np.where(human[rows], self.human_weight, weights)
         k = probs.shape[1]
         clf = SGDClassifier(loss="log_loss", alpha=self.alpha, max_iter=30, tol=None, random_state=self.random_state)
         clf.fit(X_train[rows], labels, sample_weight=weights)
