@@ -16,7 +16,7 @@ import pandas as pd
 from .apply import LFError, check_lfs, compute_votes
 from .lf import LabelingFunction
 from .matrix import smallest_int_dtype
-from .patterns import PatternCounts, fit_from_patterns
+from .patterns import PatternCounts, _as_keys, fit_from_patterns
 
 __all__ = ["apply_lfs_dask", "vote_patterns_dask", "fit_label_model_dask"]
 
@@ -106,20 +106,41 @@ def apply_lfs_dask(
     )
 
 
-def _partition_patterns(votes: pd.DataFrame) -> PatternCounts:
+COUNT_COLUMN = "__count__"
+
+
+def _partition_pattern_frame(votes: pd.DataFrame) -> pd.DataFrame:
+    # Distinct vote rows of one partition with their counts, as a small DataFrame: a plain
+    # map_partitions step, so Dask fuses it into the task that reads and labels the partition and
+    # only this summary (not the partition's votes) leaves that task.
     vp = PatternCounts(list(map(str, votes.columns)))
-    return vp.add(votes.to_numpy()) if len(votes) else vp
+    if len(votes):
+        vp.add(votes.to_numpy())
+    frame = pd.DataFrame(vp.patterns, columns=votes.columns)
+    frame[COUNT_COLUMN] = vp.counts
+    return frame
 
 
-def _merge_patterns(parts: list[PatternCounts]) -> PatternCounts:
-    total = PatternCounts(parts[0].lf_names if parts else None)
-    for p in parts:
-        total.merge(p)
-    return total
+def _merge_pattern_frames(parts: list[Any]) -> PatternCounts:
+    total: PatternCounts | None = None
+    for part in parts:
+        if isinstance(part, pd.DataFrame):
+            names = [c for c in part.columns if c != COUNT_COLUMN]
+            vp = PatternCounts(list(map(str, names)))
+            if len(part):
+                # Rows of a frame are distinct already: stored with their counts, not counted again.
+                vp._merge_keys(_as_keys(part[names].to_numpy()), part[COUNT_COLUMN].to_numpy(np.int64))
+        else:
+            vp = part
+        total = vp if total is None else total.merge(vp)
+    return total if total is not None else PatternCounts()
 
 
 def vote_patterns_dask(votes: Any, *, split_every: int = 16) -> PatternCounts:
     """Distinct vote rows with counts of a Dask label matrix, counted per partition and merged on the cluster.
+
+    Each partition's patterns are counted in the same task that labels it, so the votes never
+    travel between workers; only the per-partition summaries are merged (a tree reduction).
 
     Parameters
     ----------
@@ -136,10 +157,18 @@ def vote_patterns_dask(votes: Any, *, split_every: int = 16) -> PatternCounts:
     _require_dask()
     import dask
 
-    level = [dask.delayed(_partition_patterns)(part) for part in votes.to_delayed()]
+    if split_every < 2:
+        raise ValueError(f"split_every={split_every}; expected at least 2 partial results per merge.")
+    meta = pd.DataFrame({**{c: votes._meta[c] for c in votes.columns}, COUNT_COLUMN: np.zeros(0, dtype=np.int64)})
+    frames = votes.map_partitions(_partition_pattern_frame, meta=meta, clear_divisions=True)
+    level = list(frames.to_delayed())
     while len(level) > 1:
-        level = [dask.delayed(_merge_patterns)(level[i : i + split_every]) for i in range(0, len(level), split_every)]
-    (result,) = dask.compute(level[0]) if level else (PatternCounts(list(map(str, votes.columns))),)
+        level = [
+            dask.delayed(_merge_pattern_frames)(level[i : i + split_every]) for i in range(0, len(level), split_every)
+        ]
+    if not level:
+        return PatternCounts(list(map(str, votes.columns)))
+    (result,) = dask.compute(dask.delayed(_merge_pattern_frames)(level))
     return result
 
 

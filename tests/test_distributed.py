@@ -72,3 +72,18 @@ def test_errors_come_back_named(client, data):
         votes.compute()
     with pytest.raises(TypeError, match="must be a dask.dataframe.DataFrame"):
         apply_lfs_dask(data, lfs())
+
+
+@pytest.mark.parametrize("split_every", [2, 3, 16])
+def test_pattern_counts_of_any_vote_frame_with_empty_partitions(client, data, split_every):
+    expected = apply_lfs(data, lfs(), cardinality=2, progress=False)
+    keep = len(data) // 3
+    frame = expected.to_dataframe().assign(keep=np.arange(len(data)) < keep)
+    ddf = dd.from_pandas(frame, npartitions=6, sort=False)
+    with_empty = ddf[ddf.keep].drop(columns="keep")  # the last partitions keep no row at all
+    vp = vote_patterns_dask(with_empty, split_every=split_every)
+    patterns, counts = vote_patterns(expected.values[:keep])
+    assert np.array_equal(vp.patterns, patterns) and np.array_equal(vp.counts, counts)
+    assert vp.n_rows == keep and vp.lf_names == list(expected.lf_names)
+    with pytest.raises(ValueError, match="split_every=1"):
+        vote_patterns_dask(ddf, split_every=1)
