@@ -11,8 +11,8 @@ Snorkel row functions, votewise row LFs (the same functions) and votewise batch 
 subsample Snorkel labels. Snorkel's time is extrapolated linearly from its subsample (its cost per
 row is constant). votewise timings are the best of ``--repeat`` runs (the streaming line is a single
 run): the cache lines start from the state they describe each time (an emptied cache, a cache
-without the edited LF's column), and the Dask line and its one-process baseline each get a
-warm-up run that is not timed. Wall-clock times on a shared machine are noisy; speed-ups of
+without the edited LF's column); the Dask line and its one-process baseline each get a warm-up
+run that is not timed, then take turns. Wall-clock times on a shared machine are noisy; speed-ups of
 parallel runs depend on idle cores (the load average and a control line are printed).
 """
 
@@ -242,6 +242,10 @@ def bench_apply(table: Table, texts, args) -> None:
                       "<= 15%", t_e / full <= 0.15, note="recomputes 1 column; reads 9 from the cache")
 
 
+def _runs(seconds: list[float]) -> str:
+    return "/".join(f"{t:.2f}" for t in seconds)
+
+
 def bench_dask(table: Table, texts, args) -> None:
     import dask.dataframe as dd
     from distributed import Client, LocalCluster
@@ -260,22 +264,28 @@ def bench_dask(table: Table, texts, args) -> None:
                 df = pd.read_parquet(folder)
                 return vote_patterns(apply_lfs(df, make_lfs(style), progress=False))
 
-            one_process()  # warm-up, as on the Dask side: imports, file cache
-            (patterns, counts), t1 = timed(one_process, repeat=args.repeat)
             with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
                               silence_logs=40) as cluster, Client(cluster):
 
                 def on_dask():
                     return vote_patterns_dask(apply_lfs_dask(dd.read_parquet(folder), make_lfs(style)))
 
-                on_dask()  # warm-up, as on the one-process side: both workers import votewise and pyarrow
-                vp, t2 = timed(on_dask, repeat=args.repeat)
+                # Warm-up runs, not timed: imports, the file cache, both workers. Then the two sides
+                # take turns, so that a burst of other load on the machine hits both alike.
+                one_process(), on_dask()
+                runs1, runs2 = [], []
+                for _ in range(args.repeat):
+                    (patterns, counts), t = timed(one_process)
+                    runs1.append(t)
+                    vp, t = timed(on_dask)
+                    runs2.append(t)
+            t1, t2 = min(runs1), min(runs2)
             assert np.array_equal(vp.patterns, patterns) and np.array_equal(vp.counts, counts)
             table.add(f"read {parts} Parquet files + {style} LFs + pattern counts, one process", n, t1,
-                      note="pd.read_parquet + apply_lfs(n_jobs=1) + vote_patterns")
+                      note="pd.read_parquet + apply_lfs(n_jobs=1) + vote_patterns; runs " + _runs(runs1))
             table.add(f"read {parts} Parquet files + {style} LFs + pattern counts, Dask 2 workers", n, t2,
                       f"{t1 / t2:.2f}x one process", ">= 1.5x", t1 / t2 >= 1.5,
-                      note="workers read the files; 2 processes x 1 thread")
+                      note="workers read the files; 2 processes x 1 thread; runs " + _runs(runs2))
 
 
 def _peak_rss() -> int:
