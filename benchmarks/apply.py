@@ -256,7 +256,7 @@ def bench_dask(table: Table, texts, args) -> None:
         for style, n in (("batch", args.rows), ("row", args.row_rows)):
             folder = Path(tmp) / style
             folder.mkdir()
-            parts = 16
+            parts = args.dask_files
             for i, s in enumerate(range(0, n, -(-n // parts))):
                 make_rows(texts, min(-(-n // parts), n - s), args.seed, start=s).to_parquet(folder / f"part-{i:03d}.parquet")
 
@@ -341,6 +341,8 @@ def main() -> None:
     parser.add_argument("--row-rows", type=int, default=200_000)
     parser.add_argument("--stream-rows", type=int, default=10_000_000)
     parser.add_argument("--stream-chunk", type=int, default=100_000)
+    parser.add_argument("--dask-files", type=int, default=8,
+                        help="Parquet files (Dask partitions) the Dask comparison reads, on both sides")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=2, help="best of this many runs for the votewise apply timings")
     parser.add_argument("--only", choices=["apply", "dask", "stream"], action="append")
