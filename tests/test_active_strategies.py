@@ -83,3 +83,34 @@ def test_vote_entropy_zero_when_lfs_agree():
     L = np.array([[1, 1, -1], [0, 1, -1], [-1, -1, -1]])
     s = lf_disagreement_scores(None, L)
     assert s[0] == 0 and s[2] == 0 and np.isclose(s[1], np.log(2))
+
+
+def test_lf_audit_ignores_agreement_and_spreads_over_the_lfs(trec):
+    L = np.asarray(trec.train.L)
+    probs = np.full((len(L), 6), 1 / 6)
+    first = select(probs, L, 10, strategy="lf_audit", random_state=0)
+    # Rewriting every vote to one class changes agreement, not which LFs fired: same batch.
+    same_class = np.where(L >= 0, 0, -1)
+    assert select(probs, same_class, 10, strategy="lf_audit", random_state=0).tolist() == first.tolist()
+    # The broadest LF (lf_41, 62% of the rows) is in the batch, but later picks favour other LFs.
+    broad = (L != -1).mean(axis=0).argmax()
+    assert L[first[0], broad] != -1
+    assert len({j for i in first for j in np.flatnonzero(L[i] != -1)}) > len(np.flatnonzero(L[first[0]] != -1))
+    # Once its rows are reviewed an LF counts for less: excluding the first batch changes the next.
+    nxt = select(probs, L, 10, strategy="lf_audit", exclude=first, random_state=0)
+    assert not set(nxt.tolist()) & set(first.tolist())
+
+
+def test_lf_audit_reviews_expose_a_broad_imprecise_lf(trec):
+    # 100 lf_audit reviews measure lf_41 (DESC, right on 23% of its votes) well enough
+    # for the label model to stop trusting it.
+    L, y = np.asarray(trec.train.L), np.asarray(trec.train.y)
+    probs = np.full((len(L), 6), 1 / 6)
+    taken = np.zeros(len(L), dtype=bool)
+    for _ in range(10):
+        taken[select(probs, L, 10, strategy="lf_audit", exclude=taken, random_state=0)] = True
+    partial = np.where(taken, y, -1)
+    j = (L != -1).mean(axis=0).argmax()
+    gold = (y[L[:, j] != -1] == 0).mean()
+    assert abs(LabelModel(cardinality=6).fit(L, partial).precision_[j, 0] - gold) < 0.1
+    assert LabelModel(cardinality=6, review_strength=np.inf).fit(L, partial).precision_[j, 0] - gold > 0.15

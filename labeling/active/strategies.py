@@ -23,6 +23,7 @@ __all__ = [
     "entropy_scores",
     "lf_disagreement_scores",
     "uncovered_scores",
+    "lf_audit_scores",
     "k_center_greedy",
 ]
 
@@ -65,6 +66,43 @@ def uncovered_scores(probs: np.ndarray | None, L: np.ndarray) -> np.ndarray:
     return np.where(covered, rest, 1.0)
 
 
+def lf_audit_scores(probs: np.ndarray | None, L: np.ndarray, taken: np.ndarray | None = None) -> np.ndarray:
+    """What a review would teach about the LF precisions that matter most.
+
+    Each LF that fired on the row adds its coverage divided by ``(1 + r)**2``,
+    where ``r`` is how many ``taken`` (reviewed or queued) rows it fired on: a
+    broad LF with few reviewed votes is the one whose precision is both the
+    most uncertain and the most consequential. Unlike uncertainty scores, the
+    choice depends on which LFs fired and not on whether they agree, so the
+    reviewed rows measure each LF's precision without favouring its mistakes
+    (see ``LabelModel(review_strength=...)``).
+    """
+    fired = np.asarray(L) != ABSTAIN
+    return _audit(fired, np.zeros(len(fired), dtype=bool) if taken is None else np.asarray(taken, dtype=bool))
+
+
+def _audit(fired: np.ndarray, taken: np.ndarray) -> np.ndarray:
+    weight = fired.mean(axis=0) / (1.0 + fired[taken].sum(axis=0)) ** 2
+    return fired @ weight
+
+
+def _lf_audit_batch(L: np.ndarray, taken: np.ndarray, candidates: np.ndarray, n_select: int, rng: Any) -> np.ndarray:
+    """Greedy batch: after each pick its LFs count as reviewed, so one batch spreads over the LFs."""
+    fired = L != ABSTAIN
+    taken = np.asarray(taken, dtype=bool).copy()
+    allowed = np.zeros(len(L), dtype=bool)
+    allowed[candidates] = True
+    picked: list[int] = []
+    jitter = rng.random(len(L)) * 1e-9
+    for _ in range(min(n_select, candidates.size)):
+        scores = np.where(allowed, _audit(fired, taken) + jitter, -np.inf)
+        best = int(np.argmax(scores))
+        picked.append(best)
+        allowed[best] = False
+        taken[best] = True
+    return np.asarray(picked, dtype=int)
+
+
 def _random_scores(probs: np.ndarray | None, L: np.ndarray) -> np.ndarray:
     return np.zeros(np.asarray(L).shape[0])
 
@@ -76,6 +114,7 @@ _SCORERS: dict[str, Callable[..., np.ndarray]] = {
     "entropy": entropy_scores,
     "lf_disagreement": lf_disagreement_scores,
     "uncovered": uncovered_scores,
+    "lf_audit": lf_audit_scores,
 }
 
 #: Strategy names accepted by :func:`select`; ``"diverse:<base>"`` picks a
@@ -190,7 +229,12 @@ def select(
     candidates = np.flatnonzero(allowed)
     if candidates.size == 0:
         return candidates
-    scores = score_fn(probs, L)[candidates]
+    if score_fn is lf_audit_scores:
+        if not diverse:
+            return _lf_audit_batch(L, ~allowed, candidates, n_select, rng)
+        scores = lf_audit_scores(probs, L, ~allowed)[candidates]
+    else:
+        scores = score_fn(probs, L)[candidates]
     # Jitter far below any real score gap breaks ties at random.
     order = np.lexsort((rng.random(candidates.size), -scores))
     ranked = candidates[order]
