@@ -35,7 +35,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         args.folder, strategies=strategies, budget=args.budget, batch_size=args.batch, seeds=args.seeds,
         end_model=False if args.no_end_model else TextEndModel(), progress=not args.quiet,
     )
-    metric = "lm_acc" if args.no_end_model else "combined_acc"
+    metric = "lm_acc" if args.no_end_model else args.metric
     if args.plot:
         plot_learning_curves(results, args.plot, metric=metric)
         print(f"Wrote {args.plot}", file=sys.stderr)
@@ -67,6 +67,9 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--batch", type=int, default=10, help="labels per batch (default: 10)")
     p.add_argument("--seeds", type=int, default=5, help="repetitions (default: 5)")
     p.add_argument("--plot", default=None, help="write a PNG learning curve of every strategy against random")
+    p.add_argument("--metric", default="end_acc", choices=["lm_acc", "end_acc", "combined_acc"],
+                   help="what the plot shows: the label model, the end model trained on the loop's labels "
+                        "(default), or their product on covered test rows")
     p.add_argument("--no-end-model", action="store_true", help="score the label model only (faster)")
     p.add_argument("--json", action="store_true", help="print one JSON record per strategy, seed and batch")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
