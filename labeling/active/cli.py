@@ -67,9 +67,9 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--batch", type=int, default=10, help="labels per batch (default: 10)")
     p.add_argument("--seeds", type=int, default=5, help="repetitions (default: 5)")
     p.add_argument("--plot", default=None, help="write a PNG learning curve of every strategy against random")
-    p.add_argument("--metric", default="end_acc", choices=["lm_acc", "end_acc", "combined_acc"],
-                   help="what the plot shows: the label model, the end model trained on the loop's labels "
-                        "(default), or their product on covered test rows")
+    p.add_argument("--metric", default="combined_acc", choices=["lm_acc", "end_acc", "combined_acc"],
+                   help="what the plot shows: the label model, the end model trained on the loop's labels, "
+                        "or their product on covered test rows (default)")
     p.add_argument("--no-end-model", action="store_true", help="score the label model only (faster)")
     p.add_argument("--json", action="store_true", help="print one JSON record per strategy, seed and batch")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
