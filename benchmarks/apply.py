@@ -1,7 +1,8 @@
 """Benchmark: applying 10 keyword / regex / length LFs at scale, votewise vs Snorkel's PandasLFApplier.
 
 Run: ``python benchmarks/apply.py`` (defaults: 1,000,000 rows, Snorkel measured on 50,000 and
-extrapolated, row LFs on 200,000 rows, streaming 10,000,000 rows). ``--quick`` runs small sizes.
+extrapolated, row LFs on 200,000 rows, Dask reading the rows from 8 Parquet files, streaming
+10,000,000 rows). ``--quick`` runs small sizes.
 
 Rows are YouTube comments (WRENCH youtube, all splits) drawn with replacement and made distinct by a
 row-number prefix (``c17 check out my channel``), so that dedup gains nothing; one line also runs
