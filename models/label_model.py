@@ -375,7 +375,7 @@ class LabelModel(BaseLabelModel):
             if shift < self.tol:
                 break
         if (known >= 0).any() and np.isfinite(self.review_strength):
-            precision = self._review_precision(P, known, counts, precision)
+            precision = self._review_precision(votes, post, known, counts, precision)
         self.precision_ = precision
         self.class_prior_ = prior
         self.weights_ = self._weights(precision, prior)
@@ -383,19 +383,14 @@ class LabelModel(BaseLabelModel):
         self.n_patterns_ = len(P)
 
     def _review_precision(
-        self, P: np.ndarray, known: np.ndarray, counts: np.ndarray, precision: np.ndarray
+        self, votes: Any, post: Any, known: np.ndarray, counts: np.ndarray, precision: np.ndarray
     ) -> np.ndarray:
         """Pull each precision toward the hit rate of its votes on the reviewed rows."""
-        k, m = self.cardinality_, self.n_lfs_
-        rows = np.flatnonzero(known >= 0)
-        block = P[rows]
-        r, j = np.nonzero(block != ABSTAIN)
-        cell = j * k + block[r, j]
-        w = counts[rows][r]
-        n_rev = np.bincount(cell, weights=w, minlength=m * k).reshape(m, k)
-        right = np.bincount(cell, weights=w * (block[r, j] == known[rows][r]), minlength=m * k).reshape(m, k)
+        reviewed = np.where(known >= 0, counts, 0.0)
+        # With only reviewed rows weighted, the E-step's counts are the exact votes and right votes on them.
+        right, _ = votes.expected(post, reviewed)
         s = float(self.review_strength)
-        return (right + s * precision) / (n_rev + s)
+        return (right + s * precision) / (votes.n_votes(reviewed) + s)
 
     def _predict_proba(self, L: np.ndarray) -> np.ndarray:
         vp = group_rows(L)
