@@ -78,28 +78,29 @@ def lf_audit_scores(probs: np.ndarray | None, L: np.ndarray, taken: np.ndarray |
     (see ``LabelModel(review_strength=...)``).
     """
     fired = np.asarray(L) != ABSTAIN
-    return _audit(fired, np.zeros(len(fired), dtype=bool) if taken is None else np.asarray(taken, dtype=bool))
+    reviewed = fired[np.asarray(taken, dtype=bool)].sum(axis=0) if taken is not None else 0
+    return fired @ _audit_weight(fired.mean(axis=0), reviewed)
 
 
-def _audit(fired: np.ndarray, taken: np.ndarray) -> np.ndarray:
-    weight = fired.mean(axis=0) / (1.0 + fired[taken].sum(axis=0)) ** 2
-    return fired @ weight
+def _audit_weight(coverage: np.ndarray, reviewed: Any) -> np.ndarray:
+    return coverage / (1.0 + reviewed) ** 2
 
 
 def _lf_audit_batch(L: np.ndarray, taken: np.ndarray, candidates: np.ndarray, n_select: int, rng: Any) -> np.ndarray:
     """Greedy batch: after each pick its LFs count as reviewed, so one batch spreads over the LFs."""
     fired = L != ABSTAIN
-    taken = np.asarray(taken, dtype=bool).copy()
+    coverage = fired.mean(axis=0)
+    reviewed = fired[np.asarray(taken, dtype=bool)].sum(axis=0)
     allowed = np.zeros(len(L), dtype=bool)
     allowed[candidates] = True
     picked: list[int] = []
     jitter = rng.random(len(L)) * 1e-9
     for _ in range(min(n_select, candidates.size)):
-        scores = np.where(allowed, _audit(fired, taken) + jitter, -np.inf)
+        scores = np.where(allowed, fired @ _audit_weight(coverage, reviewed) + jitter, -np.inf)
         best = int(np.argmax(scores))
         picked.append(best)
         allowed[best] = False
-        taken[best] = True
+        reviewed += fired[best]
     return np.asarray(picked, dtype=int)
 
 
