@@ -16,7 +16,7 @@ import pandas as pd
 from .apply import LFError, check_lfs, compute_votes
 from .lf import LabelingFunction
 from .matrix import smallest_int_dtype
-from .patterns import PatternCounts, _as_keys, fit_from_patterns
+from .patterns import PatternCounts, fit_from_patterns
 
 __all__ = ["apply_lfs_dask", "vote_patterns_dask", "fit_label_model_dask"]
 
@@ -128,8 +128,7 @@ def _merge_pattern_frames(parts: list[Any]) -> PatternCounts:
             names = [c for c in part.columns if c != COUNT_COLUMN]
             vp = PatternCounts(list(map(str, names)))
             if len(part):
-                # Rows of a frame are distinct already: stored with their counts, not counted again.
-                vp._merge_keys(_as_keys(part[names].to_numpy()), part[COUNT_COLUMN].to_numpy(np.int64))
+                vp.add(part[names].to_numpy(), counts=part[COUNT_COLUMN].to_numpy(np.int64))
         else:
             vp = part
         total = vp if total is None else total.merge(vp)

@@ -64,10 +64,23 @@ class PatternCounts:
         self._keys = uniq
         self._counts = np.bincount(inverse.ravel(), weights=counts, minlength=len(uniq)).astype(np.int64)
 
-    def add(self, L: Any) -> "PatternCounts":
-        """Count the rows of one chunk of votes; returns self."""
+    def add(self, L: Any, counts: Any = None) -> "PatternCounts":
+        """Count the rows of one chunk of votes; returns self.
+
+        With ``counts``, row ``i`` stands for ``counts[i]`` rows (e.g. another
+        accumulator's patterns sent as a table) instead of one.
+        """
         arr = check_label_matrix(L, n_lfs=self._width)
         self._width = arr.shape[1]
+        if counts is not None:
+            weights = np.asarray(counts)
+            if weights.shape != (len(arr),) or weights.dtype.kind not in "iu" or (weights < 0).any():
+                raise ValueError(
+                    f"counts must hold one non-negative integer per row ({len(arr)}); got shape {weights.shape}, "
+                    f"dtype {weights.dtype}."
+                )
+            self._merge_keys(_as_keys(arr), weights.astype(np.int64))
+            return self
         base = int(arr.max()) + 2
         if arr.shape[1] * np.log2(base) < 62:
             # Each row as one int64 (votes + 1 in base max+2): sorting integers is far faster than

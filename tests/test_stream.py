@@ -168,3 +168,12 @@ def test_pattern_counts_match_a_plain_count(n_lfs):
     counts = PatternCounts().add(L[:200]).add(L[200:])
     expected = Counter(map(tuple, L.tolist()))
     assert dict(zip(map(tuple, counts.patterns.tolist()), counts.counts.tolist())) == expected
+
+
+def test_weighted_rows_count_as_their_repeats():
+    L = np.array([[0, -1], [1, 1], [0, -1]])
+    weighted = PatternCounts().add(L, counts=[2, 3, 4]).add([[1, 1]])
+    plain = PatternCounts().add(np.repeat(L, [2, 3, 4], axis=0)).add([[1, 1]])
+    assert np.array_equal(weighted.patterns, plain.patterns) and weighted.counts.tolist() == plain.counts.tolist() == [6, 4]
+    with pytest.raises(ValueError, match=r"counts must hold one non-negative integer per row \(3\)"):
+        PatternCounts().add(L, counts=[1, -1, 2])
