@@ -6,7 +6,7 @@
 from .agreement import agreement_report, cohen_kappa
 from .guidelines import ClassGuideline, Guidelines
 from .loop import ActiveLoop, RefitReport, lf_accuracy_estimates
-from .simulate import TextEndModel, plot_learning_curves, simulate, summarize
+from .simulate import TextEndModel, combine, leading_token_leak, plot_learning_curves, simulate, summarize
 from .store import KINDS, Decision, ReviewStore, Sample
 from .strategies import STRATEGIES, get_strategy, k_center_greedy, select
 from .suggest import suggest_lfs, suggestion_to_lf
@@ -36,6 +36,8 @@ __all__ = [
     "summarize",
     "plot_learning_curves",
     "TextEndModel",
+    "combine",
+    "leading_token_leak",
     "ReviewWidget",
 ]
 

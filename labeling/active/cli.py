@@ -34,6 +34,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     results = simulate(
         args.folder, strategies=strategies, budget=args.budget, batch_size=args.batch, seeds=args.seeds,
         end_model=False if args.no_end_model else TextEndModel(), progress=not args.quiet,
+        strip_test_prefix={"auto": None, "strip": True, "keep": False}[args.test_prefix],
     )
     metric = "lm_acc" if args.no_end_model else args.metric
     if args.plot:
@@ -71,6 +72,10 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
                    help="what the plot shows: the label model, the end model trained on the loop's labels, "
                         "or their product on covered test rows (default)")
     p.add_argument("--no-end-model", action="store_true", help="score the label model only (faster)")
+    p.add_argument("--test-prefix", default="auto", choices=["auto", "strip", "keep"],
+                   help="drop the first token of each test text before the end model reads it: 'auto' does so "
+                        "when most test texts start with a token no train text starts with, a label leak "
+                        "(WRENCH trec); default: auto")
     p.add_argument("--json", action="store_true", help="print one JSON record per strategy, seed and batch")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_simulate)

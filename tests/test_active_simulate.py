@@ -1,0 +1,87 @@
+"""The simulation's final classifier: end model x label model x reviewed-rows model, on real data."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from labeling.active import ActiveLoop, ReviewStore, TextEndModel, combine, leading_token_leak, simulate
+from labeling.matrix import ABSTAIN
+from models import LabelModel
+
+
+def texts(split):
+    return split.data["text"].astype(str).tolist()
+
+
+def test_trec_test_split_carries_its_fine_label_as_first_token(trec, youtube):
+    # WRENCH's trec test texts read "city What county is ...": a leak the simulation must see.
+    assert leading_token_leak(texts(trec.train), texts(trec.test)) > 0.95
+    assert leading_token_leak(texts(youtube.train), texts(youtube.test)) < 0.5
+    assert leading_token_leak(texts(trec.train), texts(trec.valid)) < 0.05
+
+
+def test_simulate_strips_the_leaked_prefix_with_a_warning(trec):
+    from tests.conftest import DATA
+
+    with pytest.warns(UserWarning, match="first token"):
+        auto = simulate(DATA / "trec", strategies=["random"], budget=10, batch_size=10, seeds=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        kept = simulate(DATA / "trec", strategies=["random"], budget=10, batch_size=10, seeds=1,
+                        strip_test_prefix=False)
+    # The label model reads votes only; the end model gains from reading the gold prefix.
+    assert auto["lm_acc"].tolist() == kept["lm_acc"].tolist()
+    assert (kept["end_acc"] > auto["end_acc"]).all()
+
+
+def test_review_proba_is_uniform_until_two_classes_and_then_shrinks_toward_uniform(youtube):
+    em = TextEndModel(review_prior=25.0)
+    feats = em.vectorize(texts(youtube.train), texts(youtube.test))
+    y = np.full(len(youtube.train), ABSTAIN)
+    y[:5] = 1
+    assert np.allclose(em.review_proba(feats.train, y, feats.test, 2), 0.5)
+    gold = np.asarray(youtube.train.y)
+    some = np.random.default_rng(0).choice(len(gold), 100, replace=False)
+    y[:5] = ABSTAIN
+    y[some] = gold[some]
+    p = em.review_proba(feats.train, y, feats.test, 2)
+    lam = 100 / 125
+    assert np.allclose(p.sum(1), 1) and p.max() <= lam + (1 - lam) / 2 + 1e-9 and p.min() >= (1 - lam) / 2 - 1e-9
+    # 100 gold labels alone already separate spam from ham.
+    assert (p.argmax(1) == youtube.test.y).mean() > 0.8
+
+
+def test_combine_leaves_the_label_model_out_where_no_lf_fired():
+    end = np.array([[0.6, 0.4], [0.6, 0.4]])
+    lm = np.array([[0.1, 0.9], [0.1, 0.9]])
+    L = np.array([[1, -1], [-1, -1]])
+    out = combine(end, lm, L)
+    assert out[0].argmax() == 1 and np.allclose(out[1], end[1])
+    review = np.array([[0.5, 0.5], [0.2, 0.8]])
+    assert combine(end, lm, L, review)[1].argmax() == 1
+
+
+def test_reviewed_rows_model_lifts_the_combination_on_trec(trec):
+    """100 reviews where the LFs disagree: the third expert corrects the LFs' shared mistakes."""
+    train, test = trec.train, trec.test
+    gold = np.asarray(train.y)
+    store = ReviewStore(":memory:", class_names=trec.label_names)
+    loop = ActiveLoop(LabelModel(cardinality=6), train.data, train.L, strategy="lf_disagreement", store=store,
+                      batch_size=25, random_state=0)
+    pos = {sid: i for i, sid in enumerate(loop.ids)}
+    loop.run(lambda ids: [int(gold[pos[i]]) for i in ids], budget=100)
+    em = TextEndModel()
+    test_texts = [t.split(maxsplit=1)[1] for t in texts(test)]  # without the leaked fine label
+    feats = em.vectorize(texts(train), test_texts)
+    y_h = loop.human_labels()
+    human = y_h != ABSTAIN
+    covered = (np.asarray(train.L) != ABSTAIN).any(axis=1)
+    end = em.fit_predict_proba(feats.train, loop.predict_proba(), covered | human, human, feats.test)
+    lm = np.asarray(loop.model.predict_proba(np.asarray(test.L)))
+    two = (combine(end, lm, np.asarray(test.L)).argmax(1) == test.y).mean()
+    three = (combine(end, lm, np.asarray(test.L), em.review_proba(feats.train, y_h, feats.test, 6)).argmax(1)
+             == test.y).mean()
+    assert three >= two + 0.005, (two, three)
