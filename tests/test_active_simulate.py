@@ -54,6 +54,16 @@ def test_review_proba_is_uniform_until_two_classes_and_then_shrinks_toward_unifo
     assert (p.argmax(1) == youtube.test.y).mean() > 0.8
 
 
+def test_final_classifier_checks_its_input(youtube):
+    from labeling.active import FinalClassifier
+
+    texts_ = texts(youtube.train)[:50]
+    with pytest.raises(RuntimeError, match="not fitted"):
+        FinalClassifier().predict(texts_)
+    with pytest.raises(ValueError, match="one row of each per text"):
+        FinalClassifier().fit(texts_, np.full((49, 2), 0.5), np.full(50, -1))
+
+
 def test_combine_leaves_the_label_model_out_where_no_lf_fired():
     end = np.array([[0.6, 0.4], [0.6, 0.4]])
     lm = np.array([[0.1, 0.9], [0.1, 0.9]])
@@ -85,3 +95,8 @@ def test_reviewed_rows_model_lifts_the_combination_on_trec(trec):
     three = (combine(end, lm, np.asarray(test.L), em.review_proba(feats.train, y_h, feats.test, 6)).argmax(1)
              == test.y).mean()
     assert three >= two + 0.005, (two, three)
+    # The loop's hand-over classifier is the same product of experts.
+    final = loop.final_classifier()
+    assert (final.predict(test_texts, L=np.asarray(test.L)) == test.y).mean() == pytest.approx(three, abs=0.004)
+    text_only = (final.predict(test_texts) == test.y).mean()
+    assert 0.5 < text_only < three

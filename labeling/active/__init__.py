@@ -4,6 +4,7 @@
 """
 
 from .agreement import agreement_report, cohen_kappa
+from .final import FinalClassifier
 from .guidelines import ClassGuideline, Guidelines
 from .loop import ActiveLoop, RefitReport, lf_accuracy_estimates
 from .simulate import TextEndModel, combine, leading_token_leak, plot_learning_curves, simulate, summarize
@@ -36,6 +37,7 @@ __all__ = [
     "summarize",
     "plot_learning_curves",
     "TextEndModel",
+    "FinalClassifier",
     "combine",
     "leading_token_leak",
     "ReviewWidget",

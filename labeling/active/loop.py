@@ -345,6 +345,18 @@ class ActiveLoop:
                 callback(self, report)
         return self.history_
 
+    def final_classifier(self, end_model: Any = None) -> Any:
+        """The classifier to hand over: end model x label model x reviewed-rows model.
+
+        Fit on this loop's texts, labels and reviews; see
+        :class:`labeling.active.FinalClassifier`.
+        """
+        from .final import FinalClassifier
+
+        texts = self.data[self.text_column].fillna("").astype(str).tolist()
+        clf = FinalClassifier(self.model, end_model=end_model)
+        return clf.fit(texts, self.predict_proba(), self.human_labels(), self.L)
+
     # LFs ---------------------------------------------------------------------
     def add_lf(self, lf: Any) -> "ActiveLoop":
         """Apply one new LF to ``data`` (only that LF), append its column to ``L`` and refit."""

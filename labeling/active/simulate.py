@@ -84,13 +84,19 @@ class TextEndModel:
         self.soft_labels = soft_labels
         self.random_state = random_state
 
-    def vectorize(self, train_texts: Sequence[str], test_texts: Sequence[str]) -> _Features:
-        from scipy.sparse import hstack
+    def vectorizers(self) -> list[Any]:
+        """Fresh, unfitted TF-IDF vectorizers whose outputs are stacked side by side."""
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         parts = [TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)]
         if self.char_ngrams:
             parts.append(TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True))
+        return parts
+
+    def vectorize(self, train_texts: Sequence[str], test_texts: Sequence[str]) -> _Features:
+        from scipy.sparse import hstack
+
+        parts = self.vectorizers()
         tr = hstack([v.fit_transform(train_texts) for v in parts]).tocsr()
         te = hstack([v.transform(test_texts) for v in parts]).tocsr()
         return _Features(tr, te)
@@ -98,7 +104,11 @@ class TextEndModel:
     def fit_predict_proba(
         self, X_train: Any, probs: np.ndarray, keep: np.ndarray, human: np.ndarray, X_test: Any
     ) -> np.ndarray:
-        """Train on rows ``keep`` and predict ``X_test``.
+        """Train on rows ``keep`` (:meth:`fit_end`) and predict ``X_test``."""
+        return _proba(self.fit_end(X_train, probs, keep, human), X_test, probs.shape[1])
+
+    def fit_end(self, X_train: Any, probs: np.ndarray, keep: np.ndarray, human: np.ndarray) -> Any:
+        """The end model, fit on rows ``keep``.
 
         Each kept row takes its most probable class, weighted by that
         probability, or with ``soft_labels`` every class, weighted by its
@@ -116,36 +126,42 @@ class TextEndModel:
         else:
             rows, labels, weights = kept, probs[kept].argmax(axis=1), probs[kept].max(axis=1)
         weights = np.where(human[rows], self.human_weight, weights)
-        k = probs.shape[1]
         clf = SGDClassifier(loss="log_loss", alpha=self.alpha, max_iter=30, tol=None, random_state=self.random_state)
-        clf.fit(X_train[rows], labels, sample_weight=weights)
-        out = np.zeros((X_test.shape[0], k))
-        out[:, clf.classes_] = clf.predict_proba(X_test)
-        return out
-
+        return clf.fit(X_train[rows], labels, sample_weight=weights)
 
     def review_proba(self, X_train: Any, y: np.ndarray, X_test: Any, k: int) -> np.ndarray:
-        """Predict ``X_test`` from the reviewed rows alone (``y != -1``), shrunk toward uniform.
+        """Predict ``X_test`` from the reviewed rows alone (:meth:`fit_review`)."""
+        clf, lam = self.fit_review(X_train, y)
+        return _shrunk(clf, lam, X_test, k)
+
+    def fit_review(self, X_train: Any, y: np.ndarray) -> tuple[Any, float]:
+        """A model of the reviewed rows alone (``y != -1``) and its weight ``n / (n + review_prior)``.
 
         The label model and the end model trained on its labels share the LFs'
         systematic mistakes; this model sees only human labels, so it can
-        overrule them where the reviews show they are wrong. With ``n``
-        reviews its probabilities are mixed with the uniform distribution in
-        the ratio ``n : review_prior``; with fewer than two classes reviewed
-        it is uniform.
+        overrule them where the reviews show they are wrong. Its probabilities
+        are mixed with the uniform distribution in the ratio ``n : review_prior``
+        for ``n`` reviews. With fewer than two classes reviewed there is no
+        model (``None``) and the expert is uniform.
         """
         from sklearn.linear_model import LogisticRegression
 
-        reviewed = np.flatnonzero(y != ABSTAIN)
-        out = np.full((X_test.shape[0], k), 1.0 / k)
-        if np.unique(y[reviewed]).size < 2:
-            return out
-        clf = LogisticRegression(C=self.review_C, max_iter=2000)
-        clf.fit(X_train[reviewed], y[reviewed])
-        fitted = np.zeros_like(out)
-        fitted[:, clf.classes_] = clf.predict_proba(X_test)
-        lam = reviewed.size / (reviewed.size + self.review_prior)
-        return lam * fitted + (1.0 - lam) * out
+        reviewed = np.flatnonzero(np.asarray(y) != ABSTAIN)
+        if np.unique(np.asarray(y)[reviewed]).size < 2:
+            return None, 0.0
+        clf = LogisticRegression(C=self.review_C, max_iter=2000).fit(X_train[reviewed], np.asarray(y)[reviewed])
+        return clf, reviewed.size / (reviewed.size + self.review_prior)
+
+
+def _proba(clf: Any, X: Any, k: int) -> np.ndarray:
+    out = np.zeros((X.shape[0], k))
+    out[:, clf.classes_] = clf.predict_proba(X)
+    return out
+
+
+def _shrunk(clf: Any, lam: float, X: Any, k: int) -> np.ndarray:
+    uniform = np.full((X.shape[0], k), 1.0 / k)
+    return uniform if clf is None else lam * _proba(clf, X, k) + (1.0 - lam) * uniform
 
 
 def combine(

@@ -1,0 +1,109 @@
+"""The classifier a review loop hands over: end model x label model x reviewed-rows model."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from labeling.matrix import ABSTAIN
+
+from .simulate import TextEndModel, _proba, _shrunk, combine
+
+__all__ = ["FinalClassifier"]
+
+
+class FinalClassifier:
+    """Classify new texts with everything a review loop learnt.
+
+    Three experts are multiplied (:func:`labeling.active.combine`):
+
+    - an end model (TF-IDF + linear model) trained on the loop's labels:
+      label-model labels on covered rows, human labels on reviewed rows;
+    - the label model itself, on rows where an LF fired, when the votes of
+      the new rows are given;
+    - a model of the reviewed rows alone, shrunk toward uniform until there
+      are enough reviews to trust it.
+
+    This is the classifier measured as ``combined_acc`` by
+    :func:`labeling.active.simulate`.
+
+    Parameters
+    ----------
+    label_model : fitted label model, optional
+        Scores the votes of new rows (``predict_proba(L)``); ``None`` skips it.
+    end_model : TextEndModel, optional
+        Hyper-parameters of the text models (default ``TextEndModel()``).
+
+    Examples
+    --------
+    >>> clf = loop.final_classifier()                       # doctest: +SKIP
+    >>> clf.predict(["check out my channel"], L=L_new)     # doctest: +SKIP
+    """
+
+    def __init__(self, label_model: Any = None, *, end_model: TextEndModel | None = None) -> None:
+        self.label_model = label_model
+        self.end_model = end_model
+
+    def fit(self, texts: Sequence[str], probs: Any, y: Any, L: Any = None) -> "FinalClassifier":
+        """Fit the text experts.
+
+        Parameters
+        ----------
+        texts : sequence of str
+            The loop's rows.
+        probs : array-like of shape (n, k)
+            The loop's class probabilities (one-hot on reviewed rows).
+        y : array-like of shape (n,)
+            Human labels, -1 where a row was not reviewed.
+        L : array-like of shape (n, m), optional
+            The rows' votes: rows where no LF fired and nobody reviewed are
+            left out of the end model's training (their label is only the
+            class balance). ``None`` trains on every row.
+        """
+        from scipy.sparse import hstack
+
+        em = self.end_model or TextEndModel()
+        texts = [str(t) for t in texts]
+        probs = np.asarray(probs, dtype=float)
+        y = np.asarray(y, dtype=np.int64)
+        if probs.shape != (len(texts), probs.shape[1]) or y.shape != (len(texts),):
+            raise ValueError(
+                f"{len(texts)} texts but probs has shape {probs.shape} and y {y.shape}; one row of each per text."
+            )
+        human = y != ABSTAIN
+        keep = np.ones(len(texts), dtype=bool) if L is None else (np.asarray(L) != ABSTAIN).any(axis=1) | human
+        self.vectorizers_ = em.vectorizers()
+        X = hstack([v.fit_transform(texts) for v in self.vectorizers_]).tocsr()
+        self.n_classes_ = probs.shape[1]
+        self.end_ = em.fit_end(X, probs, keep, human)
+        self.review_, self.review_weight_ = em.fit_review(X, y)
+        return self
+
+    def _features(self, texts: Sequence[str]) -> Any:
+        from scipy.sparse import hstack
+
+        if not hasattr(self, "end_"):
+            raise RuntimeError("FinalClassifier is not fitted; call fit() or ActiveLoop.final_classifier() first.")
+        texts = [str(t) for t in texts]
+        return hstack([v.transform(texts) for v in self.vectorizers_]).tocsr()
+
+    def predict_proba(self, texts: Sequence[str], L: Any = None) -> np.ndarray:
+        """Class probabilities of ``texts``; ``L`` (their votes) brings in the label model."""
+        X = self._features(texts)
+        k = self.n_classes_
+        end = _proba(self.end_, X, k)
+        review = _shrunk(self.review_, self.review_weight_, X, k)
+        if L is None or self.label_model is None:
+            L_arr = np.full((X.shape[0], 1), ABSTAIN)
+            lm = np.ones((X.shape[0], k))
+        else:
+            L_arr = np.asarray(L)
+            if L_arr.shape[0] != X.shape[0]:
+                raise ValueError(f"L has {L_arr.shape[0]} rows but {X.shape[0]} texts were given.")
+            lm = np.asarray(self.label_model.predict_proba(L_arr), dtype=float)
+        return combine(end, lm, L_arr, review)
+
+    def predict(self, texts: Sequence[str], L: Any = None) -> np.ndarray:
+        """Most probable class of each text."""
+        return self.predict_proba(texts, L).argmax(axis=1)
