@@ -76,6 +76,11 @@ class SnorkelLabelModel(BaseLabelModel):
         y_dev = None
         if class_balance is None and y is not None and (y >= 0).any():
             y_dev = y[y >= 0]
+            if np.unique(y_dev).size < self.cardinality_:
+                # Snorkel refuses a Y_dev that misses a class, as the first reviews of a loop often do.
+                # Labels that miss a class say little about the balance: fall back to uniform classes,
+                # as without labels.
+                y_dev = None
         # Snorkel logs every fit at INFO level; keep the caller's logs clean.
         logging.getLogger("snorkel").setLevel(logging.WARNING)
         model = _Snorkel(cardinality=self.cardinality_, verbose=False)

@@ -84,6 +84,18 @@ def test_all_abstain_column_and_partial_labels(name, trec):
     assert model.predict_proba(trec.test.L).shape == (500, 6)
 
 
+@pytest.mark.parametrize("name", ALL)
+def test_partial_labels_of_one_class(name, youtube):
+    # The first batch of an active-learning loop often holds a single class.
+    L = youtube.train.L.values
+    y = np.full(len(L), -1)
+    spam = np.flatnonzero(youtube.train.y == 1)[:10]
+    y[spam] = 1
+    probs = _fit(name, L, y, cardinality=2).predict_proba(youtube.test.L)
+    assert probs.shape == (250, 2) and np.isfinite(probs).all()
+    assert 0.6 < (probs.argmax(axis=1) == youtube.test.y).mean()
+
+
 @pytest.mark.parametrize("name", FAST)
 def test_one_lf_is_a_documented_result(name, youtube):
     # With a single LF every model follows it where it votes and gives no-vote rows the prior.
