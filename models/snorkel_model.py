@@ -20,7 +20,8 @@ class SnorkelLabelModel(BaseLabelModel):
     Differences from calling Snorkel directly: rows where every LF abstains get
     uniform probabilities (Snorkel returns its class prior there); known labels
     in ``y`` are passed to Snorkel as ``Y_dev`` to estimate the class balance
-    (Snorkel has no way to anchor rows); fewer than 3 LFs is refused with a
+    (Snorkel has no way to anchor rows) when they cover every class, and are
+    left out when they miss one, which Snorkel refuses; fewer than 3 LFs is refused with a
     message, since Snorkel's matrix-completion fit needs at least 3.
 
     Parameters
