@@ -62,6 +62,8 @@ def test_final_classifier_checks_its_input(youtube):
         FinalClassifier().predict(texts_)
     with pytest.raises(ValueError, match="one row of each per text"):
         FinalClassifier().fit(texts_, np.full((49, 2), 0.5), np.full(50, -1))
+    with pytest.raises(ValueError, match="one row of each per text"):
+        FinalClassifier().fit(texts_, np.full(50, 0.5), np.full(50, -1))
 
 
 def test_combine_leaves_the_label_model_out_where_no_lf_fired():

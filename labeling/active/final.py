@@ -8,7 +8,7 @@ import numpy as np
 
 from labeling.matrix import ABSTAIN
 
-from .simulate import TextEndModel, _proba, _shrunk, combine
+from .simulate import TextEndModel, _proba, _shrunk, combine, stack_features
 
 __all__ = ["FinalClassifier"]
 
@@ -61,32 +61,27 @@ class FinalClassifier:
             left out of the end model's training (their label is only the
             class balance). ``None`` trains on every row.
         """
-        from scipy.sparse import hstack
-
         em = self.end_model or TextEndModel()
         texts = [str(t) for t in texts]
         probs = np.asarray(probs, dtype=float)
         y = np.asarray(y, dtype=np.int64)
-        if probs.shape != (len(texts), probs.shape[1]) or y.shape != (len(texts),):
+        if probs.ndim != 2 or probs.shape[0] != len(texts) or y.shape != (len(texts),):
             raise ValueError(
                 f"{len(texts)} texts but probs has shape {probs.shape} and y {y.shape}; one row of each per text."
             )
         human = y != ABSTAIN
         keep = np.ones(len(texts), dtype=bool) if L is None else (np.asarray(L) != ABSTAIN).any(axis=1) | human
         self.vectorizers_ = em.vectorizers()
-        X = hstack([v.fit_transform(texts) for v in self.vectorizers_]).tocsr()
+        X = stack_features(self.vectorizers_, texts, fit=True)
         self.n_classes_ = probs.shape[1]
         self.end_ = em.fit_end(X, probs, keep, human)
         self.review_, self.review_weight_ = em.fit_review(X, y)
         return self
 
     def _features(self, texts: Sequence[str]) -> Any:
-        from scipy.sparse import hstack
-
         if not hasattr(self, "end_"):
             raise RuntimeError("FinalClassifier is not fitted; call fit() or ActiveLoop.final_classifier() first.")
-        texts = [str(t) for t in texts]
-        return hstack([v.transform(texts) for v in self.vectorizers_]).tocsr()
+        return stack_features(self.vectorizers_, [str(t) for t in texts])
 
     def predict_proba(self, texts: Sequence[str], L: Any = None) -> np.ndarray:
         """Class probabilities of ``texts``; ``L`` (their votes) brings in the label model."""

@@ -234,11 +234,14 @@ class ActiveLoop:
         return lf_accuracy_estimates(self.L, self.probs_, self.lf_names, self.human_labels())
 
     # the loop ---------------------------------------------------------------
+    def _texts(self) -> list[str]:
+        return self.data[self.text_column].fillna("").astype(str).tolist()
+
     def _features(self) -> Any:
         if self.features is None:
             from sklearn.feature_extraction.text import TfidfVectorizer
 
-            texts = self.data[self.text_column].fillna("").astype(str)
+            texts = self._texts()
             self.features = TfidfVectorizer(sublinear_tf=True, min_df=1).fit_transform(texts)
         return self.features
 
@@ -353,9 +356,8 @@ class ActiveLoop:
         """
         from .final import FinalClassifier
 
-        texts = self.data[self.text_column].fillna("").astype(str).tolist()
         clf = FinalClassifier(self.model, end_model=end_model)
-        return clf.fit(texts, self.predict_proba(), self.human_labels(), self.L)
+        return clf.fit(self._texts(), self.predict_proba(), self.human_labels(), self.L)
 
     # LFs ---------------------------------------------------------------------
     def add_lf(self, lf: Any) -> "ActiveLoop":

@@ -94,12 +94,8 @@ class TextEndModel:
         return parts
 
     def vectorize(self, train_texts: Sequence[str], test_texts: Sequence[str]) -> _Features:
-        from scipy.sparse import hstack
-
         parts = self.vectorizers()
-        tr = hstack([v.fit_transform(train_texts) for v in parts]).tocsr()
-        te = hstack([v.transform(test_texts) for v in parts]).tocsr()
-        return _Features(tr, te)
+        return _Features(stack_features(parts, train_texts, fit=True), stack_features(parts, test_texts))
 
     def fit_predict_proba(
         self, X_train: Any, probs: np.ndarray, keep: np.ndarray, human: np.ndarray, X_test: Any
@@ -151,6 +147,13 @@ class TextEndModel:
             return None, 0.0
         clf = LogisticRegression(C=self.review_C, max_iter=2000).fit(X_train[reviewed], np.asarray(y)[reviewed])
         return clf, reviewed.size / (reviewed.size + self.review_prior)
+
+
+def stack_features(vectorizers: Sequence[Any], texts: Sequence[str], *, fit: bool = False) -> Any:
+    """The vectorizers' outputs for ``texts`` side by side, as one CSR matrix (fitting them first with ``fit``)."""
+    from scipy.sparse import hstack
+
+    return hstack([v.fit_transform(texts) if fit else v.transform(texts) for v in vectorizers]).tocsr()
 
 
 def _proba(clf: Any, X: Any, k: int) -> np.ndarray:
@@ -282,7 +285,7 @@ def simulate(
                 stacklevel=2,
             )
     if strip_test_prefix:
-        test_texts = [t.split(maxsplit=1)[1] if len(t.split(maxsplit=1)) == 2 else t for t in test_texts]
+        test_texts = [t.split(maxsplit=1)[-1] if t.strip() else t for t in test_texts]
     feats = em.vectorize(train_texts, test_texts) if em else None
     covered_train = (np.asarray(train.L) != ABSTAIN).any(axis=1)
     y_train = np.asarray(train.y)
