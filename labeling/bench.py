@@ -19,8 +19,18 @@ import numpy as np
 
 __all__ = ["BENCH_MODELS", "run_bench", "format_bench_table"]
 
-#: Short names run by ``--model all``, in table order.
-BENCH_MODELS = ("mv", "wmv", "ds", "snorkel", "default")
+#: Short names run by ``--model all``, in table order (``hyperlm`` only where its extra is installed).
+BENCH_MODELS = ("mv", "wmv", "ds", "snorkel", "hyperlm", "default")
+
+#: Models of ``--model all`` that need an optional package, and that package.
+_OPTIONAL = {"hyperlm": "hyperlm"}
+
+
+def _available(name: str) -> bool:
+    import importlib.util
+
+    package = _OPTIONAL.get(name)
+    return package is None or importlib.util.find_spec(package) is not None
 
 
 def _dataset_name(folder: Path) -> str:
@@ -39,7 +49,14 @@ def _expand_models(models: Iterable[str] | str | None) -> list[str]:
     for name in models:
         for part in str(name).split(","):
             part = part.strip()
-            chosen = list(BENCH_MODELS) if part == "all" else [part]
+            if part == "all":
+                chosen = [b for b in BENCH_MODELS if _available(b)]
+                missing = [b for b in BENCH_MODELS if not _available(b)]
+                if missing:
+                    print(f"bench: skipping {', '.join(missing)} (install the optional extra: "
+                          f"pip install 'votewise[{','.join(missing)}]')", file=sys.stderr)
+            else:
+                chosen = [part]
             for c in chosen:
                 if c not in MODEL_REGISTRY:
                     raise ValueError(f"Unknown model {c!r}; known models: {sorted(MODEL_REGISTRY)} or 'all'.")
@@ -79,7 +96,11 @@ def run_bench(
     -------
     list of dict
         One record per (dataset, model): ``dataset``, ``model``, ``split``
-        (always ``"test"``), ``metric``, ``value``, ``ece`` (expected
+        (always ``"test"``), ``metric``, ``value`` (WRENCH's: every test row,
+        a row with no vote scored with the model's prior or tie rule),
+        ``value_covered`` (the same metric on the test rows where at least one
+        LF voted: for F1 on sparse LFs, WRENCH's value mostly counts guesses),
+        ``coverage`` (fraction of test rows with a vote), ``ece`` (expected
         calibration error of the probabilities on test), ``fit_seconds``
         (including any selection on valid), ``n_fit_rows``, ``valid_use``
         (what the validation labels chose: ``"class balance"``,
@@ -88,6 +109,8 @@ def run_bench(
     """
     from sources import read_wrench
     from models import expected_calibration_error, fit_with_validation, make_model, score_predictions
+
+    from .matrix import covered_rows
 
     if metric not in ("acc", "f1"):
         raise ValueError(f"metric={metric!r} is not one of {{'acc', 'f1'}}.")
@@ -128,6 +151,7 @@ def run_bench(
         seconds = time.perf_counter() - start
         probs = model.predict_proba(test.L)
         preds = model.predict(test.L)
+        covered = covered_rows(test.L)
         records.append(
             {
                 "dataset": dname,
@@ -135,6 +159,10 @@ def run_bench(
                 "split": "test",
                 "metric": metric if k == 2 or metric == "acc" else "f1_macro",
                 "value": float(score_predictions(test.y, preds, metric_name)),
+                "value_covered": (
+                    float(score_predictions(test.y[covered], preds[covered], metric_name)) if covered.any() else float("nan")
+                ),
+                "coverage": float(covered.mean()),
                 "ece": expected_calibration_error(probs, test.y),
                 "fit_seconds": round(seconds, 4),
                 "n_fit_rows": int(train.L.shape[0]),
@@ -162,14 +190,15 @@ def format_bench_table(records: Sequence[dict]) -> str:
     """A plain-text table of :func:`run_bench` records (scores in percent)."""
     if not records:
         return "(no results)"
-    header = ["dataset", "model", "split", "metric", "value %", "ECE", "fit s"]
+    header = ["dataset", "model", "split", "metric", "value %", "covered %", "ECE", "fit s"]
     rows = [
         [r["dataset"], r["model"], r["split"], r["metric"], f"{100 * r['value']:.2f}",
+         "" if np.isnan(r.get("value_covered", np.nan)) else f"{100 * r['value_covered']:.2f}",
          "" if r.get("ece") is None or np.isnan(r["ece"]) else f"{r['ece']:.3f}", f"{r['fit_seconds']:.3f}"]
         for r in records
     ]
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]
-    right = {4, 5, 6}
+    right = {4, 5, 6, 7}
 
     def line(cells: list[str]) -> str:
         return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))

@@ -5,6 +5,7 @@ from .base import BaseLabelModel, NotFittedError, vote_counts
 from .calibration import expected_calibration_error, reliability_table
 from .dawid_skene import DawidSkene
 from .end_model import EndModel, soft_label_rows
+from .hyperlm_model import HyperLabelModel
 from .label_model import LabelModel
 from .majority import MajorityVote
 from .metrics import (
@@ -17,7 +18,13 @@ from .metrics import (
 )
 from .patterns import VotePatterns, unique_patterns
 from .registry import MODEL_REGISTRY, make_model, register_model
-from .selection import class_balance_from_labels, fit_with_validation, select_on_valid
+from .selection import (
+    class_balance_from_labels,
+    fit_temperature,
+    fit_threshold,
+    fit_with_validation,
+    select_on_valid,
+)
 from .snorkel_model import SnorkelLabelModel
 from .text_metrics import bleu, fit_ngram_model, perplexity, sentence_bleu_scores
 from .weighted import WeightedMajorityVote
@@ -33,6 +40,7 @@ __all__ = [
     "WeightedMajorityVote",
     "DawidSkene",
     "SnorkelLabelModel",
+    "HyperLabelModel",
     "LabelModel",
     "EndModel",
     "soft_label_rows",
@@ -41,6 +49,8 @@ __all__ = [
     "register_model",
     "class_balance_from_labels",
     "select_on_valid",
+    "fit_temperature",
+    "fit_threshold",
     "fit_with_validation",
     "accuracy",
     "precision_recall_f1",

@@ -6,7 +6,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from labeling.matrix import ABSTAIN, check_label_matrix
+from labeling.matrix import check_label_matrix, covered_rows
 
 from .metrics import classification_report, confusion_matrix, score_predictions
 
@@ -20,6 +20,10 @@ def soft_label_rows(probs: Any, *, min_weight: float = 1e-6) -> tuple[np.ndarray
     label ``c`` and sample weight ``p[c]`` (weights below ``min_weight`` are
     dropped), so any scikit-learn classifier that takes ``sample_weight``
     minimises the expected loss under the soft labels.
+
+    It keeps every row it is given: leave out the rows no LF voted on first
+    (:func:`labeling.covered_rows`), as :meth:`EndModel.fit` does, since their
+    probabilities only restate the label model's class prior.
 
     Returns
     -------
@@ -69,7 +73,10 @@ class EndModel:
     ----------
     vectorizer_, classifier_ : fitted scikit-learn objects
     n_train_rows_ : int
-        Rows used for training (rows where every LF abstained are left out).
+        Rows used for training.
+    n_uncovered_dropped_ : int
+        Rows left out because every LF abstained on them and nobody reviewed them
+        (0 when ``fit`` got no ``L`` or ``drop_uncovered=False``).
 
     Examples
     --------
@@ -103,7 +110,15 @@ class EndModel:
             raise TypeError("Expected a sequence of texts, got a single string; wrap it in a list.")
         return [str(t) for t in X]
 
-    def fit(self, X: Sequence[str], probs: Any, *, L: Any = None) -> "EndModel":
+    def fit(
+        self,
+        X: Sequence[str],
+        probs: Any,
+        *,
+        L: Any = None,
+        reviewed: Any = None,
+        drop_uncovered: bool = True,
+    ) -> "EndModel":
         """Train on texts ``X`` with soft labels ``probs`` (n_rows x n_classes).
 
         Parameters
@@ -114,7 +129,20 @@ class EndModel:
             Label-model probabilities (or one-hot gold labels).
         L : label matrix, optional
             The votes behind ``probs``; rows where every LF abstained are left
-            out (their probabilities only restate the prior).
+            out (their probabilities only restate the prior). Without ``L``
+            every row is used: coverage cannot be told from ``probs``.
+        reviewed : array-like of bool, shape (n_rows,), optional
+            Rows a person labelled (give them one-hot ``probs``); they are
+            kept even where no LF voted, since a human label is evidence.
+        drop_uncovered : bool
+            Leave out the rows no LF voted on (default); ``False`` trains on
+            them too, with the prior as their soft label. The number left out
+            is :attr:`n_uncovered_dropped_`.
+
+        Returns
+        -------
+        EndModel
+            ``self``, fitted.
         """
         from sklearn.base import clone
         from sklearn.feature_extraction.text import TfidfVectorizer
@@ -124,14 +152,26 @@ class EndModel:
         probs = np.asarray(probs, dtype=float)
         if probs.ndim != 2 or probs.shape[0] != len(texts):
             raise ValueError(f"probs must have shape ({len(texts)}, n_classes) to match X; got {probs.shape}.")
+        human = np.zeros(len(texts), dtype=bool)
+        if reviewed is not None:
+            human = np.asarray(reviewed)
+            if human.dtype != bool or human.shape != (len(texts),):
+                raise ValueError(
+                    f"reviewed must be a boolean mask with one entry per text ({len(texts)}); "
+                    f"got dtype {human.dtype} and shape {human.shape}."
+                )
         keep = np.ones(len(texts), dtype=bool)
         if L is not None:
             votes = check_label_matrix(L)
             if votes.shape[0] != len(texts):
-                raise ValueError(f"L has {votes.shape[0]} rows; X has {len(texts)}.")
-            keep = (votes != ABSTAIN).any(axis=1)
+                raise ValueError(f"L has {votes.shape[0]} rows; X has {len(texts)}. Give one row of votes per text.")
+            if drop_uncovered:
+                keep = covered_rows(votes) | human
         if not keep.any():
-            raise ValueError("Every row has no LF vote; there is nothing to train on.")
+            raise ValueError(
+                "Every row has no LF vote and none was reviewed; there is nothing to train on. "
+                "Pass drop_uncovered=False to train on the label model's prior anyway."
+            )
         kept = [t for t, k in zip(texts, keep) if k]
         self.vectorizer_ = (
             TfidfVectorizer(ngram_range=tuple(self.ngram_range), sublinear_tf=True, min_df=self.min_df)
@@ -158,6 +198,7 @@ class EndModel:
         self.classifier_.fit(features[rows], labels, sample_weight=weights)
         self.cardinality_ = probs.shape[1]
         self.n_train_rows_ = int(keep.sum())
+        self.n_uncovered_dropped_ = int((~keep).sum())
         return self
 
     def _check_fitted(self) -> None:

@@ -6,6 +6,7 @@ from typing import Callable
 
 from .base import BaseLabelModel
 from .dawid_skene import DawidSkene
+from .hyperlm_model import HyperLabelModel
 from .label_model import LabelModel
 from .majority import MajorityVote
 from .snorkel_model import SnorkelLabelModel
@@ -18,6 +19,7 @@ MODEL_REGISTRY: dict[str, Callable[..., BaseLabelModel]] = {
     "wmv": WeightedMajorityVote,
     "ds": DawidSkene,
     "snorkel": SnorkelLabelModel,
+    "hyperlm": HyperLabelModel,  # needs the optional hyperlm extra; imported only when fitted
     "default": LabelModel,
 }
 

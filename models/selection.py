@@ -16,7 +16,16 @@ import pandas as pd
 from .base import BaseLabelModel
 from .metrics import score_predictions
 
-__all__ = ["class_balance_from_labels", "select_on_valid", "fit_with_validation"]
+__all__ = [
+    "class_balance_from_labels",
+    "select_on_valid",
+    "fit_temperature",
+    "fit_threshold",
+    "fit_with_validation",
+]
+
+#: Temperatures tried by :func:`fit_temperature` (1 included, so the model's own scale can win).
+TEMPERATURES = tuple(float(t) for t in np.geomspace(0.25, 4.0, 25))
 
 
 def class_balance_from_labels(y: Any, cardinality: int, *, smoothing: float = 1.0) -> np.ndarray:
@@ -118,6 +127,62 @@ def select_on_valid(
     return best, pd.DataFrame(rows)
 
 
+def fit_temperature(model: BaseLabelModel, L_valid: Any, y_valid: Any) -> float:
+    """Set ``model.temperature`` to the value with the highest validation log-likelihood.
+
+    Temperature scaling (Guo et al., 2017) divides every score by one number
+    before the softmax: it corrects over- or under-confidence (naive Bayes over
+    correlated LFs is overconfident; a strong precision prior underconfident)
+    without changing any most probable class. Ties keep the value nearest 1.
+
+    Parameters
+    ----------
+    model : BaseLabelModel
+        A fitted model with a ``temperature`` parameter; it is modified.
+    L_valid, y_valid :
+        Votes and gold labels of the validation rows.
+
+    Returns
+    -------
+    float
+        The chosen temperature.
+    """
+    y_valid = np.asarray(y_valid).ravel()
+    best, best_key = 1.0, None
+    for t in sorted(set(TEMPERATURES) | {1.0}, key=lambda t: abs(np.log(t))):
+        model.set_params(temperature=t)
+        key = _valid_log_likelihood(model, L_valid, y_valid)
+        if best_key is None or key > best_key + 1e-12:
+            best, best_key = t, key
+    model.set_params(temperature=best)
+    return best
+
+
+def fit_threshold(model: BaseLabelModel, L_valid: Any, y_valid: Any) -> float:
+    """Set a binary model's ``threshold`` on P(class 1) to the one with the best validation F1.
+
+    The F1-optimal threshold of calibrated probabilities is half the best
+    achievable F1 (Lipton et al., 2014), well below 0.5 when the positive class
+    is rare; it is picked among the validation probabilities, ties going to
+    the value nearest 0.5.
+
+    Returns
+    -------
+    float
+        The chosen threshold.
+    """
+    y_valid = np.asarray(y_valid).ravel()
+    model.set_params(threshold=None)
+    p1 = model.predict_proba(L_valid)[:, 1]
+    best, best_key = 0.5, None
+    for t in np.unique(np.concatenate([p1, [0.5]])):
+        key = (score_predictions(y_valid, (p1 >= t).astype(np.int64), "f1"), -abs(t - 0.5))
+        if best_key is None or key > best_key:
+            best, best_key = float(t), key
+    model.set_params(threshold=best)
+    return best
+
+
 def fit_with_validation(
     model: BaseLabelModel,
     L: Any,
@@ -134,10 +199,13 @@ def fit_with_validation(
       balance from :func:`class_balance_from_labels`.
     * A model with a ``selection_grid`` (:class:`LabelModel`) is then chosen
       among those settings by :func:`select_on_valid`.
+    * A model with a ``temperature`` parameter gets it from
+      :func:`fit_temperature`; for the binary ``"f1"`` metric, one with a
+      ``threshold`` parameter gets it from :func:`fit_threshold`.
     * Any other model is fit on ``L`` as is.
 
-    Validation labels never become parameters beyond the class balance, and
-    without them every model is simply fit on ``L``.
+    Validation labels never become LF parameters, and without them every
+    model is simply fit on ``L``.
     """
     if y_valid is None or L_valid is None:
         return model.fit(L, y)
@@ -146,8 +214,15 @@ def fit_with_validation(
         k = model.cardinality or _infer_k(L, L_valid, y_valid)
         balance = class_balance_from_labels(y_valid, k)
     if getattr(model, "selection_grid", None):
-        return select_on_valid(model, L, L_valid, y_valid, metric=metric, y=y, class_balance=balance)[0]
-    return model.fit(L, y, class_balance=balance)
+        model = select_on_valid(model, L, L_valid, y_valid, metric=metric, y=y, class_balance=balance)[0]
+    else:
+        model = model.fit(L, y, class_balance=balance)
+    params = model.get_params()
+    if "temperature" in params:
+        fit_temperature(model, L_valid, y_valid)
+    if "threshold" in params and metric == "f1" and getattr(model, "cardinality_", 0) == 2:
+        fit_threshold(model, L_valid, y_valid)
+    return model
 
 
 def _infer_k(L: Any, L_valid: Any, y_valid: Any) -> int:

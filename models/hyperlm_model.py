@@ -1,0 +1,127 @@
+"""HyperLM (Wu et al., ICLR 2023) behind the votewise label-model contract, for side-by-side comparison.
+
+HyperLM is a graph neural network pretrained on synthetic label matrices that
+reads a whole matrix and returns every row's label in one forward pass; it has
+no parameters to fit. It is an optional extra (``pip install 'votewise[hyperlm]'``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from labeling.matrix import ABSTAIN
+
+from ._tiebreak import TIE_BREAKS
+from .base import BaseLabelModel
+
+__all__ = ["HyperLabelModel"]
+
+
+def _load_hyperlm(device: str) -> Any:
+    """HyperLM's pretrained network, loaded with torch's safe unpickler.
+
+    The checkpoint stores numpy scalars (the optimiser state), which
+    ``torch.load``'s ``weights_only`` loader refuses; exactly those types are
+    allowed, and nothing else is unpickled.
+    """
+    try:
+        import hyperlm
+        import torch
+    except ImportError as exc:
+        raise ImportError(
+            "HyperLabelModel needs the hyperlm package: pip install 'votewise[hyperlm]'"
+        ) from exc
+    import numpy.dtypes
+
+    try:  # numpy >= 2 names the module numpy._core; the checkpoint's pickle says numpy.core
+        from numpy._core.multiarray import scalar
+    except ImportError:  # pragma: no cover - numpy 1.x
+        from numpy.core.multiarray import scalar
+    allowed = [
+        (scalar, "numpy.core.multiarray.scalar"),
+        np.dtype,
+        numpy.dtypes.Float64DType,
+        numpy.dtypes.Float32DType,
+        numpy.dtypes.Int64DType,
+        numpy.dtypes.Int32DType,
+    ]
+    with torch.serialization.safe_globals(allowed):
+        return hyperlm.HyperLabelModel(device=device)
+
+
+class HyperLabelModel(BaseLabelModel):
+    """HyperLM's pretrained hyper label model with the same API as every votewise model.
+
+    HyperLM labels the rows of the matrix it is given, all at once, so it is
+    transductive; to score new rows, :meth:`predict_proba` runs it on the fitted
+    rows followed by the new ones (``max_context_rows`` of the fitted rows, at
+    random, keep that bounded) and returns the new rows' probabilities. Rows
+    where every LF abstains get the class prior (``class_balance`` given to
+    :meth:`fit`, else uniform), as with every votewise model.
+
+    Parameters
+    ----------
+    cardinality : int, optional
+        Number of classes; inferred from the votes when omitted.
+    max_context_rows : int
+        Fitted rows kept as context for prediction.
+    device : str
+        torch device to run on.
+    random_state : int
+        Seed for the choice of context rows.
+    tie_break : {"random", "abstain", "first"}
+        Default tie rule of :meth:`predict`.
+
+    Attributes
+    ----------
+    context_ : ndarray of int, shape (n_context, n_lfs)
+        The fitted rows that are run with every prediction.
+    class_prior_ : ndarray, shape (cardinality,)
+    """
+
+    uses_class_balance = True
+
+    def __init__(
+        self,
+        *,
+        cardinality: int | None = None,
+        max_context_rows: int = 20_000,
+        device: str = "cpu",
+        random_state: int = 0,
+        tie_break: str = "random",
+    ) -> None:
+        self.cardinality = cardinality
+        self.max_context_rows = max_context_rows
+        self.device = device
+        self.random_state = random_state
+        self.tie_break = tie_break
+
+    def _fit(self, L: np.ndarray, y: np.ndarray | None, class_balance: np.ndarray | None) -> None:
+        if self.tie_break not in TIE_BREAKS:
+            raise ValueError(f"tie_break={self.tie_break!r} is not one of {set(TIE_BREAKS)}.")
+        k = self.cardinality_
+        self.network_ = _load_hyperlm(self.device)
+        rows = np.arange(len(L))
+        if len(rows) > self.max_context_rows:
+            rows = np.sort(np.random.default_rng(self.random_state).choice(rows, self.max_context_rows, replace=False))
+        self.context_ = L[rows].astype(np.int64)
+        self.class_prior_ = np.full(k, 1.0 / k) if class_balance is None else np.asarray(class_balance, float)
+
+    def _predict_proba(self, L: np.ndarray) -> np.ndarray:
+        k = self.cardinality_
+        X = np.concatenate([self.context_, L.astype(np.int64)])
+        out = np.tile(self.class_prior_, (len(L), 1))
+        covered = (L != ABSTAIN).any(axis=1)
+        if not covered.any():
+            return out
+        # HyperLM infers the number of classes from the largest vote; a class nobody voted gets 0.
+        raw = np.asarray(self.network_.infer(X, return_probs=True), dtype=float)[len(self.context_):]
+        probs = np.zeros((len(L), k))
+        probs[:, : raw.shape[1]] = raw[:, :k]
+        probs = np.nan_to_num(probs, nan=0.0)
+        total = probs.sum(axis=1, keepdims=True)
+        ok = covered & (total[:, 0] > 0)
+        out[ok] = probs[ok] / total[ok]
+        return out
