@@ -111,17 +111,31 @@ class HyperLabelModel(BaseLabelModel):
 
     def _predict_proba(self, L: np.ndarray) -> np.ndarray:
         k = self.cardinality_
-        X = np.concatenate([self.context_, L.astype(np.int64)])
         out = np.tile(self.class_prior_, (len(L), 1))
         covered = (L != ABSTAIN).any(axis=1)
+        X = np.concatenate([self.context_[(self.context_ != ABSTAIN).any(axis=1)], L[covered].astype(np.int64)])
         if not covered.any():
             return out
+        # HyperLM builds its graph from the votes alone, so rows without a vote (and, with one LF,
+        # numpy's squeeze of a single column) would shift or collapse its output: it sees covered
+        # rows only, and a lone LF gets an all-abstain companion that adds no edge.
+        if X.shape[1] == 1:
+            X = np.concatenate([X, np.full_like(X, ABSTAIN)], axis=1)
+        raw = np.asarray(self.network_.unsupervised_HyperLM.predict_prob(X), dtype=float)
+        tie = 1.0 / raw.shape[1]
+        if (raw > tie).any() and (raw < tie).any():
+            # HyperLM's own rescaling of its scores to probabilities (what its infer(return_probs=True)
+            # returns); it divides by zero when no score lies on one side of the tie.
+            from hyperlm.hyper_label_model import calibrate_probs
+
+            raw = calibrate_probs(raw)
+        raw = raw[-covered.sum():]
         # HyperLM infers the number of classes from the largest vote; a class nobody voted gets 0.
-        raw = np.asarray(self.network_.infer(X, return_probs=True), dtype=float)[len(self.context_):]
-        probs = np.zeros((len(L), k))
-        probs[:, : raw.shape[1]] = raw[:, :k]
+        probs = np.zeros((len(raw), k))
+        probs[:, : min(raw.shape[1], k)] = raw[:, :k]
         probs = np.nan_to_num(probs, nan=0.0)
         total = probs.sum(axis=1, keepdims=True)
-        ok = covered & (total[:, 0] > 0)
-        out[ok] = probs[ok] / total[ok]
+        ok = total[:, 0] > 0
+        rows = np.flatnonzero(covered)
+        out[rows[ok]] = probs[ok] / total[ok]
         return out

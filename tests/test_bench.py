@@ -38,7 +38,7 @@ def test_metric_fit_split_and_names(tmp_path):
     assert macro[0]["metric"] == "f1_macro"
     with pytest.raises(ValueError, match="Unknown model 'nope'"):
         run_bench([str(DATA / "trec")], ["nope"], progress=False)
-    assert BENCH_MODELS == ("mv", "wmv", "ds", "snorkel", "default")
+    assert BENCH_MODELS == ("mv", "wmv", "ds", "snorkel", "hyperlm", "default")
 
 
 def test_cli_bench_json_and_table(capsys):

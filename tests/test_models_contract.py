@@ -9,9 +9,15 @@ from models import MODEL_REGISTRY, NotFittedError, make_model
 
 ALL = sorted(MODEL_REGISTRY)
 FAST = [name for name in ALL if name != "snorkel"]  # Snorkel's SGD is too slow for many Hypothesis examples
+# HyperLM is a pretrained network run over the whole matrix, and its rescaling of scores to probabilities
+# uses the whole matrix's extremes: the per-row invariants below are the votewise models' own (and
+# dozens of forward passes per example would take minutes).
+PROPERTY_MODELS = [name for name in FAST if name != "hyperlm"]
 
 
 def _model(name, **params):
+    if name == "hyperlm":
+        pytest.importorskip("hyperlm", reason="HyperLM is an optional extra: pip install 'votewise[hyperlm]'")
     if name == "snorkel":  # fewer epochs keep the suite fast; the contract is the same
         params = {"n_epochs": 20, "random_state": 0, **params}
     return make_model(name, **params)
@@ -120,7 +126,7 @@ votes = st.integers(1, 2).flatmap(
 )
 
 
-@pytest.mark.parametrize("name", FAST)
+@pytest.mark.parametrize("name", PROPERTY_MODELS)
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=votes, perm_seed=st.integers(0, 1000))
 def test_properties(name, data, perm_seed):
@@ -141,6 +147,6 @@ def test_properties(name, data, perm_seed):
     # Duplicating every row changes no parameter.
     doubled = _fit(name, np.vstack([L, L]), cardinality=k)
     for attr in ("precision_", "class_prior_", "confusion_", "class_weights_"):
-        if hasattr(model, attr):
+        if getattr(model, attr, None) is not None:
             np.testing.assert_allclose(getattr(doubled, attr), getattr(model, attr), atol=1e-6)
     np.testing.assert_allclose(doubled.predict_proba(L), probs, atol=1e-6)
