@@ -8,7 +8,7 @@ from .stream import StreamResult, apply_lfs_to_file, iter_chunks, read_votes
 from .distributed import apply_lfs_dask, fit_label_model_dask, vote_patterns_dask
 from .lf import LabelingFunction, Preprocessor, check_unique_names, labeling_function, preprocessor
 from .loading import load_lfs
-from .matrix import ABSTAIN, LabelMatrix, check_label_matrix
+from .matrix import ABSTAIN, LabelMatrix, check_label_matrix, covered_rows
 from .row import Row
 from .dataset import augment, build_from_config, export_dataset, leakage_report, split_dataset
 from .active import ActiveLoop, Guidelines, ReviewStore, review_terminal, simulate
@@ -41,6 +41,7 @@ __all__ = [
     "load_lfs",
     "LabelMatrix",
     "check_label_matrix",
+    "covered_rows",
     "lf_summary",
     "plot_lf_summary",
     "wilson_interval",

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .matrix import ABSTAIN, check_label_matrix
+from .matrix import ABSTAIN, check_label_matrix, covered_rows
 
 __all__ = [
     "lf_summary",
@@ -57,7 +57,7 @@ def _row_stats(L: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def label_coverage(L: Any) -> float:
     """Fraction of rows with at least one non-abstain vote."""
     arr = check_label_matrix(L)
-    return float((arr != ABSTAIN).any(axis=1).mean())
+    return float(covered_rows(arr).mean())
 
 
 def label_overlap(L: Any) -> float:

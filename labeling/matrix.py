@@ -11,7 +11,7 @@ import pandas as pd
 ABSTAIN: int = -1
 """The vote of a labeling function that does not label a row."""
 
-__all__ = ["ABSTAIN", "LabelMatrix", "check_label_matrix", "smallest_int_dtype"]
+__all__ = ["ABSTAIN", "LabelMatrix", "check_label_matrix", "covered_rows", "smallest_int_dtype"]
 
 
 def smallest_int_dtype(cardinality: int | None) -> np.dtype:
@@ -114,6 +114,48 @@ def check_label_matrix(
         i, j = np.argwhere(bad)[0]
         raise ValueError(f"{name}[{i}, {j}]{_lf_label(lf_names, j)} is {arr[i, j]}; expected {expected}.")
     return arr
+
+
+def covered_rows(L: Any) -> np.ndarray:
+    """Which rows have at least one LF vote (the rows with evidence).
+
+    A row where every LF abstains has no label of its own: a label model can only give it
+    its class prior. Exports, the pipeline, the example and the end models leave such rows
+    out by default; this is the one place that decides which rows they are.
+
+    Parameters
+    ----------
+    L : LabelMatrix, ndarray, DataFrame or nested list
+        Votes, shape ``(n_rows, n_lfs)``; ``-1`` abstains.
+
+    Returns
+    -------
+    ndarray of bool, shape (n_rows,)
+        ``True`` where some LF voted.
+
+    Raises
+    ------
+    ValueError
+        If ``L`` is not 2-D.
+
+    Examples
+    --------
+    >>> covered_rows([[0, -1], [-1, -1], [-1, 1]]).tolist()
+    [True, False, True]
+    """
+    # No full check_label_matrix here: callers already validated L, and this runs once per refit.
+    if isinstance(L, LabelMatrix):
+        arr = L.values
+    elif isinstance(L, pd.DataFrame):
+        arr = L.to_numpy()
+    else:
+        arr = np.asarray(L)
+    if arr.ndim != 2:
+        raise ValueError(
+            f"L must be 2-D (rows x LFs) to tell covered rows; got an array with shape {arr.shape}. "
+            "Reshape a single LF's votes with votes.reshape(-1, 1)."
+        )
+    return (arr != ABSTAIN).any(axis=1)
 
 
 class LabelMatrix:

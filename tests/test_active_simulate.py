@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from labeling.active import ActiveLoop, ReviewStore, TextEndModel, combine, leading_token_leak, simulate
-from labeling.matrix import ABSTAIN
+from labeling.matrix import ABSTAIN, covered_rows
 from models import LabelModel
 
 
@@ -66,6 +66,24 @@ def test_final_classifier_checks_its_input(youtube):
         FinalClassifier().fit(texts_, np.full(50, 0.5), np.full(50, -1))
 
 
+def test_final_classifier_leaves_out_uncovered_rows_unless_reviewed(youtube):
+    from labeling.active import FinalClassifier
+
+    texts_ = texts(youtube.train)
+    L = np.asarray(youtube.train.L)
+    covered = covered_rows(L)
+    probs = np.where(covered[:, None], np.eye(2)[np.asarray(youtube.train.y)], 0.5)
+    y = np.full(len(texts_), ABSTAIN)
+    reviewed = np.flatnonzero(~covered)[:4]
+    y[reviewed] = np.asarray(youtube.train.y)[reviewed]
+    clf = FinalClassifier().fit(texts_, probs, y, L)
+    assert clf.n_uncovered_dropped_ == int((~covered).sum()) - 4 > 0  # reviewed rows stay
+    assert FinalClassifier().fit(texts_, probs, y, L, drop_uncovered=False).n_uncovered_dropped_ == 0
+    assert FinalClassifier().fit(texts_, probs, y).n_uncovered_dropped_ == 0  # no votes, no way to tell
+    with pytest.raises(ValueError, match="L has 10 rows but"):
+        FinalClassifier().fit(texts_, probs, y, L[:10])
+
+
 def test_combine_leaves_the_label_model_out_where_no_lf_fired():
     end = np.array([[0.6, 0.4], [0.6, 0.4]])
     lm = np.array([[0.1, 0.9], [0.1, 0.9]])
@@ -90,7 +108,7 @@ def test_reviewed_rows_model_lifts_the_combination_on_trec(trec):
     feats = em.vectorize(texts(train), test_texts)
     y_h = loop.human_labels()
     human = y_h != ABSTAIN
-    covered = (np.asarray(train.L) != ABSTAIN).any(axis=1)
+    covered = covered_rows(train.L)
     end = em.fit_predict_proba(feats.train, loop.predict_proba(), covered | human, human, feats.test)
     lm = np.asarray(loop.model.predict_proba(np.asarray(test.L)))
     two = (combine(end, lm, np.asarray(test.L)).argmax(1) == test.y).mean()

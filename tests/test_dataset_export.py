@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
 
-from labeling import lf_summary
+from labeling import covered_rows, lf_summary
 from labeling.dataset import export_dataset, label_model_estimates, select_rows, to_chat, to_instruction
 from models import MajorityVote
 
@@ -21,7 +20,7 @@ def _labelled(split, model):
     df["label"] = model.predict(split.L, tie_break="abstain")
     df["confidence"] = probs.max(axis=1)
     df["prob_HAM"], df["prob_SPAM"] = probs[:, 0], probs[:, 1]
-    df["covered"] = (np.asarray(split.L) != -1).any(axis=1)
+    df["covered"] = covered_rows(split.L)
     df["label_source"] = "label_model"
     return df
 
@@ -130,3 +129,58 @@ def test_export_without_probs_and_errors(tmp_path, splits):
         export_dataset(splits, tmp_path, label_names=NAMES, formats=["chat"], prompt_template="Classify.")
     with pytest.raises(ValueError, match="label_names has only 1 classes"):
         export_dataset(splits, tmp_path, label_names=["HAM"], formats=["csv"])
+
+
+@pytest.fixture()
+def prior_labelled(splits):
+    """The splits as a label model labels them: rows no LF voted on get the prior's class, not -1."""
+    out = {}
+    for name, frame in splits.items():
+        frame = frame.copy()
+        prior_only = ~frame["covered"] & (frame["label_source"] == "label_model")
+        frame.loc[prior_only, "label"] = 0
+        frame.loc[prior_only, "confidence"] = 0.55
+        out[name] = frame
+    return out
+
+
+def test_select_rows_leaves_out_uncovered_rows_by_default(prior_labelled):
+    train = prior_labelled["train"]
+    human = train["label_source"] == "human"
+    prior_only = ~train["covered"] & ~human
+    assert prior_only.sum() > 0 and (~train["covered"] & human).sum() == 5
+    kept, filtered = select_rows(train)
+    assert filtered["uncovered"] == int(prior_only.sum())
+    assert not prior_only[kept.index].any()
+    assert human[kept.index].sum() == 5  # reviewed rows have no LF vote either, but a human label is evidence
+    assert sum(filtered.values()) + len(kept) == len(train)
+    everything, f2 = select_rows(train, drop_uncovered=False)
+    assert "uncovered" not in f2 and prior_only[everything.index].sum() == prior_only.sum()
+    assert len(everything) == len(kept) + filtered["uncovered"]
+
+
+def test_export_leaves_out_uncovered_rows_by_default_and_keeps_them_on_request(tmp_path, prior_labelled):
+    n_prior_only = sum(int((~f["covered"] & (f["label_source"] == "label_model")).sum())
+                       for f in prior_labelled.values())
+    res = export_dataset(prior_labelled, tmp_path / "default", label_names=NAMES, formats=["jsonl"])
+    assert res.filtered["uncovered"] == n_prior_only > 0
+    lines = (tmp_path / "default" / "jsonl" / "train.jsonl").read_text(encoding="utf-8").splitlines()
+    rows = [json.loads(x) for x in lines]
+    train = prior_labelled["train"]
+    exported = train[train.index.astype(str).isin({r["id"] for r in rows})]
+    assert len(exported) == len(rows) and exported["covered"].sum() == len(rows) - 5
+    assert (exported.loc[~exported["covered"], "label_source"] == "human").all()
+    assert f"uncovered: {n_prior_only}" in res.datasheet.read_text(encoding="utf-8")
+
+    kept = export_dataset(prior_labelled, tmp_path / "kept", label_names=NAMES, formats=["jsonl"],
+                          drop_uncovered=False)
+    assert kept.filtered.get("uncovered", 0) == 0
+    assert sum(kept.counts.values()) == sum(res.counts.values()) + n_prior_only
+
+
+def test_export_without_covered_column_says_how_to_fix(tmp_path, prior_labelled):
+    bare = {name: f.drop(columns=["covered"]) for name, f in prior_labelled.items()}
+    with pytest.raises(KeyError, match=r"needs a boolean 'covered' column.*covered_rows\(L\).*drop_uncovered=False"):
+        export_dataset(bare, tmp_path, label_names=NAMES, formats=["csv"])
+    res = export_dataset(bare, tmp_path, label_names=NAMES, formats=["csv"], drop_uncovered=False)
+    assert sum(res.counts.values()) == sum(int((f["label"] >= 0).sum()) for f in bare.values())

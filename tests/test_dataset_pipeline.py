@@ -7,10 +7,12 @@ import re
 import logging
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
+from labeling import covered_rows
 from labeling.dataset import leakage_report
 from labeling.dataset.pipeline import PipelineError, build_from_config
 
@@ -125,6 +127,37 @@ def test_wrench_source_with_stored_votes_and_reviews(tmp_path, youtube):
     assert inst and set(inst[0]) == {"instruction", "input", "output"}
     again = build_from_config(_wrench_config(tmp_path, review=config["review"], output=str(tmp_path / "out2")))
     pd.testing.assert_frame_equal(result.splits["train"], again.splits["train"])  # seeded end to end
+
+
+def test_build_leaves_out_uncovered_rows_by_default(tmp_path, youtube, caplog):
+    # Three rows no LF voted on, reviewed by a person: a human label is evidence, so they stay.
+    uncovered = [f"valid/{i}" for i in np.flatnonzero(~covered_rows(youtube.valid.L))[:3]]
+    pd.DataFrame({"id": uncovered, "label": [1, 0, 1]}).to_csv(tmp_path / "reviews.csv", index=False)
+    config = _wrench_config(
+        tmp_path, augment=None, review={"path": str(tmp_path / "reviews.csv")}, export={"formats": ["jsonl"]},
+        # tie_break "first" labels every row, the uncovered ones with a class they have no evidence for.
+        label_model={"name": "mv", "tie_break": "first"},
+    )
+    with caplog.at_level(logging.INFO, logger="votewise.build"):
+        result = build_from_config(config)
+    rows = pd.concat(result.splits.values())
+    assert (rows["label"] >= 0).all()
+    prior_only = ~rows["covered"] & (rows["label_source"] == "label_model")
+    n = int(prior_only.sum())
+    assert result.export.filtered["uncovered"] == n > 0
+    assert f"filtered_uncovered={n}" in caplog.text
+    assert f"uncovered: {n}" in (tmp_path / "out" / "DATASET.md").read_text(encoding="utf-8")
+    exported = {json.loads(line)["id"] for split in result.splits
+                for line in (tmp_path / "out" / "jsonl" / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()}
+    assert len(exported) == sum(result.export.counts.values()) == len(rows) - n
+    assert exported.isdisjoint(rows.index[prior_only])
+    reviewed_uncovered = set(rows.index[~rows["covered"] & (rows["label_source"] == "human")])
+    assert reviewed_uncovered and reviewed_uncovered <= exported
+
+    kept = build_from_config({**config, "output": str(tmp_path / "kept"),
+                              "export": {"formats": ["jsonl"], "drop_uncovered": False}})
+    assert kept.export.filtered.get("uncovered", 0) == 0
+    assert sum(kept.export.counts.values()) == len(rows)
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from labeling import LabelMatrix, check_label_matrix
+from labeling import LabelMatrix, check_label_matrix, covered_rows, label_coverage
 
 
 def test_wrench_votes_are_int8_with_ids(youtube):
@@ -82,3 +82,16 @@ def test_load_rejects_foreign_npz(tmp_path):
     np.savez(tmp_path / "x.npz", a=np.zeros(3))
     with pytest.raises(ValueError, match="not a votewise label matrix"):
         LabelMatrix.load(tmp_path / "x.npz")
+
+
+def test_covered_rows_marks_the_rows_with_a_vote(youtube):
+    votes = [[0, -1], [-1, -1], [-1, 1]]
+    expected = [True, False, True]
+    for L in (votes, np.asarray(votes, dtype=np.int8), LabelMatrix(votes), pd.DataFrame(votes)):
+        out = covered_rows(L)
+        assert out.dtype == bool and out.tolist() == expected
+    L = youtube.train.L
+    assert covered_rows(L).mean() == pytest.approx(label_coverage(L))
+    assert not covered_rows(L).all()  # the bundled data has rows every LF abstains on
+    with pytest.raises(ValueError, match=r"must be 2-D .* votes\.reshape\(-1, 1\)"):
+        covered_rows(np.array([0, -1, 1]))

@@ -4,9 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from labeling import covered_rows
 from models import (
     EndModel,
     LabelModel,
+    MajorityVote,
     NotFittedError,
     classification_report,
     confusion_matrix,
@@ -21,7 +23,7 @@ def test_end_model_on_youtube_soft_labels(youtube):
     lm = fit_with_validation(LabelModel(), youtube.train.L, youtube.valid.L, youtube.valid.y)
     probs = lm.predict_proba(youtube.train.L)
     em = EndModel().fit(youtube.train.data["text"], probs, L=youtube.train.L)
-    assert em.n_train_rows_ == int((youtube.train.L.values != -1).any(axis=1).sum())
+    assert em.n_train_rows_ == int(covered_rows(youtube.train.L).sum())
     # Snorkel's spam tutorial end model reaches 94.4.
     assert em.score(youtube.test.data["text"], youtube.test.y) >= 0.944
     report = em.report(youtube.test.data["text"], youtube.test.y, label_names=["HAM", "SPAM"])
@@ -31,6 +33,35 @@ def test_end_model_on_youtube_soft_labels(youtube):
     assert cm.shape == (2, 3) and cm.sum() == 250 and cm[:, 2].sum() == 0
     balanced = EndModel(class_weight="balanced").fit(youtube.train.data["text"], probs, L=youtube.train.L)
     assert balanced.score(youtube.test.data["text"], youtube.test.y) >= 0.92
+
+
+def test_end_model_leaves_out_uncovered_rows_unless_reviewed(youtube):
+    texts = youtube.train.data["text"].tolist()
+    L = youtube.train.L
+    probs = MajorityVote(cardinality=2).fit(L).predict_proba(L)
+    covered = covered_rows(L)
+    n_uncovered = int((~covered).sum())
+    assert 0 < n_uncovered < len(texts)
+
+    em = EndModel().fit(texts, probs, L=L)
+    assert em.n_train_rows_ == int(covered.sum()) and em.n_uncovered_dropped_ == n_uncovered
+    # Left out means not seen at all: the same fit as on the covered rows alone.
+    alone = EndModel().fit([t for t, c in zip(texts, covered) if c], probs[covered])
+    np.testing.assert_allclose(em.predict_proba(texts[:50]), alone.predict_proba(texts[:50]))
+
+    # Five uncovered rows labelled by a person: kept, with their one-hot label.
+    reviewed = np.zeros(len(texts), dtype=bool)
+    reviewed[np.flatnonzero(~covered)[:5]] = True
+    gold = np.asarray(youtube.train.y)
+    with_reviews = probs.copy()
+    with_reviews[reviewed] = np.eye(2)[gold[reviewed]]
+    em_h = EndModel().fit(texts, with_reviews, L=L, reviewed=reviewed)
+    assert em_h.n_train_rows_ == int(covered.sum()) + 5 and em_h.n_uncovered_dropped_ == n_uncovered - 5
+
+    everything = EndModel().fit(texts, probs, L=L, drop_uncovered=False)
+    assert everything.n_train_rows_ == len(texts) and everything.n_uncovered_dropped_ == 0
+    with pytest.raises(ValueError, match=r"reviewed must be a boolean mask with one entry per text \(4\)"):
+        EndModel().fit(texts[:4], probs[:4], L=L.values[:4], reviewed=[0, 1, 0, 0])
 
 
 def test_end_model_errors():

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from labeling import apply_lfs, lf_summary
+from labeling import apply_lfs, covered_rows, lf_summary
 from models import MajorityVote, accuracy
 from rules import kb_lf, kb_pair_lf, keyword_lf, rules_from_file, window_lf
 from sources import KnowledgeBase, read_csv, read_wrench
@@ -92,7 +92,7 @@ def relation_part(out_dir: Path) -> pd.DataFrame:
     print(summary[["polarity", "coverage", "overlaps", "conflicts", "correct", "incorrect", "emp_acc"]]
           .round(3).to_string())
     pred = MajorityVote(cardinality=2).fit(L).predict(L)
-    covered = (L.values != -1).any(axis=1)
+    covered = covered_rows(L)
     print(f"Majority vote: accuracy {accuracy(y, pred):.3f} on all, {accuracy(y[covered], pred[covered]):.3f} "
           f"on the {covered.sum()} covered sentences")
     row = df.loc["s01"]

@@ -1,8 +1,9 @@
 """YouTube comment spam, end to end: data -> LFs -> label model -> review queue -> labelled dataset.
 
-Run from anywhere: ``python examples/youtube_spam/run.py [--out DIR]``. The comments of four videos
-are treated as unlabelled training data; the fifth video (Shakira) is the held-out test set whose gold
-labels only measure how good the labels are.
+Run from anywhere: ``python examples/youtube_spam/run.py [--out DIR] [--keep-uncovered]``. The comments
+of four videos are treated as unlabelled training data; the fifth video (Shakira) is the held-out test set
+whose gold labels only measure how good the labels are. Comments no LF voted on are left out of
+``labelled_train.csv`` unless ``--keep-uncovered`` is given: their label would only be the class prior.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ matplotlib.use("Agg")  # the example runs on servers without a display
 
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from labeling import apply_lfs, lf_summary, load_lfs, plot_lf_summary
+from labeling import apply_lfs, covered_rows, lf_summary, load_lfs, plot_lf_summary
 from labeling.active import select
 from models import LabelModel, accuracy, precision_recall_f1, probs_to_preds
 from sources import read_csv
@@ -43,7 +44,24 @@ def load_comments(files: list[Path]) -> pd.DataFrame:
     return df.drop(columns=["COMMENT_ID"])
 
 
-def main(out_dir: Path, n_review: int = 10) -> pd.DataFrame:
+def main(out_dir: Path, n_review: int = 10, *, drop_uncovered: bool = True) -> pd.DataFrame:
+    """Run the example and write its outputs to ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir : Path
+        Output folder (created if missing).
+    n_review : int
+        How many uncertain training comments to list for review.
+    drop_uncovered : bool
+        Leave the comments no LF voted on out of ``labelled_train.csv`` (default); ``False`` keeps
+        them with the label model's prior as their label.
+
+    Returns
+    -------
+    DataFrame
+        The rows written to ``labelled_train.csv``.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     files = sorted((HERE / "data").glob("Youtube0*.csv"))
     train = load_comments(files[:4])
@@ -72,7 +90,7 @@ def main(out_dir: Path, n_review: int = 10) -> pd.DataFrame:
 
     # The rows the model is least sure of are where a human label helps most; spreading the batch over
     # TF-IDF space keeps ten copies of "subscribe!" from filling it.
-    covered = (np.asarray(L_train) != -1).any(axis=1)
+    covered = covered_rows(L_train)
     features = TfidfVectorizer(min_df=2).fit_transform(train["text"])
     order = select(probs, L_train, n_review, strategy="diverse:entropy", features=features, random_state=0)
     review = train.iloc[order]
@@ -92,8 +110,15 @@ def main(out_dir: Path, n_review: int = 10) -> pd.DataFrame:
     )
     labelled["label_name"] = [LABEL_NAMES[i] if i >= 0 else "" for i in labelled["label"]]
     path = out_dir / "labelled_train.csv"
-    labelled.to_csv(path)
-    print(f"\nWrote {len(labelled)} labelled rows ({covered.mean():.1%} covered by an LF) to {path}")
+    if drop_uncovered:
+        # A comment no LF voted on gets only the label model's class prior: no evidence, so no training label.
+        labelled = labelled[covered]
+        labelled.to_csv(path)
+        print(f"\nWrote {len(labelled)} labelled rows to {path}; left out {int((~covered).sum())} of {len(covered)} "
+              "comments no LF voted on (--keep-uncovered keeps them)")
+    else:
+        labelled.to_csv(path)
+        print(f"\nWrote {len(labelled)} labelled rows ({covered.mean():.1%} covered by an LF) to {path}")
     return labelled
 
 
@@ -101,5 +126,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=HERE / "output", help="output folder")
     parser.add_argument("--review", type=int, default=10, help="how many uncertain rows to list")
+    parser.add_argument("--keep-uncovered", action="store_true",
+                        help="also write the comments no LF voted on (labelled with the class prior)")
     args = parser.parse_args()
-    main(args.out, args.review)
+    main(args.out, args.review, drop_uncovered=not args.keep_uncovered)

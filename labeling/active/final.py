@@ -6,7 +6,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from labeling.matrix import ABSTAIN
+from labeling.matrix import ABSTAIN, covered_rows
 
 from .simulate import TextEndModel, _proba, _shrunk, combine, stack_features
 
@@ -35,6 +35,13 @@ class FinalClassifier:
     end_model : TextEndModel, optional
         Hyper-parameters of the text models (default ``TextEndModel()``).
 
+    Attributes
+    ----------
+    n_uncovered_dropped_ : int
+        Set by :meth:`fit`: rows left out of the end model's training because
+        no LF voted on them and nobody reviewed them (0 without ``L`` or with
+        ``drop_uncovered=False``).
+
     Examples
     --------
     >>> clf = loop.final_classifier()                       # doctest: +SKIP
@@ -45,7 +52,9 @@ class FinalClassifier:
         self.label_model = label_model
         self.end_model = end_model
 
-    def fit(self, texts: Sequence[str], probs: Any, y: Any, L: Any = None) -> "FinalClassifier":
+    def fit(
+        self, texts: Sequence[str], probs: Any, y: Any, L: Any = None, *, drop_uncovered: bool = True
+    ) -> "FinalClassifier":
         """Fit the text experts.
 
         Parameters
@@ -60,6 +69,11 @@ class FinalClassifier:
             The rows' votes: rows where no LF fired and nobody reviewed are
             left out of the end model's training (their label is only the
             class balance). ``None`` trains on every row.
+        drop_uncovered : bool
+            Leave out the rows no LF voted on (default). ``False`` trains on
+            them too, with the label model's prior as their label. Reviewed
+            rows are always kept: a human label is evidence. How many rows
+            were left out is :attr:`n_uncovered_dropped_`.
         """
         em = self.end_model or TextEndModel()
         texts = [str(t) for t in texts]
@@ -70,7 +84,15 @@ class FinalClassifier:
                 f"{len(texts)} texts but probs has shape {probs.shape} and y {y.shape}; one row of each per text."
             )
         human = y != ABSTAIN
-        keep = np.ones(len(texts), dtype=bool) if L is None else (np.asarray(L) != ABSTAIN).any(axis=1) | human
+        keep = np.ones(len(texts), dtype=bool)
+        if L is not None and drop_uncovered:
+            covered = covered_rows(L)
+            if covered.shape != (len(texts),):
+                raise ValueError(
+                    f"L has {covered.shape[0]} rows but {len(texts)} texts were given; one row of votes per text."
+                )
+            keep = covered | human
+        self.n_uncovered_dropped_ = int((~keep).sum())
         self.vectorizers_ = em.vectorizers()
         X = stack_features(self.vectorizers_, texts, fit=True)
         self.n_classes_ = probs.shape[1]

@@ -348,16 +348,26 @@ class ActiveLoop:
                 callback(self, report)
         return self.history_
 
-    def final_classifier(self, end_model: Any = None) -> Any:
+    def final_classifier(self, end_model: Any = None, *, drop_uncovered: bool = True) -> Any:
         """The classifier to hand over: end model x label model x reviewed-rows model.
 
         Fit on this loop's texts, labels and reviews; see
         :class:`labeling.active.FinalClassifier`.
+
+        Parameters
+        ----------
+        end_model : TextEndModel, optional
+            Hyper-parameters of the text models.
+        drop_uncovered : bool
+            Leave rows no LF voted on and nobody reviewed out of the end model's training
+            (default); their label would only be the class prior. The count is the returned
+            classifier's ``n_uncovered_dropped_``.
         """
         from .final import FinalClassifier
 
         clf = FinalClassifier(self.model, end_model=end_model)
-        return clf.fit(self._texts(), self.predict_proba(), self.human_labels(), self.L)
+        return clf.fit(self._texts(), self.predict_proba(), self.human_labels(), self.L,
+                       drop_uncovered=drop_uncovered)
 
     # LFs ---------------------------------------------------------------------
     def add_lf(self, lf: Any) -> "ActiveLoop":

@@ -21,7 +21,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from labeling.matrix import ABSTAIN
+from labeling.matrix import ABSTAIN, covered_rows
 
 from .loop import ActiveLoop
 from .store import ReviewStore
@@ -187,7 +187,7 @@ def combine(
     ndarray of shape (n, k)
         Normalised probabilities.
     """
-    covered = (np.asarray(L_test) != ABSTAIN).any(axis=1)
+    covered = covered_rows(L_test)
     prod = np.clip(end_probs, 1e-6, 1.0) * np.where(covered[:, None], np.clip(lm_probs, 1e-6, 1.0), 1.0)
     if review_probs is not None:
         prod = prod * np.clip(review_probs, 1e-6, 1.0)
@@ -287,7 +287,7 @@ def simulate(
     if strip_test_prefix:
         test_texts = [t.split(maxsplit=1)[-1] if t.strip() else t for t in test_texts]
     feats = em.vectorize(train_texts, test_texts) if em else None
-    covered_train = (np.asarray(train.L) != ABSTAIN).any(axis=1)
+    covered_train = covered_rows(train.L)
     y_train = np.asarray(train.y)
     records: list[dict] = []
     tmp = tempfile.TemporaryDirectory() if store_dir is None else None

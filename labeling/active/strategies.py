@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from labeling.matrix import ABSTAIN
+from labeling.matrix import ABSTAIN, covered_rows
 
 __all__ = [
     "STRATEGIES",
@@ -61,7 +61,7 @@ def lf_disagreement_scores(probs: np.ndarray | None, L: np.ndarray) -> np.ndarra
 
 def uncovered_scores(probs: np.ndarray | None, L: np.ndarray) -> np.ndarray:
     """1 for rows where no LF fired, else a small entropy-based score so covered rows follow."""
-    covered = (np.asarray(L) != ABSTAIN).any(axis=1)
+    covered = covered_rows(L)
     rest = entropy_scores(probs) / np.log(max(probs.shape[1], 2)) * 0.5 if probs is not None else 0.0
     return np.where(covered, rest, 1.0)
 

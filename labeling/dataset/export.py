@@ -4,6 +4,9 @@ Rows follow the labelled-frame convention: index = row id, ``text``, ``label`` (
 for none), optional ``prob_<class name>`` columns, ``confidence``, ``covered`` (some LF voted),
 ``label_source`` (``"label_model"`` or ``"human"``), and for augmented rows ``source_id`` and
 ``augmentation``.
+
+Rows no LF voted on are left out by default (``drop_uncovered=True``): the label model can only give
+them its class prior, which is no label. Human-reviewed rows are always kept.
 """
 
 from __future__ import annotations
@@ -38,7 +41,8 @@ class ExportResult:
     counts : dict of str to int
         Rows exported per split.
     filtered : dict of str to int
-        Rows left out per reason (``no_label``, ``uncovered``, ``low_confidence``, ``human_reviewed``).
+        Rows left out per reason (``no_label``, ``uncovered``, ``low_confidence``, ``human_reviewed``),
+        summed over splits; ``uncovered`` counts the rows no LF voted on (left out by default).
     datasheet : Path
         The ``DATASET.md`` file.
     """
@@ -54,13 +58,27 @@ def select_rows(
     *,
     label_column: str = "label",
     min_confidence: float | None = None,
-    drop_uncovered: bool = False,
+    drop_uncovered: bool = True,
     include_reviewed: bool = True,
 ) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Keep the rows fit for training: labelled, optionally covered and confident enough.
+    """Keep the rows fit for training: labelled, covered by some LF and, optionally, confident enough.
 
     Human-reviewed rows (``label_source == "human"``) pass the coverage and confidence filters:
     a person's label needs no LF vote. With ``include_reviewed=False`` they are left out.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Labelled rows (see the module docstring for the columns).
+    label_column : str
+        Class ids; ``-1`` (or missing) is no label.
+    min_confidence : float, optional
+        Leave out label-model rows whose ``confidence`` is below this.
+    drop_uncovered : bool
+        Leave out label-model rows no LF voted on (``covered`` is false), default true: their label
+        is only the class prior. ``False`` keeps them. Needs a boolean ``covered`` column.
+    include_reviewed : bool
+        Keep human-reviewed rows.
 
     Returns
     -------
@@ -86,7 +104,11 @@ def select_rows(
         apply(human, "human_reviewed")
     if drop_uncovered:
         if "covered" not in df:
-            raise KeyError("drop_uncovered=True needs a boolean 'covered' column (some LF voted on the row).")
+            raise KeyError(
+                "drop_uncovered=True (the default) needs a boolean 'covered' column telling the rows some LF "
+                "voted on; add it with df['covered'] = labeling.covered_rows(L), or pass drop_uncovered=False "
+                "to keep every labelled row."
+            )
         apply(~df["covered"].astype(bool).to_numpy() & ~human, "uncovered")
     if min_confidence is not None:
         if "confidence" not in df:
@@ -226,7 +248,7 @@ def export_dataset(
     text_column: str = "text",
     label_column: str = "label",
     min_confidence: float | None = None,
-    drop_uncovered: bool = False,
+    drop_uncovered: bool = True,
     keep_probs: bool = False,
     include_reviewed: bool = True,
     prompt_template: str = DEFAULT_PROMPT,
@@ -251,7 +273,9 @@ def export_dataset(
     min_confidence : float, optional
         Leave out label-model rows whose ``confidence`` is below this.
     drop_uncovered : bool
-        Leave out label-model rows no LF voted on.
+        Leave out label-model rows no LF voted on (default): their label is only the label model's
+        class prior. ``False`` keeps them. Human-reviewed rows are kept either way. How many were left
+        out is ``ExportResult.filtered["uncovered"]``.
     keep_probs : bool
         Keep the ``prob_*`` columns in the tabular formats.
     include_reviewed : bool

@@ -21,6 +21,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import pandas as pd
 
+from ..matrix import covered_rows
 from .augment import AUGMENTATIONS, augment
 from .clean import clean_texts
 from .datasheet import label_model_estimates
@@ -600,7 +601,7 @@ def build_from_config(
     else:
         raise PipelineError("lfs", "python", "no labeling functions: give `python: lfs.py` and/or `rules: [file]`.")
     votes = np.asarray(L)
-    covered = (votes != -1).any(axis=1)
+    covered = covered_rows(votes)
     _log("lfs", {"lfs": votes.shape[1], "rows": votes.shape[0], "covered": int(covered.sum())}, counts)
 
     from labeling.analysis import lf_summary
