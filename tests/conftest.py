@@ -20,3 +20,8 @@ def youtube():
 @pytest.fixture(scope="session")
 def trec():
     return read_wrench(DATA / "trec")
+
+
+@pytest.fixture(scope="session")
+def semeval():
+    return read_wrench(DATA / "semeval")

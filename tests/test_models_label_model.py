@@ -171,3 +171,66 @@ def test_patterns_exact_even_when_hashes_collide(trec, monkeypatch):
     np.testing.assert_array_equal(got.patterns[got.inverse], L)
     # Patterns are numbered by first occurrence.
     assert got.inverse[0] == 0 and np.all(np.diff(np.unique(got.inverse, return_index=True)[1]) > 0)
+
+
+def test_precision_never_exceeds_prior_over_coverage(semeval, trec):
+    # P(y=c | vote c) * P(vote c) <= P(y=c), whatever EM would like.
+    for ds in (semeval, trec):
+        model = LabelModel().fit(ds.train.L)
+        voted = model.coverage_ > 0
+        bound = model.class_prior_[None, :] / np.where(voted, model.coverage_, 1.0)
+        assert (model.precision_[voted] <= bound[voted] + 1e-9).all()
+
+
+def test_broad_lf_loses_its_conflicts_on_semeval(semeval):
+    # One LF votes Member-Collection (6) on 52% of train rows and is right on 55%; where it conflicts with the
+    # Component-Whole LF (93% right) the default follows the narrow LF, majority vote flips a coin.
+    L, test = semeval.train.L.values, semeval.test
+    broad = int(np.argmax((L != -1).sum(axis=0)))
+    assert set(np.unique(L[:, broad])) == {-1, 6} and (L[:, broad] != -1).mean() > 0.5
+    model = LabelModel().fit(semeval.train.L)
+    mv = MajorityVote().fit(semeval.train.L)
+    conflict = (test.L.values[:, broad] == 6) & ((test.L.values != -1) & (test.L.values != 6)).any(axis=1)
+    assert conflict.sum() > 50
+    model_right = (model.predict(test.L)[conflict] == test.y[conflict]).mean()
+    assert model_right > 0.85 > (mv.predict(test.L)[conflict] == test.y[conflict]).mean()
+    # Without validation labels the default is above majority vote on the whole test split.
+    assert model.score(test.L, test.y) > mv.score(test.L, test.y)
+
+
+def test_shared_confusion_is_learnt_and_improves_trec(trec):
+    with_confusion = fit_with_validation(LabelModel(), trec.train.L, trec.valid.L, trec.valid.y)
+    without = fit_with_validation(LabelModel(confusion_strength=None), trec.train.L, trec.valid.L, trec.valid.y)
+    conf = with_confusion.confusion_
+    assert conf.shape == (6, 6) and np.allclose(np.diag(conf), 0) and np.allclose(conf.sum(axis=1), 1)
+    assert without.confusion_ is None
+    assert with_confusion.score(trec.test.L, trec.test.y) > without.score(trec.test.L, trec.test.y)
+
+
+def test_temperature_changes_probabilities_not_predictions(youtube):
+    model = fit_with_validation(LabelModel(), youtube.train.L, youtube.valid.L, youtube.valid.y)
+    fitted_t = model.temperature
+    probs, preds = model.predict_proba(youtube.valid.L), model.predict(youtube.valid.L)
+    loglik = np.log(probs[np.arange(len(preds)), youtube.valid.y]).mean()
+    for t in (0.5, 1.0, 2.0):
+        other = model.set_params(temperature=t)
+        np.testing.assert_array_equal(other.predict(youtube.valid.L), preds)
+        p = other.predict_proba(youtube.valid.L)
+        assert np.log(p[np.arange(len(preds)), youtube.valid.y]).mean() <= loglik + 1e-12
+    model.set_params(temperature=fitted_t)
+    # Rows with no vote keep the class prior at any temperature.
+    none = (youtube.valid.L.values == -1).all(axis=1)
+    np.testing.assert_allclose(probs[none], np.broadcast_to(model.class_prior_, probs[none].shape), atol=1e-9)
+
+
+def test_f1_threshold_is_chosen_on_validation(youtube):
+    from models import fit_threshold, score_predictions
+
+    model = fit_with_validation(LabelModel(), youtube.train.L, youtube.valid.L, youtube.valid.y, metric="f1")
+    assert model.threshold is not None
+    f1_at = score_predictions(youtube.valid.y, model.predict(youtube.valid.L), "f1")
+    model.set_params(threshold=None)
+    assert f1_at >= score_predictions(youtube.valid.y, model.predict(youtube.valid.L), "f1")
+    assert fit_threshold(model, youtube.valid.L, youtube.valid.y) == model.threshold
+    with pytest.raises(ValueError, match="threshold=2; expected None or a probability"):
+        LabelModel(threshold=2).fit(youtube.train.L)
