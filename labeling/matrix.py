@@ -29,6 +29,25 @@ def _lf_label(lf_names: Sequence[str] | None, j: int) -> str:
     return ""
 
 
+def _vote_array(L: Any, name: str) -> tuple[np.ndarray, list[str] | None]:
+    """The votes of ``L`` as a 2-D array (no copy where possible) and its LF names when it has any."""
+    lf_names = None
+    if isinstance(L, LabelMatrix):
+        lf_names = L.lf_names
+        arr = L.values
+    elif isinstance(L, pd.DataFrame):
+        lf_names = [str(c) for c in L.columns]
+        arr = L.to_numpy()
+    else:
+        arr = np.asarray(L)
+    if arr.ndim != 2:
+        raise ValueError(
+            f"{name} must be 2-D (rows x LFs); got an array with shape {arr.shape}. "
+            "Reshape a single LF's votes with votes.reshape(-1, 1)."
+        )
+    return arr, lf_names
+
+
 def check_label_matrix(
     L: Any,
     *,
@@ -68,20 +87,7 @@ def check_label_matrix(
     >>> check_label_matrix([[0, -1], [1, 1]], cardinality=2).shape
     (2, 2)
     """
-    lf_names = None
-    if isinstance(L, LabelMatrix):
-        lf_names = L.lf_names
-        arr = L.values
-    elif isinstance(L, pd.DataFrame):
-        lf_names = [str(c) for c in L.columns]
-        arr = L.to_numpy()
-    else:
-        arr = np.asarray(L)
-    if arr.ndim != 2:
-        raise ValueError(
-            f"{name} must be 2-D (rows x LFs); got an array with shape {arr.shape}. "
-            "Reshape a single LF's votes with votes.reshape(-1, 1)."
-        )
+    arr, lf_names = _vote_array(L, name)
     if arr.shape[0] == 0:
         raise ValueError(f"{name} has no rows; expected at least one row of votes.")
     if arr.shape[1] == 0:
@@ -144,17 +150,7 @@ def covered_rows(L: Any) -> np.ndarray:
     [True, False, True]
     """
     # No full check_label_matrix here: callers already validated L, and this runs once per refit.
-    if isinstance(L, LabelMatrix):
-        arr = L.values
-    elif isinstance(L, pd.DataFrame):
-        arr = L.to_numpy()
-    else:
-        arr = np.asarray(L)
-    if arr.ndim != 2:
-        raise ValueError(
-            f"L must be 2-D (rows x LFs) to tell covered rows; got an array with shape {arr.shape}. "
-            "Reshape a single LF's votes with votes.reshape(-1, 1)."
-        )
+    arr, _ = _vote_array(L, "L")
     return (arr != ABSTAIN).any(axis=1)
 
 

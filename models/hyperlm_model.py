@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from labeling.matrix import ABSTAIN
+from labeling.matrix import ABSTAIN, covered_rows
 
 from ._tiebreak import TIE_BREAKS
 from .base import BaseLabelModel
@@ -112,10 +112,10 @@ class HyperLabelModel(BaseLabelModel):
     def _predict_proba(self, L: np.ndarray) -> np.ndarray:
         k = self.cardinality_
         out = np.tile(self.class_prior_, (len(L), 1))
-        covered = (L != ABSTAIN).any(axis=1)
-        X = np.concatenate([self.context_[(self.context_ != ABSTAIN).any(axis=1)], L[covered].astype(np.int64)])
+        covered = covered_rows(L)
         if not covered.any():
             return out
+        X = np.concatenate([self.context_[covered_rows(self.context_)], L[covered].astype(np.int64)])
         # HyperLM builds its graph from the votes alone, so rows without a vote (and, with one LF,
         # numpy's squeeze of a single column) would shift or collapse its output: it sees covered
         # rows only, and a lone LF gets an all-abstain companion that adds no edge.
