@@ -533,19 +533,20 @@ class LabelModel(BaseLabelModel):
             votes = _CellVotes(vp.patterns, k, np.full(len(vp), -1, dtype=np.int64))
             post = self._posterior(votes, self.precision_, self.class_prior_, None, temperature)
             probs = votes.full(post, np.exp(np.log(np.clip(self.class_prior_, _EPS, None)) / temperature))
-            probs[(vp.patterns == ABSTAIN).all(axis=1)] = self.class_prior_
-            return probs[vp.inverse]
-        # Score the patterns in blocks so that the dense posterior stays bounded, as in the fit.
-        out = np.empty((len(vp), k))
-        step = max(1, _DENSE_CELLS // k)
-        for lo in range(0, len(vp), step):
-            block = vp.patterns[lo:lo + step]
-            votes = _DenseVotes(block, k, np.full(len(block), -1, dtype=np.int64))
-            out[lo:lo + step] = self._posterior(votes, self.precision_, self.class_prior_, self.confusion_, temperature)
-        if temperature != 1.0:
-            # The temperature rescales evidence; a row without any keeps exactly the class prior.
-            out[(vp.patterns == ABSTAIN).all(axis=1)] = self.class_prior_
-        return out[vp.inverse]
+        else:
+            # Score the patterns in blocks so that the dense posterior stays bounded, as in the fit.
+            probs = np.empty((len(vp), k))
+            step = max(1, _DENSE_CELLS // k)
+            for lo in range(0, len(vp), step):
+                block = vp.patterns[lo:lo + step]
+                votes = _DenseVotes(block, k, np.full(len(block), -1, dtype=np.int64))
+                probs[lo:lo + step] = self._posterior(
+                    votes, self.precision_, self.class_prior_, self.confusion_, temperature
+                )
+        # A row without a vote has no evidence of its own and gets exactly the class prior: the temperature
+        # rescales evidence, and abstentions only count as evidence beside a vote.
+        probs[(vp.patterns == ABSTAIN).all(axis=1)] = self.class_prior_
+        return probs[vp.inverse]
 
     def predict(self, L: Any, *, tie_break: str | None = None) -> np.ndarray:
         """Most probable class per row, or for two classes ``P(1) >= threshold`` when ``threshold`` is set."""

@@ -234,3 +234,10 @@ def test_f1_threshold_is_chosen_on_validation(youtube):
     assert fit_threshold(model, youtube.valid.L, youtube.valid.y) == model.threshold
     with pytest.raises(ValueError, match="threshold=2; expected None or a probability"):
         LabelModel(threshold=2).fit(youtube.train.L)
+
+
+def test_rows_without_votes_get_the_prior_with_abstention_evidence(youtube):
+    # Abstentions are evidence only beside a vote: a row nobody voted on still gets exactly the class prior.
+    model = LabelModel(abstain_evidence=True, temperature=0.5).fit(youtube.train.L)
+    blank = model.predict_proba(np.full((2, 10), -1))
+    np.testing.assert_allclose(blank, np.broadcast_to(model.class_prior_, blank.shape))
