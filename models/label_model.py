@@ -40,12 +40,14 @@ def _vote_csr(P: np.ndarray, k: int, chunk: int = 65536):
     import scipy.sparse as sp
 
     u, m = P.shape
-    offsets = np.arange(m, dtype=np.int32) * k
     cols, per_row = [], []
     for lo in range(0, u, chunk):
         block = P[lo:lo + chunk]
         mask = block != ABSTAIN
-        cols.append((offsets + block)[mask].astype(np.int32, copy=False))
+        # Flat positions of the votes give their LF (position mod m) without a broadcast add over every
+        # cell; about twice as fast as masking an (offsets + block) array.
+        flat = np.flatnonzero(mask)
+        cols.append((flat % m).astype(np.int32) * k + block.ravel()[flat])
         per_row.append(np.count_nonzero(mask, axis=1))
     indices = np.concatenate(cols)
     indptr = np.zeros(u + 1, dtype=np.int64)
@@ -324,7 +326,7 @@ class LabelModel(BaseLabelModel):
     uses_class_balance = True
     selection_grid = {
         "accuracy_prior": [0.7, 0.6],
-        "prior_strength": [0.01, 0.03, 0.1, 0.3],
+        "prior_strength": [0.01, 0.03, 0.1, 0.3, 1.0],
         "abstain_evidence": [False, True],
     }
 
@@ -469,7 +471,11 @@ class LabelModel(BaseLabelModel):
         dense = isinstance(votes, _DenseVotes)
         n_votes = votes.n_votes(counts)
         self.coverage_ = n_votes / n
-        pseudo = self.prior_strength * n
+        # Pseudo-votes per (LF, class): the geometric mean of the rows and that LF's own votes for the class.
+        # Scaled by rows alone, the prior swamped LFs that vote a class rarely (300 LFs firing on 1% of rows
+        # all sat at accuracy_prior); scaled by the LF's votes alone, it no longer held sparse LFs back more
+        # than dense ones. Both scalings keep the fit invariant to duplicating the data.
+        pseudo = self.prior_strength * np.sqrt(n * n_votes)
         if class_balance is not None:
             prior = np.asarray(class_balance, dtype=float)
         else:
