@@ -7,6 +7,7 @@ nltk data is installed offline with ``python -m rules.install_data`` and found w
 
 from ._batch import clear_cache
 from .base import RuleLF, Span, explain_row
+from .embedding import EmbeddingLF, embedding_lf, embedding_lfs, embedding_lfs_from_labels
 from .kb import KBLF, KBPairLF, kb_lf, kb_pair_lf
 from .nltk_data import INSTALL_COMMAND, MissingResourceError, register_paths as _register_paths, require
 from .preprocess import (
@@ -39,6 +40,10 @@ __all__ = [
     "kb_lf",
     "kb_pair_lf",
     "window_lf",
+    "embedding_lf",
+    "embedding_lfs",
+    "embedding_lfs_from_labels",
+    "EmbeddingLF",
     "rules_from_file",
     "match_label",
     "RegexLF",

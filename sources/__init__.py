@@ -1,6 +1,7 @@
 """Reading data and knowledge into votewise."""
 
 from .collect import CollectError, CollectStats, collect, html_to_text
+from .encoder import TextEncoder, default_cache_dir
 from .kb import KBEntry, KBMatch, KnowledgeBase, normalize_text
 from .files import from_hf_dataset, from_pandas, read_csv, read_jsonl, read_parquet, read_table
 from .wrench import WrenchDataset, WrenchSplit, read_wrench, read_wrench_split
@@ -24,4 +25,6 @@ __all__ = [
     "CollectError",
     "CollectStats",
     "html_to_text",
+    "TextEncoder",
+    "default_cache_dir",
 ]
