@@ -1,7 +1,8 @@
 """Labeling functions, applying them, the label matrix, and LF analysis."""
 
 from .analysis import label_conflict, label_coverage, label_overlap, lf_summary, plot_lf_summary, wilson_interval
-from .apply import LFError, LFFailure, apply_lfs, unique_rows
+from .apply import apply_lfs
+from .votes import LFError, LFFailure, unique_rows
 from .cache import LFCache, data_fingerprint, lf_fingerprint
 from .patterns import PatternCounts, fit_from_patterns, vote_patterns
 from .stream import StreamResult, apply_lfs_to_file, iter_chunks, read_votes

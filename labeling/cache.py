@@ -24,7 +24,7 @@ import joblib
 import numpy as np
 import pandas as pd
 
-from .apply import LFFailure, _validate, compute_votes, unique_rows, worth_dedup
+from .votes import LFFailure, compute_votes, unique_rows, validate_input, worth_dedup
 from .lf import LabelingFunction, Preprocessor
 
 __all__ = ["LFCache", "lf_fingerprint", "data_fingerprint", "default_cache_dir"]
@@ -414,7 +414,7 @@ class LFCache:
 
         Takes the options of :func:`~labeling.apply_lfs`; used by it when given ``cache=``.
         """
-        data, lfs = _validate(data, lfs, options.get("cardinality"))
+        data, lfs = validate_input(data, lfs, options.get("cardinality"))
         cardinality = options.get("cardinality")
         fault_tolerant = options.get("fault_tolerant", False)
         data_fp = data_fingerprint(data)

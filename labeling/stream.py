@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .apply import LFFailure, _validate, check_lfs, compute_votes
+from .votes import LFFailure, check_lfs, compute_votes, validate_input
 from .lf import LabelingFunction
 from .matrix import LabelMatrix, smallest_int_dtype
 from .patterns import PatternCounts
@@ -240,7 +240,7 @@ def apply_lfs_to_file(
                     chunk = chunk.set_index(id_column, drop=False)
                 else:
                     chunk.index = pd.RangeIndex(n, n + len(chunk))
-                chunk, _ = _validate(chunk, lfs, cardinality)
+                chunk, _ = validate_input(chunk, lfs, cardinality)
                 votes, errs = compute_votes(
                     chunk, lfs, n_jobs=n_jobs, progress=False, fault_tolerant=fault_tolerant,
                     cardinality=cardinality, dedup=dedup, offset=n,

@@ -1,0 +1,424 @@
+"""Computing votes: the engine that :func:`~labeling.apply_lfs`, the cache, streaming and Dask share.
+
+Each path validates its input with :func:`validate_input`, labels chunks with :func:`label_chunk`
+(through :func:`compute_votes`, which also labels each distinct row once) and wraps the votes with
+:func:`finish_matrix`. Nothing here knows about caching or files.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import os
+import warnings
+from dataclasses import dataclass
+from itertools import islice, repeat
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from tqdm.auto import tqdm
+
+from .lf import LabelingFunction, check_unique_names
+from .matrix import ABSTAIN, LabelMatrix, smallest_int_dtype
+from .row import Row
+
+__all__ = [
+    "LFError", "LFFailure", "check_lfs", "validate_input", "label_chunk", "worth_dedup", "compute_votes", "finish_matrix",
+]
+
+DEFAULT_CHUNK_SIZE = 10_000
+
+
+class LFError(RuntimeError):
+    """A labeling function raised or returned an invalid vote; names the LF and the row."""
+
+    def __init__(self, message: str, *, lf: str, position: int | None = None, row_id: Any = None) -> None:
+        super().__init__(message)
+        self.lf = lf
+        self.position = position
+        self.row_id = row_id
+
+    def __reduce__(self) -> tuple:
+        # Keyword-only fields: the default exception pickling (args only) would lose them, and
+        # worker processes (joblib, Dask) send errors back pickled.
+        return (_rebuild_lf_error, (str(self), self.lf, self.position, self.row_id))
+
+
+def _rebuild_lf_error(message: str, lf: str, position: int | None, row_id: Any) -> LFError:
+    return LFError(message, lf=lf, position=position, row_id=row_id)
+
+
+@dataclass(frozen=True)
+class LFFailure:
+    """One LF call that raised during a fault-tolerant apply (the vote there is ABSTAIN)."""
+
+    lf: str
+    position: int
+    row_id: Any
+    error: str
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _check_vote(lf: str, value: Any, position: int, row_id: Any, cardinality: int | None) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        hint = " (return ABSTAIN, i.e. -1, to abstain)" if value is None else ""
+        raise LFError(
+            f"LF {lf!r} returned {value!r} ({type(value).__name__}) on row {position} (id {row_id!r}); "
+            f"expected an integer class id or -1{hint}.",
+            lf=lf, position=position, row_id=row_id,
+        )
+    _check_range(lf, np.asarray([value]), [position], [row_id], cardinality)
+    return int(value)
+
+
+def _check_range(
+    lf: str, votes: np.ndarray, positions: Sequence[int], ids: Sequence[Any], cardinality: int | None
+) -> None:
+    upper = cardinality if cardinality is not None else np.iinfo(np.int16).max
+    bad = (votes < ABSTAIN) | (votes >= upper)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        expected = f"-1..{cardinality - 1}" if cardinality is not None else "-1 or a class id >= 0"
+        raise LFError(
+            f"LF {lf!r} voted {votes[i]} on row {positions[i]} (id {ids[i]!r}); expected {expected}.",
+            lf=lf, position=int(positions[i]), row_id=ids[i],
+        )
+
+
+def _check_batch_output(
+    lf: str, out: Any, chunk: pd.DataFrame, positions: np.ndarray, cardinality: int | None
+) -> np.ndarray:
+    votes = np.asarray(out)
+    if votes.shape != (len(chunk),):
+        raise LFError(
+            f"Vectorized LF {lf!r} returned shape {votes.shape} for a chunk of {len(chunk)} rows "
+            f"(rows {positions[0]}..{positions[-1]}); expected one vote per row, shape ({len(chunk)},).",
+            lf=lf, position=int(positions[0]),
+        )
+    if votes.dtype.kind not in "iu":
+        if votes.dtype.kind == "f":
+            bad = ~np.isfinite(votes) | (votes != np.round(votes))
+            if not bad.any():
+                votes = votes.astype(np.int64)
+        if votes.dtype.kind not in "iu":
+            i = int(np.flatnonzero(bad)[0]) if votes.dtype.kind == "f" else 0
+            raise LFError(
+                f"Vectorized LF {lf!r} returned {votes[i].item()!r} (dtype {votes.dtype}) on row {positions[i]} "
+                f"(id {chunk.index[i]!r}); expected integer class ids or -1.",
+                lf=lf, position=int(positions[i]), row_id=chunk.index[i],
+            )
+    _check_range(lf, votes, positions, chunk.index, cardinality)
+    return votes
+
+
+def _run_row_lf(
+    lf: LabelingFunction, rows: list[Row], ids: Sequence[Any], positions: np.ndarray,
+    cardinality: int | None, fault_tolerant: bool, failures: list[LFFailure],
+) -> np.ndarray:
+    plain = type(lf).__call__ is LabelingFunction.__call__ and not lf.pre and not lf.resources
+    call = lf.f if plain else lf  # skip the wrapper when it has nothing to do
+    out: list[Any] = []
+    start = 0
+    while True:
+        try:
+            # map() runs the calls without a Python-level loop; list.extend keeps the votes made
+            # before a raising call, so after a failure the run resumes at the next row and no LF
+            # is ever called twice on a row.
+            out.extend(map(call, rows) if start == 0 else map(call, islice(rows, start, None)))
+            break
+        except Exception as exc:
+            i = len(out)
+            if not fault_tolerant:
+                _check_votes(lf.name, out, ids, positions, cardinality)  # an earlier bad vote is reported first
+                raise LFError(
+                    f"LF {lf.name!r} failed on row {positions[i]} (id {ids[i]!r}): {_describe(exc)}",
+                    lf=lf.name, position=int(positions[i]), row_id=ids[i],
+                ) from exc
+            failures.append(LFFailure(lf.name, int(positions[i]), ids[i], _describe(exc)))
+            out.append(ABSTAIN)
+            start = i + 1
+    return _check_votes(lf.name, out, ids, positions, cardinality)
+
+
+def _check_votes(
+    lf: str, out: list[Any], ids: Sequence[Any], positions: np.ndarray, cardinality: int | None
+) -> np.ndarray:
+    """The votes of a row LF as an int32 array, after checking each is an int in range."""
+    if all(t is int for t in set(map(type, out))):
+        try:
+            votes = np.asarray(out, dtype=np.int64) if out else np.zeros(0, dtype=np.int64)
+        except OverflowError:  # an int beyond int64: the check below names it
+            votes = None
+        if votes is not None:
+            _check_range(lf, votes, positions, ids, cardinality)
+            return votes.astype(np.int32)
+    # Something other than plain ints: the first offending value gets the full check and message.
+    return np.asarray(
+        [_check_vote(lf, v, int(positions[i]), ids[i], cardinality) for i, v in enumerate(out)], dtype=np.int32
+    )
+
+
+def _run_batch_lf(
+    lf: LabelingFunction, chunk: pd.DataFrame, positions: np.ndarray,
+    cardinality: int | None, fault_tolerant: bool, failures: list[LFFailure],
+) -> np.ndarray:
+    try:
+        return _check_batch_output(lf.name, lf(chunk), chunk, positions, cardinality)
+    except LFError:
+        raise
+    except Exception as chunk_exc:
+        # Find the rows that break it, so the error (or the failure report) names a row, not a chunk.
+        votes = np.full(len(chunk), ABSTAIN, dtype=np.int32)
+        found = False
+        for i in range(len(chunk)):
+            one = chunk.iloc[i : i + 1]
+            try:
+                votes[i] = _check_batch_output(lf.name, lf(one), one, positions[i : i + 1], cardinality)[0]
+            except LFError:
+                raise
+            except Exception as exc:
+                if not fault_tolerant:
+                    raise LFError(
+                        f"LF {lf.name!r} failed on row {positions[i]} (id {chunk.index[i]!r}): {_describe(exc)}",
+                        lf=lf.name, position=int(positions[i]), row_id=chunk.index[i],
+                    ) from exc
+                found = True
+                failures.append(LFFailure(lf.name, int(positions[i]), chunk.index[i], _describe(exc)))
+        if not found and not fault_tolerant:
+            raise LFError(
+                f"LF {lf.name!r} failed on rows {positions[0]}..{positions[-1]} but on none of them alone: "
+                f"{_describe(chunk_exc)}",
+                lf=lf.name, position=int(positions[0]),
+            ) from chunk_exc
+        return votes
+
+
+def _rows(chunk: pd.DataFrame) -> list[Row]:
+    # Column by column to Python objects, then zipped: several times faster than to_dict("records").
+    names = list(chunk.columns)
+    if not names or len(set(names)) != len(names):
+        return [Row(r) for r in chunk.to_dict("records")]
+    columns = [chunk.iloc[:, j].tolist() for j in range(len(names))]
+    # Thousands of new dicts that all survive would set off the cyclic garbage collector again and
+    # again (each pass walking every live object) while they hold no cycles; pausing it here cuts
+    # the cost of building rows by about a third.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        if len(names) == 1:  # the common text-only case: a dict literal is faster than a zip per row
+            name = names[0]
+            return list(map(Row, [{name: v} for v in columns[0]]))
+        return list(map(Row, map(zip, repeat(names), zip(*columns))))
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def label_chunk(
+    chunk: pd.DataFrame, positions: np.ndarray | int, lfs: Sequence[LabelingFunction],
+    cardinality: int | None = None, fault_tolerant: bool = False,
+) -> tuple[np.ndarray, list[LFFailure]]:
+    """Votes of every LF on one chunk (rows x LFs, int32) and the failures met on it.
+
+    ``positions`` gives each row's position in the whole data (for error messages), or the
+    position of the chunk's first row. The building block of the in-memory, streaming and Dask paths.
+    """
+    if np.isscalar(positions):
+        positions = np.arange(int(positions), int(positions) + len(chunk))
+    block = np.full((len(chunk), len(lfs)), ABSTAIN, dtype=np.int32)
+    failures: list[LFFailure] = []
+    rows: list[Row] | None = None
+    for j, lf in enumerate(lfs):
+        if lf.vectorized:
+            block[:, j] = _run_batch_lf(lf, chunk, positions, cardinality, fault_tolerant, failures)
+        else:
+            if rows is None:
+                rows = _rows(chunk)
+            block[:, j] = _run_row_lf(lf, rows, chunk.index, positions, cardinality, fault_tolerant, failures)
+    return block, failures
+
+
+def unique_rows(data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
+    """Group identical rows: ``(codes, first)`` with ``data.iloc[first[codes]]`` equal to ``data`` row by row.
+
+    ``codes[i]`` numbers row ``i``'s distinct content in order of first appearance and ``first[c]``
+    is the position where content ``c`` first occurs. Only column values count, not the index.
+    Returns None when a column holds unhashable values (lists, dicts), so no dedup is possible.
+
+    Examples
+    --------
+    >>> codes, first = unique_rows(pd.DataFrame({"text": ["a", "b", "a"]}))
+    >>> codes.tolist(), first.tolist()
+    ([0, 1, 0], [0, 1])
+    """
+    codes: np.ndarray | None = None
+    for name in data.columns:
+        try:
+            col, uniques = pd.factorize(data[name], use_na_sentinel=False)
+        except TypeError:
+            return None
+        if codes is None:
+            codes = col.astype(np.int64)
+        else:
+            # Exact combination of per-column codes (no hashing, so no collisions), renumbered each
+            # step to keep the product within int64.
+            codes, _ = pd.factorize(codes * len(uniques) + col)
+    if codes is None:
+        codes = np.zeros(len(data), dtype=np.int64)
+    n_unique = int(codes.max()) + 1 if len(codes) else 0
+    first = np.full(n_unique, len(codes), dtype=np.int64)
+    np.minimum.at(first, codes, np.arange(len(codes)))
+    return codes.astype(np.intp, copy=False), first
+
+
+DEDUP_SAMPLE = 20_000
+DEDUP_MIN_SHARE = 0.05
+
+
+def worth_dedup(data: pd.DataFrame, lfs: Sequence[LabelingFunction]) -> bool:
+    """Whether finding duplicate rows is likely to pay for itself.
+
+    Always for row LFs (a Python call per row costs far more than hashing the row). For batch LFs,
+    which cost about as much per row as the hashing, only when an evenly spaced sample of rows
+    holds at least 5% duplicates.
+    """
+    if not all(lf.vectorized for lf in lfs):
+        return True
+    if len(data) > DEDUP_SAMPLE:
+        sample = data.iloc[np.linspace(0, len(data) - 1, DEDUP_SAMPLE).astype(np.intp)]
+    else:
+        sample = data
+    groups = unique_rows(sample)
+    return groups is not None and 1 - len(groups[1]) / len(sample) >= DEDUP_MIN_SHARE
+
+
+def _chunk_bounds(n: int, chunk_size: int) -> list[tuple[int, int]]:
+    return [(s, min(s + chunk_size, n)) for s in range(0, n, chunk_size)]
+
+
+def _n_workers(n_jobs: int) -> int:
+    return n_jobs if n_jobs > 0 else max(1, (os.cpu_count() or 1) + 1 + n_jobs)
+
+
+def check_lfs(lfs: Iterable[LabelingFunction], cardinality: int | None = None) -> list[LabelingFunction]:
+    """Return ``lfs`` as a list after checking it is non-empty, holds LFs with unique names, and ``cardinality``."""
+    lfs = list(lfs)
+    if not lfs:
+        raise ValueError("No labeling functions given; pass a non-empty list of LFs.")
+    check_unique_names(lfs)
+    if cardinality is not None and cardinality < 2:
+        raise ValueError(f"cardinality={cardinality}; expected at least 2 classes.")
+    return lfs
+
+
+def validate_input(data: Any, lfs: Iterable[LabelingFunction], cardinality: int | None) -> tuple[pd.DataFrame, list]:
+    """``(data, lfs)`` checked: a DataFrame with rows (a Series becomes one column) and :func:`check_lfs`."""
+    if isinstance(data, pd.Series):
+        data = data.to_frame(name=data.name or "text")
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data must be a pandas DataFrame (one row per example); got {type(data).__name__}.")
+    lfs = check_lfs(lfs, cardinality)
+    if len(data) == 0:
+        raise ValueError("data has no rows; nothing to label.")
+    return data, lfs
+
+
+def _expand_failures(
+    failures: list[LFFailure], data: pd.DataFrame, codes: np.ndarray, first: np.ndarray, offset: int
+) -> list[LFFailure]:
+    # A failure on a distinct row is a failure on every row holding the same content.
+    order = np.argsort(codes, kind="stable")
+    starts = np.searchsorted(codes[order], np.arange(len(first) + 1))
+    inverse = np.empty(len(codes), dtype=np.intp)
+    inverse[first] = np.arange(len(first))
+    out = []
+    for f in failures:
+        c = inverse[f.position - offset]
+        for p in order[starts[c] : starts[c + 1]].tolist():
+            out.append(LFFailure(f.lf, p + offset, data.index[p], f.error))
+    return out
+
+
+def compute_votes(
+    data: pd.DataFrame,
+    lfs: Sequence[LabelingFunction],
+    *,
+    n_jobs: int = 1,
+    progress: bool = True,
+    fault_tolerant: bool = False,
+    cardinality: int | None = None,
+    chunk_size: int | None = None,
+    dedup: bool = True,
+    groups: tuple[np.ndarray, np.ndarray] | None = None,
+    offset: int = 0,
+) -> tuple[np.ndarray, list[LFFailure]]:
+    """Votes (int16, rows x LFs) and failures of already validated inputs; see :func:`apply_lfs`.
+
+    ``offset`` is the position of ``data``'s first row in a larger data set (streaming), so that
+    errors and failures name positions in the whole data.
+    """
+    n = len(data)
+    codes = first = None
+    if dedup and (groups is not None or worth_dedup(data, lfs)):
+        groups = groups if groups is not None else unique_rows(data)
+        if groups is not None and len(groups[1]) < n:
+            codes, first = groups
+    work = data if codes is None else data.iloc[first]
+    positions = (np.arange(n) if codes is None else first) + offset
+    n_work = len(work)
+    n_workers = _n_workers(n_jobs)
+    if chunk_size is None:
+        # Enough chunks to keep every worker busy, few enough that per-chunk overhead stays small.
+        chunk_size = min(DEFAULT_CHUNK_SIZE, max(256, math.ceil(n_work / (4 * n_workers))))
+    bounds = _chunk_bounds(n_work, chunk_size)
+    votes = np.empty((n_work, len(lfs)), dtype=np.int16)
+    failures: list[LFFailure] = []
+    if n_workers == 1:
+        results = (label_chunk(work.iloc[s:e], positions[s:e], lfs, cardinality, fault_tolerant) for s, e in bounds)
+    else:
+        tasks = (
+            delayed(label_chunk)(work.iloc[s:e], positions[s:e], lfs, cardinality, fault_tolerant) for s, e in bounds
+        )
+        results = Parallel(n_jobs=n_workers, return_as="generator")(tasks)
+    bar = tqdm(total=n, desc="Applying LFs", unit="row", disable=not progress)
+    try:
+        for (s, e), (block, errs) in zip(bounds, results):
+            votes[s:e] = block
+            failures.extend(errs)
+            # Scaled from distinct rows to all rows; from the running total so rounding never overshoots n.
+            bar.update(round(e * n / n_work) - bar.n)
+    finally:
+        bar.close()
+    if codes is not None:
+        votes = votes[codes]
+        failures = _expand_failures(failures, data, codes, first, offset)
+    order = {lf.name: j for j, lf in enumerate(lfs)}
+    failures.sort(key=lambda f: (f.position, order[f.lf]))
+    return votes, failures
+
+
+def finish_matrix(
+    votes: np.ndarray, failures: list[LFFailure], lfs: Sequence[LabelingFunction], index: pd.Index,
+    cardinality: int | None, *, stacklevel: int = 3,
+) -> LabelMatrix:
+    """Wrap votes in the smallest int dtype as a LabelMatrix, warning about fault-tolerant failures."""
+    if cardinality is not None:
+        votes = votes.astype(smallest_int_dtype(cardinality), copy=False)
+    elif votes.size and votes.max() < np.iinfo(np.int8).max:
+        votes = votes.astype(np.int8)
+    if failures:
+        by_lf: dict[str, int] = {}
+        for f in failures:
+            by_lf[f.lf] = by_lf.get(f.lf, 0) + 1
+        warnings.warn(
+            f"{len(failures)} LF call(s) raised and abstained instead: "
+            + ", ".join(f"{k}: {v} row(s)" for k, v in by_lf.items())
+            + ". Details in L.failures.",
+            stacklevel=stacklevel,
+        )
+    return LabelMatrix(votes, lf_names=[lf.name for lf in lfs], index=index, failures=failures)
