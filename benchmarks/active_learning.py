@@ -2,7 +2,7 @@
 
 The train split's gold labels play the reviewer; after each batch the test accuracy of the
 final classifier (``combined_acc``: end model x label model x reviewed-rows model, see
-``labeling.active.FinalClassifier``) is recorded. Each strategy runs once with votewise's
+``labeling.review.FinalClassifier``) is recorded. Each strategy runs once with votewise's
 ``LabelModel`` (which uses the reviews to correct LF precisions) and once with Snorkel's
 ``LabelModel`` (which uses them only for the class balance), in the same loop, end model
 and seeds, so the table compares the label models side by side.
@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 import pandas as pd  # noqa: E402
 
-from labeling.active import simulate  # noqa: E402
+from labeling.app import simulate  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
 FOLDERS = {"youtube": SHARED / "youtube" / "wrench", "trec": SHARED / "trec"}

@@ -1,4 +1,9 @@
-"""Labeling functions, applying them, the label matrix, and LF analysis."""
+"""Labeling functions, applying them, the label matrix, and LF analysis: the core every other part builds on.
+
+The human loop (:mod:`labeling.review`), dataset construction (:mod:`labeling.dataset`) and the
+applications (:mod:`labeling.app`: the CLI, ``votewise build``, the benchmark, simulation) sit above the
+core and are imported by name; importing :mod:`labeling` loads none of them.
+"""
 
 from .analysis import label_conflict, label_coverage, label_overlap, lf_summary, plot_lf_summary, wilson_interval
 from .apply import apply_lfs
@@ -11,8 +16,6 @@ from .lf import LabelingFunction, Preprocessor, check_unique_names, labeling_fun
 from .loading import load_lfs
 from .matrix import ABSTAIN, LabelMatrix, check_label_matrix, covered_rows
 from .row import Row
-from .dataset import augment, build_from_config, export_dataset, leakage_report, split_dataset
-from .active import ActiveLoop, Guidelines, ReviewStore, review_terminal, simulate
 
 __all__ = [
     "ABSTAIN",
@@ -49,14 +52,4 @@ __all__ = [
     "label_coverage",
     "label_overlap",
     "label_conflict",
-    "build_from_config",
-    "export_dataset",
-    "split_dataset",
-    "leakage_report",
-    "augment",
-    "ActiveLoop",
-    "ReviewStore",
-    "Guidelines",
-    "review_terminal",
-    "simulate",
 ]

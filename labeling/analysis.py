@@ -143,13 +143,14 @@ def plot_lf_summary(summary: pd.DataFrame, *, ax: Any = None, title: str | None 
     -------
     matplotlib.figure.Figure
     """
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     has_acc = "emp_acc" in summary.columns
     n = len(summary)
     if ax is None:
         ncols = 2 if has_acc else 1
-        fig, axes = plt.subplots(1, ncols, figsize=(5 * ncols + 1, 0.35 * n + 1.5), sharey=True, squeeze=False)
+        fig = Figure(figsize=(5 * ncols + 1, 0.35 * n + 1.5))
+        axes = fig.subplots(1, ncols, sharey=True, squeeze=False)
         axes = list(axes[0])
     else:
         axes = list(ax) if isinstance(ax, (list, tuple, np.ndarray)) else [ax]

@@ -2,14 +2,15 @@
 
 Every builder returns a vectorized :class:`~labeling.LabelingFunction` (a :class:`RuleLF`) that
 also explains its votes: ``lf.explain(text)`` lists the ``(start, end, what)`` spans that fired.
-nltk data is installed offline with ``python -m rules.install_data`` and found without configuration.
+nltk data is installed offline with ``python -m sources.install_data`` and found without configuration when
+a builder first needs it; importing :mod:`rules` changes no global state.
 """
 
 from ._batch import clear_cache
 from .base import RuleLF, Span, explain_row
 from .embedding import EmbeddingLF, embedding_lf, embedding_lfs, embedding_lfs_from_labels
 from .kb import KBLF, KBPairLF, kb_lf, kb_pair_lf
-from .nltk_data import INSTALL_COMMAND, MissingResourceError, register_paths as _register_paths, require
+from sources.nltk_data import INSTALL_COMMAND, MissingResourceError, require
 from .preprocess import (
     STOP_WORDS,
     clean_text,
@@ -26,8 +27,6 @@ from .rulefile import match_label, rules_from_file
 from .sentiment import SentimentLF, sentiment_lf, sentiment_score
 from .text import LengthLF, RegexLF, keyword_lf, length_lf, regex_lf
 from .window import WindowLF, window_lf
-
-_register_paths()
 
 __all__ = [
     "RuleLF",

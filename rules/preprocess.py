@@ -1,7 +1,7 @@
 """Text preprocessing with nltk, as plain functions and as ``pre=`` preprocessors for LFs.
 
 Cleaning needs no data. Sentence and word tokenisation need punkt_tab, lemmatisation WordNet: both are
-installed offline by ``python -m rules.install_data``, and a missing one raises
+installed offline by ``python -m sources.install_data``, and a missing one raises
 :class:`~rules.MissingResourceError` naming that command.
 """
 
@@ -18,7 +18,7 @@ import pandas as pd
 
 from labeling import Preprocessor, Row
 
-from .nltk_data import lemmatize_word, require
+from sources.nltk_data import lemmatize_word, require
 
 __all__ = [
     "clean_text",

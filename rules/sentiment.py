@@ -12,7 +12,7 @@ from labeling import Preprocessor
 
 from ._batch import column_view
 from .base import RuleLF, Span
-from .nltk_data import require
+from sources.nltk_data import require
 
 __all__ = ["SentimentLF", "sentiment_lf", "sentiment_score"]
 
@@ -124,7 +124,7 @@ def sentiment_lf(
     threshold : float
         In [0, 1).
     method : {"vader", "textblob"}
-        nltk's VADER compound score (needs ``python -m rules.install_data``) or TextBlob's polarity.
+        nltk's VADER compound score (needs ``python -m sources.install_data``) or TextBlob's polarity.
     column : str
         Text column.
     pre : sequence of Preprocessor, optional

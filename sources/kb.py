@@ -20,6 +20,8 @@ from typing import Any, Hashable, Iterable, Mapping, NamedTuple, Sequence
 
 import ahocorasick
 
+from .nltk_data import lemmatize_word
+
 __all__ = ["KnowledgeBase", "KBEntry", "KBMatch", "normalize_text"]
 
 _WS = re.compile(r"\s+")
@@ -80,9 +82,7 @@ def normalize_text(text: str) -> tuple[str, list[int] | None]:
 
 
 def _lemma(token: str) -> str:
-    from rules.nltk_data import lemmatize_word  # WordNet is only needed when lemmatising
-
-    return lemmatize_word(token)
+    return lemmatize_word(token)  # WordNet is loaded on the first call, only when lemmatising
 
 
 def _lemmatized(text: str) -> tuple[str, list[int]]:
@@ -119,7 +119,7 @@ class KnowledgeBase:
         ``{(left, right): label}``, ``[(left, right, label), ...]`` or ``[KBEntry, ...]`` with tuple terms.
     lemmatize : bool
         Also match inflected forms (``"islands"`` finds the term ``"island"``), via WordNet lemmas;
-        needs the nltk data (``python -m rules.install_data``).
+        needs the nltk data (``python -m sources.install_data``).
     name : str
         Shown in provenance and reprs.
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from labeling.active import ReviewStore
+from labeling.review import ReviewStore
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -7,8 +7,8 @@ import io
 import json
 
 
-from labeling.active import ActiveLoop, ReviewStore
-from labeling.active.cli import add_subcommands
+from labeling.review import ActiveLoop, ReviewStore
+from labeling.app.review_cli import add_subcommands
 from models import LabelModel
 
 

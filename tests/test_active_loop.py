@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from labeling.active import ActiveLoop, ReviewStore, suggest_lfs, suggestion_to_lf
+from labeling.review import ActiveLoop, ReviewStore, suggest_lfs, suggestion_to_lf
 from models import LabelModel, MajorityVote
 
 

@@ -7,7 +7,9 @@ import warnings
 import numpy as np
 import pytest
 
-from labeling.active import ActiveLoop, ReviewStore, TextEndModel, combine, leading_token_leak, simulate
+from labeling.app.simulate import leading_token_leak, simulate
+from labeling.review import ActiveLoop, ReviewStore, combine
+from models import TextEndModel
 from labeling.matrix import ABSTAIN, covered_rows
 from models import LabelModel
 
@@ -55,7 +57,7 @@ def test_review_proba_is_uniform_until_two_classes_and_then_shrinks_toward_unifo
 
 
 def test_final_classifier_checks_its_input(youtube):
-    from labeling.active import FinalClassifier
+    from labeling.review import FinalClassifier
 
     texts_ = texts(youtube.train)[:50]
     with pytest.raises(RuntimeError, match="not fitted"):
@@ -67,7 +69,7 @@ def test_final_classifier_checks_its_input(youtube):
 
 
 def test_final_classifier_leaves_out_uncovered_rows_unless_reviewed(youtube):
-    from labeling.active import FinalClassifier
+    from labeling.review import FinalClassifier
 
     texts_ = texts(youtube.train)
     L = np.asarray(youtube.train.L)

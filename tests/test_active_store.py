@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from labeling.active import ReviewStore, agreement_report, cohen_kappa
+from labeling.review import ReviewStore, agreement_report, cohen_kappa
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -133,7 +133,7 @@ def test_sigkill_mid_review_loses_nothing_recorded(tmp_path, youtube):
     # whatever it printed must be in the file after SIGKILL.
     code = textwrap.dedent(f"""
         import sys
-        from labeling.active import ReviewStore
+        from labeling.review import ReviewStore
         s = ReviewStore({str(path)!r})
         i = 0
         while True:

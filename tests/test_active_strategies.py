@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labeling.active import STRATEGIES, select
-from labeling.active.strategies import entropy_scores, lf_disagreement_scores, margin_scores
+from labeling.review import STRATEGIES, select
+from labeling.review.strategies import entropy_scores, lf_disagreement_scores, margin_scores
 from models import LabelModel
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from labeling.active import ActiveLoop, Guidelines, ReviewStore, review_terminal
-from labeling.active.widget import highlight_spans, render_sample_html
+from labeling.review import ActiveLoop, Guidelines, ReviewStore, review_terminal
+from labeling.review.widget import highlight_spans, render_sample_html
 from models import LabelModel
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,7 +31,7 @@ def test_untrusted_text_is_escaped():
     out = highlight_spans(EVIL, [(len(EVIL) - 12, len(EVIL) - 5, 'lf"<x>')])
     assert "<script" not in out and "<img" not in out and "&lt;script&gt;" in out
     assert 'title="lf&quot;&lt;x&gt;"' in out and "&amp; win" in out
-    from labeling.active.store import Sample
+    from labeling.review.store import Sample
 
     html = render_sample_html(Sample("<id>", EVIL, {"votes": {"<lf>": 1}, "probs": [0.3, 0.7]}), ["<b>H</b>", "S"])
     assert "<script" not in html and "<b>H</b>" not in html and "&lt;lf&gt;" in html
@@ -39,7 +39,7 @@ def test_untrusted_text_is_escaped():
 
 def test_clicks_write_to_the_store(loop):
     pytest.importorskip("ipywidgets")
-    from labeling.active import ReviewWidget
+    from labeling.review import ReviewWidget
 
     w = ReviewWidget(loop.store, reviewer="ann", guidelines=Guidelines.load(GUIDELINES), loop=loop)
     first = w.current.sample_id
@@ -62,7 +62,7 @@ def test_clicks_write_to_the_store(loop):
 
 def test_widget_next_batch_and_suggestions(loop, youtube):
     pytest.importorskip("ipywidgets")
-    from labeling.active import ReviewWidget
+    from labeling.review import ReviewWidget
 
     w = ReviewWidget(loop.store, reviewer="ann", loop=loop)
     for _ in range(5):

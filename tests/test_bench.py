@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from labeling.bench import BENCH_MODELS, format_bench_table, run_bench
+from labeling.app.bench import BENCH_MODELS, format_bench_table, run_bench
 from tests.conftest import DATA
 
 
@@ -42,7 +42,7 @@ def test_metric_fit_split_and_names(tmp_path):
 
 
 def test_cli_bench_json_and_table(capsys):
-    from labeling.cli import main
+    from labeling.app.cli import main
 
     assert main(["bench", str(DATA / "youtube"), "--model", "mv", "--model", "wmv", "--quiet", "--json"]) == 0
     records = json.loads(capsys.readouterr().out)

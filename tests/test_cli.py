@@ -5,7 +5,7 @@ import pytest
 
 from conftest import EXAMPLES
 from labeling import LabelMatrix, apply_lfs, lf_summary, load_lfs
-from labeling.cli import main
+from labeling.app.cli import main
 
 LFS = EXAMPLES / "youtube_spam" / "lfs.py"
 
@@ -76,7 +76,7 @@ def test_console_entry_point_runs_as_a_module():
     import subprocess
     import sys
 
-    res = subprocess.run([sys.executable, "-m", "labeling.cli", "apply", "--help"], capture_output=True, text=True)
+    res = subprocess.run([sys.executable, "-m", "labeling.app.cli", "apply", "--help"], capture_output=True, text=True)
     assert res.returncode == 0 and "--fault-tolerant" in res.stdout
 
 

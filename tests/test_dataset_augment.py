@@ -15,12 +15,12 @@ from labeling.dataset import augment, random_delete, random_insert, random_swap,
 
 @pytest.fixture(scope="module")
 def wordnet():
-    from rules.nltk_data import MissingResourceError, require
+    from sources.nltk_data import MissingResourceError, require
 
     try:
         require("wordnet")
     except MissingResourceError:
-        pytest.skip("WordNet is not installed; run `python -m rules.install_data`")
+        pytest.skip("WordNet is not installed; run `python -m sources.install_data`")
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import yaml
 
 from labeling import covered_rows
 from labeling.dataset import leakage_report
-from labeling.dataset.pipeline import PipelineError, build_from_config
+from labeling.app.pipeline import PipelineError, build_from_config
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "youtube_spam" / "pipeline.yaml"
@@ -23,12 +23,12 @@ YOUTUBE = Path(__file__).resolve().parent / "data" / "youtube"
 
 @pytest.fixture(scope="module")
 def example(tmp_path_factory):
-    from rules.nltk_data import MissingResourceError, require
+    from sources.nltk_data import MissingResourceError, require
 
     try:
         require("wordnet")  # the example's synonym augmentation
     except MissingResourceError:
-        pytest.skip("WordNet is not installed; run `python -m rules.install_data`")
+        pytest.skip("WordNet is not installed; run `python -m sources.install_data`")
     out = tmp_path_factory.mktemp("youtube_chat")
     handler_records: list[logging.LogRecord] = []
 
@@ -196,7 +196,7 @@ def test_unknown_key_suggests_the_right_one(tmp_path):
 
 
 def test_cli_build(tmp_path, capsys):
-    from labeling.cli import main
+    from labeling.app.cli import main
 
     config = _wrench_config(tmp_path, augment=None)
     path = tmp_path / "pipeline.yaml"
@@ -210,7 +210,7 @@ def test_cli_build(tmp_path, capsys):
 
 
 def test_review_store_labels_enter_with_provenance(tmp_path):
-    from labeling.active import ReviewStore
+    from labeling.review import ReviewStore
 
     store = ReviewStore(tmp_path / "reviews.sqlite", class_names=["ham", "spam"])
     store.add_samples(["test/0", "test/1", "test/2"], ["a", "b", "c"])
@@ -254,16 +254,16 @@ def test_jsonl_source_with_format_keep_columns_and_python_lfs(tmp_path):
 
 
 def test_missing_wordnet_is_a_pipeline_error(tmp_path, monkeypatch):
-    import rules.nltk_data
+    import sources.nltk_data
     from labeling.dataset.augment import synonyms
 
     def missing(resource):
-        raise rules.nltk_data.MissingResourceError(f"{resource} is not installed; run python -m rules.install_data")
+        raise sources.nltk_data.MissingResourceError(f"{resource} is not installed; run python -m sources.install_data")
 
-    monkeypatch.setattr(rules.nltk_data, "require", missing)
+    monkeypatch.setattr(sources.nltk_data, "require", missing)
     synonyms.cache_clear()
     try:
-        with pytest.raises(PipelineError, match=r"step 'augment', key 'methods'.*python -m rules.install_data"):
+        with pytest.raises(PipelineError, match=r"step 'augment', key 'methods'.*python -m sources.install_data"):
             build_from_config(_wrench_config(tmp_path, augment={"methods": ["synonym"]}))
     finally:
         synonyms.cache_clear()

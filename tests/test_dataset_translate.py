@@ -134,7 +134,7 @@ def test_min_bleu_filters_back_translations(comments):
 
 
 def test_pipeline_back_translation_with_marian_folders(tmp_path, marian_pair, youtube):
-    from labeling.dataset import build_from_config
+    from labeling.app import build_from_config
 
     config = {
         "seed": 1, "progress": False, "output": str(tmp_path / "out"),

@@ -1,4 +1,4 @@
-"""nltk preprocessing and the offline data installer (CI runs `python -m rules.install_data` first)."""
+"""nltk preprocessing and the offline data installer (CI runs `python -m sources.install_data` first)."""
 
 import gzip
 
@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import rules.nltk_data as nd
+import sources.nltk_data as nd
 from labeling import apply_lfs
 from rules import (
     MissingResourceError,
@@ -23,7 +23,7 @@ from rules import (
     tokens_preprocessor,
     words,
 )
-from rules.install_data import LEXNAMES_MAN, _punkt_literals, install, lexnames_from_man, main
+from sources.install_data import LEXNAMES_MAN, _punkt_literals, install, lexnames_from_man, main
 
 
 @pytest.mark.parametrize("resource", sorted(nd.RESOURCES))
@@ -36,7 +36,7 @@ def test_missing_resource_says_how_to_install(monkeypatch, tmp_path):
     monkeypatch.setattr(nd, "_PACKAGE_DIR", tmp_path / "pkg")
     monkeypatch.setattr(nd, "_USER_DIR", tmp_path / "user")
     monkeypatch.setattr(nltk.data, "path", [str(tmp_path / "empty")])
-    with pytest.raises(MissingResourceError, match=r"'punkt_tab' is not installed.*python -m rules.install_data"):
+    with pytest.raises(MissingResourceError, match=r"'punkt_tab' is not installed.*python -m sources.install_data"):
         require("punkt_tab")
     with pytest.raises(ValueError, match="resource='bert' is not one of"):
         require("bert")

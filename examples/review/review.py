@@ -22,7 +22,7 @@
 import os
 from pathlib import Path
 
-from labeling.active import ActiveLoop, Guidelines, ReviewStore, ReviewWidget
+from labeling.review import ActiveLoop, Guidelines, ReviewStore, ReviewWidget
 from models import LabelModel
 from sources import read_wrench
 

@@ -21,7 +21,7 @@ matplotlib.use("Agg")  # the example runs on servers without a display
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from labeling import apply_lfs, covered_rows, lf_summary, load_lfs, plot_lf_summary
-from labeling.active import select
+from labeling.review import select
 from models import LabelModel, accuracy, precision_recall_f1, probs_to_preds
 from sources import read_csv
 

@@ -1,7 +1,7 @@
 """Dataset construction: clean, deduplicate, mask personal data, augment, split, export with a datasheet.
 
 The last mile of weak supervision: labelled rows become a training or fine-tuning dataset.
-``build_from_config`` runs the whole pipeline from a YAML file (``votewise build pipeline.yaml``).
+:func:`labeling.app.build_from_config` runs the whole pipeline from a YAML file (``votewise build pipeline.yaml``).
 """
 
 from ._result import StepResult
@@ -18,7 +18,6 @@ from .dedup import (
     text_hash,
 )
 from .export import EXPORT_FORMATS, ExportResult, export_dataset, select_rows, to_chat, to_instruction
-from .pipeline import BuildResult, PipelineError, build_from_config, load_config
 from .privacy import PII_KINDS, PIIMatch, find_pii, mask_pii, scrub_pii
 from .split import DEFAULT_FRACTIONS, assign_splits, leakage_report, split_dataset
 from .translate import MarianTranslator, Translator, as_translator, back_translate
@@ -62,8 +61,4 @@ __all__ = [
     "export_dataset",
     "render_datasheet",
     "label_model_estimates",
-    "build_from_config",
-    "load_config",
-    "BuildResult",
-    "PipelineError",
 ]

@@ -1,7 +1,7 @@
 """Label-preserving text augmentation: synonym replacement, random insertion, deletion and swap, back-translation.
 
 The four word-level operations are those of EDA (Wei and Zou, 2019); synonyms come from WordNet
-through nltk, installed offline with ``python -m rules.install_data``. Every augmented row keeps the
+through nltk, installed offline with ``python -m sources.install_data``. Every augmented row keeps the
 label and other columns of its source row and names it in ``source_id``, so splits can keep them
 together and exports can trace them.
 """
@@ -51,7 +51,7 @@ def synonyms(word: str) -> tuple[str, ...]:
     >>> "large" in synonyms("big")  # doctest: +SKIP
     True
     """
-    from rules.nltk_data import require
+    from sources.nltk_data import require
 
     require("wordnet")
     from nltk.corpus import wordnet

@@ -14,8 +14,8 @@ __all__ = ["main", "build_parser"]
 def _cmd_apply(args: argparse.Namespace) -> int:
     from sources.files import read_table
 
-    from .apply import apply_lfs
-    from .loading import load_lfs
+    from labeling.apply import apply_lfs
+    from labeling.loading import load_lfs
 
     data = read_table(args.data, text_column=args.text_column, id_column=args.id_column)
     lfs = load_lfs(args.lfs)
@@ -31,8 +31,8 @@ def _cmd_apply(args: argparse.Namespace) -> int:
 def _cmd_analyze(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from .analysis import lf_summary, plot_lf_summary
-    from .matrix import LabelMatrix
+    from labeling.analysis import lf_summary, plot_lf_summary
+    from labeling.matrix import LabelMatrix
 
     L = LabelMatrix.load(args.matrix)
     y = None
@@ -68,7 +68,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from .dataset.pipeline import build_from_config
+    from .pipeline import build_from_config
 
     build_from_config(args.config, output=args.output, progress=False if args.quiet else None)
     return 0
@@ -120,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_cmd_build)
 
-    from .active.cli import add_subcommands
+    from .review_cli import add_subcommands
 
     add_subcommands(sub)
     return parser
@@ -131,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "model", "unset") is None:
         args.model = ["mv"]
-    from .votes import LFError
+    from labeling.votes import LFError
 
     try:
         return int(args.func(args) or 0)

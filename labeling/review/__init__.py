@@ -1,13 +1,12 @@
-"""Active learning with human review: query strategies, the loop, the review store and review UIs.
+"""The human loop: query strategies, the active-learning loop, the review store and review UIs.
 
 ``ReviewWidget`` needs the ``notebook`` extra (ipywidgets); it is imported on first use.
 """
 
 from .agreement import agreement_report, cohen_kappa
-from .final import FinalClassifier
+from .final import FinalClassifier, combine
 from .guidelines import ClassGuideline, Guidelines
 from .loop import ActiveLoop, RefitReport, lf_accuracy_estimates
-from .simulate import TextEndModel, combine, leading_token_leak, plot_learning_curves, simulate, summarize
 from .store import KINDS, Decision, ReviewStore, Sample
 from .strategies import STRATEGIES, get_strategy, k_center_greedy, select
 from .suggest import suggest_lfs, suggestion_to_lf
@@ -33,13 +32,8 @@ __all__ = [
     "suggestion_to_lf",
     "review_terminal",
     "format_sample",
-    "simulate",
-    "summarize",
-    "plot_learning_curves",
-    "TextEndModel",
     "FinalClassifier",
     "combine",
-    "leading_token_leak",
     "ReviewWidget",
 ]
 

@@ -85,7 +85,7 @@ class ActiveLoop:
     L : LabelMatrix or array of shape (n, m)
         The LF votes on ``data``.
     strategy : str
-        A name from :data:`labeling.active.STRATEGIES` (``"entropy"``, ``"diverse:margin"``, ...).
+        A name from :data:`labeling.review.STRATEGIES` (``"entropy"``, ``"diverse:margin"``, ...).
     store : ReviewStore
         Where batches are queued and human decisions are read from.
     batch_size : int
@@ -352,7 +352,7 @@ class ActiveLoop:
         """The classifier to hand over: end model x label model x reviewed-rows model.
 
         Fit on this loop's texts, labels and reviews; see
-        :class:`labeling.active.FinalClassifier`.
+        :class:`labeling.review.FinalClassifier`.
 
         Parameters
         ----------

@@ -21,14 +21,16 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from ..matrix import covered_rows
-from .augment import AUGMENTATIONS, augment
-from .clean import clean_texts
-from .datasheet import label_model_estimates
-from .dedup import drop_exact_duplicates, drop_near_duplicates
-from .export import DEFAULT_INSTRUCTION, DEFAULT_PROMPT, EXPORT_FORMATS, ExportResult, export_dataset, select_rows
-from .privacy import PII_KINDS, scrub_pii
-from .split import assign_splits, leakage_report
+from labeling.dataset.augment import AUGMENTATIONS, augment
+from labeling.dataset.clean import clean_texts
+from labeling.dataset.datasheet import label_model_estimates
+from labeling.dataset.dedup import drop_exact_duplicates, drop_near_duplicates
+from labeling.dataset.export import (
+    DEFAULT_INSTRUCTION, DEFAULT_PROMPT, EXPORT_FORMATS, ExportResult, export_dataset, select_rows,
+)
+from labeling.dataset.privacy import PII_KINDS, scrub_pii
+from labeling.dataset.split import assign_splits, leakage_report
+from labeling.matrix import covered_rows
 
 __all__ = ["PipelineError", "BuildResult", "build_from_config", "load_config", "DEFAULT_LABEL_MODEL"]
 
@@ -315,8 +317,8 @@ _REVIEW_KEYS = ("store", "path", "id_column", "label_column", "reviewer_column")
 
 
 def _store_reviews(sec: _Section, base: Path, labels: list[str], data: pd.DataFrame) -> pd.DataFrame:
-    """Resolved labels of a :class:`labeling.active.ReviewStore` (double reviews only once settled)."""
-    from labeling.active import ReviewStore
+    """Resolved labels of a :class:`labeling.review.ReviewStore` (double reviews only once settled)."""
+    from labeling.review.store import ReviewStore
 
     path = _resolve(base, sec.text("store"))
     if not path.is_file():
@@ -478,7 +480,7 @@ def _augment(sec: _Section, train: pd.DataFrame, base: Path, seed: int, progress
     if "back_translation" in names:
         if bt is None:
             raise sec.fail("back_translation", "method 'back_translation' needs {forward: MODEL_DIR, backward: MODEL_DIR}.")
-        from .translate import MarianTranslator
+        from labeling.dataset.translate import MarianTranslator
 
         opts = dict(
             batch_size=bt.get("batch_size", 16, kind=int, check=lambda v: v >= 1, expect="an integer >= 1"),

@@ -14,184 +14,23 @@ from __future__ import annotations
 import os
 import tempfile
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 import pandas as pd
 
 from labeling.matrix import ABSTAIN, covered_rows
+from labeling.review.final import combine
+from labeling.review.loop import ActiveLoop
+from labeling.review.store import ReviewStore
+from labeling.review.strategies import get_strategy
+from models.end_model import TextEndModel
 
-from .loop import ActiveLoop
-from .store import ReviewStore
-from .strategies import get_strategy
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
 
-__all__ = ["simulate", "TextEndModel", "combine", "leading_token_leak", "plot_learning_curves", "summarize"]
-
-
-@dataclass
-class _Features:
-    train: Any
-    test: Any
-
-
-class TextEndModel:
-    """TF-IDF (word 1-2 grams + character 2-5 grams) and a logistic-loss linear model on the loop's labels.
-
-    Parameters
-    ----------
-    human_weight : float
-        Weight of a reviewed row relative to a label-model row of probability 1.
-    alpha : float
-        L2 penalty of the logistic-loss SGD classifier.
-    char_ngrams : bool
-        Add character n-gram features (robust to spelling variants).
-    review_C : float
-        Inverse L2 penalty of the logistic regression fit on the reviewed rows alone.
-    review_prior : float
-        How many reviews the reviewed-rows model needs before it counts as much
-        as the other two experts: its probabilities are shrunk toward uniform by
-        ``n / (n + review_prior)`` for ``n`` reviews, so a handful of labels,
-        picked where the LFs disagree and missing whole classes, cannot veto
-        a class on their own.
-    soft_labels : bool
-        Train on every class of a row, weighted by its probability, instead of
-        on the most probable class weighted by its probability. Soft labels keep
-        a row the label model is torn about from teaching one class outright;
-        they help when many rows carry weak evidence (trec) and can blur a
-        clean binary task (youtube).
-    random_state : int
-        Seed of the SGD shuffling.
-    """
-
-    def __init__(
-        self,
-        *,
-        human_weight: float = 3.0,
-        alpha: float = 1e-5,
-        char_ngrams: bool = True,
-        review_C: float = 10.0,
-        review_prior: float = 25.0,
-        soft_labels: bool = False,
-        random_state: int = 0,
-    ) -> None:
-        self.human_weight = human_weight
-        self.alpha = alpha
-        self.char_ngrams = char_ngrams
-        self.review_C = review_C
-        self.review_prior = review_prior
-        self.soft_labels = soft_labels
-        self.random_state = random_state
-
-    def vectorizers(self) -> list[Any]:
-        """Fresh, unfitted TF-IDF vectorizers whose outputs are stacked side by side."""
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
-        parts = [TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)]
-        if self.char_ngrams:
-            parts.append(TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True))
-        return parts
-
-    def vectorize(self, train_texts: Sequence[str], test_texts: Sequence[str]) -> _Features:
-        parts = self.vectorizers()
-        return _Features(stack_features(parts, train_texts, fit=True), stack_features(parts, test_texts))
-
-    def fit_predict_proba(
-        self, X_train: Any, probs: np.ndarray, keep: np.ndarray, human: np.ndarray, X_test: Any
-    ) -> np.ndarray:
-        """Train on rows ``keep`` (:meth:`fit_end`) and predict ``X_test``."""
-        return _proba(self.fit_end(X_train, probs, keep, human), X_test, probs.shape[1])
-
-    def fit_end(self, X_train: Any, probs: np.ndarray, keep: np.ndarray, human: np.ndarray) -> Any:
-        """The end model, fit on rows ``keep``.
-
-        Each kept row takes its most probable class, weighted by that
-        probability, or with ``soft_labels`` every class, weighted by its
-        probability; ``human`` rows weigh ``human_weight``. A linear model fit
-        by SGD keeps a refit per batch well under a second on a few thousand rows.
-        """
-        from sklearn.linear_model import SGDClassifier
-
-        from models.end_model import soft_label_rows
-
-        kept = np.flatnonzero(keep)
-        if self.soft_labels:
-            at, labels, weights = soft_label_rows(probs[kept], min_weight=1e-3)
-            rows = kept[at]
-        else:
-            rows, labels, weights = kept, probs[kept].argmax(axis=1), probs[kept].max(axis=1)
-        weights = np.where(human[rows], self.human_weight, weights)
-        clf = SGDClassifier(loss="log_loss", alpha=self.alpha, max_iter=30, tol=None, random_state=self.random_state)
-        return clf.fit(X_train[rows], labels, sample_weight=weights)
-
-    def review_proba(self, X_train: Any, y: np.ndarray, X_test: Any, k: int) -> np.ndarray:
-        """Predict ``X_test`` from the reviewed rows alone (:meth:`fit_review`)."""
-        clf, lam = self.fit_review(X_train, y)
-        return _shrunk(clf, lam, X_test, k)
-
-    def fit_review(self, X_train: Any, y: np.ndarray) -> tuple[Any, float]:
-        """A model of the reviewed rows alone (``y != -1``) and its weight ``n / (n + review_prior)``.
-
-        The label model and the end model trained on its labels share the LFs'
-        systematic mistakes; this model sees only human labels, so it can
-        overrule them where the reviews show they are wrong. Its probabilities
-        are mixed with the uniform distribution in the ratio ``n : review_prior``
-        for ``n`` reviews. With fewer than two classes reviewed there is no
-        model (``None``) and the expert is uniform.
-        """
-        from sklearn.linear_model import LogisticRegression
-
-        reviewed = np.flatnonzero(np.asarray(y) != ABSTAIN)
-        if np.unique(np.asarray(y)[reviewed]).size < 2:
-            return None, 0.0
-        clf = LogisticRegression(C=self.review_C, max_iter=2000).fit(X_train[reviewed], np.asarray(y)[reviewed])
-        return clf, reviewed.size / (reviewed.size + self.review_prior)
-
-
-def stack_features(vectorizers: Sequence[Any], texts: Sequence[str], *, fit: bool = False) -> Any:
-    """The vectorizers' outputs for ``texts`` side by side, as one CSR matrix (fitting them first with ``fit``)."""
-    from scipy.sparse import hstack
-
-    return hstack([v.fit_transform(texts) if fit else v.transform(texts) for v in vectorizers]).tocsr()
-
-
-def _proba(clf: Any, X: Any, k: int) -> np.ndarray:
-    out = np.zeros((X.shape[0], k))
-    out[:, clf.classes_] = clf.predict_proba(X)
-    return out
-
-
-def _shrunk(clf: Any, lam: float, X: Any, k: int) -> np.ndarray:
-    uniform = np.full((X.shape[0], k), 1.0 / k)
-    return uniform if clf is None else lam * _proba(clf, X, k) + (1.0 - lam) * uniform
-
-
-def combine(
-    end_probs: np.ndarray, lm_probs: np.ndarray, L_test: np.ndarray, review_probs: np.ndarray | None = None
-) -> np.ndarray:
-    """Product of experts: end model x label model (rows where an LF fired) x reviewed-rows model.
-
-    Parameters
-    ----------
-    end_probs, lm_probs : ndarray of shape (n, k)
-        The end model's and the label model's class probabilities.
-    L_test : ndarray of shape (n, m)
-        The votes on these rows; where none fired the label model only knows
-        the class balance and is left out.
-    review_probs : ndarray of shape (n, k), optional
-        :meth:`TextEndModel.review_proba`.
-
-    Returns
-    -------
-    ndarray of shape (n, k)
-        Normalised probabilities.
-    """
-    covered = covered_rows(L_test)
-    prod = np.clip(end_probs, 1e-6, 1.0) * np.where(covered[:, None], np.clip(lm_probs, 1e-6, 1.0), 1.0)
-    if review_probs is not None:
-        prod = prod * np.clip(review_probs, 1e-6, 1.0)
-    return prod / prod.sum(axis=1, keepdims=True)
+__all__ = ["simulate", "leading_token_leak", "plot_learning_curves", "summarize"]
 
 
 def leading_token_leak(train_texts: Sequence[str], test_texts: Sequence[str]) -> float:
@@ -343,17 +182,19 @@ def summarize(results: pd.DataFrame) -> pd.DataFrame:
     return results.groupby(["dataset", "strategy", "n_labels"])[metrics].agg(["mean", "std"]).round(4)
 
 
-def plot_learning_curves(results: pd.DataFrame, path: str | os.PathLike, *, metric: str = "combined_acc") -> Path:
-    """Save a PNG: ``metric`` against labels spent, one line per strategy (mean over seeds, +- 1 std band)."""
-    import matplotlib
+def plot_learning_curves(results: pd.DataFrame, *, metric: str = "combined_acc") -> "Figure":
+    """``metric`` against labels spent, one line per strategy (mean over seeds, +- 1 std band), one panel per dataset.
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    Returns a :class:`matplotlib.figure.Figure` (no pyplot state, no backend change); save it with
+    ``fig.savefig(path)``.
+    """
+    from matplotlib.figure import Figure
 
     if metric not in results:
         metric = "lm_acc"
     datasets = list(dict.fromkeys(results["dataset"]))
-    fig, axes = plt.subplots(1, len(datasets), figsize=(5.5 * len(datasets), 4), squeeze=False)
+    fig = Figure(figsize=(5.5 * len(datasets), 4))
+    axes = fig.subplots(1, len(datasets), squeeze=False)
     for ax, name in zip(axes[0], datasets):
         sub = results[results["dataset"] == name]
         for strategy, grp in sub.groupby("strategy", sort=False):
@@ -367,7 +208,4 @@ def plot_learning_curves(results: pd.DataFrame, path: str | os.PathLike, *, metr
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.tight_layout()
-    out = Path(path)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return fig

@@ -110,7 +110,7 @@ def run_bench(
     from sources import read_wrench
     from models import expected_calibration_error, fit_with_validation, make_model, score_predictions
 
-    from .matrix import covered_rows
+    from labeling.matrix import covered_rows
 
     if metric not in ("acc", "f1"):
         raise ValueError(f"metric={metric!r} is not one of {{'acc', 'f1'}}.")

@@ -7,16 +7,42 @@ from typing import Any, Sequence
 import numpy as np
 
 from labeling.matrix import ABSTAIN, covered_rows
+from models.end_model import TextEndModel, class_probabilities, shrunk_probabilities, stack_features
 
-from .simulate import TextEndModel, _proba, _shrunk, combine, stack_features
+__all__ = ["FinalClassifier", "combine"]
 
-__all__ = ["FinalClassifier"]
+
+def combine(
+    end_probs: np.ndarray, lm_probs: np.ndarray, L_test: np.ndarray, review_probs: np.ndarray | None = None
+) -> np.ndarray:
+    """Product of experts: end model x label model (rows where an LF fired) x reviewed-rows model.
+
+    Parameters
+    ----------
+    end_probs, lm_probs : ndarray of shape (n, k)
+        The end model's and the label model's class probabilities.
+    L_test : ndarray of shape (n, m)
+        The votes on these rows; where none fired the label model only knows
+        the class balance and is left out.
+    review_probs : ndarray of shape (n, k), optional
+        :meth:`TextEndModel.review_proba`.
+
+    Returns
+    -------
+    ndarray of shape (n, k)
+        Normalised probabilities.
+    """
+    covered = covered_rows(L_test)
+    prod = np.clip(end_probs, 1e-6, 1.0) * np.where(covered[:, None], np.clip(lm_probs, 1e-6, 1.0), 1.0)
+    if review_probs is not None:
+        prod = prod * np.clip(review_probs, 1e-6, 1.0)
+    return prod / prod.sum(axis=1, keepdims=True)
 
 
 class FinalClassifier:
     """Classify new texts with everything a review loop learnt.
 
-    Three experts are multiplied (:func:`labeling.active.combine`):
+    Three experts are multiplied (:func:`labeling.review.combine`):
 
     - an end model (TF-IDF + linear model) trained on the loop's labels:
       label-model labels on covered rows, human labels on reviewed rows;
@@ -26,7 +52,7 @@ class FinalClassifier:
       are enough reviews to trust it.
 
     This is the classifier measured as ``combined_acc`` by
-    :func:`labeling.active.simulate`.
+    :func:`labeling.app.simulate`.
 
     Parameters
     ----------
@@ -109,8 +135,8 @@ class FinalClassifier:
         """Class probabilities of ``texts``; ``L`` (their votes) brings in the label model."""
         X = self._features(texts)
         k = self.n_classes_
-        end = _proba(self.end_, X, k)
-        review = _shrunk(self.review_, self.review_weight_, X, k)
+        end = class_probabilities(self.end_, X, k)
+        review = shrunk_probabilities(self.review_, self.review_weight_, X, k)
         if L is None or self.label_model is None:
             L_arr = np.full((X.shape[0], 1), ABSTAIN)
             lm = np.ones((X.shape[0], k))

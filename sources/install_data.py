@@ -1,4 +1,4 @@
-"""Install the nltk data votewise uses, offline and idempotently: ``python -m rules.install_data``.
+"""Install the nltk data votewise uses, offline and idempotently: ``python -m sources.install_data``.
 
 Sources (nothing is downloaded by this script):
 
@@ -137,7 +137,7 @@ def install_vader(root: Path) -> None:
 
 
 def install(root: Path | None = None) -> Path:
-    """Install every resource into ``root`` (default: :func:`rules.nltk_data.default_data_dir`); idempotent."""
+    """Install every resource into ``root`` (default: :func:`sources.nltk_data.default_data_dir`); idempotent."""
     root = Path(root) if root is not None else default_data_dir()
     root.mkdir(parents=True, exist_ok=True)
     install_wordnet(root)
@@ -147,7 +147,7 @@ def install(root: Path | None = None) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m rules.install_data", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m sources.install_data", description=__doc__.splitlines()[0])
     parser.add_argument("--dir", type=Path, default=None, help="target folder (default: the package's data folder)")
     args = parser.parse_args(argv)
     try:

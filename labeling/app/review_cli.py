@@ -12,9 +12,9 @@ __all__ = ["add_subcommands"]
 
 
 def _cmd_review(args: argparse.Namespace) -> int:
-    from .guidelines import Guidelines
-    from .store import ReviewStore
-    from .terminal import review_terminal
+    from labeling.review.guidelines import Guidelines
+    from labeling.review.store import ReviewStore
+    from labeling.review.terminal import review_terminal
 
     if not Path(args.store).exists():
         print(f"No review store at {args.store}; create one with ActiveLoop(...).next_batch().", file=sys.stderr)
@@ -28,7 +28,9 @@ def _cmd_review(args: argparse.Namespace) -> int:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    from .simulate import TextEndModel, plot_learning_curves, simulate
+    from models.end_model import TextEndModel
+
+    from .simulate import plot_learning_curves, simulate
 
     strategies = [s for arg in (args.strategy or ["entropy"]) for s in arg.split(",") if s]
     results = simulate(
@@ -38,7 +40,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     )
     metric = "lm_acc" if args.no_end_model else args.metric
     if args.plot:
-        plot_learning_curves(results, args.plot, metric=metric)
+        plot_learning_curves(results, metric=metric).savefig(args.plot, dpi=110)
         print(f"Wrote {args.plot}", file=sys.stderr)
     if args.json:
         print(json.dumps(results.to_dict(orient="records")))

@@ -1,10 +1,11 @@
 """Where votewise keeps nltk's data, and a clear error when a piece is missing.
 
-nltk normally downloads its data at run time; votewise never does. ``python -m rules.install_data``
-puts every resource the package uses into one folder, and importing :mod:`rules` appends that folder
-to ``nltk.data.path`` so nothing needs configuring.
+nltk normally downloads its data at run time; votewise never does. ``python -m sources.install_data``
+puts every resource the package uses into one folder; :func:`require`, which every function that reads
+nltk data calls first, adds that folder to ``nltk.data.path`` then (importing votewise changes nothing),
+so nothing needs configuring.
 
-The folder is, in order of preference: ``$VOTEWISE_NLTK_DATA``; ``rules/_nltk_data`` inside the
+The folder is, in order of preference: ``$VOTEWISE_NLTK_DATA``; ``sources/_nltk_data`` inside the
 installed package when it is writable; ``~/.local/share/votewise/nltk_data``.
 """
 
@@ -20,7 +21,7 @@ __all__ = [
     "lemmatize_word",
 ]
 
-INSTALL_COMMAND = "python -m rules.install_data"
+INSTALL_COMMAND = "python -m sources.install_data"
 
 # Resource name -> the nltk path that proves it is installed.
 RESOURCES: dict[str, str] = {
