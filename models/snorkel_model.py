@@ -82,21 +82,26 @@ class SnorkelLabelModel(BaseLabelModel):
                 # Labels that miss a class say little about the balance: fall back to uniform classes,
                 # as without labels.
                 y_dev = None
-        # Snorkel logs every fit at INFO level; keep the caller's logs clean.
-        logging.getLogger("snorkel").setLevel(logging.WARNING)
         model = _Snorkel(cardinality=self.cardinality_, verbose=False)
-        model.fit(
-            L.astype(np.int64),
-            Y_dev=y_dev,
-            class_balance=None if class_balance is None else np.asarray(class_balance, float),
-            n_epochs=int(self.n_epochs),
-            lr=float(self.lr),
-            l2=float(self.l2),
-            optimizer=self.optimizer,
-            prec_init=float(self.prec_init),
-            seed=int(self.random_state),
-            progress_bar=False,
-        )
+        # Snorkel logs every fit at INFO level; quiet it for the fit only, leaving the caller's setting as it was.
+        snorkel_log = logging.getLogger("snorkel")
+        level = snorkel_log.level
+        snorkel_log.setLevel(max(level, logging.WARNING))
+        try:
+            model.fit(
+                L.astype(np.int64),
+                Y_dev=y_dev,
+                class_balance=None if class_balance is None else np.asarray(class_balance, float),
+                n_epochs=int(self.n_epochs),
+                lr=float(self.lr),
+                l2=float(self.l2),
+                optimizer=self.optimizer,
+                prec_init=float(self.prec_init),
+                seed=int(self.random_state),
+                progress_bar=False,
+            )
+        finally:
+            snorkel_log.setLevel(level)
         self.model_ = model
 
     def _predict_proba(self, L: np.ndarray) -> np.ndarray:

@@ -39,10 +39,13 @@ def example(tmp_path_factory):
     logger = logging.getLogger("votewise.build")
     keep = Keep(level=logging.INFO)
     logger.addHandler(keep)
+    level = logger.level
+    logger.setLevel(logging.INFO)  # the library adds no handler and sets no level: the caller chooses
     try:
         result = build_from_config(EXAMPLE, output=out, progress=False)
     finally:
         logger.removeHandler(keep)
+        logger.setLevel(level)
     return result, out, [r.getMessage() for r in handler_records]
 
 

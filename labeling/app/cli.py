@@ -67,9 +67,24 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _show_build_log() -> None:
+    """Print each pipeline step's counts on stderr, unless the caller configured logging already."""
+    import logging
+
+    from .pipeline import logger
+
+    if not logger.handlers and not logging.getLogger().handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("[votewise build] %(message)s"))
+        logger.addHandler(handler)
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.INFO)
+
+
 def _cmd_build(args: argparse.Namespace) -> int:
     from .pipeline import build_from_config
 
+    _show_build_log()
     build_from_config(args.config, output=args.output, progress=False if args.quiet else None)
     return 0
 

@@ -13,7 +13,6 @@ import glob
 import inspect
 import logging
 import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -519,16 +518,6 @@ def _augment(sec: _Section, train: pd.DataFrame, base: Path, seed: int, progress
     return extra
 
 
-def _ensure_logging() -> None:
-    # The CLI should see each step's counts without configuring logging; tests' handlers take precedence.
-    if not logger.handlers and not logging.getLogger().handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("[votewise build] %(message)s"))
-        logger.addHandler(handler)
-    if logger.level == logging.NOTSET:
-        logger.setLevel(logging.INFO)
-
-
 def build_from_config(
     path_or_dict: str | os.PathLike | Mapping[str, Any],
     *,
@@ -566,7 +555,6 @@ def build_from_config(
     >>> result.export.counts  # doctest: +SKIP
     {'train': ..., 'valid': ..., 'test': ...}
     """
-    _ensure_logging()
     config, base = load_config(path_or_dict)
     if base_dir is not None:
         base = Path(base_dir)
