@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 
 from labeling.matrix import ABSTAIN, check_label_matrix
 
@@ -14,8 +16,12 @@ from .metrics import score_predictions
 __all__ = ["BaseLabelModel", "NotFittedError", "vote_counts"]
 
 
-class NotFittedError(RuntimeError):
-    """Raised when ``predict*`` is called before ``fit``."""
+class NotFittedError(_SklearnNotFittedError, RuntimeError):
+    """Raised when ``predict*`` is called before ``fit``.
+
+    scikit-learn's :class:`~sklearn.exceptions.NotFittedError` (so ``check_is_fitted`` callers and
+    ``except NotFittedError`` from either package catch it), and a ``RuntimeError`` as before.
+    """
 
 
 def vote_counts(L: np.ndarray, cardinality: int, weights: np.ndarray | None = None) -> np.ndarray:
@@ -31,8 +37,12 @@ def vote_counts(L: np.ndarray, cardinality: int, weights: np.ndarray | None = No
     return np.bincount(flat, weights=w, minlength=n * cardinality).reshape(n, cardinality).astype(float)
 
 
-class BaseLabelModel:
+class BaseLabelModel(ClassifierMixin, BaseEstimator):
     """Base class: turns a label matrix into class probabilities.
+
+    A scikit-learn classifier whose ``X`` is a label matrix: ``get_params``/``set_params``, ``clone``,
+    ``repr``, ``check_is_fitted``, pipelines and ``GridSearchCV`` come from
+    :class:`~sklearn.base.BaseEstimator`. ``y`` is optional and may be partial (-1 = unknown).
 
     Subclasses implement ``_fit(L, y)`` (``L`` validated int array, ``y`` int
     array with -1 for unknown or None) and ``_predict_proba(L)``. Learned
@@ -71,8 +81,18 @@ class BaseLabelModel:
         self.lf_names_ = list(getattr(L, "lf_names", [f"lf_{j}" for j in range(arr.shape[1])]))
         return arr, y_arr
 
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "cardinality_")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = False  # y is optional: label models learn from the votes alone
+        tags.input_tags.allow_nan = False
+        tags.non_deterministic = False
+        return tags
+
     def _check_fitted(self) -> None:
-        if not hasattr(self, "cardinality_"):
+        if not self.__sklearn_is_fitted__():
             raise NotFittedError(
                 f"This {type(self).__name__} is not fitted yet; call fit(L) before predicting."
             )
@@ -120,21 +140,3 @@ class BaseLabelModel:
     def _predict_proba(self, L: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
-    # scikit-learn style introspection --------------------------------------
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        import inspect
-
-        sig = inspect.signature(type(self).__init__)
-        return {p: getattr(self, p) for p in sig.parameters if p != "self"}
-
-    def set_params(self, **params: Any) -> "BaseLabelModel":
-        valid = self.get_params()
-        for key, value in params.items():
-            if key not in valid:
-                raise ValueError(f"Invalid parameter {key!r} for {type(self).__name__}; valid: {sorted(valid)}.")
-            setattr(self, key, value)
-        return self
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({args})"

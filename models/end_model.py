@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
 from labeling.matrix import ABSTAIN, check_label_matrix, covered_rows
 
+from .base import NotFittedError
 from .metrics import classification_report, confusion_matrix, score_predictions
 
 __all__ = [
@@ -48,7 +50,7 @@ def soft_label_rows(probs: Any, *, min_weight: float = 1e-6) -> tuple[np.ndarray
     return rows, labels, probs[rows, labels]
 
 
-class EndModel:
+class EndModel(ClassifierMixin, BaseEstimator):
     """TF-IDF n-grams + logistic regression, trained on soft labels (both parts swappable).
 
     Parameters
@@ -147,7 +149,6 @@ class EndModel:
         EndModel
             ``self``, fitted.
         """
-        from sklearn.base import clone
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
 
@@ -204,10 +205,11 @@ class EndModel:
         self.n_uncovered_dropped_ = int((~keep).sum())
         return self
 
-    def _check_fitted(self) -> None:
-        if not hasattr(self, "classifier_"):
-            from .base import NotFittedError
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "classifier_")
 
+    def _check_fitted(self) -> None:
+        if not self.__sklearn_is_fitted__():
             raise NotFittedError("This EndModel is not fitted yet; call fit(X, probs) before predicting.")
 
     def predict_proba(self, X: Sequence[str]) -> np.ndarray:
@@ -234,10 +236,6 @@ class EndModel:
         """Confusion matrix of predictions on ``X`` (see :func:`models.confusion_matrix`)."""
         return confusion_matrix(y, self.predict(X), cardinality=self.cardinality_)
 
-    def __repr__(self) -> str:
-        return (f"EndModel(ngram_range={self.ngram_range!r}, min_df={self.min_df!r}, C={self.C!r}, "
-                f"max_iter={self.max_iter!r}, class_weight={self.class_weight!r})")
-
 
 @dataclass
 class _Features:
@@ -245,7 +243,7 @@ class _Features:
     test: Any
 
 
-class TextEndModel:
+class TextEndModel(BaseEstimator):
     """TF-IDF (word 1-2 grams + character 2-5 grams) and a logistic-loss linear model on the loop's labels.
 
     Parameters

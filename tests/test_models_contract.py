@@ -151,3 +151,123 @@ def test_properties(name, data, perm_seed):
         if getattr(model, attr, None) is not None:
             np.testing.assert_allclose(getattr(doubled, attr), getattr(model, attr), atol=1e-4)
     np.testing.assert_allclose(doubled.predict_proba(L), probs, atol=1e-4)
+
+
+# --- scikit-learn's estimator contract -------------------------------------------------------------
+# Label models are scikit-learn classifiers whose X is a label matrix: clone, check_is_fitted,
+# get_params/set_params, pipelines and model selection work as for any estimator.
+
+from sklearn.base import clone  # noqa: E402
+from sklearn.exceptions import NotFittedError as SklearnNotFittedError  # noqa: E402
+from sklearn.model_selection import GridSearchCV, KFold, cross_val_score  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+from sklearn.utils.validation import check_is_fitted  # noqa: E402
+
+from models import DawidSkene, EndModel, LabelModel, MajorityVote, TextEndModel, WeightedMajorityVote  # noqa: E402
+
+# scikit-learn's generic checks draw real-valued (or sparse, complex, object) X. A label matrix holds
+# integer votes, and a float vote is refused as a bug (test_errors), so those checks cannot apply; the
+# label-matrix versions of what they test (fit returns self, fit is idempotent, pickling, row order and
+# subsets, parameters left alone) are the tests after this one.
+_REAL_X = "draws real-valued X; a label matrix holds integer votes (-1 = abstain) and a float vote is refused"
+_SKLEARN_XFAIL = {
+    **dict.fromkeys([
+        "check_classifiers_classes", "check_classifiers_train", "check_complex_data", "check_dict_unchanged",
+        "check_dont_overwrite_parameters", "check_dtype_object", "check_estimators_dtypes",
+        "check_estimators_fit_returns_self", "check_estimators_nan_inf", "check_estimators_overwrite_params",
+        "check_estimators_pickle", "check_f_contiguous_array_estimator", "check_fit2d_1feature",
+        "check_fit2d_1sample", "check_fit2d_predict1d", "check_fit_check_is_fitted", "check_fit_idempotent",
+        "check_fit_score_takes_y", "check_methods_sample_order_invariance", "check_methods_subset_invariance",
+        "check_n_features_in", "check_n_features_in_after_fitting", "check_pipeline_consistency",
+        "check_positive_only_tag_during_fit", "check_readonly_memmap_input", "check_supervised_y_2d",
+        "check_estimators_empty_data_messages",
+    ], _REAL_X),
+    **dict.fromkeys(["check_estimator_sparse_array", "check_estimator_sparse_matrix", "check_estimator_sparse_tag"],
+                    "a label matrix is a dense integer array; sparse input is refused"),
+    "check_classifiers_one_label": "a label model needs at least two classes (cardinality >= 2)",
+    "check_classifiers_regression_target": "y holds partial integer labels (-1 = unknown); the message for a "
+                                           "float y names y, not scikit-learn's 'Unknown label type'",
+}
+SKLEARN_CHECKED = [MajorityVote(), WeightedMajorityVote(), DawidSkene(), LabelModel()]
+
+
+@parametrize_with_checks(SKLEARN_CHECKED, expected_failed_checks=lambda est: _SKLEARN_XFAIL)
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_clone_and_check_is_fitted(name, youtube):
+    model = _model(name, cardinality=2)
+    with pytest.raises(SklearnNotFittedError):
+        check_is_fitted(model)
+    copy = clone(model)
+    assert copy is not model and copy.get_params() == model.get_params()
+    model.fit(youtube.train.L)
+    check_is_fitted(model)
+    with pytest.raises(SklearnNotFittedError):
+        check_is_fitted(clone(model))  # a clone carries the parameters, not what was learnt
+    assert model.set_params(tie_break="first") is model and model.get_params()["tie_break"] == "first"
+
+
+@pytest.mark.parametrize("name", PROPERTY_MODELS)
+def test_label_matrix_versions_of_the_generic_checks(name, youtube):
+    import pickle
+
+    L, L_test = youtube.train.L.values, youtube.test.L.values
+    model = _model(name, cardinality=2)
+    params = model.get_params()
+    assert model.fit(L) is model
+    assert model.get_params() == params  # fit leaves the hyper-parameters alone
+    probs = model.predict_proba(L_test)
+    np.testing.assert_allclose(model.fit(L).predict_proba(L_test), probs)  # fit is idempotent
+    np.testing.assert_allclose(pickle.loads(pickle.dumps(model)).predict_proba(L_test), probs)
+    order = np.random.default_rng(0).permutation(len(L_test))
+    np.testing.assert_allclose(model.predict_proba(L_test[order]), probs[order])  # row order
+    np.testing.assert_allclose(model.predict_proba(L_test[:17]), probs[:17])  # subsets
+
+
+def _known_accuracy(estimator, L, y):
+    """Accuracy on the rows with a known label (y != -1): a scorer for partial labels."""
+    y = np.asarray(y)
+    known = y != -1
+    return float((estimator.predict(L)[known] == y[known]).mean()) if known.any() else 0.0
+
+
+def test_grid_search_and_cross_validation_over_a_label_model(youtube):
+    L = youtube.train.L.values
+    y = np.full(len(L), -1)
+    y[::5] = youtube.train.y[::5]  # a fifth of the rows reviewed
+    search = GridSearchCV(
+        LabelModel(cardinality=2), {"tie_break": ["random", "first"]}, scoring=_known_accuracy,
+        cv=KFold(3, shuffle=True, random_state=0),
+    ).fit(L, y)
+    assert search.best_params_["tie_break"] in {"random", "first"}
+    assert 0.6 < search.best_score_ <= 1
+    assert search.best_estimator_.predict(youtube.test.L).shape == (250,)
+    scores = cross_val_score(MajorityVote(cardinality=2), L, y, scoring=_known_accuracy, cv=KFold(3))
+    assert scores.shape == (3,) and (scores > 0.5).all()
+    pipe = make_pipeline(MajorityVote(cardinality=2)).fit(L)
+    np.testing.assert_array_equal(pipe.predict(youtube.test.L), MajorityVote(cardinality=2).fit(L).predict(
+        youtube.test.L))
+
+
+def test_end_models_and_the_final_classifier_are_estimators(youtube):
+    from labeling.review import FinalClassifier
+
+    texts = youtube.train.data["text"].astype(str).tolist()
+    probs = MajorityVote(cardinality=2).fit(youtube.train.L).predict_proba(youtube.train.L)
+    for est in (EndModel(C=2.0), TextEndModel(alpha=1e-4), FinalClassifier(end_model=TextEndModel())):
+        copy = clone(est)
+        assert type(copy) is type(est) and copy.get_params().keys() == est.get_params().keys()
+        assert repr(est).startswith(type(est).__name__ + "(")
+    em = EndModel()
+    with pytest.raises(SklearnNotFittedError):
+        check_is_fitted(em)
+    check_is_fitted(em.fit(texts, probs, L=youtube.train.L))
+    final = FinalClassifier()
+    with pytest.raises(NotFittedError, match="not fitted"):
+        final.predict(["hello"])
+    y = np.full(len(texts), -1)
+    check_is_fitted(final.fit(texts, probs, y, youtube.train.L))

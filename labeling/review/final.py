@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
 
 from labeling.matrix import ABSTAIN, covered_rows
+from models.base import NotFittedError
 from models.end_model import TextEndModel, class_probabilities, shrunk_probabilities, stack_features
 
 __all__ = ["FinalClassifier", "combine"]
@@ -39,7 +41,7 @@ def combine(
     return prod / prod.sum(axis=1, keepdims=True)
 
 
-class FinalClassifier:
+class FinalClassifier(ClassifierMixin, BaseEstimator):
     """Classify new texts with everything a review loop learnt.
 
     Three experts are multiplied (:func:`labeling.review.combine`):
@@ -126,9 +128,12 @@ class FinalClassifier:
         self.review_, self.review_weight_ = em.fit_review(X, y)
         return self
 
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "end_")
+
     def _features(self, texts: Sequence[str]) -> Any:
-        if not hasattr(self, "end_"):
-            raise RuntimeError("FinalClassifier is not fitted; call fit() or ActiveLoop.final_classifier() first.")
+        if not self.__sklearn_is_fitted__():
+            raise NotFittedError("FinalClassifier is not fitted; call fit() or ActiveLoop.final_classifier() first.")
         return stack_features(self.vectorizers_, [str(t) for t in texts])
 
     def predict_proba(self, texts: Sequence[str], L: Any = None) -> np.ndarray:
