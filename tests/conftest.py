@@ -8,8 +8,9 @@ import pytest
 
 from sources import read_wrench
 
-DATA = Path(__file__).resolve().parent / "data"
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+EXAMPLES = ROOT / "examples"
 
 
 @pytest.fixture(scope="session")

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from conftest import DATA
 from labeling.dataset import MarianTranslator, Translator, as_translator, augment, back_translate
 from models import sentence_bleu_scores
 
@@ -138,7 +138,7 @@ def test_pipeline_back_translation_with_marian_folders(tmp_path, marian_pair, yo
 
     config = {
         "seed": 1, "progress": False, "output": str(tmp_path / "out"),
-        "sources": [{"wrench": str(Path(__file__).resolve().parent / "data" / "youtube"), "splits": ["test"]}],
+        "sources": [{"wrench": str(DATA / "youtube"), "splits": ["test"]}],
         "split": {"fractions": {"train": 0.5, "test": 0.5}},
         "augment": {"methods": ["back_translation"],
                     "back_translation": {"forward": str(marian_pair[0]), "backward": str(marian_pair[1]),

@@ -19,7 +19,7 @@ def parse(argv):
 
 
 def test_simulate_prints_json_and_writes_a_plot(tmp_path, capsys):
-    from tests.conftest import DATA
+    from conftest import DATA
 
     plot = tmp_path / "curve.png"
     args = parse(["simulate", str(DATA / "youtube"), "--strategy", "margin", "--budget", "20", "--batch", "10",
@@ -33,7 +33,7 @@ def test_simulate_prints_json_and_writes_a_plot(tmp_path, capsys):
 
 
 def test_simulate_end_model_table(tmp_path, capsys):
-    from tests.conftest import DATA
+    from conftest import DATA
 
     args = parse(["simulate", str(DATA / "youtube"), "--strategy", "uncovered", "--budget", "10", "--batch", "10",
                   "--seeds", "1", "--quiet"])

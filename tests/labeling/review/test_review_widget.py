@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pytest
 
@@ -11,7 +10,7 @@ from labeling.review import ActiveLoop, Guidelines, ReviewStore, review_terminal
 from labeling.review.widget import highlight_spans, render_sample_html
 from models import LabelModel
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT  # noqa: E402
 GUIDELINES = ROOT / "examples" / "review" / "guidelines.md"
 EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)> check my channel & win'
 

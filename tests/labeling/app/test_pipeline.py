@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import logging
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,9 +15,9 @@ from labeling import covered_rows
 from labeling.dataset import leakage_report
 from labeling.app.pipeline import PipelineError, build_from_config
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import DATA, ROOT  # noqa: E402
 EXAMPLE = ROOT / "examples" / "youtube_spam" / "pipeline.yaml"
-YOUTUBE = Path(__file__).resolve().parent / "data" / "youtube"
+YOUTUBE = DATA / "youtube"
 
 
 @pytest.fixture(scope="module")

@@ -10,13 +10,12 @@ import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
 
 import pytest
 
 from labeling.review import ReviewStore, agreement_report, cohen_kappa
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT  # noqa: E402
 
 
 @pytest.fixture
