@@ -30,6 +30,7 @@ from labeling.dataset.export import (
 from labeling.dataset.privacy import PII_KINDS, scrub_pii
 from labeling.dataset.split import assign_splits, leakage_report
 from labeling.matrix import covered_rows
+from labeling.review.loop import with_human_labels
 
 __all__ = ["PipelineError", "BuildResult", "build_from_config", "load_config", "DEFAULT_LABEL_MODEL"]
 
@@ -615,6 +616,11 @@ def build_from_config(
     labelled = data.copy()
     labelled["label"] = preds.astype(np.int64)
     labelled["confidence"] = probs.max(axis=1)
+    if y_partial is not None:
+        human_probs, human = with_human_labels(probs, y_partial)
+        reviewed = human != -1
+        labelled["label"] = np.where(reviewed, human, labelled["label"].to_numpy())
+        labelled["confidence"] = np.where(reviewed, human_probs.max(axis=1), labelled["confidence"].to_numpy())
     for j, lab in enumerate(labels):
         labelled[f"prob_{lab}"] = probs[:, j]
     labelled["covered"] = covered
@@ -623,8 +629,6 @@ def build_from_config(
                          "no_label": int((preds < 0).sum())}, counts)
     if reviews is not None:
         pos = labelled.index.get_indexer(reviews.index)
-        labelled.iloc[pos, labelled.columns.get_loc("label")] = reviews["label"].to_numpy()
-        labelled.iloc[pos, labelled.columns.get_loc("confidence")] = 1.0
         labelled.iloc[pos, labelled.columns.get_loc("label_source")] = "human"
         if "reviewer" in reviews:
             labelled["reviewer"] = None

@@ -7,6 +7,7 @@ from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
+from sklearn.metrics import cohen_kappa_score
 
 __all__ = ["cohen_kappa", "agreement_report"]
 
@@ -24,12 +25,10 @@ def cohen_kappa(a: Sequence[int], b: Sequence[int], *, labels: Sequence[int] | N
         raise ValueError(f"Got {a.shape[0]} and {b.shape[0]} labels; kappa needs pairs.")
     if a.size == 0:
         return float("nan")
-    cls = np.unique(np.concatenate([a, b])) if labels is None else np.asarray(labels)
-    p_o = float((a == b).mean())
-    p_e = float(sum((a == c).mean() * (b == c).mean() for c in cls))
-    if np.isclose(p_e, 1.0):
-        return 1.0 if np.isclose(p_o, 1.0) else float("nan")
-    return (p_o - p_e) / (1.0 - p_e)
+    if (a == b).all() and np.unique(a).size == 1:
+        return 1.0  # both gave one same label throughout: perfect agreement, though chance agreement is 1 too
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(cohen_kappa_score(a, b, labels=None if labels is None else list(labels)))
 
 
 def agreement_report(store: Any) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -8,12 +8,14 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
+from labeling.apply import apply_lfs
 from labeling.matrix import ABSTAIN, LabelMatrix, check_label_matrix
+from models import probs_to_preds
 
 from .store import ReviewStore
 from .strategies import get_strategy, select
 
-__all__ = ["ActiveLoop", "RefitReport", "lf_accuracy_estimates"]
+__all__ = ["ActiveLoop", "RefitReport", "lf_accuracy_estimates", "with_human_labels"]
 
 
 @dataclass
@@ -47,6 +49,27 @@ class RefitReport:
             "label_accuracy_before": self.label_accuracy_before, "label_accuracy_after": self.label_accuracy_after,
             "gain": self.gain, "gain_per_label": self.gain_per_label, "batch_accuracy": self.batch_accuracy,
         }
+
+
+def with_human_labels(probs: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The human label overrides: ``(probs, labels)`` with every reviewed row (``y != -1``) one-hot on its label.
+
+    ``labels`` is the human label on reviewed rows and ``-1`` elsewhere, for the caller's own prediction
+    (tie rule, threshold) to fill in. ``probs`` is not changed; a copy is returned.
+
+    Examples
+    --------
+    >>> p, labels = with_human_labels(np.array([[0.7, 0.3], [0.6, 0.4]]), np.array([-1, 1]))
+    >>> p.tolist(), labels.tolist()
+    ([[0.7, 0.3], [0.0, 1.0]], [-1, 1])
+    """
+    probs = np.array(probs, dtype=float)
+    y = np.asarray(y, dtype=np.int64)
+    if y.shape != (probs.shape[0],):
+        raise ValueError(f"y has shape {y.shape}; expected one label (or -1) per row of probs, ({probs.shape[0]},).")
+    known = y != ABSTAIN
+    probs[known] = np.eye(probs.shape[1])[y[known]]
+    return probs, np.where(known, y, ABSTAIN)
 
 
 def lf_accuracy_estimates(
@@ -206,19 +229,12 @@ class ActiveLoop:
         """Class probabilities of every row; reviewed rows are one-hot on the human label."""
         if self.probs_ is None:
             self.fit()
-        y = self.human_labels()
-        out = self.probs_.copy()
-        known = y != ABSTAIN
-        out[known] = np.eye(self.cardinality)[y[known]]
-        return out
+        return with_human_labels(self.probs_, self.human_labels())[0]
 
     def labels(self) -> np.ndarray:
         """One label per row: the human label where reviewed, else the model's most probable class."""
-        from models._tiebreak import probs_to_preds
-
         y = self.human_labels()
-        pred = probs_to_preds(self.predict_proba(), tie_break="random")
-        return np.where(y != ABSTAIN, y, pred)
+        return np.where(y != ABSTAIN, y, probs_to_preds(self.predict_proba(), tie_break="random"))
 
     def estimated_accuracy(self, probs: np.ndarray | None = None, y: np.ndarray | None = None) -> float:
         """Expected accuracy of :meth:`labels` under the model (1 for reviewed rows)."""
@@ -372,8 +388,6 @@ class ActiveLoop:
     # LFs ---------------------------------------------------------------------
     def add_lf(self, lf: Any) -> "ActiveLoop":
         """Apply one new LF to ``data`` (only that LF), append its column to ``L`` and refit."""
-        from labeling.apply import apply_lfs
-
         if lf.name in self.lf_names:
             raise ValueError(f"An LF named {lf.name!r} is already in the loop; rename the new one.")
         col = np.asarray(apply_lfs(self.data, [lf], progress=False)).reshape(-1, 1)
