@@ -65,6 +65,8 @@ def simulate(
     end_model: TextEndModel | None = None,
     store_dir: str | os.PathLike | None = None,
     strip_test_prefix: bool | None = None,
+    metric: str = "accuracy",
+    audit_fraction: float = 0.0,
     progress: bool = False,
 ) -> pd.DataFrame:
     """Run the loop with the train split's gold labels as the oracle.
@@ -91,6 +93,13 @@ def simulate(
         start with a token that starts no train text (:func:`leading_token_leak`:
         WRENCH's trec test split carries each row's fine-grained gold label
         there). The label model is unaffected: it reads the stored votes.
+    metric : {"accuracy", "f1"}
+        How the test predictions are scored: accuracy, or F1 of class 1 (two
+        classes) / macro F1 (more), as WRENCH scores its F1 datasets. The
+        columns keep their ``*_acc`` names whatever the metric.
+    audit_fraction : float
+        Passed to :class:`ActiveLoop`: the random share of each batch behind
+        ``RefitReport.audit_*``.
     progress : bool
         Show a progress bar over the runs.
 
@@ -98,13 +107,27 @@ def simulate(
     -------
     DataFrame
         One row per (strategy, seed, batch) with ``n_labels``, ``lm_acc``,
-        ``end_acc``, ``combined_acc`` and the loop's estimated accuracy.
+        ``end_acc``, ``combined_acc`` (test, scored by ``metric``), the loop's
+        estimated accuracy ``est_acc``, and for every batch after the first:
+        ``gain_est`` (the refit report's gain), ``gain_true`` (the change in the
+        accuracy of the loop's train labels against the train gold labels) and
+        ``label_acc_true`` (that accuracy after the refit), plus the audit
+        estimate ``audit_acc`` with its 95% interval (``audit_low``,
+        ``audit_high``) when ``audit_fraction > 0``.
     """
+    from models import score_predictions
     from sources.wrench import read_wrench
 
+    if metric not in ("accuracy", "f1"):
+        raise ValueError(f"metric={metric!r} is not one of {{'accuracy', 'f1'}}.")
     ds = read_wrench(folder)
     train, test = ds.train, ds.test
     k = ds.cardinality
+    metric_name = "accuracy" if metric == "accuracy" else ("f1" if k == 2 else "f1_macro")
+
+    def scored(probs: np.ndarray) -> float:
+        return float(score_predictions(test.y, probs.argmax(1), metric_name))
+
     names = list(dict.fromkeys(["random", *strategies]))
     for s in names:
         get_strategy(s)
@@ -145,30 +168,39 @@ def simulate(
             store = ReviewStore(path, class_names=ds.label_names)
             model = make_model(k)
             loop = ActiveLoop(model, train.data, train.L, strategy=strategy, store=store,
-                              batch_size=batch_size, random_state=seed)
+                              batch_size=batch_size, audit_fraction=audit_fraction, random_state=seed)
             pos = {sid: i for i, sid in enumerate(loop.ids)}
 
             def oracle(ids: list[str]) -> list[int]:
                 return [int(y_train[pos[i]]) for i in ids]
 
-            def score(lp: ActiveLoop, n_labels: int) -> None:
+            held = {"acc": None}
+
+            def score(lp: ActiveLoop, n_labels: int, report: Any = None) -> None:
                 lm_probs = np.asarray(lp.model.predict_proba(L_test))
+                label_acc = float((lp.labels() == y_train).mean())
                 rec = {"dataset": ds.name, "strategy": strategy, "seed": seed, "n_labels": n_labels,
-                       "lm_acc": float((lm_probs.argmax(1) == test.y).mean()),
-                       "est_acc": lp.estimated_accuracy()}
+                       "lm_acc": scored(lm_probs), "est_acc": lp.estimated_accuracy(), "label_acc_true": label_acc}
+                if report is not None:
+                    rec["gain_est"] = report.gain
+                    rec["gain_true"] = label_acc - held["acc"]
+                    if report.audit_n:
+                        rec.update(audit_acc=report.audit_accuracy, audit_low=report.audit_low,
+                                   audit_high=report.audit_high, audit_n=report.audit_n)
+                held["acc"] = label_acc
                 if em:
                     y_h = lp.human_labels()
                     human = y_h != ABSTAIN
                     end = em.fit_predict_proba(feats.train, lp.predict_proba(), covered_train | human, human,
                                                feats.test)
                     review = em.review_proba(feats.train, y_h, feats.test, k)
-                    rec["end_acc"] = float((end.argmax(1) == test.y).mean())
-                    rec["combined_acc"] = float((combine(end, lm_probs, L_test, review).argmax(1) == test.y).mean())
+                    rec["end_acc"] = scored(end)
+                    rec["combined_acc"] = scored(combine(end, lm_probs, L_test, review))
                 records.append(rec)
 
             loop.fit()
             score(loop, 0)
-            loop.run(oracle, budget=budget, callback=lambda lp, r: score(lp, r.n_reviewed))
+            loop.run(oracle, budget=budget, callback=lambda lp, r: score(lp, r.n_reviewed, r))
             store.close()
     finally:
         if tmp is not None:
@@ -178,7 +210,8 @@ def simulate(
 
 def summarize(results: pd.DataFrame) -> pd.DataFrame:
     """Mean (and std) of each metric per dataset, strategy and number of labels, over seeds."""
-    metrics = [c for c in ("lm_acc", "end_acc", "combined_acc", "est_acc") if c in results]
+    metrics = [c for c in ("lm_acc", "end_acc", "combined_acc", "est_acc", "label_acc_true", "audit_acc")
+               if c in results]
     return results.groupby(["dataset", "strategy", "n_labels"])[metrics].agg(["mean", "std"]).round(4)
 
 

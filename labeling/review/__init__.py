@@ -6,7 +6,7 @@
 from .agreement import agreement_report, cohen_kappa
 from .final import FinalClassifier, combine
 from .guidelines import ClassGuideline, Guidelines
-from .loop import ActiveLoop, RefitReport, lf_accuracy_estimates
+from .loop import ActiveLoop, RefitReport, lf_accuracy_estimates, wilson_interval
 from .store import KINDS, Decision, ReviewStore, Sample
 from .strategies import STRATEGIES, get_strategy, k_center_greedy, select
 from .suggest import suggest_lfs, suggestion_to_lf
@@ -15,6 +15,7 @@ from .terminal import format_sample, review_terminal
 __all__ = [
     "ActiveLoop",
     "RefitReport",
+    "wilson_interval",
     "lf_accuracy_estimates",
     "ReviewStore",
     "Sample",

@@ -141,7 +141,8 @@ class FinalClassifier(ClassifierMixin, BaseEstimator):
         X = self._features(texts)
         k = self.n_classes_
         end = class_probabilities(self.end_, X, k)
-        review = shrunk_probabilities(self.review_, self.review_weight_, X, k)
+        em = self.end_model or TextEndModel()
+        review = shrunk_probabilities(self.review_, self.review_weight_, em.review_columns(X), k)
         if L is None or self.label_model is None:
             L_arr = np.full((X.shape[0], 1), ABSTAIN)
             lm = np.ones((X.shape[0], k))

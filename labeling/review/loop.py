@@ -15,17 +15,30 @@ from models import probs_to_preds
 from .store import ReviewStore
 from .strategies import get_strategy, select
 
-__all__ = ["ActiveLoop", "RefitReport", "lf_accuracy_estimates", "with_human_labels"]
+__all__ = ["ActiveLoop", "RefitReport", "lf_accuracy_estimates", "wilson_interval", "with_human_labels"]
 
 
 @dataclass
 class RefitReport:
     """What one :meth:`ActiveLoop.refit` changed.
 
-    ``label_accuracy_before``/``after`` are the estimated accuracies of the
-    loop's output labels over all rows (the model's expected accuracy on
-    unreviewed rows, 1 on reviewed rows); ``lf_accuracy`` has one row per LF with
-    its estimated accuracy before and after and its accuracy on the reviewed rows.
+    ``label_accuracy_before``/``after`` estimate the accuracy of the loop's
+    labels over all rows before and after the refit, both judged by the
+    **refitted** model (the better-informed of the two): a reviewed row counts
+    1 if the label held for it was right (so a newly reviewed row counts for
+    "before" only if the old label matched the human one), an unreviewed row
+    counts the refitted model's probability of the label held for it. Judging
+    both by one model keeps the gain honest: a refit that makes the model less
+    sure of itself, because the reviews exposed an over-trusted LF, no longer
+    reads as a loss. ``lf_accuracy`` has one row per LF with its estimated
+    accuracy before and after and its accuracy on the reviewed rows.
+
+    With an audit slice (``ActiveLoop(audit_fraction=...)``), ``audit_n`` rows
+    drawn uniformly at random have been reviewed so far; ``audit_accuracy`` is
+    the share of them whose label, as held just before their review, matched
+    the human label: an unbiased estimate of the accuracy of the unreviewed
+    rows' labels (pooled over batches, so it lags the latest refit), with a
+    95% Wilson interval ``audit_low``-``audit_high``.
     """
 
     n_reviewed: int
@@ -34,6 +47,10 @@ class RefitReport:
     label_accuracy_after: float
     lf_accuracy: pd.DataFrame = field(repr=False)
     batch_accuracy: float | None = None
+    audit_n: int = 0
+    audit_accuracy: float | None = None
+    audit_low: float | None = None
+    audit_high: float | None = None
 
     @property
     def gain(self) -> float:
@@ -48,7 +65,26 @@ class RefitReport:
             "n_reviewed": self.n_reviewed, "n_new": self.n_new,
             "label_accuracy_before": self.label_accuracy_before, "label_accuracy_after": self.label_accuracy_after,
             "gain": self.gain, "gain_per_label": self.gain_per_label, "batch_accuracy": self.batch_accuracy,
+            "audit_n": self.audit_n, "audit_accuracy": self.audit_accuracy,
+            "audit_low": self.audit_low, "audit_high": self.audit_high,
         }
+
+
+def wilson_interval(hits: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval of a proportion ``hits / n`` (95% for ``z=1.96``); ``(0, 1)`` when ``n == 0``.
+
+    Examples
+    --------
+    >>> [round(x, 3) for x in wilson_interval(45, 50)]
+    [0.786, 0.957]
+    """
+    if n <= 0:
+        return 0.0, 1.0
+    p = hits / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
 
 
 def with_human_labels(probs: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -124,6 +160,12 @@ class ActiveLoop:
         Row vectors for ``diverse:*`` strategies (default: TF-IDF of ``text_column``).
     class_balance : array-like, optional
         Passed to ``model.fit``.
+    audit_fraction : float
+        Share of each batch drawn uniformly at random from the unreviewed rows
+        instead of by the strategy (at least one row per batch when > 0). The
+        strategy picks rows where the model is weak, so their accuracy says
+        little about the rest; the random rows give an unbiased estimate of the
+        labels' accuracy, reported by :meth:`refit` (``RefitReport.audit_*``).
     random_state : int, optional
         Seed for tie-breaking and random strategies.
 
@@ -158,9 +200,12 @@ class ActiveLoop:
         lfs: Sequence[Any] | None = None,
         features: Any = None,
         class_balance: Any = None,
+        audit_fraction: float = 0.0,
         random_state: int | None = None,
     ) -> None:
         get_strategy(strategy)
+        if not 0.0 <= float(audit_fraction) <= 1.0:
+            raise ValueError(f"audit_fraction={audit_fraction!r}; expected a share of each batch in [0, 1].")
         if batch_size < 1:
             raise ValueError(f"batch_size={batch_size}; expected a positive number of rows per batch.")
         arr = check_label_matrix(L)
@@ -179,6 +224,7 @@ class ActiveLoop:
         self.lfs = list(lfs) if lfs is not None else None
         self.features = features
         self.class_balance = class_balance
+        self.audit_fraction = float(audit_fraction)
         self.random_state = random_state
         self._rng = np.random.default_rng(random_state)
         self.ids = [str(i) for i in data.index]
@@ -197,6 +243,13 @@ class ActiveLoop:
         self.history_: list[RefitReport] = []
         self._batch = 0
         self._known = np.zeros(len(self.ids), dtype=bool)
+        # Rows drawn for the audit slice, and the audit tally: (rows reviewed, rows whose held label was right).
+        self._audit = np.zeros(len(self.ids), dtype=bool)
+        self._audit_tally = [0, 0]
+        for sid in store.sample_ids():  # a loop reopened on an existing store keeps its audit rows
+            i = self._pos.get(sid)
+            if i is not None and store.sample(sid).payload.get("audit"):
+                self._audit[i] = True
 
     # state ------------------------------------------------------------------
     @property
@@ -272,7 +325,10 @@ class ActiveLoop:
                         spans += [[int(s[0]), int(s[1]), lf.name] for s in lf.explain(text)]
                     except Exception:  # noqa: BLE001 - a broken explain must not block review
                         pass
-        return {"votes": votes, "probs": [round(float(p), 4) for p in probs[i]], "spans": spans}
+        out = {"votes": votes, "probs": [round(float(p), 4) for p in probs[i]], "spans": spans}
+        if self._audit[i]:
+            out["audit"] = True  # drawn at random: its review measures the labels' accuracy without bias
+        return out
 
     def next_batch(self, n: int | None = None) -> pd.DataFrame:
         """Queue the next batch in the store and return those rows of ``data`` (best first)."""
@@ -282,10 +338,21 @@ class ActiveLoop:
         taken = self.store.queued_ids()
         exclude = np.fromiter((sid in taken for sid in self.ids), dtype=bool, count=len(self.ids))
         _, diverse = get_strategy(self.strategy)
+        n_audit = 0
+        if self.audit_fraction > 0 and n > 0:
+            n_audit = min(n, max(1, int(round(n * self.audit_fraction))))
+        audit_idx = np.zeros(0, dtype=np.int64)
+        if n_audit:
+            free = np.flatnonzero(~exclude)
+            audit_idx = self._rng.choice(free, size=min(n_audit, len(free)), replace=False)
+            exclude = exclude.copy()
+            exclude[audit_idx] = True
         idx = select(
-            self.probs_, self.L, n, strategy=self.strategy, exclude=exclude,
-            features=self._features() if diverse else None, random_state=self._rng,
-        )
+            self.probs_, self.L, n - len(audit_idx), strategy=self.strategy, exclude=exclude,
+            features=self._features() if diverse and n > len(audit_idx) else None, random_state=self._rng,
+        ) if n > len(audit_idx) else np.zeros(0, dtype=np.int64)
+        self._audit[audit_idx] = True
+        idx = np.concatenate([np.asarray(idx, dtype=np.int64), audit_idx.astype(np.int64)])
         self._batch += 1
         texts = self.data[self.text_column].iloc[idx].fillna("").astype(str).tolist()
         self.store.add_samples(
@@ -307,26 +374,39 @@ class ActiveLoop:
         self.store.record(sample_id, label, reviewer=reviewer, kind=kind)
 
     def refit(self) -> RefitReport:
-        """Fold the human labels into the label model and report what changed."""
+        """Fold the human labels into the label model and report what changed (see :class:`RefitReport`)."""
         if self.probs_ is None:
             self.fit()
         y = self.human_labels()
         before_probs = self.probs_
-        before_acc = self.estimated_accuracy(before_probs, y)
         lf_before = lf_accuracy_estimates(self.L, before_probs, self.lf_names)
         newly = np.flatnonzero((y != ABSTAIN) & ~self._known)
         new = len(newly)
+        before_pred = probs_to_preds(before_probs, tie_break="random")
         # How often the model was right on the rows humans labelled since the last fit.
-        batch_acc = float((before_probs[newly].argmax(axis=1) == y[newly]).mean()) if new else None
+        batch_acc = float((before_pred[newly] == y[newly]).mean()) if new else None
+        audited = newly[self._audit[newly]]
+        self._audit_tally[0] += len(audited)
+        self._audit_tally[1] += int((before_pred[audited] == y[audited]).sum())
         self.probs_ = self._fit(y)
-        after_acc = self.estimated_accuracy(self.probs_, y)
+        after_pred = probs_to_preds(self.probs_, tie_break="random")
+        # Both label sets judged by the refitted model; reviewed rows by the human label.
+        unreviewed = y == ABSTAIN
+        judge = self.probs_
+        before_score = np.where(unreviewed, judge[np.arange(len(y)), before_pred], 1.0)
+        before_score[newly] = (before_pred[newly] == y[newly]).astype(float)
+        after_score = np.where(unreviewed, judge[np.arange(len(y)), after_pred], 1.0)
         lf_after = lf_accuracy_estimates(self.L, self.probs_, self.lf_names, y)
         lf_table = lf_after.rename(columns={"est_accuracy": "est_accuracy_after"})
         lf_table.insert(1, "est_accuracy_before", lf_before["est_accuracy"].to_numpy())
+        n_audit, hits = self._audit_tally
+        low, high = wilson_interval(hits, n_audit)
         report = RefitReport(
             n_reviewed=int((y != ABSTAIN).sum()), n_new=int(new),
-            label_accuracy_before=before_acc, label_accuracy_after=after_acc,
+            label_accuracy_before=float(before_score.mean()), label_accuracy_after=float(after_score.mean()),
             lf_accuracy=lf_table, batch_accuracy=batch_acc,
+            audit_n=n_audit, audit_accuracy=hits / n_audit if n_audit else None,
+            audit_low=low if n_audit else None, audit_high=high if n_audit else None,
         )
         self._known = y != ABSTAIN
         self.history_.append(report)

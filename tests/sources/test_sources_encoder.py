@@ -120,3 +120,22 @@ def test_builder_checks(encoder):
     lf = embedding_lf("e", ["subscribe to my channel"], 1, encoder=encoder)
     out = np.asarray(lf(pd.DataFrame({"text": ["subscribe to my channel please", None, ""]})))
     assert out.tolist() == [1, -1, -1]
+
+
+def test_final_classifier_reads_embeddings(encoder, youtube):
+    from labeling.review import FinalClassifier
+    from models import LabelModel
+    from models.end_model import TextEndModel
+
+    train, test = youtube.train, youtube.test
+    lm = LabelModel(cardinality=2).fit(train.L)
+    probs = lm.predict_proba(train.L)
+    y = np.full(len(probs), -1)
+    y[:40] = np.asarray(train.y)[:40]
+    texts = list(train.data["text"])
+    em = TextEndModel(encoder=encoder)
+    clf = FinalClassifier(lm, end_model=em).fit(texts, probs, y, train.L)
+    X = em.vectorize(texts[:5], texts[:5]).train
+    assert X.shape[1] > 384 and em.review_columns(X).shape[1] == 384  # TF-IDF plus the 384 embedding columns
+    acc = (clf.predict(list(test.data["text"]), L=test.L) == np.asarray(test.y)).mean()
+    assert acc > 0.9, acc
