@@ -140,9 +140,15 @@ class _Section:
             raise self.fail(key, f"expected a string or a list of strings; got {value!r}.")
         return value
 
-    def sub(self, key: str, allowed: tuple[str, ...]) -> "_Section | None":
-        """A nested mapping; ``false``/absent -> None, ``true`` -> all defaults."""
-        value = self.value.get(key)
+    def sub(self, key: str, allowed: tuple[str, ...], *, default_on: bool = False) -> "_Section | None":
+        """A nested mapping; ``false`` -> None, ``true`` -> all defaults; absent -> all defaults if ``default_on``.
+
+        Steps that protect the shipped data (near-duplicate removal, PII masking) are ``default_on``: leaving
+        the key out must not silently turn them off.
+        """
+        value = self.value.get(key, {} if default_on else None)
+        if value is None and default_on and key in self.value:
+            value = {}  # ``pii:`` with nothing after it is YAML null: the step with its defaults
         if value is None or value is False:
             return None
         return _Section(self.step, value, allowed, prefix=f"{self.prefix}{key}.")
@@ -390,11 +396,13 @@ _NEAR_KEYS = ("threshold", "num_perm", "shingle_size", "unit")
 _PII_KEYS = ("action", "kinds", "template")
 
 
-def _clean(sec: _Section, data: pd.DataFrame, seed: int, counts: dict) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+def _clean(sec: _Section, data: pd.DataFrame, seed: int, counts: dict,
+           ran: dict[str, str] | None = None) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    """The cleaning steps; ``ran`` receives one line per step saying whether it ran and with which settings."""
+    ran = {} if ran is None else ran
     removed = []
     n0 = len(data)
-    res = clean_texts(
-        data,
+    opts = dict(
         normalize=sec.flag("normalize", True),
         lowercase=sec.flag("lowercase", False),
         strip_markup=sec.flag("strip_markup", True),
@@ -402,28 +410,36 @@ def _clean(sec: _Section, data: pd.DataFrame, seed: int, counts: dict) -> tuple[
                              expect="one of NFC, NFKC, NFD, NFKD"),
         min_chars=sec.get("min_chars", 1, kind=int, check=lambda v: v >= 0, expect="an integer >= 0"),
     )
+    res = clean_texts(data, **opts)
+    ran["normalize"] = (f"on ({opts['unicode_form']}, markup {'stripped' if opts['strip_markup'] else 'kept'}"
+                        f"{', lower-cased' if opts['lowercase'] else ''})" if opts["normalize"] else "off")
+    ran["min_chars"] = str(opts["min_chars"])
     data = res.data
     removed.append(res.removed.assign(step="clean"))
     _log("clean", {"rows_in": n0, **res.counts, "rows_out": len(data)}, counts)
+    ran["exact_duplicates"] = "on" if sec.flag("exact_duplicates", True) else "off"
     if sec.flag("exact_duplicates", True):
         res = drop_exact_duplicates(data)
         data = res.data
         removed.append(res.removed.assign(step="dedup_exact"))
         _log("dedup_exact", {**res.counts, "rows_out": len(data)}, counts)
-    near = sec.sub("near_duplicates", _NEAR_KEYS)
+    near = sec.sub("near_duplicates", _NEAR_KEYS, default_on=True)
+    ran["near_duplicates"] = "off (clean.near_duplicates: false)"
     if near is not None:
-        res = drop_near_duplicates(
-            data,
+        nopts = dict(
             threshold=near.number("threshold", 0.8, 0.0, 1.0, lo_open=True),
             num_perm=near.get("num_perm", 128, kind=int, check=lambda v: v >= 16, expect="an integer >= 16"),
             k=near.get("shingle_size", 5, kind=int, check=lambda v: v >= 1, expect="an integer >= 1"),
             unit=near.get("unit", "char", kind=str, check=lambda v: v in ("char", "word"), expect="'char' or 'word'"),
-            random_state=seed,
         )
+        res = drop_near_duplicates(data, **nopts, random_state=seed)
+        ran["near_duplicates"] = (f"on (Jaccard >= {nopts['threshold']} of {nopts['unit']} {nopts['k']}-grams, "
+                                  f"{nopts['num_perm']} MinHash permutations)")
         data = res.data
         removed.append(res.removed.assign(step="dedup_near"))
         _log("dedup_near", {**res.counts, "rows_out": len(data)}, counts)
-    pii = sec.sub("pii", _PII_KEYS)
+    pii = sec.sub("pii", _PII_KEYS, default_on=True)
+    ran["pii"] = "off (clean.pii: false)"
     if pii is not None:
         kinds = pii.strings("kinds", list(PII_KINDS))
         bad = [k for k in kinds if k not in PII_KINDS]
@@ -436,6 +452,7 @@ def _clean(sec: _Section, data: pd.DataFrame, seed: int, counts: dict) -> tuple[
             kinds=kinds,
             template=pii.text("template", "[{kind}]"),
         )
+        ran["pii"] = f"on ({pii.value.get('action', 'mask')}: {', '.join(kinds)})"
         data = res.data
         removed.append(res.removed.assign(step="pii"))
         _log("pii", {**res.counts, "rows_out": len(data)}, counts)
@@ -638,7 +655,8 @@ def build_from_config(
 
     # cleaning
     clean_sec = _Section("clean", config.get("clean"), _CLEAN_KEYS)
-    cleaned, removed_parts = _clean(clean_sec, labelled, seed, counts)
+    processing: dict[str, str] = {}
+    cleaned, removed_parts = _clean(clean_sec, labelled, seed, counts, processing)
 
     # splits
     split_sec = _Section("split", config.get("split"), _SPLIT_KEYS)
@@ -709,7 +727,7 @@ def build_from_config(
                 datasheet=dict(
                     name=name, description=top.text("description"), sources=source_names,
                     lf_summary=summary, label_model=label_model_estimates(model), cleaning=cleaning,
-                    random_state=seed,
+                    processing=processing, random_state=seed,
                 ),
             )
         except (KeyError, ValueError) as exc:
