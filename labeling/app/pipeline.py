@@ -459,7 +459,7 @@ def _clean(sec: _Section, data: pd.DataFrame, seed: int, counts: dict,
     return data, removed
 
 
-_SPLIT_KEYS = ("fractions", "stratify", "group_near_duplicates", "leakage_threshold")
+_SPLIT_KEYS = ("fractions", "stratify", "groups", "group_near_duplicates", "leakage_threshold")
 _AUG_KEYS = ("methods", "alpha", "fraction", "back_translation")
 _BT_KEYS = ("forward", "backward", "batch_size", "max_new_tokens", "num_beams", "device", "min_bleu")
 _EXPORT_KEYS = ("formats", "min_confidence", "drop_uncovered", "keep_probs", "include_reviewed",
@@ -472,15 +472,31 @@ def _split(sec: _Section, data: pd.DataFrame, seed: int, counts: dict) -> dict[s
     group_at = sec.value.get("group_near_duplicates", 0.7)
     group_at = None if group_at is False else sec.number("group_near_duplicates", 0.7, 0.0, 1.0, lo_open=True)
     stratify = sec.flag("stratify", True)
+    groups = sec.text("groups")
+    if groups is not None and groups not in data.columns:
+        raise sec.fail("groups", f"no column {groups!r} to group by; carry it from the source with "
+                                 f"`keep_columns: [{groups}]`. The columns are {list(map(str, data.columns))}.")
+    import warnings
+
+    from .split import SplitBalanceWarning
+
     try:
-        where = assign_splits(
-            data, fractions=fractions, label_column="label" if stratify else None,
-            near_duplicate_threshold=group_at, random_state=seed,
-        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", SplitBalanceWarning)
+            where = assign_splits(
+                data, fractions=fractions, label_column="label" if stratify else None, groups=groups,
+                near_duplicate_threshold=group_at, random_state=seed,
+            )
     except ValueError as exc:
         raise sec.fail("fractions", str(exc)) from exc
+    balance = [str(w.message) for w in caught if issubclass(w.category, SplitBalanceWarning)]
+    for message in balance:
+        logger.warning("split: %s", message)
     splits = {name: data.loc[(where == name).to_numpy()] for name in fractions}
-    _log("split", {name: len(f) for name, f in splits.items()}, counts)
+    info: dict[str, Any] = {name: len(f) for name, f in splits.items()}
+    if balance:
+        info["balance_warnings"] = len(balance)
+    _log("split", info, counts)
     return splits
 
 
