@@ -24,6 +24,7 @@ from labeling.dataset.augment import AUGMENTATIONS, augment
 from labeling.dataset.clean import clean_texts
 from labeling.dataset.datasheet import label_model_estimates
 from labeling.dataset.dedup import drop_exact_duplicates, drop_near_duplicates
+from labeling.dataset.minhash import MinHashIndex
 from labeling.dataset.export import (
     DEFAULT_INSTRUCTION, DEFAULT_PROMPT, EXPORT_FORMATS, ExportResult, export_dataset, select_rows,
 )
@@ -397,9 +398,12 @@ _PII_KEYS = ("action", "kinds", "template")
 
 
 def _clean(sec: _Section, data: pd.DataFrame, seed: int, counts: dict,
-           ran: dict[str, str] | None = None) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
-    """The cleaning steps; ``ran`` receives one line per step saying whether it ran and with which settings."""
+           ran: dict[str, str] | None = None, shared: dict | None = None,
+           progress: bool = False) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    """The cleaning steps; ``ran`` receives one line per step saying whether it ran and with which settings,
+    ``shared["index"]`` the MinHash index of near-dedup (reused by split grouping and the leakage check)."""
     ran = {} if ran is None else ran
+    shared = {} if shared is None else shared
     removed = []
     n0 = len(data)
     opts = dict(
@@ -410,7 +414,7 @@ def _clean(sec: _Section, data: pd.DataFrame, seed: int, counts: dict,
                              expect="one of NFC, NFKC, NFD, NFKD"),
         min_chars=sec.get("min_chars", 1, kind=int, check=lambda v: v >= 0, expect="an integer >= 0"),
     )
-    res = clean_texts(data, **opts)
+    res = clean_texts(data, **opts, progress=progress)
     ran["normalize"] = (f"on ({opts['unicode_form']}, markup {'stripped' if opts['strip_markup'] else 'kept'}"
                         f"{', lower-cased' if opts['lowercase'] else ''})" if opts["normalize"] else "off")
     ran["min_chars"] = str(opts["min_chars"])
@@ -432,7 +436,11 @@ def _clean(sec: _Section, data: pd.DataFrame, seed: int, counts: dict,
             k=near.get("shingle_size", 5, kind=int, check=lambda v: v >= 1, expect="an integer >= 1"),
             unit=near.get("unit", "char", kind=str, check=lambda v: v in ("char", "word"), expect="'char' or 'word'"),
         )
-        res = drop_near_duplicates(data, **nopts, random_state=seed)
+        index = MinHashIndex(num_perm=nopts["num_perm"], k=nopts["k"], unit=nopts["unit"], random_state=seed,
+                             progress=progress)
+        if nopts["k"] == 5 and nopts["unit"] == "char":
+            shared["index"] = index  # the shingles split grouping and the leakage check use too
+        res = drop_near_duplicates(data, **nopts, random_state=seed, index=index)
         ran["near_duplicates"] = (f"on (Jaccard >= {nopts['threshold']} of {nopts['unit']} {nopts['k']}-grams, "
                                   f"{nopts['num_perm']} MinHash permutations)")
         data = res.data
@@ -451,6 +459,7 @@ def _clean(sec: _Section, data: pd.DataFrame, seed: int, counts: dict,
                            expect="one of 'mask', 'drop', 'report'"),
             kinds=kinds,
             template=pii.text("template", "[{kind}]"),
+            progress=progress,
         )
         ran["pii"] = f"on ({pii.value.get('action', 'mask')}: {', '.join(kinds)})"
         data = res.data
@@ -466,7 +475,7 @@ _EXPORT_KEYS = ("formats", "min_confidence", "drop_uncovered", "keep_probs", "in
                 "prompt_template", "instruction", "system_prompt", "metadata")
 
 
-def _split(sec: _Section, data: pd.DataFrame, seed: int, counts: dict) -> dict[str, pd.DataFrame]:
+def _split(sec: _Section, data: pd.DataFrame, seed: int, counts: dict, index: Any = None) -> dict[str, pd.DataFrame]:
     fractions = sec.get("fractions", {"train": 0.8, "valid": 0.1, "test": 0.1}, kind=Mapping,
                         expect="a mapping of split name to share, e.g. {train: 0.8, valid: 0.1, test: 0.1}")
     group_at = sec.value.get("group_near_duplicates", 0.7)
@@ -485,7 +494,7 @@ def _split(sec: _Section, data: pd.DataFrame, seed: int, counts: dict) -> dict[s
             warnings.simplefilter("always", SplitBalanceWarning)
             where = assign_splits(
                 data, fractions=fractions, label_column="label" if stratify else None, groups=groups,
-                near_duplicate_threshold=group_at, random_state=seed,
+                near_duplicate_threshold=group_at, random_state=seed, index=index,
             )
     except ValueError as exc:
         raise sec.fail("fractions", str(exc)) from exc
@@ -672,11 +681,14 @@ def build_from_config(
     # cleaning
     clean_sec = _Section("clean", config.get("clean"), _CLEAN_KEYS)
     processing: dict[str, str] = {}
-    cleaned, removed_parts = _clean(clean_sec, labelled, seed, counts, processing)
+    shared: dict[str, Any] = {}
+    cleaned, removed_parts = _clean(clean_sec, labelled, seed, counts, processing, shared, progress)
+    # One MinHash index for near-dedup, split grouping and the leakage check: each row is signed once.
+    index = shared.get("index") or MinHashIndex(random_state=seed, progress=progress)
 
     # splits
     split_sec = _Section("split", config.get("split"), _SPLIT_KEYS)
-    splits = _split(split_sec, cleaned, seed, counts)
+    splits = _split(split_sec, cleaned, seed, counts, index)
 
     # Export options are read now: augmenting rows the export would leave out is wasted work.
     ex = _Section("export", config.get("export"), _EXPORT_KEYS)
@@ -700,7 +712,7 @@ def build_from_config(
         splits[train_name] = pd.concat([splits[train_name], extra])
 
     leak_at = split_sec.number("leakage_threshold", 0.8, 0.0, 1.0, lo_open=True)
-    leakage = leakage_report(splits, threshold=leak_at, random_state=seed)
+    leakage = leakage_report(splits, threshold=leak_at, random_state=seed, index=index)
     dropped_aug = 0
     if aug_cfg and len(leakage):
         # An augmented text can drift close to a row of another split even though its source did not:
@@ -714,7 +726,7 @@ def build_from_config(
         if dropped_aug:
             removed_parts.append(train.loc[bad].assign(reason="augmentation_leaks", step="leakage"))
             splits[train_name] = train.loc[~bad]
-            leakage = leakage_report(splits, threshold=leak_at, random_state=seed)
+            leakage = leakage_report(splits, threshold=leak_at, random_state=seed, index=index)
     _log("leakage", {"threshold": leak_at, "dropped_augmented": dropped_aug, "cross_split_pairs": len(leakage)},
          counts)
     if len(leakage):

@@ -178,6 +178,7 @@ def clean_texts(
     strip_markup: bool = True,
     lowercase: bool = False,
     min_chars: int = 1,
+    progress: bool = False,
 ) -> StepResult:
     """Normalise the text column and drop rows whose text is missing, empty or too short.
 
@@ -191,6 +192,8 @@ def clean_texts(
         Apply :func:`normalize_text` (with ``unicode_form``, ``strip_markup``, ``lowercase``).
     min_chars : int
         Rows whose (normalised) text has fewer characters are dropped as ``"too_short"``.
+    progress : bool
+        Show a progress bar.
 
     Returns
     -------
@@ -212,8 +215,12 @@ def clean_texts(
     missing = raw.isna().to_numpy()
     texts = raw.where(~raw.isna(), "").astype(str)
     if normalize:
-        texts = texts.map(
-            lambda t: normalize_text(t, unicode_form=unicode_form, strip_markup=strip_markup, lowercase=lowercase)
+        from tqdm.auto import tqdm
+
+        texts = pd.Series(
+            [normalize_text(t, unicode_form=unicode_form, strip_markup=strip_markup, lowercase=lowercase)
+             for t in tqdm(texts, desc="normalize", unit="row", disable=not progress, mininterval=1.0)],
+            index=texts.index, dtype=object,
         )
     empty = (texts.str.strip() == "").to_numpy() & ~missing
     short = (texts.str.len() < min_chars).to_numpy() & ~missing & ~empty

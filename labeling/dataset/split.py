@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from ._result import check_text_column
-from .dedup import near_duplicate_groups, near_duplicate_pairs
+from .dedup import _check_threshold, near_duplicate_groups
+from .minhash import MinHashIndex
 
 __all__ = ["assign_splits", "split_dataset", "leakage_report", "DEFAULT_FRACTIONS"]
 
@@ -57,22 +58,17 @@ def _groups(df: pd.DataFrame, groups: Any, text_column: str, near_duplicate_thre
 
 def _merge(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Connected components of two groupings: rows sharing a group in either end up together."""
-    parent = np.arange(len(a))
+    from .dedup import components
 
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
+    n = len(a)
+    edges = []
     for codes in (a, b):
-        first: dict[Any, int] = {}
-        for i, c in enumerate(codes):
-            j = first.setdefault(c, i)
-            ri, rj = find(i), find(j)
-            if ri != rj:
-                parent[max(ri, rj)] = min(ri, rj)
-    return np.array([find(i) for i in range(len(a))])
+        codes = pd.factorize(pd.Series(codes))[0]
+        first = np.full(codes.max() + 1 if n else 0, n, dtype=np.int64)
+        np.minimum.at(first, codes, np.arange(n))
+        rows = np.flatnonzero(first[codes] != np.arange(n))
+        edges.append(np.stack([rows, first[codes][rows]], axis=1))
+    return components(n, np.concatenate(edges) if n else [])
 
 
 def assign_splits(
@@ -86,6 +82,7 @@ def assign_splits(
     random_state: int = 0,
     max_deviation: float | None = 0.25,
     near_groups: np.ndarray | None = None,
+    index: "MinHashIndex | None" = None,
 ) -> pd.Series:
     """Give each row a split name, stratified by label and never separating a group.
 
@@ -117,6 +114,8 @@ def assign_splits(
     near_groups : ndarray, optional
         Near-duplicate group ids computed already (one per row, as :func:`near_duplicate_groups` returns),
         used instead of computing them from ``near_duplicate_threshold``.
+    index : MinHashIndex, optional
+        A shared MinHash index keyed by row id (see :func:`near_duplicate_pairs`).
 
     Returns
     -------
@@ -150,7 +149,8 @@ def assign_splits(
         if near_groups is None:
             check_text_column(df, text_column, "assign_splits")
             near_groups = near_duplicate_groups(df[text_column].astype(str).tolist(), threshold=near_duplicate_threshold,
-                                                random_state=random_state)
+                                                random_state=random_state, index=index,
+                                                ids=None if index is None else list(df.index))
         codes = _merge(base, np.asarray(near_groups))
     where = _place(codes, strata, fractions, random_state)
     names_arr = np.array(names, dtype=object)
@@ -234,6 +234,8 @@ def leakage_report(
     threshold: float = 0.8,
     num_perm: int = 128,
     random_state: int = 0,
+    index: "MinHashIndex | None" = None,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """Near-duplicate pairs whose rows are in different splits (an empty frame means no leak found).
 
@@ -243,6 +245,11 @@ def leakage_report(
         Split name -> rows.
     threshold : float
         Jaccard similarity (character 5-gram shingles) at which two texts count as near-duplicates.
+    index : MinHashIndex, optional
+        A shared MinHash index keyed by row id: rows signed by an earlier pass are not signed again. Only
+        pairs across splits are confirmed.
+    progress : bool
+        Progress bars (a new index only).
 
     Returns
     -------
@@ -255,7 +262,12 @@ def leakage_report(
         names += [name] * len(frame)
         ids += list(frame.index)
         texts += frame[text_column].astype(str).tolist()
-    pairs = near_duplicate_pairs(texts, threshold=threshold, num_perm=num_perm, random_state=random_state)
+    _check_threshold(threshold)
+    if index is None:
+        index = MinHashIndex(num_perm=num_perm, random_state=random_state, progress=progress)
+    # Row ids key the shared index; split-qualified ids where splits repeat an id.
+    keys = ids if len(set(ids)) == len(ids) else list(zip(names, ids))
+    pairs = index.pairs(keys, texts, threshold=threshold, groups=pd.factorize(pd.Series(names))[0])
     rows = [
         (names[i], ids[i], names[j], ids[j], round(sim, 4), texts[i], texts[j])
         for i, j, sim in pairs
