@@ -106,6 +106,7 @@ def main(argv: list[str] | None = None) -> None:
                 step = str(record.args[0]).strip() if isinstance(record.args, tuple) and record.args else "?"
                 now = time.perf_counter()
                 steps.append((step, now - last["t"], peak["value"]))
+                print(f"  {step:<12} {now - last['t']:8.1f} s {peak['value']:8.0f} MB", flush=True)
                 last["t"] = now
                 peak["value"] = _rss_mb()
 

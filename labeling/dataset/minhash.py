@@ -216,8 +216,13 @@ class MinHashIndex:
         return mat[np.fromiter((self._row[r] for r in ids), dtype=np.int64, count=len(ids))]
 
     # ------------------------------------------------------------------ pairs
-    def candidates(self, sig: np.ndarray, threshold: float, groups: np.ndarray | None = None) -> np.ndarray:
-        """Candidate pairs ``(i, j)``, ``i < j``, sharing a band; only across groups when ``groups`` is given."""
+    def candidates(self, sig: np.ndarray, threshold: float, groups: np.ndarray | None = None,
+                   min_estimate: float | None = None) -> np.ndarray:
+        """Candidate pairs ``(i, j)``, ``i < j``, sharing a band; only across groups when ``groups`` is given.
+
+        With ``min_estimate``, each band's pairs whose share of equal signature values is below it are dropped
+        at once, so memory holds only plausible pairs, not every random band collision.
+        """
         m = len(sig)
         if m < 2:
             return np.zeros((0, 2), dtype=np.int64)
@@ -253,6 +258,14 @@ class MinHashIndex:
                 if groups is not None:
                     keep &= groups[a] != groups[c]
                 found.append(a[keep] * m + c[keep])
+            if min_estimate is not None and found:
+                flat = np.unique(np.concatenate(found))
+                kept = []
+                for start in range(0, len(flat), 200_000):
+                    part = flat[start:start + 200_000]
+                    a, c = part // m, part % m
+                    kept.append(part[(sig[a] == sig[c]).mean(axis=1) >= min_estimate])
+                found = [np.concatenate(kept)] if kept else []
         if not found:
             return np.zeros((0, 2), dtype=np.int64)
         flat = np.unique(np.concatenate(found))
@@ -276,17 +289,11 @@ class MinHashIndex:
 
         sig = self.signatures(ids, texts)
         # Index a little below the threshold: cheap exact checks buy recall near it.
-        cand = self.candidates(sig, max(0.05, threshold - 0.1),
-                               None if groups is None else np.asarray(groups))
         # Random band collisions between unrelated texts grow with the square of the rows; the share of
         # equal signature entries estimates Jaccard (standard error about 0.04 at 128 values), so pairs
-        # estimated far below the threshold are dropped before the exact, costlier check.
-        keep = []
-        for start in range(0, len(cand), 200_000):
-            part = cand[start:start + 200_000]
-            est = (sig[part[:, 0]] == sig[part[:, 1]]).mean(axis=1)
-            keep.append(part[est >= threshold - _ESTIMATE_MARGIN])
-        cand = np.concatenate(keep) if keep else cand
+        # estimated far below the threshold are dropped, band by band, before the exact, costlier check.
+        cand = self.candidates(sig, max(0.05, threshold - 0.1), None if groups is None else np.asarray(groups),
+                               min_estimate=threshold - _ESTIMATE_MARGIN)
         cache: dict[int, frozenset] = {}
 
         def sh(i: int) -> frozenset:
