@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     n = 20_000 if args.quick else args.rows
 
-    from labeling.dataset.pipeline import build_from_config
+    from labeling.app.pipeline import build_from_config
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

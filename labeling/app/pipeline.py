@@ -487,7 +487,7 @@ def _split(sec: _Section, data: pd.DataFrame, seed: int, counts: dict, index: An
                                  f"`keep_columns: [{groups}]`. The columns are {list(map(str, data.columns))}.")
     import warnings
 
-    from .split import SplitBalanceWarning
+    from labeling.dataset.split import SplitBalanceWarning
 
     try:
         with warnings.catch_warnings(record=True) as caught:

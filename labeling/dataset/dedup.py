@@ -16,7 +16,7 @@ import pandas as pd
 
 from ._result import StepResult, check_text_column, removed_frame
 from .clean import normalize_text
-from .minhash import MinHashIndex
+from .minhash import _UNITS, MinHashIndex, jaccard, shingles
 
 __all__ = [
     "text_hash",
@@ -28,9 +28,6 @@ __all__ = [
     "drop_near_duplicates",
 ]
 
-_UNITS = ("char", "word")
-
-
 def text_hash(text: str) -> str:
     """SHA-1 of the normalised, lower-cased text: equal for texts that differ only in case, markup or spacing.
 
@@ -40,38 +37,6 @@ def text_hash(text: str) -> str:
     True
     """
     return hashlib.sha1(normalize_text(text, lowercase=True).encode("utf-8")).hexdigest()
-
-
-def shingles(text: str, *, k: int = 5, unit: str = "char") -> frozenset[str]:
-    """The set of ``k``-grams of a lower-cased text (characters or words).
-
-    A text shorter than ``k`` units is one shingle, so it still matches its exact copies.
-
-    Examples
-    --------
-    >>> sorted(shingles("a b c", k=2, unit="word"))
-    ['a b', 'b c']
-    """
-    if unit not in _UNITS:
-        raise ValueError(f"unit={unit!r} is not one of {_UNITS}.")
-    if k < 1:
-        raise ValueError(f"k={k} must be >= 1.")
-    text = normalize_text(text, lowercase=True)
-    if unit == "word":
-        tokens = text.split()
-        if len(tokens) <= k:
-            return frozenset([" ".join(tokens)])
-        return frozenset(" ".join(tokens[i : i + k]) for i in range(len(tokens) - k + 1))
-    if len(text) <= k:
-        return frozenset([text])
-    return frozenset(text[i : i + k] for i in range(len(text) - k + 1))
-
-
-def jaccard(a: frozenset, b: frozenset) -> float:
-    """Jaccard similarity of two sets (1.0 for two empty sets)."""
-    if not a and not b:
-        return 1.0
-    return len(a & b) / len(a | b)
 
 
 def _check_threshold(threshold: float) -> None:

@@ -19,8 +19,11 @@ from typing import Any, Hashable, Sequence
 import numpy as np
 from tqdm.auto import tqdm
 
-__all__ = ["MinHashIndex"]
+from .clean import normalize_text
 
+__all__ = ["MinHashIndex", "shingles", "jaccard"]
+
+_UNITS = ("char", "word")
 _MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 _EMPTY = np.uint32(0xFFFFFFFF)
 # Above this many rows per bucket (copies of one template), each member is only paired with the first
@@ -29,6 +32,38 @@ _BUCKET_CAP, _BUCKET_HEAD = 400, 40
 # Candidates whose signature estimate is this far below the threshold are not confirmed (about 4 standard
 # errors at 128 values, so a true pair is dropped with negligible probability).
 _ESTIMATE_MARGIN = 0.2
+
+
+def shingles(text: str, *, k: int = 5, unit: str = "char") -> frozenset[str]:
+    """The set of ``k``-grams of a lower-cased text (characters or words).
+
+    A text shorter than ``k`` units is one shingle, so it still matches its exact copies.
+
+    Examples
+    --------
+    >>> sorted(shingles("a b c", k=2, unit="word"))
+    ['a b', 'b c']
+    """
+    if unit not in _UNITS:
+        raise ValueError(f"unit={unit!r} is not one of {_UNITS}.")
+    if k < 1:
+        raise ValueError(f"k={k} must be >= 1.")
+    text = normalize_text(text, lowercase=True)
+    if unit == "word":
+        tokens = text.split()
+        if len(tokens) <= k:
+            return frozenset([" ".join(tokens)])
+        return frozenset(" ".join(tokens[i : i + k]) for i in range(len(tokens) - k + 1))
+    if len(text) <= k:
+        return frozenset([text])
+    return frozenset(text[i : i + k] for i in range(len(text) - k + 1))
+
+
+def jaccard(a: frozenset, b: frozenset) -> float:
+    """Jaccard similarity of two sets (1.0 for two empty sets)."""
+    if not a and not b:
+        return 1.0
+    return len(a & b) / len(a | b)
 
 
 def _mix64(h: np.ndarray) -> np.ndarray:
@@ -78,8 +113,6 @@ class MinHashIndex:
 
     def __init__(self, *, num_perm: int = 128, k: int = 5, unit: str = "char", random_state: int = 0,
                  progress: bool = False) -> None:
-        from .dedup import _UNITS
-
         if unit not in _UNITS:
             raise ValueError(f"unit={unit!r} is not one of {_UNITS}.")
         if k < 1:
@@ -99,8 +132,6 @@ class MinHashIndex:
     # ------------------------------------------------------------------ signatures
     def _shingle_hashes(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """64-bit hashes of every shingle, and the text each belongs to (normalised, lower-cased texts)."""
-        from .clean import normalize_text
-
         norm = [normalize_text(str(t), lowercase=True) for t in texts]
         if self.unit == "word":
             import xxhash
@@ -285,8 +316,6 @@ class MinHashIndex:
             One label per row; only pairs whose rows have different labels are returned (e.g. splits,
             for the leakage check), which saves confirming the others.
         """
-        from .dedup import jaccard, shingles
-
         sig = self.signatures(ids, texts)
         # Index a little below the threshold: cheap exact checks buy recall near it.
         # Random band collisions between unrelated texts grow with the square of the rows; the share of

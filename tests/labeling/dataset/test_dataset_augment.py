@@ -110,7 +110,7 @@ def test_augment_errors(comments, kwargs, error, match):
 def test_synonyms_follow_part_of_speech_and_common_senses():
     # Finding 8: "song" became "birdcall" and "channel" "duct" (rare noun senses), "love" a noun.
     pytest.importorskip("nltk")
-    from rules.nltk_data import MissingResourceError, require
+    from sources.nltk_data import MissingResourceError, require
 
     try:
         require("wordnet")

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from labeling.dataset.pipeline import build_from_config
+from labeling.app.pipeline import build_from_config
 
 LFS = '''
 from labeling import labeling_function

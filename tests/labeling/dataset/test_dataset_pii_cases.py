@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
+from conftest import DATA
 from labeling.dataset import find_pii, mask_pii
 
-CASES = Path(__file__).resolve().parent / "data" / "pii" / "cases.tsv"
+CASES = DATA / "pii" / "cases.tsv"
 
 
 def _cases() -> list[tuple[str, set[tuple[str, str]]]]:

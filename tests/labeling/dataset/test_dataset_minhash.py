@@ -10,7 +10,7 @@ import pytest
 
 from labeling.dataset import drop_exact_duplicates, jaccard, shingles
 from labeling.dataset.minhash import MinHashIndex
-from labeling.dataset.pipeline import build_from_config
+from labeling.app.pipeline import build_from_config
 
 
 def test_index_recall_against_brute_force(youtube):

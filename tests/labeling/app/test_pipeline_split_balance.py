@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from labeling.dataset import assign_splits
-from labeling.dataset.pipeline import PipelineError, build_from_config
+from labeling.app.pipeline import PipelineError, build_from_config
 from labeling.dataset.split import SplitBalanceWarning
 
 BASE = ("this is a long comment about the new music video that everyone is sharing today and it keeps "
