@@ -49,16 +49,27 @@ def precision_recall_f1(
 ) -> tuple[Any, Any, Any]:
     """Precision, recall and F1 (scikit-learn), with abstentions (-1) scored as wrong.
 
+    The classes scored are every class in the gold labels or the predictions: a class that is predicted but
+    absent from the gold labels counts (its predictions are false positives), exactly as
+    :func:`sklearn.metrics.precision_recall_fscore_support` counts it. Abstentions are no class: they lower
+    recall, never precision. Without abstentions the result equals scikit-learn's on the same inputs.
+
     Parameters
     ----------
-    average : {"binary", "macro", "micro", "weighted", None}
+    average : {"binary", "macro", "micro", "weighted", None}, default "binary"
         As in :func:`sklearn.metrics.precision_recall_fscore_support`; ``None``
-        gives per-class arrays.
+        gives per-class arrays (classes in sorted order).
     pos_label : int
         The positive class for ``average="binary"``.
+
+    Examples
+    --------
+    >>> p, r, f = precision_recall_f1([0, 1, 2, 2], [0, 1, 3, -1], average="micro")
+    >>> round(float(p), 3), round(float(r), 3)
+    (0.667, 0.5)
     """
     y_true, y_pred = _pair(y_true, y_pred)
-    labels = None if average == "binary" else np.unique(y_true[y_true >= 0])
+    labels = None if average == "binary" else np.union1d(y_true[y_true >= 0], y_pred[y_pred >= 0])
     p, r, f, _ = precision_recall_fscore_support(
         y_true, y_pred, average=average, pos_label=pos_label, labels=labels, zero_division=0
     )

@@ -9,7 +9,11 @@ import numpy as np
 
 __all__ = ["tokenize", "fit_ngram_model", "perplexity", "bleu", "sentence_bleu_scores"]
 
-_TOKEN = re.compile(r"\w+|[^\w\s]")
+# Han ideographs and kana are written without spaces: each character is a token (as sacrebleu's "zh"
+# tokeniser does), otherwise a whole Chinese or Japanese sentence would be one token.
+_CJK = "\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
+_TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+|[^\w\s]")
+_HAS_CJK = re.compile(rf"[{_CJK}]")
 _SMOOTHING = ("laplace", "lidstone", "witten_bell", "kneser_ney", "mle")
 _BACKENDS = ("auto", "sacrebleu", "nltk")
 
@@ -21,6 +25,8 @@ def tokenize(text: str) -> list[str]:
     --------
     >>> tokenize("Check out my channel!")
     ['check', 'out', 'my', 'channel', '!']
+    >>> tokenize("我喜欢这首歌 ok")
+    ['我', '喜', '欢', '这', '首', '歌', 'ok']
     """
     return _TOKEN.findall(str(text).lower())
 
@@ -147,6 +153,12 @@ def _backend(backend: str) -> str:
     return "sacrebleu"
 
 
+def _sacre_tokenizer(hypotheses: Sequence[str], refs: list[list[str]]) -> str:
+    """sacrebleu's standard "13a", or "zh" (one token per ideograph) when the texts hold Chinese or Japanese."""
+    texts = list(hypotheses) + [x for r in refs for x in r if x is not None]
+    return "zh" if any(_HAS_CJK.search(t) for t in texts) else "13a"
+
+
 def bleu(
     hypotheses: Sequence[str], references: Sequence[str | Sequence[str]], *, backend: str = "auto"
 ) -> float:
@@ -159,8 +171,8 @@ def bleu(
     references : sequence of str or of sequences of str
         One reference, or several, per hypothesis (e.g. the source texts).
     backend : {"auto", "sacrebleu", "nltk"}
-        sacrebleu (standard ``13a`` tokenisation) when installed; nltk's ``corpus_bleu`` on
-        :func:`tokenize` tokens otherwise. The two tokenise differently, so compare scores from
+        sacrebleu (standard ``13a`` tokenisation, ``zh`` for Chinese and Japanese text) when installed;
+        nltk's ``corpus_bleu`` on :func:`tokenize` tokens otherwise (one token per ideograph or kana). The two tokenise differently, so compare scores from
         one backend only.
 
     Examples
@@ -175,7 +187,7 @@ def bleu(
         width = max(len(r) for r in refs)
         # sacrebleu wants one stream per reference position; a missing extra reference is None.
         streams = [[r[i] if i < len(r) else None for r in refs] for i in range(width)]
-        return float(sacrebleu.corpus_bleu(list(hypotheses), streams).score)
+        return float(sacrebleu.corpus_bleu(list(hypotheses), streams, tokenize=_sacre_tokenizer(hypotheses, refs)).score)
     import warnings
 
     from nltk.translate.bleu_score import corpus_bleu
@@ -201,7 +213,9 @@ def sentence_bleu_scores(
     if _backend(backend) == "sacrebleu":
         import sacrebleu
 
-        return np.array([sacrebleu.sentence_bleu(h, r).score for h, r in zip(hypotheses, refs)], dtype=float)
+        tok = _sacre_tokenizer(hypotheses, refs)
+        return np.array([sacrebleu.sentence_bleu(h, r, tokenize=tok).score for h, r in zip(hypotheses, refs)],
+                        dtype=float)
     from nltk.translate.bleu_score import SmoothingFunction, sentence_bleu
 
     smooth = SmoothingFunction().method1

@@ -4,13 +4,20 @@ Every written line is one record with its source URL and fetch time. Progress is
 page: a small state file beside the output (``<out>.state.json``) holds the next request and the
 byte length of the output at that point, so a run stopped by an error, a crash or Ctrl-C continues
 where it stopped — a page is never written twice and none is skipped. Requests are rate-limited,
-retried with exponential backoff on 5xx, 429 and timeouts, and web pages honour robots.txt.
-Only the standard library is used; nothing else in votewise touches the network.
+retried with exponential backoff on 5xx, 429 and timeouts (``Retry-After`` in seconds or as an HTTP
+date is honoured). A web page that still fails after its retries is recorded and skipped, and retried
+by the next run; robots.txt is read with ``protego`` (longest matching rule wins, ``Crawl-delay``
+honoured). API pagination must advance: a repeated cursor, next link or page ends the collection.
+HTTP goes through the standard library; nothing else in votewise touches the network.
 """
 
 from __future__ import annotations
 
+import email.utils
+import hashlib
+import http.client
 import json
+import logging
 import os
 import re
 import socket
@@ -18,7 +25,6 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-import urllib.robotparser
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from html.parser import HTMLParser
@@ -30,6 +36,9 @@ from tqdm.auto import tqdm
 __all__ = ["collect", "CollectError", "CollectStats", "html_to_text", "USER_AGENT"]
 
 USER_AGENT = "votewise-collector/0.1 (+https://pypi.org/project/votewise/)"
+logger = logging.getLogger("votewise.collect")
+# The longest wait taken from a server's Retry-After; a longer one fails the attempt like any other.
+MAX_RETRY_AFTER = 300.0
 PAGINATION = ("page", "cursor", "next", None)
 
 
@@ -47,6 +56,8 @@ class CollectStats:
     records: int = 0
     duplicates: int = 0
     skipped: list[str] = field(default_factory=list)  # pages disallowed by robots.txt or answering 4xx
+    failed: list[str] = field(default_factory=list)  # pages that failed after their retries; retried next run
+    stalled: str | None = None  # why API pagination stopped early (a repeated cursor, link or page)
     resumed: bool = False
     finished: bool = False
 
@@ -111,19 +122,24 @@ class _Fetcher:
         self.max_retries, self.backoff, self.timeout = max_retries, backoff, timeout
         self.headers = {"User-Agent": USER_AGENT, **(headers or {})}
         self.stats, self.sleep = stats, sleep
-        self._last = 0.0
+        self._last: dict[str, float] = {}
+        self.host_delay: dict[str, float] = {}  # robots.txt Crawl-delay per host
 
-    def _wait_turn(self) -> None:
-        gap = self._last + self.min_interval - time.monotonic()
-        if gap > 0:
-            self.sleep(gap)
-        self._last = time.monotonic()
+    def _wait_turn(self, url: str) -> None:
+        host = urllib.parse.urlsplit(url).netloc
+        interval = max(self.min_interval, self.host_delay.get(host, 0.0))
+        last = self._last.get(host)
+        if last is not None:
+            gap = last + interval - time.monotonic()
+            if gap > 0:
+                self.sleep(gap)
+        self._last[host] = time.monotonic()
 
     def get(self, url: str, *, allow_404: bool = False) -> tuple[int, bytes, Mapping[str, str]]:
         """GET with rate limit and retries; returns (status, body, headers). 4xx raise unless allowed."""
         attempt = 0
         while True:
-            self._wait_turn()
+            self._wait_turn(url)
             self.stats.requests += 1
             request = urllib.request.Request(url, headers=self.headers)
             retry_after = None
@@ -137,17 +153,44 @@ class _Fetcher:
                     raise CollectError(f"GET {url} answered HTTP {exc.code} {exc.reason}; not retrying a client error.") from exc
                 reason = f"HTTP {exc.code}"
                 retry_after = exc.headers.get("Retry-After") if exc.headers else None
-            except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError) as exc:
+            except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError,
+                    http.client.HTTPException, OSError) as exc:
+                # A timeout while reading the body, a dropped connection or a malformed answer: retry.
                 reason = f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
             if attempt >= self.max_retries:
                 raise CollectError(f"GET {url} failed after {attempt + 1} attempts; last error {reason}. "
                                    "Run collect again with the same arguments to resume.")
             delay = self.backoff * (2 ** attempt)
-            if retry_after and retry_after.strip().isdigit():
-                delay = max(delay, min(float(retry_after), 60.0))
+            wait = _retry_after_seconds(retry_after)
+            if wait is not None:
+                delay = max(delay, min(wait, MAX_RETRY_AFTER))
             attempt += 1
             self.stats.retries += 1
             self.sleep(delay)
+
+
+def _retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delay-seconds or an HTTP date (RFC 9110), else None.
+
+    Examples
+    --------
+    >>> _retry_after_seconds("120")
+    120.0
+    >>> _retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412470.0)
+    10.0
+    """
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 # --------------------------------------------------------------------------- resumable output
@@ -238,6 +281,7 @@ def _collect_api(fetch: _Fetcher, out: _Output, stats: CollectStats, bar, *, url
                  pagination: str | None, params: Mapping[str, Any], page_param: str, start_page: int,
                  cursor_param: str, cursor_field: str, next_field: str | None, max_pages: int | None) -> None:
     state = out.state or {"url": url, "page": start_page, "cursor": None, "done": False}
+    state.setdefault("seen", [])
     pages_this_run = 0
     while not state["done"]:
         if max_pages is not None and pages_this_run >= max_pages:
@@ -265,19 +309,39 @@ def _collect_api(fetch: _Fetcher, out: _Output, stats: CollectStats, bar, *, url
         rows = [{**(it if isinstance(it, Mapping) else {"value": it}), "_source_url": request_url,
                  "_fetched_at": fetched_at} for it in items]
         nxt = dict(state)
+        # Pagination must advance: a cursor, next link or page body seen before would loop for ever.
+        digest = hashlib.sha1(json.dumps(items, sort_keys=True, default=str).encode("utf-8")).hexdigest()[:16]
+        stalled = None
         if pagination == "page":
             nxt["page"] = state["page"] + 1
             nxt["done"] = not items
+            if items and digest in state["seen"]:
+                stalled = f"page {state['page']} returned the same records as an earlier page"
+            nxt["seen"] = (state["seen"] + [digest])[-1000:]
         elif pagination == "cursor":
             cursor = _dig(payload, cursor_field)
             nxt["cursor"] = cursor
             nxt["done"] = cursor in (None, "") or not items
+            key = f"cursor:{cursor}"
+            if not nxt["done"] and (cursor == state["cursor"] or key in state["seen"]):
+                stalled = f"the cursor {cursor!r} was returned before"
+            nxt["seen"] = (state["seen"] + [key])[-1000:]
         elif pagination == "next":
             link = _dig(payload, next_field) if next_field else None
             link = link or _link_next(headers)
             nxt["url"] = urllib.parse.urljoin(request_url, link) if link else state["url"]
             nxt["done"] = not link
+            key = f"url:{nxt['url']}"
+            if link and (nxt["url"] == request_url or key in state["seen"] or nxt["url"] == state["url"]):
+                stalled = f"the next link {nxt['url']!r} was visited before"
+            nxt["seen"] = (state["seen"] + [f"url:{request_url}"])[-1000:]
         else:
+            nxt["done"] = True
+        if stalled:
+            # The repeated page's records are not written again; the collection ends here.
+            logger.warning("collect: pagination did not advance (%s); stopping after %d pages.", stalled, stats.pages)
+            stats.stalled = stalled
+            rows = [] if pagination == "page" else rows
             nxt["done"] = True
         written, dupes = out.commit(rows, nxt)
         state = nxt
@@ -291,48 +355,76 @@ def _collect_api(fetch: _Fetcher, out: _Output, stats: CollectStats, bar, *, url
 
 def _collect_pages(fetch: _Fetcher, out: _Output, stats: CollectStats, bar, *, pages: list[str],
                    respect_robots: bool, max_pages: int | None) -> None:
-    state = out.state or {"next_index": 0, "skipped": []}
-    robots: dict[str, urllib.robotparser.RobotFileParser | None] = {}
+    state = dict(out.state or {"next_index": 0, "skipped": []})
+    state.setdefault("failed", [])
+    robots: dict[str, Any] = {}
     pages_this_run = 0
-    for i in range(state["next_index"], len(pages)):
-        if max_pages is not None and pages_this_run >= max_pages:
-            return
-        page = pages[i]
-        skipped = list(state.get("skipped", []))
-        rows = []
-        allowed = True
+
+    def fetch_one(page: str) -> tuple[list[dict], str | None, str | None]:
+        """(rows, skipped reason, failure reason) of one page."""
         if respect_robots:
             parts = urllib.parse.urlsplit(page)
             host = f"{parts.scheme}://{parts.netloc}"
             if host not in robots:
-                status, body, _ = fetch.get(host + "/robots.txt", allow_404=True)
-                if status == 200:
-                    rp = urllib.robotparser.RobotFileParser()
-                    rp.parse(body.decode("utf-8", "replace").splitlines())
-                    robots[host] = rp
-                else:
-                    robots[host] = None  # no robots.txt: everything allowed
+                robots[host] = _read_robots(fetch, host, parts.netloc)
             rp = robots[host]
-            allowed = rp is None or rp.can_fetch(USER_AGENT, page)
-        if allowed:
+            if rp is not None and not rp.can_fetch(page, USER_AGENT):
+                return [], f"{page} (robots.txt)", None
+        try:
             status, body, headers = fetch.get(page, allow_404=True)
-            if status == 200:
-                charset = headers.get_content_charset() if hasattr(headers, "get_content_charset") else None
-                title, text = html_to_text(body.decode(charset or "utf-8", "replace"))
-                rows.append({"url": page, "title": title, "text": text, "_source_url": page, "_fetched_at": _now()})
-            else:
-                skipped.append(f"{page} (HTTP {status})")
-        else:
-            skipped.append(f"{page} (robots.txt)")
-        state = {"next_index": i + 1, "skipped": skipped}
+        except CollectError as exc:
+            return [], None, str(exc)
+        if status != 200:
+            return [], f"{page} (HTTP {status})", None
+        charset = headers.get_content_charset() if hasattr(headers, "get_content_charset") else None
+        title, text = html_to_text(body.decode(charset or "utf-8", "replace"))
+        return [{"url": page, "title": title, "text": text, "_source_url": page, "_fetched_at": _now()}], None, None
+
+    def record(page: str, rows: list[dict], skipped: str | None, failure: str | None, **move: Any) -> None:
+        nonlocal state, pages_this_run
+        failed = [f for f in state["failed"] if f["url"] != page]
+        if failure is not None:
+            failed.append({"url": page, "error": failure})
+            logger.warning("collect: %s failed after its retries; skipped, and retried by the next run.", page)
+        state = {**state, **move, "failed": failed,
+                 "skipped": state.get("skipped", []) + ([skipped] if skipped else [])}
         written, dupes = out.commit(rows, state)
         stats.pages += 1
         stats.records += written
         stats.duplicates += dupes
         pages_this_run += 1
+
+    # Pages that failed in an earlier run are retried first: a server that was down may be back.
+    for entry in list(state["failed"]):
+        if max_pages is not None and pages_this_run >= max_pages:
+            return
+        record(entry["url"], *fetch_one(entry["url"]))
+    for i in range(state["next_index"], len(pages)):
+        if max_pages is not None and pages_this_run >= max_pages:
+            return
+        record(pages[i], *fetch_one(pages[i]), next_index=i + 1)
         bar.update(1)
     stats.skipped = list(state.get("skipped", []))
+    stats.failed = [f"{f['url']} ({f['error']})" for f in state["failed"]]
+    # Finished: every page was tried; failed pages (stats.failed) are retried by calling collect again.
     stats.finished = True
+
+
+def _read_robots(fetch: _Fetcher, host: str, netloc: str):
+    """The host's robots.txt parsed by protego (longest matching rule wins), or None when it has none."""
+    from protego import Protego
+
+    try:
+        status, body, _ = fetch.get(host + "/robots.txt", allow_404=True)
+    except CollectError:
+        return None  # robots.txt unreachable after retries: treated as absent, as crawlers commonly do
+    if status != 200:
+        return None
+    rp = Protego.parse(body.decode("utf-8", "replace"))
+    delay = rp.crawl_delay(USER_AGENT)
+    if delay:
+        fetch.host_delay[netloc] = float(delay)
+    return rp
 
 
 def collect(
@@ -363,7 +455,7 @@ def collect(
     """Fetch records from a JSON REST API (``url=``) or web pages (``pages=``) into a resumable JSONL file.
 
     Call it again with the same arguments after an interruption and it continues after the last page
-    it committed; once finished, calling it again fetches nothing.
+    it committed; once finished, calling it again fetches only the pages listed in ``stats.failed``.
 
     Parameters
     ----------
@@ -390,13 +482,16 @@ def collect(
         At most this many requests per second (None: no limit).
     max_retries : int
         Retries per request on 5xx, 429, timeouts and connection errors, waiting ``backoff * 2**k``
-        seconds (or the server's ``Retry-After``).
+        seconds (or the server's ``Retry-After``, in seconds or as an HTTP date, up to 300 s). A web page
+        that still fails is recorded in ``stats.failed`` and skipped; an API page that still fails raises
+        :class:`CollectError` (the pages after it depend on it), and the next call resumes there.
     backoff, timeout : float
         Seconds.
     max_pages : int, optional
         Stop after this many pages in this call (the next call resumes).
     respect_robots : bool
-        Skip pages that the site's robots.txt disallows for votewise's user agent.
+        Skip pages that the site's robots.txt disallows for votewise's user agent (longest matching
+        ``Allow``/``Disallow`` rule wins) and wait its ``Crawl-delay`` between requests to that host.
     id_field : str, optional
         Record field that identifies a record: records seen before are not written again.
     restart : bool

@@ -24,6 +24,7 @@ from labeling.dataset.augment import AUGMENTATIONS, augment
 from labeling.dataset.clean import clean_texts
 from labeling.dataset.datasheet import label_model_estimates
 from labeling.dataset.dedup import drop_exact_duplicates, drop_near_duplicates
+from labeling.dataset.minhash import MinHashIndex
 from labeling.dataset.export import (
     DEFAULT_INSTRUCTION, DEFAULT_PROMPT, EXPORT_FORMATS, ExportResult, export_dataset, select_rows,
 )
@@ -140,9 +141,15 @@ class _Section:
             raise self.fail(key, f"expected a string or a list of strings; got {value!r}.")
         return value
 
-    def sub(self, key: str, allowed: tuple[str, ...]) -> "_Section | None":
-        """A nested mapping; ``false``/absent -> None, ``true`` -> all defaults."""
-        value = self.value.get(key)
+    def sub(self, key: str, allowed: tuple[str, ...], *, default_on: bool = False) -> "_Section | None":
+        """A nested mapping; ``false`` -> None, ``true`` -> all defaults; absent -> all defaults if ``default_on``.
+
+        Steps that protect the shipped data (near-duplicate removal, PII masking) are ``default_on``: leaving
+        the key out must not silently turn them off.
+        """
+        value = self.value.get(key, {} if default_on else None)
+        if value is None and default_on and key in self.value:
+            value = {}  # ``pii:`` with nothing after it is YAML null: the step with its defaults
         if value is None or value is False:
             return None
         return _Section(self.step, value, allowed, prefix=f"{self.prefix}{key}.")
@@ -390,11 +397,16 @@ _NEAR_KEYS = ("threshold", "num_perm", "shingle_size", "unit")
 _PII_KEYS = ("action", "kinds", "template")
 
 
-def _clean(sec: _Section, data: pd.DataFrame, seed: int, counts: dict) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+def _clean(sec: _Section, data: pd.DataFrame, seed: int, counts: dict,
+           ran: dict[str, str] | None = None, shared: dict | None = None,
+           progress: bool = False) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    """The cleaning steps; ``ran`` receives one line per step saying whether it ran and with which settings,
+    ``shared["index"]`` the MinHash index of near-dedup (reused by split grouping and the leakage check)."""
+    ran = {} if ran is None else ran
+    shared = {} if shared is None else shared
     removed = []
     n0 = len(data)
-    res = clean_texts(
-        data,
+    opts = dict(
         normalize=sec.flag("normalize", True),
         lowercase=sec.flag("lowercase", False),
         strip_markup=sec.flag("strip_markup", True),
@@ -402,28 +414,40 @@ def _clean(sec: _Section, data: pd.DataFrame, seed: int, counts: dict) -> tuple[
                              expect="one of NFC, NFKC, NFD, NFKD"),
         min_chars=sec.get("min_chars", 1, kind=int, check=lambda v: v >= 0, expect="an integer >= 0"),
     )
+    res = clean_texts(data, **opts, progress=progress)
+    ran["normalize"] = (f"on ({opts['unicode_form']}, markup {'stripped' if opts['strip_markup'] else 'kept'}"
+                        f"{', lower-cased' if opts['lowercase'] else ''})" if opts["normalize"] else "off")
+    ran["min_chars"] = str(opts["min_chars"])
     data = res.data
     removed.append(res.removed.assign(step="clean"))
     _log("clean", {"rows_in": n0, **res.counts, "rows_out": len(data)}, counts)
+    ran["exact_duplicates"] = "on" if sec.flag("exact_duplicates", True) else "off"
     if sec.flag("exact_duplicates", True):
         res = drop_exact_duplicates(data)
         data = res.data
         removed.append(res.removed.assign(step="dedup_exact"))
         _log("dedup_exact", {**res.counts, "rows_out": len(data)}, counts)
-    near = sec.sub("near_duplicates", _NEAR_KEYS)
+    near = sec.sub("near_duplicates", _NEAR_KEYS, default_on=True)
+    ran["near_duplicates"] = "off (clean.near_duplicates: false)"
     if near is not None:
-        res = drop_near_duplicates(
-            data,
+        nopts = dict(
             threshold=near.number("threshold", 0.8, 0.0, 1.0, lo_open=True),
             num_perm=near.get("num_perm", 128, kind=int, check=lambda v: v >= 16, expect="an integer >= 16"),
             k=near.get("shingle_size", 5, kind=int, check=lambda v: v >= 1, expect="an integer >= 1"),
             unit=near.get("unit", "char", kind=str, check=lambda v: v in ("char", "word"), expect="'char' or 'word'"),
-            random_state=seed,
         )
+        index = MinHashIndex(num_perm=nopts["num_perm"], k=nopts["k"], unit=nopts["unit"], random_state=seed,
+                             progress=progress)
+        if nopts["k"] == 5 and nopts["unit"] == "char":
+            shared["index"] = index  # the shingles split grouping and the leakage check use too
+        res = drop_near_duplicates(data, **nopts, random_state=seed, index=index)
+        ran["near_duplicates"] = (f"on (Jaccard >= {nopts['threshold']} of {nopts['unit']} {nopts['k']}-grams, "
+                                  f"{nopts['num_perm']} MinHash permutations)")
         data = res.data
         removed.append(res.removed.assign(step="dedup_near"))
         _log("dedup_near", {**res.counts, "rows_out": len(data)}, counts)
-    pii = sec.sub("pii", _PII_KEYS)
+    pii = sec.sub("pii", _PII_KEYS, default_on=True)
+    ran["pii"] = "off (clean.pii: false)"
     if pii is not None:
         kinds = pii.strings("kinds", list(PII_KINDS))
         bad = [k for k in kinds if k not in PII_KINDS]
@@ -435,35 +459,53 @@ def _clean(sec: _Section, data: pd.DataFrame, seed: int, counts: dict) -> tuple[
                            expect="one of 'mask', 'drop', 'report'"),
             kinds=kinds,
             template=pii.text("template", "[{kind}]"),
+            progress=progress,
         )
+        ran["pii"] = f"on ({pii.value.get('action', 'mask')}: {', '.join(kinds)})"
         data = res.data
         removed.append(res.removed.assign(step="pii"))
         _log("pii", {**res.counts, "rows_out": len(data)}, counts)
     return data, removed
 
 
-_SPLIT_KEYS = ("fractions", "stratify", "group_near_duplicates", "leakage_threshold")
+_SPLIT_KEYS = ("fractions", "stratify", "groups", "group_near_duplicates", "leakage_threshold")
 _AUG_KEYS = ("methods", "alpha", "fraction", "back_translation")
 _BT_KEYS = ("forward", "backward", "batch_size", "max_new_tokens", "num_beams", "device", "min_bleu")
 _EXPORT_KEYS = ("formats", "min_confidence", "drop_uncovered", "keep_probs", "include_reviewed",
                 "prompt_template", "instruction", "system_prompt", "metadata")
 
 
-def _split(sec: _Section, data: pd.DataFrame, seed: int, counts: dict) -> dict[str, pd.DataFrame]:
+def _split(sec: _Section, data: pd.DataFrame, seed: int, counts: dict, index: Any = None) -> dict[str, pd.DataFrame]:
     fractions = sec.get("fractions", {"train": 0.8, "valid": 0.1, "test": 0.1}, kind=Mapping,
                         expect="a mapping of split name to share, e.g. {train: 0.8, valid: 0.1, test: 0.1}")
     group_at = sec.value.get("group_near_duplicates", 0.7)
     group_at = None if group_at is False else sec.number("group_near_duplicates", 0.7, 0.0, 1.0, lo_open=True)
     stratify = sec.flag("stratify", True)
+    groups = sec.text("groups")
+    if groups is not None and groups not in data.columns:
+        raise sec.fail("groups", f"no column {groups!r} to group by; carry it from the source with "
+                                 f"`keep_columns: [{groups}]`. The columns are {list(map(str, data.columns))}.")
+    import warnings
+
+    from labeling.dataset.split import SplitBalanceWarning
+
     try:
-        where = assign_splits(
-            data, fractions=fractions, label_column="label" if stratify else None,
-            near_duplicate_threshold=group_at, random_state=seed,
-        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", SplitBalanceWarning)
+            where = assign_splits(
+                data, fractions=fractions, label_column="label" if stratify else None, groups=groups,
+                near_duplicate_threshold=group_at, random_state=seed, index=index,
+            )
     except ValueError as exc:
         raise sec.fail("fractions", str(exc)) from exc
+    balance = [str(w.message) for w in caught if issubclass(w.category, SplitBalanceWarning)]
+    for message in balance:
+        logger.warning("split: %s", message)
     splits = {name: data.loc[(where == name).to_numpy()] for name in fractions}
-    _log("split", {name: len(f) for name, f in splits.items()}, counts)
+    info: dict[str, Any] = {name: len(f) for name, f in splits.items()}
+    if balance:
+        info["balance_warnings"] = len(balance)
+    _log("split", info, counts)
     return splits
 
 
@@ -638,11 +680,15 @@ def build_from_config(
 
     # cleaning
     clean_sec = _Section("clean", config.get("clean"), _CLEAN_KEYS)
-    cleaned, removed_parts = _clean(clean_sec, labelled, seed, counts)
+    processing: dict[str, str] = {}
+    shared: dict[str, Any] = {}
+    cleaned, removed_parts = _clean(clean_sec, labelled, seed, counts, processing, shared, progress)
+    # One MinHash index for near-dedup, split grouping and the leakage check: each row is signed once.
+    index = shared.get("index") or MinHashIndex(random_state=seed, progress=progress)
 
     # splits
     split_sec = _Section("split", config.get("split"), _SPLIT_KEYS)
-    splits = _split(split_sec, cleaned, seed, counts)
+    splits = _split(split_sec, cleaned, seed, counts, index)
 
     # Export options are read now: augmenting rows the export would leave out is wasted work.
     ex = _Section("export", config.get("export"), _EXPORT_KEYS)
@@ -666,7 +712,7 @@ def build_from_config(
         splits[train_name] = pd.concat([splits[train_name], extra])
 
     leak_at = split_sec.number("leakage_threshold", 0.8, 0.0, 1.0, lo_open=True)
-    leakage = leakage_report(splits, threshold=leak_at, random_state=seed)
+    leakage = leakage_report(splits, threshold=leak_at, random_state=seed, index=index)
     dropped_aug = 0
     if aug_cfg and len(leakage):
         # An augmented text can drift close to a row of another split even though its source did not:
@@ -680,7 +726,7 @@ def build_from_config(
         if dropped_aug:
             removed_parts.append(train.loc[bad].assign(reason="augmentation_leaks", step="leakage"))
             splits[train_name] = train.loc[~bad]
-            leakage = leakage_report(splits, threshold=leak_at, random_state=seed)
+            leakage = leakage_report(splits, threshold=leak_at, random_state=seed, index=index)
     _log("leakage", {"threshold": leak_at, "dropped_augmented": dropped_aug, "cross_split_pairs": len(leakage)},
          counts)
     if len(leakage):
@@ -709,7 +755,7 @@ def build_from_config(
                 datasheet=dict(
                     name=name, description=top.text("description"), sources=source_names,
                     lf_summary=summary, label_model=label_model_estimates(model), cleaning=cleaning,
-                    random_state=seed,
+                    processing=processing, random_state=seed,
                 ),
             )
         except (KeyError, ValueError) as exc:

@@ -22,6 +22,7 @@ from .translate import as_translator
 __all__ = [
     "AUGMENTATIONS",
     "synonyms",
+    "pos_tags",
     "synonym_replace",
     "random_insert",
     "random_delete",
@@ -40,9 +41,47 @@ _STOPWORDS = frozenset(
 _WORD = re.compile(r"^[A-Za-z][A-Za-z'-]*$")
 
 
+# Penn Treebank tag prefix -> WordNet part of speech; other tags (pronouns, numbers, ...) are not replaced.
+_WORDNET_POS = {"NN": "n", "VB": "v", "JJ": "a", "RB": "r"}
+
+
+def pos_tags(words: Sequence[str]) -> list[str | None]:
+    """WordNet part of speech (``"n"``, ``"v"``, ``"a"``, ``"r"``) of each word, or None, from its context.
+
+    Uses the lexicon-and-rules tagger that ships inside TextBlob (no download).
+
+    Examples
+    --------
+    >>> pos_tags(["check", "my", "channel"])[2]
+    'n'
+    """
+    from textblob.en import tag
+
+    tagged = tag(" ".join(words), tokenize=False)
+    if len(tagged) != len(words):  # a word with inner spaces would shift the tags: tag nothing
+        return [None] * len(words)
+    tags = [t for _, t in tagged]
+    for i in range(1, len(tags)):
+        # The lexicon tagger gives a word its most common tag; after a subject pronoun, a modal or "to"
+        # ("I love", "will check", "to subscribe") the word is a verb.
+        if tags[i] in ("NN", "NNS") and tags[i - 1] in ("PRP", "MD", "TO"):
+            tags[i] = "VB"
+    return [_WORDNET_POS.get(t[:2]) for t in tags]
+
+
 @lru_cache(maxsize=50_000)
-def synonyms(word: str) -> tuple[str, ...]:
+def synonyms(word: str, pos: str | None = None, senses: int | None = None) -> tuple[str, ...]:
     """WordNet synonyms of a word (lower-cased, without the word itself), in WordNet's order.
+
+    Parameters
+    ----------
+    word : str
+    pos : {"n", "v", "a", "r"}, optional
+        The word's part of speech in its sentence: only senses of that part of speech are used (adjectives
+        include WordNet's satellite adjectives).
+    senses : int, optional
+        Use only the first (most frequent) senses: "song" as a noun gives "vocal", not its rare sense
+        "birdcall". Default: all senses.
 
     Raises ``rules.MissingResourceError`` with the install command when WordNet is not installed.
 
@@ -58,7 +97,10 @@ def synonyms(word: str) -> tuple[str, ...]:
 
     word = word.lower()
     seen: dict[str, None] = {}
-    for synset in wordnet.synsets(word):
+    found = wordnet.synsets(word, pos=pos)
+    if pos == "a":
+        found += [s for s in wordnet.synsets(word, pos="s") if s not in found]
+    for synset in found[:senses]:
         for lemma in synset.lemmas():
             name = lemma.name().replace("_", " ").lower()
             if name != word and _WORD.match(name.replace(" ", "")):
@@ -70,14 +112,19 @@ def _candidates(words: Sequence[str]) -> list[int]:
     return [i for i, w in enumerate(words) if _WORD.match(w) and w.lower() not in _STOPWORDS]
 
 
+# The most frequent senses of a word's part of speech; rarer ones ("channel" as a duct) change the meaning.
+_SENSES = 2
+
+
 def synonym_replace(words: Sequence[str], n: int, rng: np.random.Generator) -> list[str]:
-    """Replace up to ``n`` content words by a random WordNet synonym."""
+    """Replace up to ``n`` content words by a random WordNet synonym of the same part of speech and sense."""
     words = list(words)
-    idx = _candidates(words)
+    tags = pos_tags(words)
+    idx = [i for i in _candidates(words) if tags[i] is not None]
     rng.shuffle(idx)
     done = 0
     for i in idx:
-        options = synonyms(words[i])
+        options = synonyms(words[i], tags[i], _SENSES)
         if options:
             words[i] = options[rng.integers(len(options))]
             done += 1
@@ -90,10 +137,11 @@ def random_insert(words: Sequence[str], n: int, rng: np.random.Generator) -> lis
     """Insert, ``n`` times, a synonym of a random content word at a random position."""
     words = list(words)
     for _ in range(n):
-        idx = _candidates(words)
+        tags = pos_tags(words)
+        idx = [i for i in _candidates(words) if tags[i] is not None]
         rng.shuffle(idx)
         for i in idx[:10]:
-            options = synonyms(words[i])
+            options = synonyms(words[i], tags[i], _SENSES)
             if options:
                 words.insert(int(rng.integers(len(words) + 1)), options[rng.integers(len(options))])
                 break

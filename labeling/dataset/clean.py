@@ -2,22 +2,118 @@
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
+from functools import lru_cache
+from html.parser import HTMLParser
 
 import pandas as pd
 
 from ._result import StepResult, check_text_column, removed_frame
 
-__all__ = ["normalize_text", "clean_texts"]
+__all__ = ["normalize_text", "clean_texts", "strip_markup_text"]
 
-_TAG = re.compile(r"<\s*/?\s*[a-zA-Z][^<>]{0,200}>")
-_BR = re.compile(r"<\s*br\s*/?\s*>", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
-# Zero-width and BOM characters survive NFKC and make equal-looking texts differ.
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+# Zero-width space, word joiner, BOM and soft hyphen are invisible and make equal-looking texts differ.
+_INVISIBLE = re.compile("[\u200b\u2060\ufeff\u00ad]")
+# ZWJ and ZWNJ are letters' business in emoji sequences (👨‍👩‍👧), Persian, Arabic and Indic scripts: they
+# are only dropped where a side is ASCII (or the text's edge), where they can only be noise.
+_STRAY_JOINER = re.compile("[\u200c\u200d](?![^\x00-\x7f])|(?<![^\x00-\x7f])[\u200c\u200d]")
 _FORMS = ("NFC", "NFKC", "NFD", "NFKD")
+# HTML elements (WHATWG list plus common obsolete ones): only these are markup. Anything else in angle
+# brackets (``<ukp>``, ``<3``, ``x < y and y > z``) is text and kept.
+_HTML_TAGS = frozenset("""
+a abbr acronym address area article aside audio b base basefont bdi bdo big blink blockquote body br button canvas
+caption center cite code col colgroup data datalist dd del details dfn dialog dir div dl dt em embed fieldset
+figcaption figure font footer form frame frameset h1 h2 h3 h4 h5 h6 head header hgroup hr html i iframe img input ins
+kbd label legend li link main map mark marquee menu meta meter nav nobr noframes noscript object ol optgroup option
+output p param picture pre progress q rp rt ruby s samp script search section select slot small source span strike
+strong style sub summary sup svg table tbody td template textarea tfoot th thead time title tr track tt u ul var
+video wbr math
+""".split())
+# Elements whose content is code or metadata, not text.
+_SKIP_CONTENT = frozenset({"script", "style", "noscript", "template", "head", "svg", "math", "iframe", "object"})
+# Elements that separate words, so removing them must leave a space ("one<br>two", "</p><p>").
+_BREAKS = frozenset({"br", "p", "div", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "ul", "ol",
+                     "table", "section", "article", "header", "footer", "blockquote", "pre", "dd", "dt", "title"})
+
+
+class _MarkupStripper(HTMLParser):
+    """Text of an HTML fragment: known tags removed, script/style bodies dropped, entities decoded once."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag not in _HTML_TAGS:
+            self.handle_data(self.get_starttag_text() or "")
+        elif tag in _SKIP_CONTENT:
+            self._skip += 1
+        elif tag in _BREAKS:
+            self.parts.append(" ")
+
+    def handle_startendtag(self, tag: str, attrs: list) -> None:
+        if tag not in _HTML_TAGS:
+            self.handle_data(self.get_starttag_text() or "")
+        elif tag in _BREAKS:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in _HTML_TAGS:
+            self.handle_data(f"</{tag}>")
+        elif tag in _SKIP_CONTENT:
+            self._skip = max(0, self._skip - 1)
+        elif tag in _BREAKS:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def strip_markup_text(text: str) -> str:
+    """Remove HTML markup with an HTML parser; anything that is not a known HTML tag stays as text.
+
+    Entities are decoded once, after parsing, so an escaped tag (``&lt;div&gt;``) is text and stays.
+
+    Examples
+    --------
+    >>> strip_markup_text("if x < y and y > z then <b>stop</b>")
+    'if x < y and y > z then stop'
+    >>> strip_markup_text("&lt;div&gt; <script>alert(1)</script>ok <ukp>")
+    '<div> ok <ukp>'
+    """
+    if "<" not in text and "&" not in text:
+        return text
+    parser = _MarkupStripper()
+    parser.feed(text)
+    parser.close()
+    return "".join(parser.parts)
+
+
+@lru_cache(maxsize=1)
+def _kept_compat() -> re.Pattern:
+    """Characters whose compatibility form changes what they say: fractions, super- and subscripts.
+
+    NFKC maps ``½`` to ``1⁄2`` (so ``1½`` reads ``11⁄2``) and ``m²`` to ``m2``; these are left as they are.
+    """
+    chars = [chr(c) for c in range(0x30000)
+             if unicodedata.decomposition(chr(c)).startswith(("<fraction>", "<super>", "<sub>"))]
+    return re.compile("([" + "".join(re.escape(c) for c in chars) + "])")
+
+
+def _normalize_form(text: str, form: str) -> str:
+    if text.isascii():
+        return text
+    if form in ("NFC", "NFD"):
+        return unicodedata.normalize(form, text)
+    kept = _kept_compat()
+    if not kept.search(text):
+        return unicodedata.normalize(form, text)
+    parts = kept.split(text)  # odd positions are the kept characters
+    return "".join(p if i % 2 else unicodedata.normalize(form, p) for i, p in enumerate(parts))
 
 
 def normalize_text(
@@ -28,16 +124,21 @@ def normalize_text(
     collapse_whitespace: bool = True,
     lowercase: bool = False,
 ) -> str:
-    """Normalise one text: HTML entities and tags, Unicode form, invisible characters, whitespace.
+    """Normalise one text: HTML markup, Unicode form, invisible characters, whitespace.
+
+    Only markup is removed, never words: an HTML parser finds the tags, and text in angle brackets that
+    is not an HTML tag (``x < y``, ``<ukp>``) is kept.
 
     Parameters
     ----------
     text : str
         The text.
     unicode_form : {"NFKC", "NFC", "NFKD", "NFD"} or None
-        Unicode normalisation form; NFKC folds look-alike characters (full-width letters, ligatures).
+        Unicode normalisation form; NFKC folds look-alike characters (full-width letters, ligatures) but
+        fractions, superscripts and subscripts are kept (``1½`` stays ``1½``, not ``11⁄2``).
     strip_markup : bool
-        Unescape HTML entities (``&amp;`` -> ``&``), turn ``<br>`` into a space and drop other tags.
+        Drop HTML tags and the content of ``script``/``style`` elements, turn block tags and ``<br>`` into
+        a space and decode entities (``&amp;`` -> ``&``) once: an escaped tag (``&lt;div&gt;``) is text.
     collapse_whitespace : bool
         Replace runs of whitespace by one space and strip both ends.
     lowercase : bool
@@ -55,12 +156,12 @@ def normalize_text(
     if unicode_form is not None and unicode_form not in _FORMS:
         raise ValueError(f"unicode_form={unicode_form!r} is not one of {_FORMS} or None.")
     if strip_markup:
-        text = html.unescape(text)
-        text = _BR.sub(" ", text)
-        text = _TAG.sub("", text)
+        text = strip_markup_text(text)
     if unicode_form is not None:
-        text = unicodedata.normalize(unicode_form, text)
-    text = _INVISIBLE.sub("", text)
+        text = _normalize_form(text, unicode_form)
+    if not text.isascii():
+        text = _INVISIBLE.sub("", text)
+        text = _STRAY_JOINER.sub("", text)
     if collapse_whitespace:
         text = _SPACE.sub(" ", text).strip()
     if lowercase:
@@ -77,6 +178,7 @@ def clean_texts(
     strip_markup: bool = True,
     lowercase: bool = False,
     min_chars: int = 1,
+    progress: bool = False,
 ) -> StepResult:
     """Normalise the text column and drop rows whose text is missing, empty or too short.
 
@@ -90,6 +192,8 @@ def clean_texts(
         Apply :func:`normalize_text` (with ``unicode_form``, ``strip_markup``, ``lowercase``).
     min_chars : int
         Rows whose (normalised) text has fewer characters are dropped as ``"too_short"``.
+    progress : bool
+        Show a progress bar.
 
     Returns
     -------
@@ -111,8 +215,12 @@ def clean_texts(
     missing = raw.isna().to_numpy()
     texts = raw.where(~raw.isna(), "").astype(str)
     if normalize:
-        texts = texts.map(
-            lambda t: normalize_text(t, unicode_form=unicode_form, strip_markup=strip_markup, lowercase=lowercase)
+        from tqdm.auto import tqdm
+
+        texts = pd.Series(
+            [normalize_text(t, unicode_form=unicode_form, strip_markup=strip_markup, lowercase=lowercase)
+             for t in tqdm(texts, desc="normalize", unit="row", disable=not progress, mininterval=1.0)],
+            index=texts.index, dtype=object,
         )
     empty = (texts.str.strip() == "").to_numpy() & ~missing
     short = (texts.str.len() < min_chars).to_numpy() & ~missing & ~empty

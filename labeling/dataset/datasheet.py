@@ -61,6 +61,7 @@ def render_datasheet(
     lf_summary: pd.DataFrame | None = None,
     label_model: Mapping[str, Any] | None = None,
     cleaning: Mapping[str, Mapping[str, int]] | None = None,
+    processing: Mapping[str, str] | None = None,
     filtered: Mapping[str, int] | None = None,
     formats: Sequence[str] | None = None,
     random_state: int | None = None,
@@ -79,6 +80,9 @@ def render_datasheet(
         Estimates of the label model, e.g. from :func:`label_model_estimates`.
     cleaning : mapping, optional
         Step name -> {reason: rows removed (or items masked)}.
+    processing : mapping, optional
+        Step name -> what ran (``"on (...settings...)"`` or ``"off (...)"``), so a reader of the
+        datasheet knows whether, e.g., personal data was masked.
     filtered : mapping, optional
         Export filter reason -> rows left out.
 
@@ -118,6 +122,9 @@ def render_datasheet(
                                  index=pd.Index(lf_names, name="lf"))
             out += ["", "Per-LF estimates:", "", _table(table)]
         out.append("")
+    if processing:
+        out += ["## Processing", "", "Which cleaning steps ran, with their settings:", ""]
+        out += [f"- **{step}**: {what}" for step, what in processing.items()] + [""]
     if cleaning:
         out += ["## Cleaning", "", "Rows removed (or, for masking, items changed) by each step:", ""]
         for step, reasons in cleaning.items():

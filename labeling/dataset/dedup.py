@@ -1,6 +1,7 @@
-"""Exact duplicates by a hash of the normalised text; near-duplicates by MinHash LSH (``datasketch``).
+"""Exact duplicates by a hash of the normalised text; near-duplicates by MinHash LSH.
 
-Near-duplicate candidates come from locality-sensitive hashing of MinHash signatures and are then
+Near-duplicate candidates come from locality-sensitive hashing of MinHash signatures (a
+:class:`~labeling.dataset.minhash.MinHashIndex`, which a pipeline shares between its passes) and are then
 confirmed with the exact Jaccard similarity of the two texts' shingle sets, so a reported pair is
 always at least ``threshold`` similar; LSH may miss a few pairs close to the threshold.
 """
@@ -15,6 +16,7 @@ import pandas as pd
 
 from ._result import StepResult, check_text_column, removed_frame
 from .clean import normalize_text
+from .minhash import _UNITS, MinHashIndex, jaccard, shingles
 
 __all__ = [
     "text_hash",
@@ -25,9 +27,6 @@ __all__ = [
     "drop_exact_duplicates",
     "drop_near_duplicates",
 ]
-
-_UNITS = ("char", "word")
-
 
 def text_hash(text: str) -> str:
     """SHA-1 of the normalised, lower-cased text: equal for texts that differ only in case, markup or spacing.
@@ -40,54 +39,9 @@ def text_hash(text: str) -> str:
     return hashlib.sha1(normalize_text(text, lowercase=True).encode("utf-8")).hexdigest()
 
 
-def shingles(text: str, *, k: int = 5, unit: str = "char") -> frozenset[str]:
-    """The set of ``k``-grams of a lower-cased text (characters or words).
-
-    A text shorter than ``k`` units is one shingle, so it still matches its exact copies.
-
-    Examples
-    --------
-    >>> sorted(shingles("a b c", k=2, unit="word"))
-    ['a b', 'b c']
-    """
-    if unit not in _UNITS:
-        raise ValueError(f"unit={unit!r} is not one of {_UNITS}.")
-    if k < 1:
-        raise ValueError(f"k={k} must be >= 1.")
-    text = normalize_text(text, lowercase=True)
-    if unit == "word":
-        tokens = text.split()
-        if len(tokens) <= k:
-            return frozenset([" ".join(tokens)])
-        return frozenset(" ".join(tokens[i : i + k]) for i in range(len(tokens) - k + 1))
-    if len(text) <= k:
-        return frozenset([text])
-    return frozenset(text[i : i + k] for i in range(len(text) - k + 1))
-
-
-def jaccard(a: frozenset, b: frozenset) -> float:
-    """Jaccard similarity of two sets (1.0 for two empty sets)."""
-    if not a and not b:
-        return 1.0
-    return len(a & b) / len(a | b)
-
-
 def _check_threshold(threshold: float) -> None:
     if not 0.0 < threshold <= 1.0:
         raise ValueError(f"threshold={threshold!r} must be in (0, 1].")
-
-
-def _lsh_index(lsh_class, threshold: float, num_perm: int):
-    # datasketch needs at least two bands, which high thresholds with few permutations do not give; a
-    # lower index threshold only adds candidates, and every candidate is confirmed by exact Jaccard.
-    t = threshold
-    while True:
-        try:
-            return lsh_class(threshold=t, num_perm=num_perm)
-        except ValueError:
-            if t <= 0.05:
-                raise ValueError(f"num_perm={num_perm} is too small for MinHash LSH; use 32 or more.") from None
-            t = max(0.05, t - 0.05)
 
 
 def near_duplicate_pairs(
@@ -98,6 +52,9 @@ def near_duplicate_pairs(
     k: int = 5,
     unit: str = "char",
     random_state: int = 0,
+    index: "MinHashIndex | None" = None,
+    ids: Sequence | None = None,
+    progress: bool = False,
 ) -> list[tuple[int, int, float]]:
     """Pairs of positions ``(i, j, similarity)`` with ``i < j`` whose Jaccard similarity is >= ``threshold``.
 
@@ -108,11 +65,18 @@ def near_duplicate_pairs(
     threshold : float
         Minimum Jaccard similarity of the shingle sets, in (0, 1].
     num_perm : int
-        MinHash permutations: more is slower and misses fewer pairs.
+        MinHash signature length: more is slower and misses fewer pairs.
     k, unit
         Shingles: ``k``-grams of characters (default) or words.
     random_state : int
-        Seed of the MinHash permutations.
+        Seed of the MinHash hash functions.
+    index : MinHashIndex, optional
+        A shared index (its ``num_perm``, ``k``, ``unit`` and seed are used): signatures it already holds
+        for these ``ids`` are reused, so near-dedup, split grouping and the leakage check sign each row once.
+    ids : sequence, optional
+        Row ids of ``texts`` for ``index`` (default: positions).
+    progress : bool
+        Progress bars (a new index only).
 
     Returns
     -------
@@ -120,25 +84,12 @@ def near_duplicate_pairs(
         Sorted by ``(i, j)``.
     """
     _check_threshold(threshold)
-    try:
-        from datasketch import MinHash, MinHashLSH
-    except ImportError as exc:  # pragma: no cover - datasketch is a core dependency
-        raise ImportError("Near-duplicate detection needs datasketch: pip install datasketch") from exc
-    sets = [shingles(str(t), k=k, unit=unit) for t in texts]
-    if len(sets) < 2:
+    if index is None:
+        index = MinHashIndex(num_perm=num_perm, k=k, unit=unit, random_state=random_state, progress=progress)
+    texts = [str(t) for t in texts]
+    if len(texts) < 2:
         return []
-    hashes = MinHash.bulk([[s.encode("utf-8") for s in sh] for sh in sets], num_perm=num_perm, seed=random_state)
-    # Indexing a little below the threshold trades cheap exact checks for recall near the threshold.
-    lsh = _lsh_index(MinHashLSH, max(0.05, threshold - 0.1), num_perm)
-    pairs: list[tuple[int, int, float]] = []
-    for i, mh in enumerate(hashes):
-        for j in lsh.query(mh):
-            sim = jaccard(sets[i], sets[j])
-            if sim >= threshold:
-                pairs.append((j, i, sim))
-        lsh.insert(i, mh)
-    pairs.sort()
-    return pairs
+    return index.pairs(list(range(len(texts))) if ids is None else list(ids), texts, threshold=threshold)
 
 
 def near_duplicate_groups(texts: Sequence[str], **kwargs) -> np.ndarray:
@@ -152,19 +103,23 @@ def near_duplicate_groups(texts: Sequence[str], **kwargs) -> np.ndarray:
     >>> near_duplicate_groups(["check out my channel!!", "check out my channel!", "nice song"]).tolist()
     [0, 0, 2]
     """
-    parent = np.arange(len(texts))
+    pairs = near_duplicate_pairs(texts, **kwargs)
+    return components(len(texts), [(i, j) for i, j, _ in pairs])
 
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
 
-    for i, j, _ in near_duplicate_pairs(texts, **kwargs):
-        ri, rj = find(i), find(j)
-        if ri != rj:
-            parent[max(ri, rj)] = min(ri, rj)
-    return np.array([find(i) for i in range(len(texts))], dtype=np.int64)
+def components(n: int, edges: Sequence[tuple[int, int]]) -> np.ndarray:
+    """Connected components of ``n`` nodes: each node's id is the smallest position in its component."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    if not len(edges):
+        return np.arange(n, dtype=np.int64)
+    e = np.asarray(edges, dtype=np.int64)
+    graph = coo_matrix((np.ones(len(e), dtype=np.int8), (e[:, 0], e[:, 1])), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    first = np.full(labels.max() + 1, n, dtype=np.int64)
+    np.minimum.at(first, labels, np.arange(n))
+    return first[labels]
 
 
 def drop_exact_duplicates(df: pd.DataFrame, *, text_column: str = "text") -> StepResult:
@@ -199,11 +154,16 @@ def drop_near_duplicates(
     k: int = 5,
     unit: str = "char",
     random_state: int = 0,
+    index: MinHashIndex | None = None,
+    progress: bool = False,
 ) -> StepResult:
     """Drop rows that are near-duplicates of an earlier kept row (MinHash LSH, confirmed Jaccard).
 
     Rows are visited in order; a row is dropped when it is at least ``threshold`` similar to a row
     already kept, so every dropped row names a kept row it really resembles (no chaining).
+
+    ``index`` (a shared :class:`MinHashIndex`, keyed by the row ids) and ``progress`` are as in
+    :func:`near_duplicate_pairs`.
 
     Returns
     -------
@@ -214,6 +174,7 @@ def drop_near_duplicates(
     pairs = near_duplicate_pairs(
         df[text_column].astype(str).tolist(),
         threshold=threshold, num_perm=num_perm, k=k, unit=unit, random_state=random_state,
+        index=index, ids=None if index is None else list(df.index), progress=progress,
     )
     by_later: dict[int, list[tuple[int, float]]] = {}
     for i, j, sim in pairs:

@@ -12,6 +12,7 @@ them its class prior, which is no label. Human-reviewed rows are always kept.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import string
 from dataclasses import dataclass, field
@@ -24,6 +25,8 @@ import pandas as pd
 from .datasheet import render_datasheet
 
 __all__ = ["EXPORT_FORMATS", "ExportResult", "select_rows", "to_instruction", "to_chat", "export_dataset"]
+
+logger = logging.getLogger("votewise.build")
 
 EXPORT_FORMATS = ("jsonl", "csv", "parquet", "hf", "instruction", "chat")
 DEFAULT_INSTRUCTION = "Classify the text as one of: {labels}. Answer with the label only."
@@ -214,15 +217,109 @@ def to_chat(
 def _write_jsonl(records: list[dict[str, Any]], path: Path) -> None:
     with open(path, "w", encoding="utf-8") as fh:
         for rec in records:
-            fh.write(json.dumps(rec, ensure_ascii=False, default=_json_default) + "\n")
+            # allow_nan=False: NaN and Infinity are not JSON; _json_safe has turned them into null.
+            fh.write(json.dumps(_json_safe(rec), ensure_ascii=False, default=_json_default, allow_nan=False) + "\n")
+
+
+def _json_safe(value: Any) -> Any:
+    """The value with missing numbers (NaN, None, pd.NA, NaT) and infinities as None, recursively."""
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [_json_safe(v) for v in value.tolist()]
+    if isinstance(value, (float, np.floating)):
+        return float(value) if np.isfinite(value) else None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
 
 
 def _json_default(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
     if hasattr(value, "item"):
         return value.item()
-    if isinstance(value, (np.ndarray, tuple)):
-        return list(value)
     return str(value)
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return "bool"
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return "number"
+    if isinstance(value, str):
+        return "str"
+    if isinstance(value, (list, tuple, dict, np.ndarray)):
+        return "nested"
+    return type(value).__name__
+
+
+def _unify(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """One schema for every split: the same columns in the same order, and one type per column.
+
+    A column only some splits have (``source_id`` and ``augmentation`` exist in train only) is added, empty,
+    to the others. An object column holding scalars of different kinds (numbers and strings) is turned
+    into strings with a warning naming it; nested values mixed with scalars are refused, naming the
+    column and a row, since no reader can type such a column.
+    """
+    columns: list[str] = []
+    for frame in tables.values():
+        columns += [c for c in frame.columns if c not in columns]
+    out = {name: frame.reindex(columns=columns) for name, frame in tables.items()}
+    for col in columns:
+        kinds: dict[str, tuple[str, Any]] = {}
+        for name, frame in out.items():
+            series = frame[col]
+            if series.dtype != object:
+                # reindex gives an all-missing column to splits without it; that takes no part in the type.
+                if not series.isna().all():
+                    kinds.setdefault("number" if series.dtype.kind in "iuf" else series.dtype.kind, (name, None))
+                continue
+            inferred = pd.api.types.infer_dtype(series, skipna=True)
+            fast = {"string": "str", "integer": "number", "floating": "number", "mixed-integer-float": "number",
+                    "decimal": "number", "boolean": "bool"}
+            if inferred == "empty":
+                continue
+            if inferred in fast:
+                kinds.setdefault(fast[inferred], (name, None))
+                continue
+            # A mixed column: look at the values (only here, so a million plain strings cost one C call).
+            for rid, value in zip(frame["id"] if "id" in frame else frame.index, series):
+                if value is None or (isinstance(value, float) and np.isnan(value)):
+                    continue
+                kinds.setdefault(_kind(value), (name, rid))
+        if len(kinds) <= 1:
+            continue
+        if "nested" in kinds:
+            name, rid = kinds["nested"]
+            raise ValueError(
+                f"Column {col!r} mixes lists or mappings with other values (e.g. row {rid!r} of split {name!r}); "
+                "Parquet, Hugging Face datasets and pyarrow need one type per column. Convert or drop the column."
+            )
+        logger.warning("export: column %r mixes %s values; written as strings so every format can read it.",
+                       col, " and ".join(sorted(kinds)))
+        for frame in out.values():
+            frame[col] = frame[col].map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v))
+                                        else str(v)).astype(object)
+    return out
+
+
+def _arrow_schema(tables: Mapping[str, pd.DataFrame]):
+    """The pyarrow schema of all splits together, so an empty split gets the same typed columns."""
+    import pyarrow as pa
+
+    both = pd.concat([t for t in tables.values() if len(t)] or list(tables.values())[:1], ignore_index=True)
+    return pa.Table.from_pandas(both, preserve_index=False).schema
+
+
+def _arrow_table(df: pd.DataFrame, schema):
+    import pyarrow as pa
+
+    return pa.Table.from_pandas(df.reset_index(drop=True), schema=schema, preserve_index=False)
 
 
 def _tabular(df: pd.DataFrame, label_names: Sequence[str], label_column: str, keep_probs: bool) -> pd.DataFrame:
@@ -323,6 +420,12 @@ def export_dataset(
         for reason, n in filtered.items():
             result.filtered[reason] = result.filtered.get(reason, 0) + n
 
+    tables: dict[str, pd.DataFrame] = {}
+    schema = None
+    if {"jsonl", "csv", "parquet", "hf"} & set(formats):
+        tables = _unify({n: _tabular(f, label_names, label_column, keep_probs) for n, f in kept.items()})
+        if {"parquet", "hf"} & set(formats):
+            schema = _arrow_schema(tables)
     for fmt in formats:
         folder = out_dir / fmt
         folder.mkdir(exist_ok=True)
@@ -332,11 +435,10 @@ def export_dataset(
                 from datasets import Dataset, DatasetDict
             except ImportError as exc:
                 raise ImportError("The 'hf' export needs the datasets package: pip install 'votewise[hf]'") from exc
-            dd = DatasetDict(
-                {n: Dataset.from_pandas(_tabular(f, label_names, label_column, keep_probs), preserve_index=False)
-                 for n, f in kept.items()}
-            )
-            dd.save_to_disk(str(folder))
+            dd = DatasetDict({n: Dataset(_arrow_table(t, schema)) for n, t in tables.items()})
+            # One shard per split at least: datasets writes an empty split as zero shards, which
+            # load_from_disk then cannot read (IndexError).
+            dd.save_to_disk(str(folder), num_shards={n: 1 for n in tables if len(tables[n]) == 0} or None)
             result.paths[fmt] = [folder]
             continue
         for name, rows in kept.items():
@@ -351,14 +453,16 @@ def export_dataset(
                                    label_column=label_column, metadata=metadata)
                 _write_jsonl(recs, path)
             else:
-                table = _tabular(rows, label_names, label_column, keep_probs)
+                table = tables[name]
                 path = folder / f"{name}.{fmt}"
                 if fmt == "jsonl":
                     _write_jsonl(table.to_dict(orient="records"), path)
                 elif fmt == "csv":
                     table.to_csv(path, index=False)
                 else:
-                    table.to_parquet(path, index=False)
+                    import pyarrow.parquet as pq
+
+                    pq.write_table(_arrow_table(table, schema), path)
             paths.append(path)
         result.paths[fmt] = paths
 

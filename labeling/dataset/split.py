@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import logging
+import warnings
 from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
 
 from ._result import check_text_column
-from .dedup import near_duplicate_groups, near_duplicate_pairs
+from .dedup import _check_threshold, near_duplicate_groups
+from .minhash import MinHashIndex
 
 __all__ = ["assign_splits", "split_dataset", "leakage_report", "DEFAULT_FRACTIONS"]
 
 DEFAULT_FRACTIONS: dict[str, float] = {"train": 0.8, "valid": 0.1, "test": 0.1}
+logger = logging.getLogger("votewise.build")
+
+
+class SplitBalanceWarning(UserWarning):
+    """Grouping left a split far from its fraction (one group holds too many rows)."""
 
 
 def _check_fractions(fractions: Mapping[str, float]) -> dict[str, float]:
@@ -50,22 +58,17 @@ def _groups(df: pd.DataFrame, groups: Any, text_column: str, near_duplicate_thre
 
 def _merge(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Connected components of two groupings: rows sharing a group in either end up together."""
-    parent = np.arange(len(a))
+    from .dedup import components
 
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
+    n = len(a)
+    edges = []
     for codes in (a, b):
-        first: dict[Any, int] = {}
-        for i, c in enumerate(codes):
-            j = first.setdefault(c, i)
-            ri, rj = find(i), find(j)
-            if ri != rj:
-                parent[max(ri, rj)] = min(ri, rj)
-    return np.array([find(i) for i in range(len(a))])
+        codes = pd.factorize(pd.Series(codes))[0]
+        first = np.full(codes.max() + 1 if n else 0, n, dtype=np.int64)
+        np.minimum.at(first, codes, np.arange(n))
+        rows = np.flatnonzero(first[codes] != np.arange(n))
+        edges.append(np.stack([rows, first[codes][rows]], axis=1))
+    return components(n, np.concatenate(edges) if n else [])
 
 
 def assign_splits(
@@ -77,6 +80,9 @@ def assign_splits(
     near_duplicate_threshold: float | None = None,
     text_column: str = "text",
     random_state: int = 0,
+    max_deviation: float | None = 0.25,
+    near_groups: np.ndarray | None = None,
+    index: "MinHashIndex | None" = None,
 ) -> pd.Series:
     """Give each row a split name, stratified by label and never separating a group.
 
@@ -99,6 +105,17 @@ def assign_splits(
         Also keep near-duplicates (Jaccard >= threshold, see :func:`near_duplicate_groups`) together.
     random_state : int
         Seed.
+    max_deviation : float or None
+        A split more than this share away from its target size (e.g. 0.25: a 10% split with under 7.5% or
+        over 12.5% of the rows; splits of under 20 rows are not checked) means grouping chained too many
+        rows together. Then a :class:`SplitBalanceWarning` is issued and, if near-duplicate grouping was on,
+        the split is redone with ``groups`` only (the leakage check still reports near-duplicates across
+        splits). ``None``: no check.
+    near_groups : ndarray, optional
+        Near-duplicate group ids computed already (one per row, as :func:`near_duplicate_groups` returns),
+        used instead of computing them from ``near_duplicate_threshold``.
+    index : MinHashIndex, optional
+        A shared MinHash index keyed by row id (see :func:`near_duplicate_pairs`).
 
     Returns
     -------
@@ -123,14 +140,66 @@ def assign_splits(
                 "Pass label_column=None to split without stratifying."
             )
         strata = pd.factorize(df[label_column].fillna(-1).astype(str))[0]
-    codes = _groups(df, groups, text_column, near_duplicate_threshold)
+    if near_groups is not None and len(near_groups) != n:
+        raise ValueError(f"near_groups has {len(near_groups)} entries for {n} rows.")
+    base = _groups(df, groups, text_column, None)
+    use_near = near_groups is not None or near_duplicate_threshold is not None
+    codes = base
+    if use_near:
+        if near_groups is None:
+            check_text_column(df, text_column, "assign_splits")
+            near_groups = near_duplicate_groups(df[text_column].astype(str).tolist(), threshold=near_duplicate_threshold,
+                                                random_state=random_state, index=index,
+                                                ids=None if index is None else list(df.index))
+        codes = _merge(base, np.asarray(near_groups))
+    where = _place(codes, strata, fractions, random_state)
+    names_arr = np.array(names, dtype=object)
+    far = _far_splits(where, fractions, max_deviation)
+    if far and use_near:
+        warnings.warn(
+            f"near-duplicate grouping left split(s) {_describe(far)} far from their fractions (the largest group has "
+            f"{int(np.bincount(np.unique(codes, return_inverse=True)[1]).max())} of {n} rows); splitting again "
+            "without near-duplicate groups. Cross-split near-duplicates are then reported by the leakage check.",
+            SplitBalanceWarning, stacklevel=2,
+        )
+        where = _place(base, strata, fractions, random_state)
+        far = _far_splits(where, fractions, max_deviation)
+    if far:
+        warnings.warn(
+            f"groups left split(s) {_describe(far)} far from their fractions: some groups are too large to place "
+            "evenly. Use finer groups or other fractions.",
+            SplitBalanceWarning, stacklevel=2,
+        )
+    return pd.Series(names_arr[where], index=df.index, name="split")
+
+
+def _describe(far: list[tuple[str, int, float]]) -> str:
+    return ", ".join(f"{name!r} ({got} rows for a target of {target:.0f})" for name, got, target in far)
+
+
+def _far_splits(where: np.ndarray, fractions: Mapping[str, float], max_deviation: float | None) -> list:
+    if max_deviation is None:
+        return []
+    n = len(where)
+    sizes = np.bincount(where, minlength=len(fractions))
+    far = []
+    for (name, share), got in zip(fractions.items(), sizes):
+        target = share * n
+        if target >= 20 and abs(got - target) > max_deviation * target:
+            far.append((name, int(got), target))
+    return far
+
+
+def _place(codes: np.ndarray, strata: np.ndarray, fractions: Mapping[str, float], random_state: int) -> np.ndarray:
+    """Split position per row: whole groups placed, largest first, where the class quotas are least met."""
+    n = len(codes)
     n_strata = int(strata.max()) + 1 if n else 0
     uniq, inverse = np.unique(codes, return_inverse=True)
     group_counts = np.zeros((len(uniq), n_strata))
     np.add.at(group_counts, (inverse, strata), 1)
 
     totals = group_counts.sum(axis=0)
-    share = np.array([fractions[s] for s in names])
+    share = np.array(list(fractions.values()), dtype=float)
     target = share[:, None] * totals[None, :]
     current = np.zeros_like(target)
     rng = np.random.default_rng(random_state)
@@ -148,7 +217,7 @@ def assign_splits(
         s = int(np.argmax(score))
         where[g] = s
         current[s] += counts
-    return pd.Series(np.array(names, dtype=object)[where[inverse]], index=df.index, name="split")
+    return where[inverse]
 
 
 def split_dataset(df: pd.DataFrame, **kwargs: Any) -> dict[str, pd.DataFrame]:
@@ -165,6 +234,8 @@ def leakage_report(
     threshold: float = 0.8,
     num_perm: int = 128,
     random_state: int = 0,
+    index: "MinHashIndex | None" = None,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """Near-duplicate pairs whose rows are in different splits (an empty frame means no leak found).
 
@@ -174,6 +245,11 @@ def leakage_report(
         Split name -> rows.
     threshold : float
         Jaccard similarity (character 5-gram shingles) at which two texts count as near-duplicates.
+    index : MinHashIndex, optional
+        A shared MinHash index keyed by row id: rows signed by an earlier pass are not signed again. Only
+        pairs across splits are confirmed.
+    progress : bool
+        Progress bars (a new index only).
 
     Returns
     -------
@@ -186,7 +262,12 @@ def leakage_report(
         names += [name] * len(frame)
         ids += list(frame.index)
         texts += frame[text_column].astype(str).tolist()
-    pairs = near_duplicate_pairs(texts, threshold=threshold, num_perm=num_perm, random_state=random_state)
+    _check_threshold(threshold)
+    if index is None:
+        index = MinHashIndex(num_perm=num_perm, random_state=random_state, progress=progress)
+    # Row ids key the shared index; split-qualified ids where splits repeat an id.
+    keys = ids if len(set(ids)) == len(ids) else list(zip(names, ids))
+    pairs = index.pairs(keys, texts, threshold=threshold, groups=pd.factorize(pd.Series(names))[0])
     rows = [
         (names[i], ids[i], names[j], ids[j], round(sim, 4), texts[i], texts[j])
         for i, j, sim in pairs

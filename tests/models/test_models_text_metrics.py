@@ -97,3 +97,39 @@ def test_bleu_errors(args, match):
         bleu(*args)
     with pytest.raises(ValueError, match="backend='moses' is not one of"):
         bleu(["a"], ["a"], backend="moses")
+
+
+def test_precision_recall_f1_equals_sklearn_with_predicted_only_classes():
+    # Finding 8: a class predicted but absent from the gold labels was dropped (micro precision 0.469 vs 0.307).
+    from sklearn.metrics import precision_recall_fscore_support
+
+    from models import precision_recall_f1
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 300)
+    pred = rng.integers(0, 5, 300)  # classes 3 and 4 are never gold
+    for average in ("micro", "macro", "weighted", None):
+        ours = precision_recall_f1(y, pred, average=average)
+        ref = precision_recall_fscore_support(y, pred, average=average, zero_division=0)[:3]
+        for a, b in zip(ours, ref):
+            np.testing.assert_allclose(a, b)
+    # Abstentions (-1) are no class: they lower recall only.
+    pred[:50] = -1
+    labels = np.arange(5)
+    p, r, _ = precision_recall_f1(y, pred, average="micro")
+    ref = precision_recall_fscore_support(y, pred, average="micro", labels=labels, zero_division=0)
+    assert (p, r) == pytest.approx(ref[:2])
+    ys, ps = y[50:], pred[50:]
+    assert p == pytest.approx(np.mean(ys == ps))
+    binary = precision_recall_f1(y > 1, pred > 1)
+    assert binary == pytest.approx(precision_recall_fscore_support(y > 1, pred > 1, average="binary")[:3])
+
+
+def test_cjk_text_is_split_into_characters():
+    from models.text_metrics import bleu, tokenize
+
+    assert tokenize("我喜欢这首歌") == list("我喜欢这首歌")
+    assert tokenize("この歌が好き") == list("この歌が好き")
+    # One character differs: a partial match, not zero as when the sentence was one token.
+    assert 0 < bleu(["我非常喜欢这首歌曲"], ["我非常喜欢这首歌啊"], backend="nltk") < 100
+    assert 0 < bleu(["我非常喜欢这首歌曲"], ["我非常喜欢这首歌啊"], backend="sacrebleu") < 100

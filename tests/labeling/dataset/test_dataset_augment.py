@@ -105,3 +105,23 @@ def test_augment_fraction(comments):
 def test_augment_errors(comments, kwargs, error, match):
     with pytest.raises(error, match=match):
         augment(comments, **kwargs)
+
+
+def test_synonyms_follow_part_of_speech_and_common_senses():
+    # Finding 8: "song" became "birdcall" and "channel" "duct" (rare noun senses), "love" a noun.
+    pytest.importorskip("nltk")
+    from sources.nltk_data import MissingResourceError, require
+
+    try:
+        require("wordnet")
+    except MissingResourceError:
+        pytest.skip("WordNet is not installed")
+    from labeling.dataset.augment import pos_tags, synonyms
+
+    words = "I love this song , check out my channel".split()
+    assert pos_tags(words)[1] == "v" and pos_tags(words)[3] == "n" and pos_tags(words)[8] == "n"
+    assert "birdcall" not in synonyms("song", "n", 2) and "duct" not in synonyms("channel", "n", 2)
+    assert "birdcall" in synonyms("song")  # all senses, as before, when no part of speech is given
+    rng = np.random.default_rng(0)
+    seen = {w for _ in range(200) for w in synonym_replace(words, 3, rng)}
+    assert not seen & {"birdcall", "duct", "canal", "passion", "sexual love", "erotic love"}

@@ -21,6 +21,20 @@ from labeling.dataset import clean_texts, normalize_text
         ("<i>Nice</i> SONG", {"lowercase": True}, "nice song"),
         ("a <b>tag</b>", {"strip_markup": False}, "a <b>tag</b>"),
         ("  keep\n\tspaces ", {"collapse_whitespace": False}, "  keep\n\tspaces "),
+        # Only markup goes: comparisons, escaped tags, SMS spans in angle brackets are text.
+        ("if x < y and y > z then stop", {}, "if x < y and y > z then stop"),
+        ("&lt;div&gt; is a tag name", {}, "<div> is a tag name"),
+        ("I'll call you <ukp> later <#>", {}, "I'll call you <ukp> later <#>"),
+        ("I <3 u, a<b", {}, "I <3 u, a<b"),
+        ("ok<script>var x = 1;</script> <style>p {}</style>done", {}, "ok done"),
+        ("one<br>two</p><p>three", {}, "one two three"),
+        # Joiners that emoji sequences and scripts need are kept; a stray one between ASCII letters goes.
+        ("\U0001F468\u200d\U0001F469\u200d\U0001F467 family", {}, "\U0001F468\u200d\U0001F469\u200d\U0001F467 family"),
+        ("\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645", {}, "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"),
+        ("x\u200dy", {}, "xy"),
+        # NFKC folds look-alikes but not fractions, superscripts or subscripts.
+        ("1½ cups, 5 m² of H₂O", {}, "1½ cups, 5 m² of H₂O"),
+        ("ﬁne ＡＢＣ", {}, "fine ABC"),
     ],
 )
 def test_normalize_text(raw, kwargs, expected):

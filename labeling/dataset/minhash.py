@@ -1,0 +1,342 @@
+"""A MinHash LSH index over a whole dataset, built once and shared by near-dedup, split grouping and leakage.
+
+Signatures are one-permutation MinHash (Li, Owen and Zhang 2012) with rotation densification (Shrivastava
+and Li 2014), computed with numpy over all rows at once: every shingle is hashed once instead of once per
+permutation, and a signature is ``num_perm`` 32-bit values (512 bytes for 128), so a million rows take
+half a gigabyte. Candidate pairs come from banding the signatures (rows sharing a band key), found by
+sorting the keys; each candidate is then confirmed by the exact Jaccard similarity of the two texts'
+shingle sets, so a reported pair is always at least ``threshold`` similar.
+
+Signatures are kept per row id with a hash of the text they were computed from: a later pass over the same
+rows (splits, the leakage check) reuses them and computes only rows that are new (augmented variants) or
+whose text changed (masked personal data).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Hashable, Sequence
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .clean import normalize_text
+
+__all__ = ["MinHashIndex", "shingles", "jaccard"]
+
+_UNITS = ("char", "word")
+_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+_EMPTY = np.uint32(0xFFFFFFFF)
+# Above this many rows per bucket (copies of one template), each member is only paired with the first
+# _BUCKET_HEAD members: the pairs still connect the bucket, without n**2 candidates.
+_BUCKET_CAP, _BUCKET_HEAD = 400, 40
+# Candidates whose signature estimate is this far below the threshold are not confirmed (about 4 standard
+# errors at 128 values, so a true pair is dropped with negligible probability).
+_ESTIMATE_MARGIN = 0.2
+
+
+def shingles(text: str, *, k: int = 5, unit: str = "char") -> frozenset[str]:
+    """The set of ``k``-grams of a lower-cased text (characters or words).
+
+    A text shorter than ``k`` units is one shingle, so it still matches its exact copies.
+
+    Examples
+    --------
+    >>> sorted(shingles("a b c", k=2, unit="word"))
+    ['a b', 'b c']
+    """
+    if unit not in _UNITS:
+        raise ValueError(f"unit={unit!r} is not one of {_UNITS}.")
+    if k < 1:
+        raise ValueError(f"k={k} must be >= 1.")
+    text = normalize_text(text, lowercase=True)
+    if unit == "word":
+        tokens = text.split()
+        if len(tokens) <= k:
+            return frozenset([" ".join(tokens)])
+        return frozenset(" ".join(tokens[i : i + k]) for i in range(len(tokens) - k + 1))
+    if len(text) <= k:
+        return frozenset([text])
+    return frozenset(text[i : i + k] for i in range(len(text) - k + 1))
+
+
+def jaccard(a: frozenset, b: frozenset) -> float:
+    """Jaccard similarity of two sets (1.0 for two empty sets)."""
+    if not a and not b:
+        return 1.0
+    return len(a & b) / len(a | b)
+
+
+def _mix64(h: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser: spreads every input bit over the 64-bit word (wrapping uint64 arithmetic)."""
+    with np.errstate(over="ignore"):
+        h = (h ^ (h >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        h = (h ^ (h >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return h ^ (h >> np.uint64(31))
+
+
+def _bands(threshold: float, num_perm: int) -> tuple[int, int]:
+    """(bands, rows per band) whose S-curve midpoint ``(1/b)**(1/r)`` is closest to ``threshold``."""
+    best, choice = np.inf, (num_perm, 1)
+    for r in range(1, num_perm + 1):
+        b = num_perm // r
+        if b < 2 and num_perm >= 2:
+            break
+        mid = (1.0 / b) ** (1.0 / r)
+        # Prefer a midpoint at or below the threshold: a missed pair is worse than an extra check.
+        err = abs(mid - threshold) + (0.02 if mid > threshold else 0.0)
+        if err < best:
+            best, choice = err, (b, r)
+    return choice
+
+
+class MinHashIndex:
+    """MinHash signatures of texts by row id, and the near-duplicate pairs among any subset of them.
+
+    Parameters
+    ----------
+    num_perm : int
+        Signature length: more finds pairs near the threshold more reliably and costs memory.
+    k, unit
+        Shingles: ``k``-grams of characters (default) or words, as :func:`labeling.dataset.shingles`.
+    random_state : int
+        Seed of the hash functions.
+    progress : bool
+        Progress bars for signing and confirming (useful from about 100,000 rows).
+
+    Examples
+    --------
+    >>> index = MinHashIndex()
+    >>> texts = ["check out my channel", "check out my channel!", "nice song"]
+    >>> [(i, j, round(s, 2)) for i, j, s in index.pairs(["a", "b", "c"], texts, threshold=0.7)]
+    [(0, 1, 0.94)]
+    """
+
+    def __init__(self, *, num_perm: int = 128, k: int = 5, unit: str = "char", random_state: int = 0,
+                 progress: bool = False) -> None:
+        if unit not in _UNITS:
+            raise ValueError(f"unit={unit!r} is not one of {_UNITS}.")
+        if k < 1:
+            raise ValueError(f"k={k} must be >= 1.")
+        if num_perm < 16:
+            raise ValueError(f"num_perm={num_perm} is too small for MinHash LSH; use 16 or more.")
+        self.num_perm, self.k, self.unit, self.progress = int(num_perm), int(k), unit, progress
+        rng = np.random.default_rng(random_state)
+        self._seed = rng.integers(1, 2**63, dtype=np.uint64) | np.uint64(1)
+        self._rot = rng.integers(1, 2**31, dtype=np.uint64)
+        self._band_mult = rng.integers(1, 2**63, size=num_perm, dtype=np.uint64) | np.uint64(1)
+        self._row: dict[Hashable, int] = {}
+        self._key: list[int] = []  # hash of the text each stored signature was computed from
+        self._blocks: list[np.ndarray] = []
+        self._sig: np.ndarray = np.zeros((0, num_perm), dtype=np.uint32)
+
+    # ------------------------------------------------------------------ signatures
+    def _shingle_hashes(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """64-bit hashes of every shingle, and the text each belongs to (normalised, lower-cased texts)."""
+        norm = [normalize_text(str(t), lowercase=True) for t in texts]
+        if self.unit == "word":
+            import xxhash
+
+            hashes, owner = [], []
+            for i, t in enumerate(norm):
+                toks = t.split()
+                grams = [" ".join(toks)] if len(toks) <= self.k else [
+                    " ".join(toks[j:j + self.k]) for j in range(len(toks) - self.k + 1)]
+                hashes += [xxhash.xxh64_intdigest(g.encode("utf-8")) for g in grams]
+                owner += [i] * len(grams)
+            return np.array(hashes, dtype=np.uint64), np.array(owner, dtype=np.int64)
+        k = self.k
+        lengths = np.fromiter((len(t) for t in norm), dtype=np.int64, count=len(norm))
+        codes = np.frombuffer("".join(norm).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]) if len(norm) else np.zeros(0, np.int64)
+        # Polynomial hash of each window of k code points, then mixed; windows crossing a text end are dropped.
+        n = len(codes)
+        h = np.zeros(max(n - k + 1, 0), dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            for j in range(k):
+                h = h * np.uint64(0x100000001B3) + codes[j:n - k + 1 + j]
+        counts = np.maximum(lengths - k + 1, 0)
+        owner = np.repeat(np.arange(len(norm)), counts)
+        pos = np.arange(len(owner)) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(starts, counts)
+        hashes = h[pos] if len(pos) else np.zeros(0, np.uint64)
+        # A text shorter than k is one shingle (itself), so it still matches its exact copies.
+        short = np.flatnonzero((lengths < k) & (lengths > 0))
+        if len(short):
+            extra = np.zeros(len(short), dtype=np.uint64)
+            with np.errstate(over="ignore"):
+                for i, row in enumerate(short):
+                    v = np.uint64(0)
+                    for c in codes[starts[row]:starts[row] + lengths[row]]:
+                        v = v * np.uint64(0x100000001B3) + c
+                    extra[i] = v ^ np.uint64(len(norm[row]))
+            hashes = np.concatenate([hashes, extra])
+            owner = np.concatenate([owner, short])
+        return hashes, owner
+
+    def _sign(self, texts: Sequence[str]) -> np.ndarray:
+        m = len(texts)
+        P = self.num_perm
+        hashes, owner = self._shingle_hashes(texts)
+        with np.errstate(over="ignore"):
+            h = _mix64(hashes ^ self._seed)
+        bins = (h % np.uint64(P)).astype(np.int64)
+        vals = (h >> np.uint64(32)).astype(np.uint32)
+        sig = np.full(m * P, _EMPTY, dtype=np.uint32)
+        np.minimum.at(sig, owner * P + bins, vals)
+        sig = sig.reshape(m, P)
+        empty = sig == _EMPTY
+        has_any = ~empty.all(axis=1)
+        if empty[has_any].any():
+            # Rotation densification: an empty bin borrows the next non-empty bin to its right (circularly),
+            # shifted by the distance, so two texts agree on it with the probability of a real bin.
+            idx = np.where(~empty, np.arange(P), 2 * P)
+            both = np.concatenate([idx, idx + P], axis=1)
+            nxt = np.minimum.accumulate(both[:, ::-1], axis=1)[:, ::-1][:, :P]
+            dist = (nxt - np.arange(P)).astype(np.uint64)
+            src = np.take_along_axis(sig, nxt % P, axis=1).astype(np.uint64)
+            with np.errstate(over="ignore"):
+                filled = ((src + dist * self._rot) & np.uint64(0xFFFFFFFE)).astype(np.uint32)
+            sig = np.where(empty & has_any[:, None], filled, sig)
+        return sig
+
+    def add(self, ids: Sequence[Hashable], texts: Sequence[str], *, chunk: int = 20_000) -> None:
+        """Compute and keep the signatures of rows that are new or whose text changed."""
+        import xxhash
+
+        keys = [xxhash.xxh64_intdigest(str(t).encode("utf-8")) for t in texts]
+        todo = [i for i, (rid, key) in enumerate(zip(ids, keys))
+                if rid not in self._row or self._key[self._row[rid]] != key]
+        if not todo:
+            return
+        bar = tqdm(total=len(todo), desc="minhash", unit="row", disable=not self.progress or len(todo) < 50_000,
+                   mininterval=1.0)
+        for start in range(0, len(todo), chunk):
+            part = todo[start:start + chunk]
+            sig = self._sign([texts[i] for i in part])
+            offset = self._size()
+            fresh = []
+            for j, i in enumerate(part):
+                rid = ids[i]
+                if rid in self._row:  # changed text: overwrite in place
+                    self._set(self._row[rid], sig[j])
+                    self._key[self._row[rid]] = keys[i]
+                else:
+                    fresh.append(j)
+                    self._row[rid] = offset + len(fresh) - 1
+                    self._key.append(keys[i])
+            if fresh:
+                self._blocks.append(sig[fresh])
+            bar.update(len(part))
+        bar.close()
+
+    def _size(self) -> int:
+        return len(self._sig) + sum(len(b) for b in self._blocks)
+
+    def _matrix(self) -> np.ndarray:
+        if self._blocks:
+            self._sig = np.concatenate([self._sig, *self._blocks])
+            self._blocks = []
+        return self._sig
+
+    def _set(self, row: int, sig: np.ndarray) -> None:
+        self._matrix()[row] = sig
+
+    def signatures(self, ids: Sequence[Hashable], texts: Sequence[str]) -> np.ndarray:
+        """The ``(len(ids), num_perm)`` uint32 signatures of these rows (computed where missing or stale)."""
+        self.add(ids, texts)
+        mat = self._matrix()
+        return mat[np.fromiter((self._row[r] for r in ids), dtype=np.int64, count=len(ids))]
+
+    # ------------------------------------------------------------------ pairs
+    def candidates(self, sig: np.ndarray, threshold: float, groups: np.ndarray | None = None,
+                   min_estimate: float | None = None) -> np.ndarray:
+        """Candidate pairs ``(i, j)``, ``i < j``, sharing a band; only across groups when ``groups`` is given.
+
+        With ``min_estimate``, each band's pairs whose share of equal signature values is below it are dropped
+        at once, so memory holds only plausible pairs, not every random band collision.
+        """
+        m = len(sig)
+        if m < 2:
+            return np.zeros((0, 2), dtype=np.int64)
+        b, r = _bands(threshold, self.num_perm)
+        found = []
+        for band in range(b):
+            cols = sig[:, band * r:(band + 1) * r].astype(np.uint64)
+            with np.errstate(over="ignore"):
+                key = _mix64((cols * self._band_mult[band * r:(band + 1) * r]).sum(axis=1, dtype=np.uint64)
+                             + np.uint64(band))
+            order = np.argsort(key, kind="stable")
+            sk = key[order]
+            edges = np.flatnonzero(np.diff(sk) != 0) + 1
+            starts = np.concatenate([[0], edges])
+            ends = np.concatenate([edges, [m]])
+            sizes = ends - starts
+            # Buckets of two (nearly all of them) at once; larger ones one by one.
+            two = starts[sizes == 2]
+            if len(two):
+                a, c = np.minimum(order[two], order[two + 1]), np.maximum(order[two], order[two + 1])
+                keep = np.ones(len(a), dtype=bool) if groups is None else groups[a] != groups[c]
+                found.append(a[keep] * m + c[keep])
+            for s, e in zip(starts[sizes > 2], ends[sizes > 2]):
+                members = np.sort(order[s:e])
+                if len(members) > _BUCKET_CAP:
+                    head = members[:_BUCKET_HEAD]
+                    a = np.repeat(head, len(members))
+                    c = np.tile(members, len(head))
+                else:
+                    a, c = np.triu_indices(len(members), 1)
+                    a, c = members[a], members[c]
+                keep = a < c
+                if groups is not None:
+                    keep &= groups[a] != groups[c]
+                found.append(a[keep] * m + c[keep])
+            if min_estimate is not None and found:
+                flat = np.unique(np.concatenate(found))
+                kept = []
+                for start in range(0, len(flat), 200_000):
+                    part = flat[start:start + 200_000]
+                    a, c = part // m, part % m
+                    kept.append(part[(sig[a] == sig[c]).mean(axis=1) >= min_estimate])
+                found = [np.concatenate(kept)] if kept else []
+        if not found:
+            return np.zeros((0, 2), dtype=np.int64)
+        flat = np.unique(np.concatenate(found))
+        return np.stack([flat // m, flat % m], axis=1)
+
+    def pairs(self, ids: Sequence[Hashable], texts: Sequence[str], *, threshold: float,
+              groups: Any = None) -> list[tuple[int, int, float]]:
+        """Positions ``(i, j, similarity)``, ``i < j``, of rows whose Jaccard similarity is >= ``threshold``.
+
+        Parameters
+        ----------
+        ids, texts : sequences
+            Row ids (signatures are cached by id) and their texts.
+        threshold : float
+            Minimum Jaccard similarity of the shingle sets.
+        groups : array-like, optional
+            One label per row; only pairs whose rows have different labels are returned (e.g. splits,
+            for the leakage check), which saves confirming the others.
+        """
+        sig = self.signatures(ids, texts)
+        # Index a little below the threshold: cheap exact checks buy recall near it.
+        # Random band collisions between unrelated texts grow with the square of the rows; the share of
+        # equal signature entries estimates Jaccard (standard error about 0.04 at 128 values), so pairs
+        # estimated far below the threshold are dropped, band by band, before the exact, costlier check.
+        cand = self.candidates(sig, max(0.05, threshold - 0.1), None if groups is None else np.asarray(groups),
+                               min_estimate=threshold - _ESTIMATE_MARGIN)
+        cache: dict[int, frozenset] = {}
+
+        def sh(i: int) -> frozenset:
+            s = cache.get(i)
+            if s is None:
+                s = cache[i] = shingles(str(texts[i]), k=self.k, unit=self.unit)
+            return s
+
+        out: list[tuple[int, int, float]] = []
+        bar = tqdm(cand, desc="near-duplicates", unit="pair", disable=not self.progress or len(cand) < 200_000,
+                   mininterval=1.0)
+        for i, j in bar:
+            sim = jaccard(sh(int(i)), sh(int(j)))
+            if sim >= threshold:
+                out.append((int(i), int(j), sim))
+        out.sort()
+        return out
