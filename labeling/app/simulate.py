@@ -25,7 +25,7 @@ from labeling.review.final import combine
 from labeling.review.loop import ActiveLoop
 from labeling.review.store import ReviewStore
 from labeling.review.strategies import get_strategy
-from models.end_model import TextEndModel
+from models.end_model import TextEndModel, class_probabilities
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -134,6 +134,7 @@ def simulate(
     make_model = model_factory or _default_model
     em = TextEndModel() if end_model is None else end_model
     L_test = np.asarray(test.L)
+    L_train = np.asarray(train.L)
     train_texts = train.data["text"].astype(str).tolist()
     test_texts = test.data["text"].astype(str).tolist()
     if strip_test_prefix is None:
@@ -191,9 +192,12 @@ def simulate(
                 if em:
                     y_h = lp.human_labels()
                     human = y_h != ABSTAIN
-                    end = em.fit_predict_proba(feats.train, lp.predict_proba(), covered_train | human, human,
-                                               feats.test)
-                    review = em.review_proba(feats.train, y_h, feats.test, k)
+                    end_clf = em.fit_end(feats.train, lp.predict_proba(), covered_train | human, human)
+                    end = class_probabilities(end_clf, feats.test, k)
+                    # The other two experts on the train rows: what the reviewed-rows model must add to.
+                    base = combine(class_probabilities(end_clf, feats.train, k),
+                                   np.asarray(lp.model.predict_proba(L_train)), L_train)
+                    review = em.review_proba(feats.train, y_h, feats.test, k, base=base)
                     rec["end_acc"] = scored(end)
                     rec["combined_acc"] = scored(combine(end, lm_probs, L_test, review))
                 records.append(rec)

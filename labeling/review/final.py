@@ -125,7 +125,11 @@ class FinalClassifier(ClassifierMixin, BaseEstimator):
         X = stack_features(self.vectorizers_, texts, fit=True)
         self.n_classes_ = probs.shape[1]
         self.end_ = em.fit_end(X, probs, keep, human)
-        self.review_, self.review_weight_ = em.fit_review(X, y)
+        base = class_probabilities(self.end_, X, self.n_classes_)
+        if L is not None and self.label_model is not None:
+            base = combine(base, np.asarray(self.label_model.predict_proba(L), dtype=float), np.asarray(L))
+        # The reviewed-rows model gets the weight its held-out reviews support on top of the other two.
+        self.review_, self.review_weight_ = em.fit_review(X, y, base)
         return self
 
     def __sklearn_is_fitted__(self) -> bool:
