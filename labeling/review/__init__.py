@@ -7,7 +7,8 @@ from .agreement import agreement_report, cohen_kappa
 from .final import FinalClassifier, combine
 from .guidelines import ClassGuideline, Guidelines
 from .loop import ActiveLoop, RefitReport, lf_accuracy_estimates, wilson_interval
-from .store import KINDS, Decision, ReviewStore, Sample
+from .exchange import label_studio_config
+from .store import KINDS, Decision, LeaseError, ReviewStore, Sample
 from .strategies import STRATEGIES, get_strategy, k_center_greedy, select
 from .suggest import suggest_lfs, suggestion_to_lf
 from .terminal import format_sample, review_terminal
@@ -21,6 +22,8 @@ __all__ = [
     "Sample",
     "Decision",
     "KINDS",
+    "LeaseError",
+    "label_studio_config",
     "STRATEGIES",
     "get_strategy",
     "select",

@@ -29,7 +29,7 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
-__all__ = ["ReviewStore", "Sample", "Decision", "KINDS"]
+__all__ = ["ReviewStore", "Sample", "Decision", "KINDS", "LeaseError"]
 
 #: Kinds of decision a reviewer can record.
 KINDS = ("label", "skip", "unsure", "adjudication")
@@ -90,6 +90,14 @@ class Decision:
     created_at: float
     undone_at: float | None = None
     note: str | None = None
+
+
+class LeaseError(RuntimeError):
+    """A decision on a sample that another reviewer holds the lease of.
+
+    Recording it would let two people label the same sample at once and silently
+    take the sample away from the reviewer who has it on screen.
+    """
 
 
 def _json_default(obj: Any) -> Any:
@@ -307,6 +315,11 @@ class ReviewStore:
 
         ``kind="label"`` needs a class id; ``"skip"`` and ``"unsure"`` take none
         (an unsure reviewer may still give a tentative label).
+
+        Raises
+        ------
+        LeaseError
+            When another reviewer holds an unexpired lease on the sample.
         """
         if kind not in KINDS:
             raise ValueError(f"kind={kind!r} is not one of {KINDS}.")
@@ -322,6 +335,13 @@ class ReviewStore:
         with self._tx() as con:
             if con.execute("SELECT 1 FROM samples WHERE sample_id = ?", (sid,)).fetchone() is None:
                 raise KeyError(f"No sample {sid!r} in {self.path}; add it with add_samples first.")
+            lease = con.execute("SELECT lease_owner, lease_until FROM queue WHERE sample_id = ?", (sid,)).fetchone()
+            if lease is not None and lease["lease_owner"] not in (None, reviewer) and lease["lease_until"] >= now:
+                until = time.strftime("%H:%M:%S", time.localtime(lease["lease_until"]))
+                raise LeaseError(
+                    f"Sample {sid!r} is leased to {lease['lease_owner']!r} until {until}; {reviewer!r} cannot "
+                    "record a decision on it. Take samples with checkout(), or wait until the lease ends."
+                )
             cur = con.execute(
                 "INSERT INTO labels(sample_id, reviewer, kind, label, note, created_at) VALUES (?,?,?,?,?,?)",
                 (sid, reviewer, kind, None if label is None else int(label), note, now),
@@ -443,99 +463,116 @@ class ReviewStore:
             "unsure": int(kinds.get("unsure", 0)),
         }
 
+    def leased_to_others(self, reviewer: str) -> tuple[int, float | None]:
+        """Open samples others hold right now, and when the first of those leases ends (epoch seconds).
+
+        A reviewer who sees an empty queue while this count is non-zero has more to do once
+        those leases are released or expire.
+        """
+        row = self._con.execute(
+            "SELECT COUNT(*), MIN(lease_until) FROM queue WHERE status = 'open' AND lease_owner IS NOT NULL "
+            "AND lease_owner != ? AND lease_until >= ?", (reviewer, time.time())
+        ).fetchone()
+        return int(row[0]), row[1]
+
+    def reviews_of(self, sample_id: Any) -> list[Decision]:
+        """The active decisions on one sample, in order (what an adjudicator weighs)."""
+        return [self._decision(r) for r in self._con.execute(
+            "SELECT * FROM labels WHERE sample_id = ? AND undone_at IS NULL ORDER BY id", (str(sample_id),))]
+
+    # import primitives ------------------------------------------------------
+    def queue_state(self) -> dict[str, dict[str, Any]]:
+        """``{sample_id: {priority, batch, needed, status}}`` of every queued sample."""
+        return {r["sample_id"]: {"priority": r["priority"], "batch": r["batch"], "needed": r["needed"],
+                                 "status": r["status"]}
+                for r in self._con.execute("SELECT sample_id, priority, batch, needed, status FROM queue")}
+
+    def put_sample(
+        self, sample_id: Any, text: str, *, payload: dict | None = None, position: int | None = None,
+        queued: bool = True, needed: int = 1, priority: float = 0.0, batch: int = 0,
+    ) -> bool:
+        """Add one sample exactly as given (no double-review draw); returns whether it was new.
+
+        Used by the importers so that a sample's review count ``needed``, priority and batch
+        survive a round trip. An existing sample keeps its text and payload; its ``needed``
+        only grows, so an import never turns a double-review sample into a single-review one.
+        """
+        sid = str(sample_id)
+        with self._tx() as con:
+            cur = con.execute(
+                "INSERT OR IGNORE INTO samples(sample_id, position, text, payload, added_at) VALUES (?,?,?,?,?)",
+                (sid, None if position is None else int(position), "" if text is None else str(text),
+                 json.dumps(payload or {}, default=_json_default), time.time()),
+            )
+            if queued:
+                con.execute(
+                    "INSERT OR IGNORE INTO queue(sample_id, priority, batch, needed) VALUES (?,?,?,?)",
+                    (sid, float(priority), int(batch), int(needed)),
+                )
+                con.execute("UPDATE queue SET needed = MAX(needed, ?) WHERE sample_id = ?", (int(needed), sid))
+                self._update_status(con, sid)
+            return bool(cur.rowcount)
+
+    def put_decision(
+        self, sample_id: Any, label: int | None, *, reviewer: str, kind: str, created_at: float,
+        note: str | None = None, undone_at: float | None = None,
+    ) -> bool:
+        """Add one decision from an import, with its original time; returns False if it is already in the log.
+
+        A decision is the same when sample, reviewer, kind, label and time (to the microsecond)
+        match, so importing one file twice adds nothing the second time. Leases are left
+        alone: an imported decision was made elsewhere.
+        """
+        if kind not in KINDS:
+            raise ValueError(f"kind={kind!r} is not one of {KINDS}.")
+        sid = str(sample_id)
+        label = None if label is None else int(label)
+        with self._tx() as con:
+            if con.execute("SELECT 1 FROM samples WHERE sample_id = ?", (sid,)).fetchone() is None:
+                raise KeyError(f"No sample {sid!r} in {self.path}; add it with put_sample first.")
+            same = con.execute(
+                "SELECT 1 FROM labels WHERE sample_id = ? AND reviewer = ? AND kind = ? AND label IS ? "
+                "AND ABS(created_at - ?) < 1e-6", (sid, reviewer, kind, label, float(created_at))
+            ).fetchone()
+            if same is not None:
+                return False
+            con.execute(
+                "INSERT INTO labels(sample_id, reviewer, kind, label, note, created_at, undone_at) "
+                "VALUES (?,?,?,?,?,?,?)", (sid, reviewer, kind, label, note, float(created_at), undone_at),
+            )
+            con.execute("INSERT OR IGNORE INTO queue(sample_id, priority, needed) VALUES (?, 0, 1)", (sid,))
+            self._update_status(con, sid)
+            return True
+
     # export / import --------------------------------------------------------
-    def export_jsonl(self, path: str | os.PathLike, *, include_undone: bool = False) -> int:
-        """Write one JSON line per decision (with the sample text); returns the line count."""
-        n = 0
-        with open(path, "w", encoding="utf-8") as fh:
-            for d in self.decisions(include_undone=include_undone):
-                s = self.sample(d.sample_id)
-                fh.write(json.dumps({
-                    "id": d.sample_id, "text": s.text, "reviewer": d.reviewer, "kind": d.kind, "label": d.label,
-                    "label_name": None if d.label is None or d.label >= len(self.class_names)
-                    else self.class_names[d.label],
-                    "created_at": d.created_at, "undone_at": d.undone_at, "note": d.note,
-                }, ensure_ascii=False) + "\n")
-                n += 1
-        return n
+    def export_jsonl(self, path: str | os.PathLike) -> int:
+        """Write the whole store as JSON lines; see :func:`labeling.review.exchange.export_jsonl`."""
+        from .exchange import export_jsonl
+
+        return export_jsonl(self, path)
 
     def import_jsonl(self, path: str | os.PathLike) -> int:
-        """Read decisions written by :meth:`export_jsonl` (or hand-made lines with id/label/reviewer)."""
-        n = 0
-        with open(path, encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    rec = json.loads(line)
-                    sid = str(rec["id"])
-                except (json.JSONDecodeError, KeyError) as exc:
-                    raise ValueError(f"{path}:{lineno}: expected a JSON object with an 'id'; {exc}") from exc
-                if rec.get("undone_at") is not None:
-                    continue
-                label = rec.get("label")
-                if label is None and rec.get("label_name") is not None:
-                    label = self._class_id(rec["label_name"], f"{path}:{lineno}")
-                self.add_samples([sid], [rec.get("text", "")], queue=True)
-                self.record(sid, label, reviewer=str(rec.get("reviewer", "import")), kind=rec.get("kind", "label"),
-                            note=rec.get("note"))
-                n += 1
-        return n
+        """Read a JSONL export (or hand-made decision lines); see :func:`labeling.review.exchange.import_jsonl`."""
+        from .exchange import import_jsonl
 
-    def _class_id(self, name: str, where: str) -> int:
+        return import_jsonl(self, path)
+
+    def class_id(self, name: Any, where: str = "") -> int:
+        """The id of class ``name``; ``where`` names the input in the error."""
         try:
             return self.class_names.index(str(name))
         except ValueError:
-            raise ValueError(f"{where}: class {name!r} is not one of {self.class_names}.") from None
+            raise ValueError(f"{where + ': ' if where else ''}class {name!r} is not one of {self.class_names}.") \
+                from None
 
-    def export_label_studio(self, path: str | os.PathLike, *, from_name: str = "label", to_name: str = "text") -> int:
-        """Write a Label Studio task list: every sample, with its human labels as annotations."""
-        names = self.class_names
-        tasks = []
-        by_sample: dict[str, list[Decision]] = {}
-        for d in self.decisions():
-            if d.kind in ("label", "adjudication") and d.label is not None:
-                by_sample.setdefault(d.sample_id, []).append(d)
-        for sid in self.sample_ids():
-            s = self.sample(sid)
-            task: dict[str, Any] = {"id": len(tasks) + 1, "data": {"text": s.text, "votewise_id": sid}}
-            anns = []
-            for d in by_sample.get(sid, []):
-                anns.append({
-                    "completed_by": d.reviewer,
-                    "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(d.created_at)),
-                    "result": [{
-                        "from_name": from_name, "to_name": to_name, "type": "choices",
-                        "value": {"choices": [names[d.label] if d.label < len(names) else str(d.label)]},
-                    }],
-                })
-            if anns:
-                task["annotations"] = anns
-            tasks.append(task)
-        Path(path).write_text(json.dumps(tasks, ensure_ascii=False, indent=1), encoding="utf-8")
-        return len(tasks)
+    def export_label_studio(self, path: str | os.PathLike, **kwargs: Any) -> int:
+        """Write Label Studio tasks; see :func:`labeling.review.exchange.export_label_studio`."""
+        from .exchange import export_label_studio
 
-    def import_label_studio(self, path: str | os.PathLike) -> int:
-        """Read a Label Studio JSON export (choices); returns the number of labels recorded."""
-        tasks = json.loads(Path(path).read_text(encoding="utf-8"))
-        if not isinstance(tasks, list):
-            raise ValueError(f"{path}: expected a JSON list of Label Studio tasks; got {type(tasks).__name__}.")
-        n = 0
-        for t_i, task in enumerate(tasks):
-            data = task.get("data", {})
-            sid = str(data.get("votewise_id", task.get("id", t_i)))
-            self.add_samples([sid], [data.get("text", "")])
-            for ann in task.get("annotations", []) or []:
-                if ann.get("was_cancelled"):
-                    continue
-                for res in ann.get("result", []):
-                    choices = res.get("value", {}).get("choices") or []
-                    if not choices:
-                        continue
-                    label = self._class_id(choices[0], f"{path} task {t_i}")
-                    who = ann.get("completed_by", "label-studio")
-                    if isinstance(who, dict):
-                        who = who.get("email", "label-studio")
-                    self.record(sid, label, reviewer=str(who))
-                    n += 1
-        return n
+        return export_label_studio(self, path, **kwargs)
+
+    def import_label_studio(self, path: str | os.PathLike, **kwargs: Any) -> int:
+        """Read Label Studio tasks; see :func:`labeling.review.exchange.import_label_studio`."""
+        from .exchange import import_label_studio
+
+        return import_label_studio(self, path, **kwargs)

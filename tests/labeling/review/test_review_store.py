@@ -107,9 +107,9 @@ def test_jsonl_and_label_studio_round_trip(store, tmp_path):
     store.record(ids[0], 1, reviewer="ann")
     store.record(ids[1], 0, reviewer="bob")
     store.skip(ids[2], reviewer="ann")
-    assert store.export_jsonl(tmp_path / "out.jsonl") == 3
-    lines = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text().splitlines()]
-    assert lines[0]["label_name"] == "SPAM" and lines[2]["kind"] == "skip"
+    assert store.export_jsonl(tmp_path / "out.jsonl") == 20   # every sample, decided or not
+    lines = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text().splitlines()[1:]]
+    assert lines[0]["decisions"][0]["label_name"] == "SPAM" and lines[2]["decisions"][0]["kind"] == "skip"
     fresh = ReviewStore(tmp_path / "fresh.sqlite", class_names=store.class_names)
     assert fresh.import_jsonl(tmp_path / "out.jsonl") == 3
     assert fresh.resolved_labels() == store.resolved_labels()
@@ -118,8 +118,22 @@ def test_jsonl_and_label_studio_round_trip(store, tmp_path):
     tasks = json.loads((tmp_path / "ls.json").read_text())
     assert tasks[0]["annotations"][0]["result"][0]["value"]["choices"] == ["SPAM"]
     ls = ReviewStore(tmp_path / "ls.sqlite", class_names=store.class_names)
-    assert ls.import_label_studio(tmp_path / "ls.json") == 2
+    assert ls.import_label_studio(tmp_path / "ls.json") == 3
     assert ls.resolved_labels() == store.resolved_labels()
+
+
+def test_record_refuses_a_sample_leased_to_someone_else(store):
+    from labeling.review.store import LeaseError
+
+    (sample,) = store.checkout("ann", 1)
+    with pytest.raises(LeaseError, match=f"Sample '{sample.sample_id}' is leased to 'ann' until .*'bob' cannot"):
+        store.record(sample.sample_id, 1, reviewer="bob")
+    assert store.decisions() == []
+    assert [s.sample_id for s in store.checkout("ann", 1)] == [sample.sample_id]   # ann still holds it
+    store.record(sample.sample_id, 1, reviewer="ann")
+    store.record(sample.sample_id, 0, reviewer="bob")   # no lease any more: a second opinion is fine
+    (other,) = store.checkout("ann", 1, lease_seconds=-1)   # an expired lease does not block
+    store.record(other.sample_id, 0, reviewer="bob")
 
 
 def test_sigkill_mid_review_loses_nothing_recorded(tmp_path, youtube):

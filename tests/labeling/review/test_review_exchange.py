@@ -1,0 +1,157 @@
+"""JSONL and Label Studio round trips of a review store: every decision kind, the log, payloads, ``needed``."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from labeling.review import ReviewStore, agreement_report
+from labeling.review.exchange import label_studio_config
+
+CLASSES = ["HAM", "SPAM"]
+
+
+@pytest.fixture
+def full_store(tmp_path):
+    """A store with every kind of state a week of review leaves behind."""
+    s = ReviewStore(tmp_path / "full.sqlite", class_names=CLASSES)
+    for i in range(8):
+        s.put_sample(f"r{i}", f"text {i} &amp; <b>more</b>", position=i, needed=2 if i < 3 else 1,
+                     priority=10.0 - i, batch=1 + i // 4,
+                     payload={"votes": {"kw": i % 2}, "probs": [0.3 + i / 20, 0.7 - i / 20],
+                              "spans": [[0, 4, "kw"]]})
+    # r0: double review, agreement; r1: disagreement then adjudication; r2: disagreement, unsettled.
+    s.record("r0", 1, reviewer="ann")
+    s.record("r0", 1, reviewer="bob")
+    s.record("r1", 0, reviewer="ann")
+    s.record("r1", 1, reviewer="bob")
+    s.adjudicate("r1", 1, reviewer="lead")
+    s.record("r2", 0, reviewer="ann", note="looks like ham")
+    s.record("r2", 1, reviewer="bob")
+    s.skip("r3", reviewer="ann")
+    s.unsure("r4", reviewer="bob")
+    s.unsure("r5", 0, reviewer="ann")
+    s.record("r6", 1, reviewer="ann")
+    s.undo(reviewer="ann")                      # r6's label is undone, kept in the log
+    s.release("r6", "ann")
+    s.record("r6", 0, reviewer="ann@example.org")
+    # r7 stays undecided
+    yield s
+    s.close()
+
+
+def snapshot(s: ReviewStore) -> dict:
+    """Everything a round trip must keep, field by field (decision times included)."""
+    samples = {sid: (x.text, x.payload, x.position, x.needed) for sid in s.sample_ids() for x in [s.sample(sid)]}
+    log = {}
+    for d in s.decisions(include_undone=True):
+        log.setdefault(d.sample_id, []).append(
+            (d.reviewer, d.kind, d.label, d.note, round(d.created_at, 6),
+             None if d.undone_at is None else round(d.undone_at, 6)))
+    pairs, _ = agreement_report(s)
+    return {"class_names": s.class_names, "samples": samples, "queue": s.queue_state(), "log": log,
+            "resolved": s.resolved_labels(), "to_adjudicate": sorted(s.to_adjudicate()), "progress": s.progress(),
+            "pairs": pairs.to_dict(orient="records")}
+
+
+def test_fixture_covers_every_case(full_store):
+    snap = snapshot(full_store)
+    assert {k for entries in snap["log"].values() for (_, k, *_rest) in entries} == {
+        "label", "skip", "unsure", "adjudication"}
+    assert snap["to_adjudicate"] == ["r2"] and snap["resolved"]["r1"] == 1 and "r2" not in snap["resolved"]
+    assert any(e[5] is not None for e in snap["log"]["r6"]) and "r7" not in snap["log"]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "label_studio"])
+def test_round_trip_is_exact_and_idempotent(full_store, tmp_path, fmt):
+    out = tmp_path / f"export.{fmt}"
+    getattr(full_store, f"export_{fmt}")(out)
+    fresh = ReviewStore(tmp_path / f"fresh_{fmt}.sqlite")   # no class names: they come from the file
+    n = getattr(fresh, f"import_{fmt}")(out)
+    assert n == len(full_store.decisions(include_undone=True)) == 12
+    want, got = snapshot(full_store), snapshot(fresh)
+    for key in want:
+        assert got[key] == want[key], key
+    # Importing again, into the copy or into the original, adds nothing.
+    assert getattr(fresh, f"import_{fmt}")(out) == 0
+    assert getattr(full_store, f"import_{fmt}")(out) == 0
+    assert snapshot(fresh) == want and snapshot(full_store) == want
+    # needed survives: a double-review sample with one label stays out of the training labels.
+    fresh.record("r7", 1, reviewer="ann")
+    assert fresh.sample("r0").needed == 2 and fresh.sample("r7").needed == 1
+    one = ReviewStore(tmp_path / f"one_{fmt}.sqlite", class_names=CLASSES)
+    one.put_sample("d", "x", needed=2)
+    one.record("d", 1, reviewer="ann")
+    one.export_jsonl(tmp_path / "one.jsonl") if fmt == "jsonl" else one.export_label_studio(tmp_path / "one.json")
+    other = ReviewStore(tmp_path / f"other_{fmt}.sqlite")
+    getattr(other, f"import_{fmt}")(tmp_path / ("one.jsonl" if fmt == "jsonl" else "one.json"))
+    assert other.resolved_labels() == {} and other.sample("d").needed == 2
+
+
+def test_jsonl_lines_carry_payloads_and_undecided_samples(full_store, tmp_path):
+    assert full_store.export_jsonl(tmp_path / "s.jsonl") == 8
+    header, *lines = [json.loads(x) for x in (tmp_path / "s.jsonl").read_text().splitlines()]
+    assert header["class_names"] == CLASSES and header["votewise"] == "review-store"
+    by_id = {r["id"]: r for r in lines}
+    assert by_id["r7"]["decisions"] == [] and by_id["r7"]["payload"]["spans"] == [[0, 4, "kw"]]
+    assert by_id["r0"]["needed"] == 2 and by_id["r1"]["decisions"][-1]["kind"] == "adjudication"
+    assert by_id["r2"]["decisions"][0]["note"] == "looks like ham"
+
+
+def test_label_studio_tasks_follow_label_studios_format(full_store, tmp_path):
+    full_store.export_label_studio(tmp_path / "ls.json")
+    tasks = {t["data"]["votewise_id"]: t for t in json.loads((tmp_path / "ls.json").read_text())}
+    for t in tasks.values():
+        assert t["data"]["text"].startswith("text ")
+        for ann in t["annotations"]:
+            assert set(ann["completed_by"]) == {"email"} and "@" in ann["completed_by"]["email"]
+        (pred,) = t["predictions"]
+        assert pred["model_version"] == "votewise" and 0.5 <= pred["score"] <= 1
+        assert pred["result"][0]["value"]["choices"][0] in CLASSES
+    assert tasks["r0"]["predictions"][0]["result"][0]["value"]["choices"] == ["SPAM"]
+    assert [a["completed_by"]["email"] for a in tasks["r6"]["annotations"]] == ["ann@example.org"]
+    skip, = tasks["r3"]["annotations"]
+    assert skip["was_cancelled"] is True and skip["result"] == []
+    adj = tasks["r1"]["annotations"][-1]
+    assert adj["ground_truth"] is True and adj["completed_by"] == {"email": "lead@votewise.local"}
+    assert {r["from_name"]: r["value"]["choices"] for r in adj["result"]} == {
+        "label": ["SPAM"], "decision": ["adjudication"]}
+    unsure, = tasks["r5"]["annotations"]
+    assert {r["from_name"]: r["value"]["choices"] for r in unsure["result"]} == {
+        "label": ["HAM"], "decision": ["unsure"]}
+    assert tasks["r7"]["annotations"] == []
+    config = label_studio_config(CLASSES)
+    assert '<Choice value="SPAM"/>' in config and 'name="decision"' in config
+
+
+def test_label_studio_work_comes_back(full_store, tmp_path):
+    """Annotations made in Label Studio (user ids, e-mails, no votewise log) are added once."""
+    full_store.export_label_studio(tmp_path / "ls.json")
+    tasks = json.loads((tmp_path / "ls.json").read_text())
+    r7 = next(t for t in tasks if t["data"]["votewise_id"] == "r7")
+    r7["annotations"].append({"result": [{"from_name": "label", "to_name": "text", "type": "choices",
+                                          "value": {"choices": ["SPAM"]}}], "completed_by": {"email": "cy@votewise.local"},
+                              "was_cancelled": False, "created_at": "2026-01-02T03:04:05.000006Z"})
+    r2 = next(t for t in tasks if t["data"]["votewise_id"] == "r2")
+    r2["annotations"].append({"result": [{"from_name": "label", "to_name": "text", "type": "choices",
+                                          "value": {"choices": ["HAM"]}}], "completed_by": 7, "ground_truth": True})
+    (tmp_path / "ls.json").write_text(json.dumps(tasks))
+    assert full_store.import_label_studio(tmp_path / "ls.json") == 2
+    assert full_store.resolved_labels()["r7"] == 1
+    assert full_store.reviews_of("r7")[0].reviewer == "cy"
+    assert full_store.to_adjudicate() == [] and full_store.resolved_labels()["r2"] == 0
+    assert full_store.reviews_of("r2")[-1].reviewer == "label-studio-user-7"
+    assert full_store.import_label_studio(tmp_path / "ls.json") == 0
+
+
+def test_hand_made_jsonl_lines(tmp_path):
+    path = tmp_path / "hand.jsonl"
+    path.write_text('{"id": "a", "text": "hi", "label_name": "SPAM", "reviewer": "ann"}\n'
+                    '{"id": "b", "text": "yo", "label": 0}\n')
+    s = ReviewStore(tmp_path / "h.sqlite", class_names=CLASSES)
+    assert s.import_jsonl(path) == 2 and s.import_jsonl(path) == 0
+    assert s.resolved_labels() == {"a": 1, "b": 0}
+    path.write_text('{"id": "c", "label_name": "EGGS"}\n')
+    with pytest.raises(ValueError, match="class 'EGGS' is not one of"):
+        s.import_jsonl(path)
