@@ -8,11 +8,12 @@ can never inject markup or script.
 from __future__ import annotations
 
 import html
+import time
 from typing import Any, Sequence
 
 from .store import ReviewStore, Sample
 
-__all__ = ["ReviewWidget", "render_sample_html", "highlight_spans"]
+__all__ = ["ReviewWidget", "render_sample_html", "highlight_spans", "render_legend", "lf_color"]
 
 _PALETTE = ["#fde68a", "#bfdbfe", "#bbf7d0", "#fecaca", "#e9d5ff", "#fed7aa", "#c7d2fe", "#99f6e4"]
 
@@ -27,40 +28,87 @@ def _require_ipywidgets() -> Any:
     return ipywidgets
 
 
+def lf_color(name: str, colors: dict[str, str]) -> str:
+    """The colour of LF ``name``, assigned on first sight and then kept in ``colors`` for the session."""
+    if name not in colors:
+        colors[name] = _PALETTE[len(colors) % len(_PALETTE)]
+    return colors[name]
+
+
+def _show(text: str) -> str:
+    # Data scraped from the web often holds entities ("&#39;"): decode them so they read as the
+    # character, then escape everything, so decoding can never produce live markup.
+    return html.escape(html.unescape(text))
+
+
 def highlight_spans(text: str, spans: Sequence[Sequence[Any]], lf_colors: dict[str, str] | None = None) -> str:
     """``text`` as escaped HTML with ``spans`` (start, end, lf_name) wrapped in ``<mark>``.
 
-    Overlapping spans are merged into the first one; every piece of text, and the
-    LF name in the tooltip, is escaped.
+    Where spans overlap, the narrowest one covering a character marks it, so a span over the
+    whole text (a length rule) never hides a keyword's mark inside it. ``lf_colors`` (LF name
+    to colour) is filled in for LFs it lacks; pass the same dict for every sample to keep one
+    colour per LF. HTML entities in the text are decoded, then every piece, and the LF name in
+    the tooltip, is escaped.
 
     Examples
     --------
     >>> highlight_spans("<b>buy</b> now", [(3, 6, "lf_buy")])
     '&lt;b&gt;<mark title="lf_buy" style="background:#fde68a">buy</mark>&lt;/b&gt; now'
+    >>> highlight_spans("it&#39;s free", [(0, 13, "long"), (9, 13, "kw")], {"long": "#aaa", "kw": "#bbb"})
+    '<mark title="long" style="background:#aaa">it&#x27;s </mark><mark title="kw" style="background:#bbb">free</mark>'
     """
-    colors = dict(lf_colors or {})
+    colors = lf_colors if lf_colors is not None else {}
+    n = len(text)
+    owner: list[tuple[int, int, str] | None] = [None] * n
+    # Widest first, so narrower spans overwrite them; equal widths keep the earlier start.
+    clean = [(max(int(s[0]), 0), min(int(s[1]), n), str(s[2])) for s in spans]
+    for start, end, name in sorted(clean, key=lambda s: (-(s[1] - s[0]), -s[0])):
+        for k in range(start, end):
+            owner[k] = (start, end, name)
     out: list[str] = []
-    pos = 0
-    for start, end, name in sorted(((int(s[0]), int(s[1]), str(s[2])) for s in spans), key=lambda s: s[:2]):
-        start, end = max(start, pos), min(end, len(text))
-        if end <= start:
-            continue
-        color = colors.setdefault(name, _PALETTE[len(colors) % len(_PALETTE)])
-        out.append(html.escape(text[pos:start]))
-        out.append(f'<mark title="{html.escape(name, quote=True)}" style="background:{color}">'
-                   f"{html.escape(text[start:end])}</mark>")
-        pos = end
-    out.append(html.escape(text[pos:]))
+    k = 0
+    while k < n:
+        o = owner[k]
+        e = k
+        while e < n and owner[e] == o:
+            e += 1
+        piece = _show(text[k:e])
+        if o is None:
+            out.append(piece)
+        else:
+            out.append(f'<mark title="{html.escape(o[2], quote=True)}" '
+                       f'style="background:{lf_color(o[2], colors)}">{piece}</mark>')
+        k = e
     return "".join(out)
 
 
-def render_sample_html(sample: Sample, class_names: Sequence[str]) -> str:
-    """The sample panel: highlighted text, each LF's vote and the model's class probabilities."""
+def render_legend(names: Sequence[str], lf_colors: dict[str, str]) -> str:
+    """One swatch per LF name, in the colour its marks have."""
+    return "".join(
+        f"<span class='vw-legend-item' style='margin-right:10px;white-space:nowrap'>"
+        f"<span style='background:{lf_color(str(n), lf_colors)};padding:0 7px;border-radius:2px'>&nbsp;</span> "
+        f"{html.escape(str(n))}</span>" for n in names)
+
+
+def render_sample_html(
+    sample: Sample, class_names: Sequence[str], *, lf_colors: dict[str, str] | None = None,
+    reviews: Sequence[Any] | None = None,
+) -> str:
+    """The sample panel: highlighted text, a legend, each LF's vote and the model's class probabilities.
+
+    ``reviews`` (decisions on the sample) adds the table an adjudicator decides from.
+    """
+    colors = lf_colors if lf_colors is not None else {}
     payload = sample.payload or {}
-    text_html = highlight_spans(sample.text, payload.get("spans", []))
+    spans = payload.get("spans", [])
+    text_html = highlight_spans(sample.text, spans, colors)
     votes = payload.get("votes", {})
+    marked = list(dict.fromkeys(str(s[2]) for s in spans))
+    legend = (f"<div class='vw-legend' style='font-size:0.9em;margin:4px 0'>{render_legend(marked, colors)}</div>"
+              if marked else "")
     vote_rows = "".join(
-        f"<tr><td>{html.escape(str(lf))}</td><td>{html.escape(_name(v, class_names))}</td></tr>"
+        f"<tr><td><span style='background:{lf_color(str(lf), colors)};padding:0 5px'>&nbsp;</span> "
+        f"{html.escape(str(lf))}</td><td>{html.escape(_name(v, class_names))}</td></tr>"
         for lf, v in votes.items()
     ) or "<tr><td colspan='2'><i>no LF fired</i></td></tr>"
     probs = payload.get("probs") or []
@@ -70,11 +118,21 @@ def render_sample_html(sample: Sample, class_names: Sequence[str]) -> str:
         f" {float(p):.2f}</td></tr>"
         for c, p in enumerate(probs)
     )
+    review_table = ""
+    if reviews is not None:
+        rows = "".join(
+            f"<tr><td>{html.escape(d.reviewer)}</td><td>{html.escape(d.kind)}</td>"
+            f"<td>{'' if d.label is None else html.escape(_name(d.label, class_names))}</td>"
+            f"<td>{html.escape(d.note or '')}</td></tr>" for d in reviews)
+        review_table = ("<table class='vw-reviews'><tr><th>reviewer</th><th>decision</th><th>label</th>"
+                        f"<th>note</th></tr>{rows}</table>")
     return (
         "<div class='vw-sample'>"
         f"<div class='vw-id' style='color:#6b7280'>id {html.escape(sample.sample_id)}</div>"
-        f"<div class='vw-text' style='font-size:1.1em;padding:6px;border:1px solid #e5e7eb;white-space:pre-wrap'>"
-        f"{text_html}</div>"
+        # pre-wrap keeps the data's line breaks; anywhere-wrapping keeps long URLs inside the box.
+        "<div class='vw-text' style='font-size:1.1em;padding:6px;border:1px solid #e5e7eb;white-space:pre-wrap;"
+        f"overflow-wrap:anywhere;word-break:break-word;max-width:100%'>{text_html}</div>"
+        f"{legend}{review_table}"
         "<div style='display:flex;gap:24px'>"
         f"<table class='vw-votes'><tr><th>LF</th><th>vote</th></tr>{vote_rows}</table>"
         f"<table class='vw-probs'><tr><th>class</th><th>model</th></tr>{prob_rows}</table>"
@@ -92,8 +150,13 @@ class ReviewWidget:
 
     Buttons: one per class, then skip, unsure and undo. Keyboard: click the
     shortcut box and press ``1``..``k`` for a class, ``s`` skip, ``u`` unsure,
-    ``z`` undo. Each decision is committed to the store before the next sample
-    shows.
+    ``z`` undo. Keys typed faster than the kernel answers are queued and applied
+    in the order typed, each to the next sample, never dropped. Each decision is
+    committed to the store before the next sample shows.
+
+    "adjudicate" switches to the samples whose double reviewers disagree: the
+    sample shows with every review, and a class button settles it. "refresh"
+    looks for samples again once other reviewers' leases are released or expire.
 
     Parameters
     ----------
@@ -103,7 +166,8 @@ class ReviewWidget:
     guidelines : Guidelines, optional
         Shown beside the sample.
     loop : ActiveLoop, optional
-        Enables "next batch" (queue more rows and refit) and LF suggestions.
+        Enables "next batch" (queue more rows and refit) and LF suggestions; its LF
+        names fix each LF's highlight colour for the session.
 
     Examples
     --------
@@ -121,8 +185,20 @@ class ReviewWidget:
         if not self.class_names:
             raise ValueError(f"{store} has no class names; create it with ReviewStore(path, class_names=[...]).")
         self.current: Sample | None = None
+        self.mode = "review"
+        # One colour per LF for the whole session: the loop's LFs in order, others as they appear.
+        self.lf_colors: dict[str, str] = {}
+        for name in (loop.lf_names if loop is not None else []):
+            lf_color(name, self.lf_colors)
+        self._consumed = ""  # the part of the shortcut box's text already acted on
+        self._adjudication_passed: set[str] = set()
+        self.accepted_suggestions: list[str] = []
         self.sample_html = widgets.HTML()
         self.status = widgets.HTML()
+        self.message = widgets.HTML()
+        self.message.add_class("vw-message")
+        self.report_html = widgets.HTML()
+        self.report_html.add_class("vw-report")
         self.progress = widgets.IntProgress(min=0, max=1, value=0, description="done")
         self.class_buttons = [
             widgets.Button(description=f"{name} [{i + 1}]", tooltip=f"label as {name} (key {i + 1})",
@@ -131,25 +207,34 @@ class ReviewWidget:
         ]
         for i, b in enumerate(self.class_buttons):
             b.add_class(f"vw-label-{i}")
-            b.on_click(lambda _b, i=i: self.label(i))
+            b.on_click(self._guard(lambda _b, i=i: self.label(i)))
         self.skip_button = widgets.Button(description="skip [s]")
         self.unsure_button = widgets.Button(description="unsure [u]", button_style="warning")
         self.undo_button = widgets.Button(description="undo [z]")
-        self.skip_button.on_click(lambda _b: self.skip())
-        self.unsure_button.on_click(lambda _b: self.unsure())
-        self.undo_button.on_click(lambda _b: self.undo())
+        self.refresh_button = widgets.Button(description="refresh", tooltip="look for samples again")
+        self.adjudicate_button = widgets.Button(description="adjudicate (0)", button_style="danger")
+        for b, cls, fn in [(self.skip_button, "vw-skip", self.skip), (self.unsure_button, "vw-unsure", self.unsure),
+                           (self.undo_button, "vw-undo", self.undo), (self.refresh_button, "vw-refresh", self.advance),
+                           (self.adjudicate_button, "vw-adjudicate", self.toggle_adjudication)]:
+            b.add_class(cls)
+            b.on_click(self._guard(lambda _b, fn=fn: fn()))
         self.keys = widgets.Text(placeholder="keys: 1..k, s, u, z", description="shortcut",
                                  continuous_update=True, layout=widgets.Layout(width="260px"))
-        self.keys.observe(self._on_key, names="value")
-        rows: list[Any] = [self.progress, self.status, self.sample_html,
+        self.keys.add_class("vw-keys")
+        self.keys.observe(self._guard(self._on_key), names="value")
+        rows: list[Any] = [self.progress, self.status, self.message, self.report_html, self.sample_html,
                            widgets.HBox(self.class_buttons),
-                           widgets.HBox([self.skip_button, self.unsure_button, self.undo_button, self.keys])]
+                           widgets.HBox([self.skip_button, self.unsure_button, self.undo_button, self.keys]),
+                           widgets.HBox([self.refresh_button, self.adjudicate_button])]
         if loop is not None:
             self.batch_button = widgets.Button(description="next batch + refit")
-            self.batch_button.on_click(lambda _b: self.next_batch())
+            self.batch_button.add_class("vw-next-batch")
+            self.batch_button.on_click(self._guard(lambda _b: self.next_batch()))
             self.suggest_button = widgets.Button(description="suggest LFs")
-            self.suggest_button.on_click(lambda _b: self.show_suggestions())
+            self.suggest_button.add_class("vw-suggest")
+            self.suggest_button.on_click(self._guard(lambda _b: self.show_suggestions()))
             self.suggestions_box = widgets.VBox()
+            self.suggestions_box.add_class("vw-suggestions")
             rows += [widgets.HBox([self.batch_button, self.suggest_button]), self.suggestions_box]
         side = widgets.HTML(guidelines.to_html(self.class_names)) if guidelines is not None else widgets.HTML()
         self.widget = widgets.HBox([widgets.VBox(rows, layout=widgets.Layout(width="70%")), side])
@@ -161,59 +246,173 @@ class ReviewWidget:
 
         display(self.widget)
 
+    def _guard(self, fn: Any) -> Any:
+        """``fn`` as a UI callback whose errors show in the widget (not only in JupyterLab's log)."""
+
+        def run(*args: Any) -> None:
+            try:
+                fn(*args)
+            except Exception as exc:  # noqa: BLE001 - shown to the reviewer, who can act on it
+                self.show_message(f"{type(exc).__name__}: {exc}", error=True)
+
+        return run
+
+    def show_message(self, text: str, *, error: bool = False) -> None:
+        """A one-line note above the sample (red for errors), escaped."""
+        color = "#b91c1c" if error else "#065f46"
+        self.message.value = f"<div style='color:{color}'>{html.escape(text)}</div>" if text else ""
+
     # actions ----------------------------------------------------------------
     def advance(self) -> Sample | None:
-        """Lease the next sample (or show that the queue is empty)."""
+        """Show the next sample: lease one to review, or the next one to adjudicate."""
+        if self.mode == "adjudicate":
+            return self._next_adjudication()
         got = self.store.checkout(self.reviewer, 1)
         self.current = got[0] if got else None
         if self.current is None:
-            self.sample_html.value = "<div class='vw-empty'><b>Queue empty.</b> Nothing left to review.</div>"
+            self.sample_html.value = self._empty_html()
         else:
-            self.sample_html.value = render_sample_html(self.current, self.class_names)
-        for b in [*self.class_buttons, self.skip_button, self.unsure_button]:
-            b.disabled = self.current is None
+            self.sample_html.value = render_sample_html(self.current, self.class_names, lf_colors=self.lf_colors)
+        self._enable()
         self._update_progress()
         return self.current
+
+    def _empty_html(self) -> str:
+        leased, first_end = self.store.leased_to_others(self.reviewer)
+        parts = ["<div class='vw-empty'><b>Queue empty.</b> "]
+        if leased:
+            until = time.strftime("%H:%M:%S", time.localtime(first_end))
+            parts.append(html.escape(
+                f"{leased} sample{'s are' if leased > 1 else ' is'} leased to other reviewers; the first lease "
+                f"ends at {until}. Press refresh to take what they release."))
+        else:
+            parts.append("Nothing left to review.")
+        n_adj = len(self.store.to_adjudicate())
+        if n_adj:
+            parts.append(html.escape(f" {n_adj} sample{'s' if n_adj > 1 else ''} wait for adjudication."))
+        return "".join(parts) + "</div>"
+
+    def _enable(self) -> None:
+        for b in [*self.class_buttons, self.skip_button]:
+            b.disabled = self.current is None
+        self.unsure_button.disabled = self.current is None or self.mode == "adjudicate"
 
     def _update_progress(self) -> None:
         p = self.store.progress()
         self.progress.max = max(p["queued"], 1)
         self.progress.value = p["done"]
+        self.adjudicate_button.description = (
+            "back to review" if self.mode == "adjudicate" else f"adjudicate ({p['adjudicate']})")
         self.status.value = html.escape(
             f"{p['done']}/{p['queued']} done, {p['skipped']} skipped, {p['unsure']} unsure, "
             f"{p['adjudicate']} to adjudicate - reviewer {self.reviewer}"
+            + (" - adjudicating" if self.mode == "adjudicate" else "")
         )
 
-    def label(self, c: int) -> None:
-        """Record class ``c`` for the current sample and move on."""
-        if self.current is None:
+    def _decided(self) -> None:
+        # A decision is the reviewer's next step: the refit report and old notes have been read.
+        self.report_html.value = ""
+        self.show_message("")
+
+    def _record(self, fn: Any) -> None:
+        from .store import LeaseError
+
+        try:
+            fn()
+        except LeaseError as exc:
+            # The lease ran out and someone else took the sample: say so and move on.
+            self.advance()
+            self.show_message(str(exc), error=True)
             return
-        self.store.record(self.current.sample_id, int(c), reviewer=self.reviewer)
+        self._decided()
         self.advance()
 
+    def label(self, c: int) -> None:
+        """Record class ``c`` for the current sample (an adjudication in that view) and move on."""
+        if self.current is None:
+            return
+        sid = self.current.sample_id
+        if self.mode == "adjudicate":
+            self._record(lambda: self.store.adjudicate(sid, int(c), reviewer=self.reviewer))
+        else:
+            self._record(lambda: self.store.record(sid, int(c), reviewer=self.reviewer))
+
     def skip(self) -> None:
-        if self.current is not None:
-            self.store.skip(self.current.sample_id, reviewer=self.reviewer)
+        """Skip the current sample (in the adjudication view: leave it for later)."""
+        if self.current is None:
+            return
+        if self.mode == "adjudicate":
+            self._adjudication_passed.add(self.current.sample_id)
             self.advance()
+            return
+        sid = self.current.sample_id
+        self._record(lambda: self.store.skip(sid, reviewer=self.reviewer))
 
     def unsure(self) -> None:
-        if self.current is not None:
-            self.store.unsure(self.current.sample_id, reviewer=self.reviewer)
-            self.advance()
+        """Mark the current sample unsure."""
+        if self.current is not None and self.mode == "review":
+            sid = self.current.sample_id
+            self._record(lambda: self.store.unsure(sid, reviewer=self.reviewer))
 
     def undo(self) -> None:
         """Undo this reviewer's last decision and show that sample again."""
+        if self.mode == "adjudicate":
+            self.mode = "review"
         if self.current is not None:
             self.store.release(self.current.sample_id, self.reviewer)
         self.store.undo(reviewer=self.reviewer)
+        self._decided()
         self.advance()
 
+    # adjudication -------------------------------------------------------------
+    def toggle_adjudication(self) -> None:
+        """Switch between reviewing the queue and settling double-review disagreements."""
+        if self.mode == "review" and self.current is not None:
+            self.store.release(self.current.sample_id, self.reviewer)
+        self.mode = "review" if self.mode == "adjudicate" else "adjudicate"
+        self._adjudication_passed.clear()
+        self.advance()
+
+    def _next_adjudication(self) -> Sample | None:
+        todo = [sid for sid in self.store.to_adjudicate() if sid not in self._adjudication_passed]
+        self.current = self.store.sample(todo[0]) if todo else None
+        if self.current is None:
+            self.sample_html.value = ("<div class='vw-empty'><b>Nothing to adjudicate.</b> "
+                                      "Press \"back to review\" to go on reviewing.</div>")
+        else:
+            self.sample_html.value = (
+                "<div class='vw-adjudication'><b>Adjudicate:</b> the reviewers disagree; the class you pick "
+                "settles the sample.</div>"
+                + render_sample_html(self.current, self.class_names, lf_colors=self.lf_colors,
+                                     reviews=self.store.reviews_of(self.current.sample_id)))
+        self._enable()
+        self._update_progress()
+        return self.current
+
+    # keyboard ------------------------------------------------------------------
     def _on_key(self, change: dict) -> None:
+        """Act on the keys added to the shortcut box since the last call, in the order typed.
+
+        The box is never cleared from here: clearing it while the browser is still sending
+        keys raced with them (keys lost, or landing on the wrong sample). The browser sends
+        the whole text each time, so keys that arrive together are all still in it.
+        """
         value = change.get("new") or ""
-        if not value:
-            return
-        key = value[-1].lower()
-        self.keys.value = ""
+        done = self._consumed
+        if value.startswith(done):
+            fresh = value[len(done):]
+        else:
+            # The reviewer edited the box (deleted text): only what follows the common part is new.
+            k = 0
+            while k < min(len(done), len(value)) and done[k] == value[k]:
+                k += 1
+            fresh = value[k:]
+        self._consumed = value
+        for key in fresh.lower():
+            self.press(key)
+
+    def press(self, key: str) -> None:
+        """Act on one key: ``1``..``k`` label (or adjudicate), ``s`` skip, ``u`` unsure, ``z`` undo."""
         if key.isdigit() and 1 <= int(key) <= len(self.class_names):
             self.label(int(key) - 1)
         elif key == "s":
@@ -223,38 +422,71 @@ class ReviewWidget:
         elif key == "z":
             self.undo()
 
+    # loop ----------------------------------------------------------------------
     def next_batch(self) -> None:
-        """Refit the loop on the labels so far and queue its next batch."""
+        """Refit the loop on the labels so far, queue its next batch, and show what the refit changed."""
         if self.loop is None:
             return
         report = self.loop.refit()
         self.loop.next_batch()
-        self.status.value = html.escape(
-            f"refit on {report.n_reviewed} labels: estimated label accuracy "
-            f"{report.label_accuracy_before:.3f} -> {report.label_accuracy_after:.3f}"
-        )
         self.advance()
+        # Shown after advance() and kept until the next decision, so the reviewer can read it.
+        self.report_html.value = render_refit_report(report)
 
     def show_suggestions(self, top: int = 5) -> Any:
-        """List candidate LFs from the reviews, each with an "accept" button."""
+        """List candidate LFs from the reviews, each with an "accept" button.
+
+        N-grams already accepted (in this widget, or as ``suggested_*`` LFs of the loop) are
+        not proposed again; an error while accepting shows in the widget.
+        """
         widgets = _require_ipywidgets()
         from .suggest import suggest_lfs, suggestion_to_lf
 
         loop = self.loop
+        known = [n.split("_", 2)[2].replace("_", " ") for n in loop.lf_names
+                 if n.startswith("suggested_") and n.count("_") >= 2]
         table = suggest_lfs(loop.data[loop.text_column].tolist(), loop.human_labels(), probs=loop.probs_,
-                            class_names=self.class_names, top=top)
+                            class_names=self.class_names, top=top,
+                            exclude=[*self.accepted_suggestions, *known])
         items = []
         for _, row in table.iterrows():
             desc = widgets.HTML(html.escape(
                 f"'{row['ngram']}' -> {row['label_name']}: precision {row['precision_reviewed']:.2f} on "
                 f"{row['reviewed_n']} reviewed, coverage {row['coverage_unreviewed']:.3f} of unreviewed"))
             button = widgets.Button(description="accept")
+            button.add_class("vw-accept")
 
-            def accept(_b: Any, row: Any = row) -> None:
-                loop.add_lf(suggestion_to_lf(row))
-                self.status.value = html.escape(f"added LF for '{row['ngram']}'; {len(loop.lf_names)} LFs")
+            def accept(b: Any, row: Any = row) -> None:
+                if b.disabled:
+                    return  # a double click's second message arrives before the browser disables the button
+                b.disabled = True
+                try:
+                    loop.add_lf(suggestion_to_lf(row))
+                except Exception as exc:  # noqa: BLE001 - the reviewer must see why nothing was added
+                    self.show_message(f"could not add an LF for '{row['ngram']}': {exc}", error=True)
+                    return
+                self.accepted_suggestions.append(str(row["ngram"]))
+                lf_color(loop.lf_names[-1], self.lf_colors)
+                self.show_message(f"added LF for '{row['ngram']}'; {len(loop.lf_names)} LFs")
+                self.show_suggestions(top)
 
             button.on_click(accept)
             items.append(widgets.HBox([button, desc]))
         self.suggestions_box.children = items or [widgets.HTML("<i>no suggestion yet</i>")]
         return table
+
+
+def render_refit_report(report: Any, *, top: int = 8) -> str:
+    """A refit report as HTML: labels used, estimated accuracy before and after, and the LFs that moved most."""
+    head = (f"refit on {report.n_reviewed} labels ({report.n_new} new): estimated label accuracy "
+            f"{report.label_accuracy_before:.3f} -> {report.label_accuracy_after:.3f}")
+    if report.batch_accuracy is not None:
+        head += f"; the model was right on {100 * report.batch_accuracy:.0f}% of the new labels"
+    table = ""
+    lf = getattr(report, "lf_accuracy", None)
+    if lf is not None and len(lf) and {"est_accuracy_before", "est_accuracy_after"} <= set(lf.columns):
+        moved = (lf["est_accuracy_after"] - lf["est_accuracy_before"]).abs().sort_values(ascending=False)
+        shown = lf.loc[moved.index[:top]].round(3)
+        table = shown.to_html(classes="vw-report-lfs", border=0, escape=True)
+    return (f"<div style='border:1px solid #a7f3d0;background:#ecfdf5;padding:6px'><b>{html.escape(head)}</b>"
+            f"{table}</div>")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 
 import pytest
 
@@ -47,9 +48,8 @@ def test_clicks_write_to_the_store(loop):
     second = w.current.sample_id
     w.skip_button.click()
     third = w.current.sample_id
-    w.keys.value = "u"  # keyboard shortcut box
-    assert w.keys.value == ""
-    w.keys.value = "1"
+    w.keys.value = "u"  # keyboard shortcut box: the browser sends its whole text each time
+    w.keys.value = "u1"
     kinds = [(d.sample_id, d.kind, d.label) for d in loop.store.decisions()]
     assert kinds[:3] == [(first, "label", 1), (second, "skip", None), (third, "unsure", None)]
     assert kinds[3][1:] == ("label", 0)
@@ -67,16 +67,131 @@ def test_widget_next_batch_and_suggestions(loop, youtube):
     for _ in range(5):
         sid = w.current.sample_id
         w.label(int(youtube.train.y[loop.ids.index(sid)]))
-    assert "Queue empty" in w.sample_html.value
+    assert "Queue empty" in w.sample_html.value and "Nothing left to review" in w.sample_html.value
     w.batch_button.click()
-    assert w.current is not None and "refit on 5 labels" not in w.sample_html.value
+    # The refit report stays on screen after the next sample shows, until the next decision.
+    assert w.current is not None and "refit on 5 labels (5 new)" in w.report_html.value
+    assert "est_accuracy_after" in w.report_html.value
     assert len(loop.store.queued_ids()) == 10
+    w.label(0)
+    assert w.report_html.value == ""
+    for _ in range(20):   # enough labels for suggestions to appear
+        if w.current is None:
+            w.batch_button.click()
+        w.label(int(youtube.train.y[loop.ids.index(w.current.sample_id)]))
     table = w.show_suggestions()
     assert len(w.suggestions_box.children) >= 1
-    if len(table):
-        n = len(loop.lf_names)
-        w.suggestions_box.children[0].children[0].click()
-        assert len(loop.lf_names) == n + 1
+    assert len(table), "the reviews should suggest at least one n-gram"
+    n, first = len(loop.lf_names), table["ngram"][0]
+    accept = w.suggestions_box.children[0].children[0]
+    accept.click()
+    accept.click()   # a second click on the same button adds nothing and raises nothing
+    assert len(loop.lf_names) == n + 1 and accept.disabled
+    assert first in w.message.value and "added LF" in w.message.value
+    assert first not in set(w.show_suggestions()["ngram"])   # accepted: not proposed again
+    assert loop.lf_names[-1] in w.lf_colors
+
+
+def test_suggestion_error_shows_in_the_widget(loop, youtube, monkeypatch):
+    pytest.importorskip("ipywidgets")
+    from labeling.review import ReviewWidget
+
+    w = ReviewWidget(loop.store, reviewer="ann", loop=loop)
+    while w.current is not None:
+        w.label(int(youtube.train.y[loop.ids.index(w.current.sample_id)]))
+    w.batch_button.click()
+    while w.current is not None:
+        w.label(int(youtube.train.y[loop.ids.index(w.current.sample_id)]))
+    table = w.show_suggestions()
+    assert len(table)
+
+    def broken(lf):
+        raise ValueError("An LF named 'x' is already in the loop")
+
+    monkeypatch.setattr(loop, "add_lf", broken)
+    w.suggestions_box.children[0].children[0].click()
+    assert "could not add an LF" in w.message.value and "already in the loop" in w.message.value
+
+
+def test_keys_typed_fast_are_applied_in_order(loop):
+    """The browser may send several keys in one update; none is lost and each goes to the next sample."""
+    pytest.importorskip("ipywidgets")
+    from labeling.review import ReviewWidget
+
+    w = ReviewWidget(loop.store, reviewer="ann")
+    loop.store.release(w.current.sample_id, "ann")
+    order = [s.sample_id for s in loop.store.checkout("probe", 5)]   # the queue's order
+    for sid in order:
+        loop.store.release(sid, "probe")
+    assert order[0] == w.current.sample_id
+    w.keys.value = "2"
+    w.keys.value = "2121"      # three keys arrive in one update
+    w.keys.value = "2121s"
+    got = [(d.sample_id, d.kind, d.label) for d in loop.store.decisions()]
+    assert got == [(order[0], "label", 1), (order[1], "label", 0), (order[2], "label", 1), (order[3], "label", 0),
+                   (order[4], "skip", None)]
+    w.keys.value = "21"         # the reviewer cleared part of the box and typed again: only '1' is new
+    assert len(loop.store.decisions()) == 5 and w.current is None
+
+
+def test_adjudication_view_and_refresh(tmp_path):
+    pytest.importorskip("ipywidgets")
+    from labeling.review import ReviewWidget
+
+    store = ReviewStore(tmp_path / "adj.sqlite", class_names=["HAM", "SPAM"])
+    store.put_sample("a", "first", needed=2)
+    store.put_sample("b", "second")
+    store.record("a", 0, reviewer="ann")
+    store.record("a", 1, reviewer="bob", note="a link")
+    store.checkout("bob", 1)   # bob holds b
+    w = ReviewWidget(store, reviewer="lead")
+    assert w.current is None and "1 sample is leased to other reviewers" in w.sample_html.value
+    assert "1 sample wait" in w.sample_html.value and w.adjudicate_button.description == "adjudicate (1)"
+    w.adjudicate_button.click()
+    assert w.current.sample_id == "a" and "vw-reviews" in w.sample_html.value
+    assert "a link" in w.sample_html.value and ">bob<" in w.sample_html.value
+    w.keys.value = "2"
+    assert store.to_adjudicate() == [] and store.resolved_labels() == {"a": 1}
+    assert store.reviews_of("a")[-1].kind == "adjudication" and "Nothing to adjudicate" in w.sample_html.value
+    w.adjudicate_button.click()   # back to review; bob's lease ends, refresh takes b
+    store.release("b", "bob")
+    w.refresh_button.click()
+    assert w.current.sample_id == "b"
+
+
+def test_lease_taken_by_someone_else_shows_and_moves_on(tmp_path):
+    pytest.importorskip("ipywidgets")
+    from labeling.review import ReviewWidget
+
+    store = ReviewStore(tmp_path / "lease.sqlite", class_names=["HAM", "SPAM"], lease_seconds=60)
+    store.add_samples(["a", "b"], ["x", "y"])
+    w = ReviewWidget(store, reviewer="ann")
+    first = w.current.sample_id
+    with store._tx() as con:   # ann's lease ran out and bob took the sample
+        con.execute("UPDATE queue SET lease_owner = 'bob', lease_until = ? WHERE sample_id = ?",
+                    (time.time() + 60, first))
+    w.class_buttons[1].click()
+    assert "leased to &#x27;bob&#x27;" in w.message.value and store.decisions() == []
+    assert w.current.sample_id != first
+
+
+def test_highlighting_narrowest_span_colours_legend_and_entities():
+    from labeling.review.store import Sample
+
+    colors: dict = {}
+    text = "it&#39;s free, see https://example.com/" + "x" * 200
+    spans = [(0, len(text), "short_comment"), (9, 13, "kw_free")]
+    out = render_sample_html(Sample("s1", text, {"spans": spans, "votes": {"short_comment": 0, "kw_free": 1}}),
+                             ["HAM", "SPAM"], lf_colors=colors)
+    assert '<mark title="kw_free" style="background:' + colors["kw_free"] + '">free</mark>' in out
+    assert "it&#x27;s" in out and "&amp;#39;" not in out        # decoded, then escaped
+    assert "overflow-wrap:anywhere" in out and "vw-legend" in out
+    assert colors["short_comment"] != colors["kw_free"]
+    before = dict(colors)
+    other = render_sample_html(Sample("s2", "free", {"spans": [(0, 4, "kw_free")]}), ["HAM", "SPAM"],
+                               lf_colors=colors)
+    assert colors == before and f"background:{before['kw_free']}" in other   # one colour per LF
+    assert "<script" not in highlight_spans("&lt;script&gt;", [])
 
 
 def test_terminal_review(loop):
