@@ -11,6 +11,7 @@ import html
 import time
 from typing import Any, Sequence
 
+from .spans import span_runs
 from .store import ReviewStore, Sample
 
 __all__ = ["ReviewWidget", "render_sample_html", "highlight_spans", "render_legend", "lf_color"]
@@ -58,28 +59,10 @@ def highlight_spans(text: str, spans: Sequence[Sequence[Any]], lf_colors: dict[s
     '<mark title="long" style="background:#aaa">it&#x27;s </mark><mark title="kw" style="background:#bbb">free</mark>'
     """
     colors = lf_colors if lf_colors is not None else {}
-    n = len(text)
-    owner: list[tuple[int, int, str] | None] = [None] * n
-    # Widest first, so narrower spans overwrite them; equal widths keep the earlier start.
-    clean = [(max(int(s[0]), 0), min(int(s[1]), n), str(s[2])) for s in spans]
-    for start, end, name in sorted(clean, key=lambda s: (-(s[1] - s[0]), -s[0])):
-        for k in range(start, end):
-            owner[k] = (start, end, name)
-    out: list[str] = []
-    k = 0
-    while k < n:
-        o = owner[k]
-        e = k
-        while e < n and owner[e] == o:
-            e += 1
-        piece = _show(text[k:e])
-        if o is None:
-            out.append(piece)
-        else:
-            out.append(f'<mark title="{html.escape(o[2], quote=True)}" '
-                       f'style="background:{lf_color(o[2], colors)}">{piece}</mark>')
-        k = e
-    return "".join(out)
+    return "".join(
+        _show(piece) if name is None else
+        f'<mark title="{html.escape(name, quote=True)}" style="background:{lf_color(name, colors)}">{_show(piece)}</mark>'
+        for piece, name in span_runs(text, spans))
 
 
 def render_legend(names: Sequence[str], lf_colors: dict[str, str]) -> str:
@@ -374,7 +357,11 @@ class ReviewWidget:
         self.advance()
 
     def _next_adjudication(self) -> Sample | None:
+        # Passed samples come last; once every one was passed, they come round again.
         todo = [sid for sid in self.store.to_adjudicate() if sid not in self._adjudication_passed]
+        if not todo:
+            self._adjudication_passed.clear()
+            todo = self.store.to_adjudicate()
         self.current = self.store.sample(todo[0]) if todo else None
         if self.current is None:
             self.sample_html.value = ("<div class='vw-empty'><b>Nothing to adjudicate.</b> "

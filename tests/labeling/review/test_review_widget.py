@@ -238,3 +238,59 @@ def test_review_notebook_executes(tmp_path, monkeypatch):
     assert done.progress()["queued"] == 10
     # The shipped notebook passes its rule LFs, so the queued samples carry spans to highlight.
     assert sum(len(done.sample(sid).payload["spans"]) for sid in done.sample_ids()) >= 10
+
+
+def test_terminal_format_marks_the_narrow_span_and_decodes_entities():
+    from labeling.review import format_sample
+    from labeling.review.store import Sample
+
+    text = "it&#39;s free"
+    out = format_sample(Sample("s", text, {"spans": [[0, len(text), "short"], [9, 13, "kw"]]}), ["HAM", "SPAM"])
+    assert "it's [free]" in out
+
+
+def test_terminal_reads_one_keypress_without_enter():
+    import os
+    import pty
+
+    from labeling.review.terminal import read_key
+
+    master, slave = pty.openpty()
+    with open(slave, "r", closefd=True) as stream:
+        os.write(master, b"2s")
+        out = io.StringIO()
+        assert read_key("> ", stream=stream, out=out) == "2"
+        assert read_key(stream=stream, out=out) == "s"      # no Enter was ever sent
+        os.write(master, b"\x04")
+        assert read_key(stream=stream, out=out) == "q"      # Ctrl-D quits
+    os.close(master)
+
+
+def test_terminal_ctrl_c_gives_the_sample_back(loop):
+    keys = iter(["2"])
+
+    def typed(prompt):
+        try:
+            return next(keys)
+        except StopIteration:
+            raise KeyboardInterrupt from None
+
+    out = io.StringIO()
+    assert review_terminal(loop.store, reviewer="tom", input_fn=typed, out=out) == 1
+    assert "Stopped; 1 decisions recorded, sample" in out.getvalue() and "given back" in out.getvalue()
+    assert loop.store.leased_to_others("someone") == (0, None)   # nothing left leased to tom
+
+
+def test_terminal_adjudication(tmp_path):
+    store = ReviewStore(tmp_path / "t.sqlite", class_names=["HAM", "SPAM"])
+    for sid in ("a", "b"):
+        store.put_sample(sid, f"text {sid}", needed=2)
+        store.record(sid, 0, reviewer="ann")
+        store.record(sid, 1, reviewer="bob", note="has a link")
+    keys = iter(["s", "x", "2", "1", "q"])
+    out = io.StringIO()
+    n = review_terminal(store, reviewer="lead", input_fn=lambda p: next(keys), out=out, adjudicate=True)
+    text = out.getvalue()
+    assert n == 2 and "reviews:\n  ann: label HAM\n  bob: label SPAM  (has a link)" in text
+    assert "unknown key 'x'" in text and "Nothing to adjudicate." in text
+    assert store.resolved_labels() == {"b": 1, "a": 0} and store.to_adjudicate() == []
