@@ -1,4 +1,11 @@
-"""``votewise review`` and ``votewise simulate``: registered on the main CLI's subparsers."""
+"""``votewise queue``, ``review``, ``export-store``, ``import-store`` and ``simulate``: registered on the main CLI.
+
+Together they run the review loop from the shell: ``queue`` fits the label model on the LF
+votes and the human labels so far and queues the rows it is least sure of; ``review``
+labels them in the terminal; ``queue`` again refits and queues the next batch (and with
+``--labels-out`` writes every row's label); ``export-store``/``import-store`` move the
+work to and from JSONL or Label Studio.
+"""
 
 from __future__ import annotations
 
@@ -17,13 +24,101 @@ def _cmd_review(args: argparse.Namespace) -> int:
     from labeling.review.terminal import review_terminal
 
     if not Path(args.store).exists():
-        print(f"No review store at {args.store}; create one with ActiveLoop(...).next_batch().", file=sys.stderr)
+        print(f"No review store at {args.store}; create one with: votewise queue {args.store} --data DATA "
+              "--lfs LFS.py --classes NAME,NAME", file=sys.stderr)
         return 2
     store = ReviewStore(args.store)
     guidelines = Guidelines.load(args.guidelines) if args.guidelines else None
-    n = review_terminal(store, reviewer=args.reviewer, guidelines=guidelines, limit=args.limit)
+    n = review_terminal(store, reviewer=args.reviewer, guidelines=guidelines, limit=args.limit,
+                        adjudicate=args.adjudicate)
     print(f"Recorded {n} decisions in {args.store}", file=sys.stderr)
     store.close()
+    return 0
+
+
+def _cmd_queue(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from labeling.apply import apply_lfs
+    from labeling.loading import load_lfs
+    from labeling.review.loop import ActiveLoop
+    from labeling.review.store import ReviewStore
+    from models.registry import make_model
+    from sources.files import read_table
+
+    classes = [c.strip() for c in args.classes.split(",") if c.strip()] if args.classes else None
+    new = not Path(args.store).exists()
+    if new and not classes:
+        print(f"votewise queue: error: {args.store} is new; name the classes with --classes NAME,NAME,...",
+              file=sys.stderr)
+        return 2
+    store = ReviewStore(args.store, class_names=classes, double_review=args.double_review,
+                        random_state=args.seed)
+    try:
+        names = store.class_names
+        data = read_table(args.data, text_column=args.text_column, id_column=args.id_column)
+        lfs = load_lfs(args.lfs)
+        L = apply_lfs(data, lfs, cardinality=len(names), progress=not args.quiet)
+        loop = ActiveLoop(make_model(args.model, cardinality=len(names)), data, L, lfs=lfs, strategy=args.strategy,
+                          store=store, batch_size=args.batch, text_column=args.text_column, random_state=args.seed)
+        # A new batch ranks below the batches already queued: resume the batch count from the store.
+        loop._batch = max((q["batch"] for q in store.queue_state().values()), default=0)
+        loop.fit()
+        n_human = int((loop.human_labels() != -1).sum())
+        batch = loop.next_batch() if args.batch > 0 else data.iloc[:0]
+        p = store.progress()
+        print(f"{'Created' if new else 'Extended'} {args.store}: queued {len(batch)} rows "
+              f"(strategy {args.strategy}); the label model was fit on {L.shape[1]} LFs and {n_human} human labels, "
+              f"estimated label accuracy {loop.estimated_accuracy():.3f}.", file=sys.stderr)
+        print(f"Store: {p['queued']} queued, {p['done']} done, {p['open']} open, {p['adjudicate']} to adjudicate, "
+              f"{p['skipped']} skipped, {p['unsure']} unsure. Next: votewise review {args.store}", file=sys.stderr)
+        if args.labels_out:
+            out = data.copy()
+            y = loop.human_labels()
+            labels = loop.labels()
+            out["label"] = labels
+            out["label_name"] = [names[c] for c in labels]
+            out["confidence"] = loop.predict_proba().max(axis=1).round(4)
+            out["source"] = np.where(y != -1, "human", "model")
+            out.to_csv(args.labels_out, index=args.id_column is None, index_label="row")
+            print(f"Wrote {len(out)} labelled rows ({n_human} by humans) to {args.labels_out}", file=sys.stderr)
+    finally:
+        store.close()
+    return 0
+
+
+def _cmd_export_store(args: argparse.Namespace) -> int:
+    from labeling.review.exchange import label_studio_config
+    from labeling.review.store import ReviewStore
+
+    if not Path(args.store).exists():
+        print(f"No review store at {args.store}", file=sys.stderr)
+        return 2
+    store = ReviewStore(args.store)
+    try:
+        if args.out.endswith(".jsonl"):
+            n = store.export_jsonl(args.out)
+        else:
+            n = store.export_label_studio(args.out)
+            if args.label_studio_config:
+                Path(args.label_studio_config).write_text(label_studio_config(store.class_names), encoding="utf-8")
+        print(f"Wrote {n} samples and {len(store.decisions(include_undone=True))} decisions to {args.out}",
+              file=sys.stderr)
+    finally:
+        store.close()
+    return 0
+
+
+def _cmd_import_store(args: argparse.Namespace) -> int:
+    from labeling.review.store import ReviewStore
+
+    classes = [c.strip() for c in args.classes.split(",") if c.strip()] if args.classes else None
+    store = ReviewStore(args.store, class_names=classes)
+    try:
+        n = store.import_jsonl(args.file) if args.file.endswith(".jsonl") else store.import_label_studio(args.file)
+        print(f"Added {n} decisions to {args.store} (decisions already there are not added again)", file=sys.stderr)
+    finally:
+        store.close()
     return 0
 
 
@@ -59,13 +154,53 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
-    """Register ``review`` and ``simulate`` on the ``votewise`` subparsers."""
+    """Register ``review``, ``queue``, ``export-store``, ``import-store`` and ``simulate`` on the subparsers."""
     p = subparsers.add_parser("review", help="review queued samples of a review store in the terminal")
     p.add_argument("store", help="the review store (.sqlite) written by the active loop")
     p.add_argument("--reviewer", default=getpass.getuser(), help="name recorded with each label (default: login)")
     p.add_argument("--guidelines", default=None, help="annotation guidelines (.md or .yaml) to show")
     p.add_argument("--limit", type=int, default=None, help="stop after this many decisions")
+    p.add_argument("--adjudicate", action="store_true",
+                   help="settle double-review disagreements instead of reviewing the queue")
     p.set_defaults(func=_cmd_review)
+
+    p = subparsers.add_parser(
+        "queue", help="create or extend a review store: fit the label model on LF votes and human labels, "
+                      "queue the rows it is least sure of")
+    p.add_argument("store", help="the review store (.sqlite); created if missing")
+    p.add_argument("--data", required=True, help="CSV, TSV, JSONL or Parquet file, one row per example")
+    p.add_argument("--lfs", required=True, help="Python file defining labeling functions (or a list `lfs`)")
+    p.add_argument("--classes", default=None,
+                   help="class names in class-id order, comma-separated (needed when the store is new)")
+    p.add_argument("--model", default="default", help="label model short name: default, mv, wmv, ds, snorkel")
+    p.add_argument("--strategy", default="entropy",
+                   help="query strategy: entropy, margin, least_confident, uncovered, lf_disagreement, "
+                        "random, diverse:entropy, ... (default: entropy)")
+    p.add_argument("--batch", type=int, default=20, help="rows to queue (default: 20; 0 refits only)")
+    p.add_argument("--text-column", default="text", help="column shown to reviewers (default: text)")
+    p.add_argument("--id-column", default=None,
+                   help="column of stable row ids (default: the row number, stable only while the file is)")
+    p.add_argument("--double-review", type=float, default=0.0,
+                   help="fraction of newly queued rows that two reviewers must label (default: 0)")
+    p.add_argument("--labels-out", default=None,
+                   help="also write every row's label (human where reviewed, else the refit model's) to this CSV")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_queue)
+
+    p = subparsers.add_parser("export-store", help="write a review store as JSONL (.jsonl) or Label Studio tasks")
+    p.add_argument("store", help="the review store (.sqlite)")
+    p.add_argument("out", help="out.jsonl (every sample and decision) or tasks.json (Label Studio import)")
+    p.add_argument("--label-studio-config", default=None, metavar="XML",
+                   help="also write the matching Label Studio labeling interface")
+    p.set_defaults(func=_cmd_export_store)
+
+    p = subparsers.add_parser("import-store", help="add the decisions of a JSONL or Label Studio file to a store")
+    p.add_argument("store", help="the review store (.sqlite); created if missing")
+    p.add_argument("file", help="a .jsonl export or a Label Studio JSON export")
+    p.add_argument("--classes", default=None, help="class names, comma-separated, for a new store fed a "
+                                                   "Label Studio file of another tool")
+    p.set_defaults(func=_cmd_import_store)
 
     p = subparsers.add_parser("simulate", help="simulate active learning with gold labels as the human")
     p.add_argument("folder", nargs="+", help="WRENCH dataset folders with train and test splits")
