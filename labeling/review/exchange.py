@@ -33,7 +33,9 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
-from .store import Decision, ReviewStore
+# No import of .store here: ReviewStore's export/import methods call this module, and the
+# no-cycles contract counts imports inside functions too. "ReviewStore" and "Decision" in the
+# annotations below name labeling.review.store's classes (annotations are never evaluated).
 
 __all__ = ["export_jsonl", "import_jsonl", "export_label_studio", "import_label_studio", "label_studio_config",
            "FORMAT_VERSION"]
@@ -59,17 +61,17 @@ def _epoch(value: Any) -> float | None:
         return None
 
 
-def _label_name(store: ReviewStore, label: int | None) -> str | None:
+def _label_name(store: "ReviewStore", label: int | None) -> str | None:
     names = store.class_names
     return None if label is None or not 0 <= label < len(names) else names[label]
 
 
-def _decision_record(store: ReviewStore, d: Decision) -> dict[str, Any]:
+def _decision_record(store: "ReviewStore", d: "Decision") -> dict[str, Any]:
     return {"reviewer": d.reviewer, "kind": d.kind, "label": d.label, "label_name": _label_name(store, d.label),
             "note": d.note, "created_at": d.created_at, "undone_at": d.undone_at}
 
 
-def _sample_records(store: ReviewStore) -> list[dict[str, Any]]:
+def _sample_records(store: "ReviewStore") -> list[dict[str, Any]]:
     """Every sample with its queue state and full decision log, in the store's order."""
     queue = store.queue_state()
     log: dict[str, list[dict[str, Any]]] = {}
@@ -88,7 +90,7 @@ def _sample_records(store: ReviewStore) -> list[dict[str, Any]]:
     return out
 
 
-def _check_class_names(store: ReviewStore, names: Any, where: str) -> None:
+def _check_class_names(store: "ReviewStore", names: Any, where: str) -> None:
     if not names:
         return
     names = [str(c) for c in names]
@@ -98,7 +100,7 @@ def _check_class_names(store: ReviewStore, names: Any, where: str) -> None:
         raise ValueError(f"{where} was written with class names {names}; this store has {store.class_names}.")
 
 
-def _label_of(store: ReviewStore, rec: dict[str, Any], where: str) -> int | None:
+def _label_of(store: "ReviewStore", rec: dict[str, Any], where: str) -> int | None:
     # The class name wins over the id: it stays right when two stores order their classes differently.
     if rec.get("label_name") is not None and store.class_names:
         return store.class_id(rec["label_name"], where)
@@ -106,7 +108,7 @@ def _label_of(store: ReviewStore, rec: dict[str, Any], where: str) -> int | None
     return None if label is None else int(label)
 
 
-def _restore(store: ReviewStore, rec: dict[str, Any], where: str) -> int:
+def _restore(store: "ReviewStore", rec: dict[str, Any], where: str) -> int:
     """Put one exported sample and its decision log into ``store``; returns the decisions added."""
     sid = str(rec["id"])
     store.put_sample(sid, rec.get("text", ""), payload=rec.get("payload") or {}, position=rec.get("position"),
@@ -123,7 +125,7 @@ def _restore(store: ReviewStore, rec: dict[str, Any], where: str) -> int:
 
 
 # JSON lines -------------------------------------------------------------------------------------------------
-def export_jsonl(store: ReviewStore, path: str | os.PathLike) -> int:
+def export_jsonl(store: "ReviewStore", path: str | os.PathLike) -> int:
     """Write ``store`` as JSON lines: a header, then one line per sample; returns the sample count.
 
     The header is ``{"votewise": "review-store", "version": 1, "class_names": [...], "double_review": f}``.
@@ -141,7 +143,7 @@ def export_jsonl(store: ReviewStore, path: str | os.PathLike) -> int:
     return len(records)
 
 
-def import_jsonl(store: ReviewStore, path: str | os.PathLike) -> int:
+def import_jsonl(store: "ReviewStore", path: str | os.PathLike) -> int:
     """Read a file written by :func:`export_jsonl` into ``store``; returns the number of decisions added.
 
     Hand-made lines with one decision each (``id``, ``label`` or ``label_name``, and optionally
@@ -172,7 +174,7 @@ def import_jsonl(store: ReviewStore, path: str | os.PathLike) -> int:
     return added
 
 
-def _import_decision_line(store: ReviewStore, rec: dict[str, Any], where: str) -> int:
+def _import_decision_line(store: "ReviewStore", rec: dict[str, Any], where: str) -> int:
     sid = str(rec["id"])
     store.put_sample(sid, rec.get("text", ""), needed=int(rec.get("needed", 1) or 1))
     label = _label_of(store, rec, where)
@@ -228,7 +230,7 @@ def _reviewer_in(who: Any, domain: str) -> str:
 
 
 def export_label_studio(
-    store: ReviewStore, path: str | os.PathLike, *, from_name: str = "label", to_name: str = "text",
+    store: "ReviewStore", path: str | os.PathLike, *, from_name: str = "label", to_name: str = "text",
     reviewer_domain: str = "votewise.local", model_version: str = "votewise",
 ) -> int:
     """Write every sample as a Label Studio task; returns the task count.
@@ -280,7 +282,7 @@ def export_label_studio(
     return len(tasks)
 
 
-def _annotation_decision(store: ReviewStore, ann: dict[str, Any], from_name: str, where: str
+def _annotation_decision(store: "ReviewStore", ann: dict[str, Any], from_name: str, where: str
                          ) -> tuple[str, int | None] | None:
     """``(kind, label)`` of one Label Studio annotation, or None when it carries no decision."""
     label, kind = None, "label"
@@ -303,7 +305,7 @@ def _annotation_decision(store: ReviewStore, ann: dict[str, Any], from_name: str
 
 
 def import_label_studio(
-    store: ReviewStore, path: str | os.PathLike, *, from_name: str = "label", to_name: str = "text",
+    store: "ReviewStore", path: str | os.PathLike, *, from_name: str = "label", to_name: str = "text",
     reviewer_domain: str = "votewise.local",
 ) -> int:
     """Read Label Studio tasks (an export of this module's file, or of a Label Studio project).
