@@ -56,7 +56,40 @@ def _wait_http(url: str, timeout: float) -> None:
     raise TimeoutError(f"JupyterLab did not answer at {url} within {timeout}s")
 
 
+EVIL = ("it&#39;s <script>window.__xss = 1</script><img src=x onerror=\"window.__xss = 2\"> "
+        "<a href=\"javascript:window.__xss = 3\">free</a> https://example.com/" + "a" * 300)
+KEYS = "12121s1u2121212s1212"   # 20 keys, typed 30 ms apart
+
+
+def _store_until(path, check, timeout: float = 30.0, what: str = "the store"):
+    """Poll the store (a fresh connection each time, as another process sees it) until ``check`` holds."""
+    end = time.time() + timeout
+    while True:
+        store = ReviewStore(path)
+        try:
+            value = check(store)
+        finally:
+            store.close()
+        if value:
+            return value
+        if time.time() > end:
+            raise AssertionError(f"{what} did not reach the review store within {timeout}s")
+        time.sleep(0.2)
+
+
+def _marks(page) -> list:
+    return page.eval_on_selector_all(
+        ".vw-text mark", "ms => ms.map(m => [m.title, getComputedStyle(m).backgroundColor])")
+
+
 def test_click_in_jupyterlab_reaches_the_store(tmp_path):
+    """A reviewer's session in real JupyterLab, and the store checked after each step.
+
+    Click a class; refit twice (the report stays until the next decision); type 20 keys
+    30 ms apart (each lands, in order, on the next sample); hostile text renders inert and
+    wraps; adjudicate a disagreement; see the queue held by others, refresh once their leases
+    end; accept an LF suggestion (not proposed again); one colour per LF throughout.
+    """
     import jupytext
     from playwright.sync_api import sync_playwright
 
@@ -93,21 +126,107 @@ def test_click_in_jupyterlab_reaches_the_store(tmp_path):
                                    timeout=40_000)
             page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
             button = page.locator("button.vw-label-1").first
-            button.wait_for(state="visible", timeout=40_000)
+            button.wait_for(state="visible", timeout=60_000)
+            marks = _marks(page)
             shown = page.locator(".vw-id").first.inner_text()
             button.click()
-            deadline = time.time() + 15
-            labels: dict = {}
-            while time.time() < deadline and not labels:
-                if store_path.exists():
-                    labels = ReviewStore(store_path).resolved_labels()
-                time.sleep(0.2)
+            (first,) = _store_until(store_path, lambda s: s.decisions(), what="the click")
+            assert (first.label, first.reviewer, f"id {first.sample_id}") == (1, "browser", shown)
+
+            # Refit twice: the report is shown and stays while the reviewer reads it.
+            page.locator("button.vw-next-batch").first.click()
+            page.wait_for_function("() => (document.querySelector('.vw-report') || {}).innerText"
+                                   "?.includes('refit on 1 labels (1 new)')", timeout=60_000)
+            page.locator("button.vw-next-batch").first.click()
+            page.wait_for_function("() => (document.querySelector('.vw-report') || {}).innerText"
+                                   "?.includes('refit on 1 labels (0 new)')", timeout=60_000)
+            _store_until(store_path, lambda s: len(s.queued_ids()) == 30, what="two more batches")
+            time.sleep(1.0)
+            assert "refit on 1 labels" in page.locator(".vw-report").first.inner_text()
+            marks += _marks(page)
+
+            # 20 keys, 30 ms apart: all applied, in order, each to the next sample of the queue.
+            store = ReviewStore(store_path)
+            decided = {d.sample_id for d in store.decisions()}
+            queue = store.queue_state()
+            expected = sorted((sid for sid in queue if sid not in decided), key=lambda sid: -queue[sid]["priority"])
+            store.close()
+            page.locator(".vw-keys input").first.click()
+            page.keyboard.type(KEYS, delay=30)
+            log = _store_until(store_path, lambda s: len(s.decisions()) >= 21 and s.decisions(), timeout=90,
+                               what="20 typed keys")
+            want = [("skip", None) if k == "s" else ("unsure", None) if k == "u" else ("label", int(k) - 1)
+                    for k in KEYS]
+            assert [(d.kind, d.label) for d in log[1:]] == want
+            assert [d.sample_id for d in log[1:]] == expected[:20]
+            time.sleep(1.0)
+            assert len(ReviewStore(store_path).decisions()) == 21   # nothing doubled either
+            page.wait_for_function("() => !(document.querySelector('.vw-report') || {}).innerText", timeout=10_000)
+            marks += _marks(page)
+
+            # Hostile text from the data: entities decoded, markup inert, long URL wrapped.
+            store = ReviewStore(store_path)
+            store.put_sample("evil", EVIL, priority=1e9, payload={"spans": [[57, 61, "keyword_free"]]})
+            store.close()
+            page.locator("button.vw-skip").first.click()
+            page.wait_for_function("() => document.querySelector('.vw-id')?.innerText === 'id evil'",
+                                   timeout=30_000)
+            box = page.locator(".vw-text").first
+            assert box.locator("script, img, a").count() == 0
+            assert page.evaluate("() => window.__xss") is None
+            assert box.inner_text().startswith("it's <script>")
+            assert page.evaluate("() => { const b = document.querySelector('.vw-text');"
+                                 " return b.scrollWidth <= b.clientWidth + 1; }")
+            assert page.locator(".vw-legend").first.inner_text().strip() == "keyword_free"
+
+            # Adjudication: two reviewers disagree; the adjudicator sees both and settles it.
+            store = ReviewStore(store_path)
+            store.put_sample("adj", "two reviewers disagree here", needed=2)
+            store.record("adj", 0, reviewer="ann")
+            store.record("adj", 1, reviewer="bob", note="it has a link")
+            store.close()
+            page.locator("button.vw-adjudicate").first.click()
+            page.wait_for_function("() => document.querySelector('.vw-id')?.innerText === 'id adj'", timeout=30_000)
+            reviews = page.locator(".vw-reviews").first.inner_text()
+            assert "ann" in reviews and "bob" in reviews and "it has a link" in reviews
+            page.locator("button.vw-label-1").first.click()
+            _store_until(store_path, lambda s: s.resolved_labels().get("adj") == 1 and not s.to_adjudicate(),
+                         what="the adjudication")
+            adj = [d for d in ReviewStore(store_path).reviews_of("adj") if d.kind == "adjudication"]
+            assert [(d.reviewer, d.label) for d in adj] == [("browser", 1)]
+
+            # Everything open is leased to someone else: the widget says so; refresh after the leases end.
+            store = ReviewStore(store_path)
+            held = store.checkout("other", 1000, lease_seconds=4)
+            store.close()
+            page.wait_for_function("() => document.querySelector('.vw-empty')?.innerText.includes('Nothing to"
+                                   " adjudicate')", timeout=30_000)
+            page.locator("button.vw-adjudicate").first.click()   # back to review
+            page.wait_for_function("() => document.querySelector('.vw-empty')?.innerText.includes("
+                                   f"'{len(held)} samples are leased to other reviewers')", timeout=30_000)
+            time.sleep(4.5)
+            page.locator("button.vw-refresh").first.click()
+            page.wait_for_function("() => document.querySelector('.vw-id')", timeout=30_000)
+            assert page.locator(".vw-id").first.inner_text()[3:] in {s.sample_id for s in held}
+
+            # An accepted LF suggestion is added once and not proposed again.
+            page.locator("button.vw-suggest").first.click()
+            page.locator("button.vw-accept").first.wait_for(state="visible", timeout=60_000)
+            row = page.locator(".vw-suggestions .widget-html").first.inner_text()
+            ngram = row.split("'")[1]
+            page.locator("button.vw-accept").first.click()
+            page.wait_for_function("() => document.querySelector('.vw-message')?.innerText.includes('added LF')",
+                                   timeout=60_000)
+            time.sleep(1.0)
+            assert f"'{ngram}' ->" not in page.locator(".vw-suggestions").first.inner_text()
+
+            # One colour per LF for the whole session, and keyword marks survive whole-text spans.
+            colours: dict = {}
+            for title, colour in marks:
+                colours.setdefault(title, set()).add(colour)
+            assert marks and all(len(c) == 1 for c in colours.values()), colours
+            assert any(t != "short_comment" for t in colours), colours
             browser.close()
-        assert labels, "the click did not reach the review store"
-        (sid, label), = labels.items()
-        assert label == 1 and shown == f"id {sid}"
-        decision = ReviewStore(store_path).decisions()[0]
-        assert decision.reviewer == "browser"
     finally:
         server.terminate()
         try:
