@@ -364,14 +364,30 @@ class ActiveLoop:
         )
         return self.data.iloc[idx]
 
-    def record(self, sample_id: Any, label: int | None, *, reviewer: str = "human", kind: str = "label") -> None:
-        """Record one human decision in the store (committed at once)."""
-        if str(sample_id) not in self._pos:
+    def record(
+        self, sample_id: Any, label: int | None, *, reviewer: str = "human", kind: str = "label",
+        note: str | None = None,
+    ) -> None:
+        """Record one human decision in the store (committed at once).
+
+        A row that was never queued is added to the store first, with its payload (votes,
+        probabilities, spans), so exports and the review UIs show it like any other.
+
+        Raises
+        ------
+        KeyError
+            When ``sample_id`` is not a row of the loop's data.
+        LeaseError
+            When another reviewer holds the row's lease (see :meth:`ReviewStore.record`).
+        """
+        sid = str(sample_id)
+        if sid not in self._pos:
             raise KeyError(f"Row id {sample_id!r} is not in the loop's data.")
-        if str(sample_id) not in self.store.queued_ids():
-            i = self._pos[str(sample_id)]
-            self.store.add_samples([sample_id], [str(self.data[self.text_column].iloc[i])], positions=[i])
-        self.store.record(sample_id, label, reviewer=reviewer, kind=kind)
+        if sid not in self.store.queued_ids():
+            i = self._pos[sid]
+            payload = [self._payload(i, self.probs_)] if self.probs_ is not None else None
+            self.store.add_samples([sid], [str(self.data[self.text_column].iloc[i])], positions=[i], payloads=payload)
+        self.store.record(sid, label, reviewer=reviewer, kind=kind, note=note)
 
     def refit(self) -> RefitReport:
         """Fold the human labels into the label model and report what changed (see :class:`RefitReport`)."""

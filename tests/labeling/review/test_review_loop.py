@@ -132,3 +132,21 @@ def test_audit_slice_is_random_flagged_and_unbiased(tmp_path, youtube):
     assert again._audit.sum() == 18
     with pytest.raises(ValueError, match="audit_fraction=1.5"):
         make_loop(tmp_path, youtube, audit_fraction=1.5)
+
+
+def test_loop_record_keeps_leases_and_payloads(tmp_path, youtube):
+    from labeling.review import ActiveLoop, LeaseError, ReviewStore
+    from models import LabelModel
+
+    store = ReviewStore(tmp_path / "lease.sqlite", class_names=youtube.label_names)
+    loop = ActiveLoop(LabelModel(cardinality=2), youtube.train.data, youtube.train.L, store=store, batch_size=2,
+                      random_state=0)
+    loop.next_batch()
+    (held,) = store.checkout("ann", 1)
+    with pytest.raises(LeaseError, match="leased to 'ann'"):
+        loop.record(held.sample_id, 1, reviewer="bob")
+    loop.record(held.sample_id, 1, reviewer="ann", note="clear spam")
+    assert store.decisions()[0].note == "clear spam"
+    outside = next(sid for sid in loop.ids if sid not in store.queued_ids())
+    loop.record(outside, 0, reviewer="bob")   # never queued: added with the loop's payload
+    assert {"votes", "probs", "spans"} <= set(store.sample(outside).payload)
