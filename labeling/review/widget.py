@@ -8,6 +8,7 @@ can never inject markup or script.
 from __future__ import annotations
 
 import html
+import threading
 import time
 from typing import Any, Sequence
 
@@ -151,6 +152,9 @@ class ReviewWidget:
     loop : ActiveLoop, optional
         Enables "next batch" (queue more rows and refit) and LF suggestions; its LF
         names fix each LF's highlight colour for the session.
+    auto_refresh : bool
+        When the queue is empty only because others hold samples, look again by itself
+        once the first of their leases ends (a background timer), as "refresh" does.
 
     Examples
     --------
@@ -158,8 +162,15 @@ class ReviewWidget:
     >>> w                                         # doctest: +SKIP
     """
 
-    def __init__(self, store: ReviewStore, *, reviewer: str, guidelines: Any = None, loop: Any = None) -> None:
+    def __init__(
+        self, store: ReviewStore, *, reviewer: str, guidelines: Any = None, loop: Any = None,
+        auto_refresh: bool = True,
+    ) -> None:
         widgets = _require_ipywidgets()
+        # One action at a time: UI callbacks and the auto-refresh timer share the current sample.
+        self._lock = threading.RLock()
+        self.auto_refresh = auto_refresh
+        self._timer: threading.Timer | None = None
         self.store = store
         self.reviewer = reviewer
         self.guidelines = guidelines
@@ -233,10 +244,11 @@ class ReviewWidget:
         """``fn`` as a UI callback whose errors show in the widget (not only in JupyterLab's log)."""
 
         def run(*args: Any) -> None:
-            try:
-                fn(*args)
-            except Exception as exc:  # noqa: BLE001 - shown to the reviewer, who can act on it
-                self.show_message(f"{type(exc).__name__}: {exc}", error=True)
+            with self._lock:
+                try:
+                    fn(*args)
+                except Exception as exc:  # noqa: BLE001 - shown to the reviewer, who can act on it
+                    self.show_message(f"{type(exc).__name__}: {exc}", error=True)
 
         return run
 
@@ -260,14 +272,29 @@ class ReviewWidget:
         self._update_progress()
         return self.current
 
+    def _schedule_refresh(self, at: float) -> None:
+        """Run :meth:`advance` once the lease ending at ``at`` (epoch seconds) has ended."""
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = threading.Timer(max(at - time.time(), 0.0) + 0.5, self._guard(self._auto_refresh))
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _auto_refresh(self) -> None:
+        if self.current is None and self.mode == "review":
+            self.advance()
+
     def _empty_html(self) -> str:
         leased, first_end = self.store.leased_to_others(self.reviewer)
         parts = ["<div class='vw-empty'><b>Queue empty.</b> "]
+        if leased and self.auto_refresh:
+            self._schedule_refresh(first_end)
         if leased:
             until = time.strftime("%H:%M:%S", time.localtime(first_end))
             parts.append(html.escape(
                 f"{leased} sample{'s are' if leased > 1 else ' is'} leased to other reviewers; the first lease "
-                f"ends at {until}. Press refresh to take what they release."))
+                f"ends at {until}. Press refresh to take what they release"
+                + (" (this view refreshes itself then)." if self.auto_refresh else ".")))
         else:
             parts.append("Nothing left to review.")
         n_adj = len(self.store.to_adjudicate())

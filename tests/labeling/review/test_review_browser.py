@@ -87,8 +87,8 @@ def test_click_in_jupyterlab_reaches_the_store(tmp_path):
 
     Click a class; refit twice (the report stays until the next decision); type 20 keys
     30 ms apart (each lands, in order, on the next sample); hostile text renders inert and
-    wraps; adjudicate a disagreement; see the queue held by others, refresh once their leases
-    end; accept an LF suggestion (not proposed again); one colour per LF throughout.
+    wraps; adjudicate a disagreement; see the queue held by others, refreshed by itself once their
+    leases end; accept an LF suggestion (not proposed again); one colour per LF throughout.
     """
     import jupytext
     from playwright.sync_api import sync_playwright
@@ -204,10 +204,13 @@ def test_click_in_jupyterlab_reaches_the_store(tmp_path):
             page.locator("button.vw-adjudicate").first.click()   # back to review
             page.wait_for_function("() => document.querySelector('.vw-empty')?.innerText.includes("
                                    f"'{len(held)} samples are leased to other reviewers')", timeout=30_000)
-            time.sleep(4.5)
-            page.locator("button.vw-refresh").first.click()
+            # No click: the view looks again by itself once the first of those leases ends.
             page.wait_for_function("() => document.querySelector('.vw-id')", timeout=30_000)
-            assert page.locator(".vw-id").first.inner_text()[3:] in {s.sample_id for s in held}
+            again = page.locator(".vw-id").first.inner_text()
+            assert again[3:] in {s.sample_id for s in held}
+            page.locator("button.vw-refresh").first.click()   # refresh keeps the sample leased to this reviewer
+            time.sleep(0.5)
+            assert page.locator(".vw-id").first.inner_text() == again
 
             # An accepted LF suggestion is added once and not proposed again.
             page.locator("button.vw-suggest").first.click()

@@ -294,3 +294,21 @@ def test_terminal_adjudication(tmp_path):
     assert n == 2 and "reviews:\n  ann: label HAM\n  bob: label SPAM  (has a link)" in text
     assert "unknown key 'x'" in text and "Nothing to adjudicate." in text
     assert store.resolved_labels() == {"b": 1, "a": 0} and store.to_adjudicate() == []
+
+
+def test_widget_refreshes_itself_when_others_leases_end(tmp_path):
+    pytest.importorskip("ipywidgets")
+    from labeling.review import ReviewWidget
+
+    store = ReviewStore(tmp_path / "auto.sqlite", class_names=["HAM", "SPAM"])
+    store.add_samples(["a"], ["x"])
+    store.checkout("bob", 1, lease_seconds=1.0)
+    w = ReviewWidget(store, reviewer="ann")
+    assert w.current is None and "refreshes itself" in w.sample_html.value
+    end = time.time() + 10
+    while w.current is None and time.time() < end:
+        time.sleep(0.1)
+    assert w.current is not None and w.current.sample_id == "a" and "id a" in w.sample_html.value
+    quiet = ReviewWidget(ReviewStore(tmp_path / "q.sqlite", class_names=["HAM", "SPAM"]), reviewer="ann",
+                         auto_refresh=False)
+    assert quiet._timer is None
