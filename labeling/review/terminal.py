@@ -9,7 +9,7 @@ import textwrap
 from typing import Any, Callable, TextIO
 
 from .spans import span_runs
-from .store import Decision, ReviewStore, Sample
+from .store import Decision, LeaseError, ReviewStore, Sample
 
 __all__ = ["review_terminal", "format_sample", "format_reviews", "read_key"]
 
@@ -83,6 +83,13 @@ def format_reviews(decisions: list[Decision], class_names: list[str]) -> str:
     return "\n".join(lines)
 
 
+def _decision_of(key: str, k: int) -> tuple[str, int | None] | None:
+    """``(kind, label)`` a review key stands for, or None for the other keys."""
+    if key.isdigit() and 1 <= int(key) <= k:
+        return "label", int(key) - 1
+    return {"s": ("skip", None), "u": ("unsure", None)}.get(key)
+
+
 def review_terminal(
     store: ReviewStore,
     *,
@@ -145,12 +152,15 @@ def review_terminal(
                 if key == "g" and guidelines is not None:
                     print(guidelines.to_text(names), file=out)
                     continue
-                if key.isdigit() and 1 <= int(key) <= len(names):
-                    store.record(sample.sample_id, int(key) - 1, reviewer=reviewer)
-                elif key == "s":
-                    store.skip(sample.sample_id, reviewer=reviewer)
-                elif key == "u":
-                    store.unsure(sample.sample_id, reviewer=reviewer)
+                decision = _decision_of(key, len(names))
+                if decision is not None:
+                    try:
+                        store.record(sample.sample_id, decision[1], reviewer=reviewer, kind=decision[0])
+                    except LeaseError as exc:
+                        # The lease ran out while the sample was on screen and a colleague took it.
+                        print(f"not recorded: {exc}", file=out)
+                        sample = None
+                        break
                 elif key == "z":
                     store.release(sample.sample_id, reviewer)
                     undone = store.undo(reviewer=reviewer)

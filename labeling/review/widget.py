@@ -186,6 +186,7 @@ class ReviewWidget:
             lf_color(name, self.lf_colors)
         self._consumed = ""  # the part of the shortcut box's text already acted on
         self._adjudication_passed: set[str] = set()
+        self._adjudication_first: str | None = None  # shown first in the adjudication view (after an undo)
         self.accepted_suggestions: list[str] = []
         self.sample_html = widgets.HTML()
         self.status = widgets.HTML()
@@ -366,11 +367,12 @@ class ReviewWidget:
 
     def undo(self) -> None:
         """Undo this reviewer's last decision and show that sample again."""
-        if self.mode == "adjudicate":
-            self.mode = "review"
-        if self.current is not None:
+        if self.current is not None and self.mode == "review":
             self.store.release(self.current.sample_id, self.reviewer)
-        self.store.undo(reviewer=self.reviewer)
+        undone = self.store.undo(reviewer=self.reviewer)
+        # An undone adjudication puts its sample back among the disagreements: show it there.
+        self.mode = "adjudicate" if undone is not None and undone.kind == "adjudication" else "review"
+        self._adjudication_first = undone.sample_id if self.mode == "adjudicate" else None
         self._decided()
         self.advance()
 
@@ -389,6 +391,9 @@ class ReviewWidget:
         if not todo:
             self._adjudication_passed.clear()
             todo = self.store.to_adjudicate()
+        if self._adjudication_first in todo:
+            todo.insert(0, self._adjudication_first)
+        self._adjudication_first = None
         self.current = self.store.sample(todo[0]) if todo else None
         if self.current is None:
             self.sample_html.value = ("<div class='vw-empty'><b>Nothing to adjudicate.</b> "

@@ -312,3 +312,39 @@ def test_widget_refreshes_itself_when_others_leases_end(tmp_path):
     quiet = ReviewWidget(ReviewStore(tmp_path / "q.sqlite", class_names=["HAM", "SPAM"]), reviewer="ann",
                          auto_refresh=False)
     assert quiet._timer is None
+
+
+def test_terminal_lease_lost_is_reported_not_raised(tmp_path):
+    store = ReviewStore(tmp_path / "lost.sqlite", class_names=["HAM", "SPAM"])
+    store.add_samples(["a", "b"], ["x", "y"])
+
+    def typed(prompt, keys=iter(["2", "1", "q"])):
+        key = next(keys)
+        if key == "2":   # while 'a' is on screen, tom's lease runs out and bob takes it
+            with store._tx() as con:
+                con.execute("UPDATE queue SET lease_owner = 'bob', lease_until = ? WHERE sample_id = 'a'",
+                            (time.time() + 60,))
+        return key
+
+    out = io.StringIO()
+    assert review_terminal(store, reviewer="tom", input_fn=typed, out=out) == 1
+    assert "not recorded: Sample 'a' is leased to 'bob'" in out.getvalue()
+    assert [(d.sample_id, d.label) for d in store.decisions()] == [("b", 0)]
+
+
+def test_widget_undo_of_an_adjudication_returns_to_it(tmp_path):
+    pytest.importorskip("ipywidgets")
+    from labeling.review import ReviewWidget
+
+    store = ReviewStore(tmp_path / "undo.sqlite", class_names=["HAM", "SPAM"])
+    for sid in ("a", "b"):
+        store.put_sample(sid, sid, needed=2)
+        store.record(sid, 0, reviewer="ann")
+        store.record(sid, 1, reviewer="bob")
+    w = ReviewWidget(store, reviewer="lead")
+    w.toggle_adjudication()
+    assert w.current.sample_id == "a"
+    w.label(1)
+    assert w.current.sample_id == "b" and store.to_adjudicate() == ["b"]
+    w.undo()
+    assert w.mode == "adjudicate" and w.current.sample_id == "a" and sorted(store.to_adjudicate()) == ["a", "b"]
