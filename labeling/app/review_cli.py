@@ -60,7 +60,8 @@ def _cmd_queue(args: argparse.Namespace) -> int:
         lfs = load_lfs(args.lfs)
         L = apply_lfs(data, lfs, cardinality=len(names), progress=not args.quiet)
         loop = ActiveLoop(make_model(args.model, cardinality=len(names)), data, L, lfs=lfs, strategy=args.strategy,
-                          store=store, batch_size=args.batch, text_column=args.text_column, random_state=args.seed)
+                          store=store, batch_size=max(args.batch, 1), text_column=args.text_column,
+                          audit_fraction=args.audit_fraction, random_state=args.seed)
         # A new batch ranks below the batches already queued: resume the batch count from the store.
         loop._batch = max((q["batch"] for q in store.queue_state().values()), default=0)
         loop.fit()
@@ -182,6 +183,8 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
                    help="column of stable row ids (default: the row number, stable only while the file is)")
     p.add_argument("--double-review", type=float, default=0.0,
                    help="fraction of newly queued rows that two reviewers must label (default: 0)")
+    p.add_argument("--audit-fraction", type=float, default=0.0,
+                   help="share of the batch drawn at random, for an unbiased estimate of the labels' accuracy")
     p.add_argument("--labels-out", default=None,
                    help="also write every row's label (human where reviewed, else the refit model's) to this CSV")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")

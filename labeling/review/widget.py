@@ -501,6 +501,10 @@ def render_refit_report(report: Any, *, top: int = 8) -> str:
             f"{report.label_accuracy_before:.3f} -> {report.label_accuracy_after:.3f}")
     if report.batch_accuracy is not None:
         head += f"; the model was right on {100 * report.batch_accuracy:.0f}% of the new labels"
+    audit_n = getattr(report, "audit_n", 0)
+    if audit_n and getattr(report, "audit_accuracy", None) is not None:
+        head += (f"; audit: {100 * report.audit_accuracy:.0f}% right on {audit_n} random rows "
+                 f"(95% interval {100 * report.audit_low:.0f}-{100 * report.audit_high:.0f}%)")
     table = ""
     lf = getattr(report, "lf_accuracy", None)
     if lf is not None and len(lf) and {"est_accuracy_before", "est_accuracy_after"} <= set(lf.columns):

@@ -92,7 +92,7 @@ def test_queue_creates_and_extends_a_store(tmp_path, capsys):
     for sid in first:
         store.record(sid, 1, reviewer="ann")
     store.close()
-    args = parse([*base, "--batch", "4", "--labels-out", str(tmp_path / "labels.csv")])
+    args = parse([*base, "--batch", "4", "--audit-fraction", "0.5", "--labels-out", str(tmp_path / "labels.csv")])
     assert args.func(args) == 0
     err = capsys.readouterr().err
     assert "Extended" in err and "queued 4 rows" in err
@@ -107,6 +107,11 @@ def test_queue_creates_and_extends_a_store(tmp_path, capsys):
     assert len(queue) == 9 and {queue[sid]["batch"] for sid in first} == {1}
     assert max(q["priority"] for sid, q in queue.items() if q["batch"] == 2) < min(
         queue[sid]["priority"] for sid in first)   # the new batch comes after the old one
+    assert sum(bool(store.sample(sid).payload.get("audit")) for sid in queue) == 2
+    store.close()
+    args = parse([*base, "--batch", "0"])   # refit and report only
+    assert args.func(args) == 0 and "queued 0 rows" in capsys.readouterr().err
+    assert len(ReviewStore(store_path).queued_ids()) == 9
 
 
 def test_export_and_import_store_commands(tmp_path, capsys):

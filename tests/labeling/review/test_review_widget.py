@@ -348,3 +348,17 @@ def test_widget_undo_of_an_adjudication_returns_to_it(tmp_path):
     assert w.current.sample_id == "b" and store.to_adjudicate() == ["b"]
     w.undo()
     assert w.mode == "adjudicate" and w.current.sample_id == "a" and sorted(store.to_adjudicate()) == ["a", "b"]
+
+
+def test_refit_report_html_shows_the_audit():
+    import pandas as pd
+
+    from labeling.review import RefitReport
+    from labeling.review.widget import render_refit_report
+
+    lf = pd.DataFrame({"est_accuracy_before": [0.7], "est_accuracy_after": [0.8]}, index=["<kw>"])
+    out = render_refit_report(RefitReport(n_reviewed=30, n_new=10, label_accuracy_before=0.8,
+                                          label_accuracy_after=0.85, lf_accuracy=lf, batch_accuracy=0.6,
+                                          audit_n=6, audit_accuracy=5 / 6, audit_low=0.44, audit_high=0.97))
+    assert "refit on 30 labels (10 new)" in out and "0.800 -&gt; 0.850" in out
+    assert "audit: 83% right on 6 random rows (95% interval 44-97%)" in out and "&lt;kw&gt;" in out
