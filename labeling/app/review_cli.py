@@ -116,7 +116,14 @@ def _cmd_import_store(args: argparse.Namespace) -> int:
     classes = [c.strip() for c in args.classes.split(",") if c.strip()] if args.classes else None
     store = ReviewStore(args.store, class_names=classes)
     try:
-        n = store.import_jsonl(args.file) if args.file.endswith(".jsonl") else store.import_label_studio(args.file)
+        users = {}
+        for spec in args.user or []:
+            uid, sep, name = spec.partition("=")
+            if not sep or not uid.strip().isdigit() or not name.strip():
+                raise ValueError(f"--user {spec!r}; expected a Label Studio user id and a reviewer name, e.g. 3=ann")
+            users[int(uid)] = name.strip()
+        n = (store.import_jsonl(args.file) if args.file.endswith(".jsonl")
+             else store.import_label_studio(args.file, users=users))
         print(f"Added {n} decisions to {args.store} (decisions already there are not added again)", file=sys.stderr)
     finally:
         store.close()
@@ -203,6 +210,8 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("file", help="a .jsonl export or a Label Studio JSON export")
     p.add_argument("--classes", default=None, help="class names, comma-separated, for a new store fed a "
                                                    "Label Studio file of another tool")
+    p.add_argument("--user", action="append", default=None, metavar="ID=NAME",
+                   help="reviewer name of a Label Studio user id in the file (repeatable), e.g. --user 3=ann")
     p.set_defaults(func=_cmd_import_store)
 
     p = subparsers.add_parser("simulate", help="simulate active learning with gold labels as the human")

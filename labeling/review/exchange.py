@@ -306,15 +306,23 @@ def _annotation_decision(store: "ReviewStore", ann: dict[str, Any], from_name: s
 
 def import_label_studio(
     store: "ReviewStore", path: str | os.PathLike, *, from_name: str = "label", to_name: str = "text",
-    reviewer_domain: str = "votewise.local",
+    reviewer_domain: str = "votewise.local", users: dict[int, str] | None = None,
 ) -> int:
     """Read Label Studio tasks (an export of this module's file, or of a Label Studio project).
 
     Returns the number of decisions added. The exact log under ``data["votewise"]`` is
     restored first; then every annotation that is not already one of the sample's active
-    decisions (same reviewer, kind and label) is added: work done in Label Studio comes
-    back, and importing the same file twice adds nothing.
+    decisions is added: work done in Label Studio comes back, and importing the same file
+    twice adds nothing.
+
+    An annotation is already in the store when its reviewer, kind and label match an active
+    decision. Label Studio's own exports name the annotator by user id (``"completed_by": 3``);
+    ``users`` maps those ids to reviewer names, and an id it does not map becomes
+    ``label-studio-user-3``. Such an annotation of unknown identity matches any active
+    decision of the same kind and label not matched yet, so the decisions votewise exported
+    come back once, not as new ones under a user id.
     """
+    users = {int(k): str(v) for k, v in (users or {}).items()}
     tasks = json.loads(Path(path).read_text(encoding="utf-8"))
     if not isinstance(tasks, list):
         raise ValueError(f"{path}: expected a JSON list of Label Studio tasks; got {type(tasks).__name__}.")
@@ -327,14 +335,28 @@ def import_label_studio(
         sid = str(data.get("votewise_id", task.get("id", t_i)))
         added += _restore(store, {**vw, "id": sid, "text": data.get(to_name, "")}, where)
         have = Counter((d.reviewer, d.kind, d.label) for d in store.reviews_of(sid))
+        pending = []
         for ann in task.get("annotations") or []:
             got = _annotation_decision(store, ann, from_name, where)
             if got is None:
                 continue
-            key = (_reviewer_in(ann.get("completed_by", "label-studio"), reviewer_domain), *got)
+            who = ann.get("completed_by", "label-studio")
+            user_id = who if isinstance(who, int) else who.get("id") if isinstance(who, dict) and not who.get(
+                "email") else None
+            known = user_id is None or int(user_id) in users
+            reviewer = users[int(user_id)] if user_id is not None and known else _reviewer_in(who, reviewer_domain)
+            key = (reviewer, *got)
             if have[key] > 0:
                 have[key] -= 1  # already in the store: this annotation is one of its decisions
                 continue
+            pending.append((key, known, ann))
+        for key, known, ann in pending:
+            if not known:
+                # Identity unknown: the same decision by anyone not matched yet is this one.
+                match = next((k for k, n in have.items() if n > 0 and k[1:] == key[1:]), None)
+                if match is not None:
+                    have[match] -= 1
+                    continue
             created = _epoch(ann.get("updated_at")) or _epoch(ann.get("created_at")) or time.time()
             added += store.put_decision(sid, key[2], reviewer=key[0], kind=key[1], created_at=created)
     return added

@@ -1,4 +1,4 @@
-"""``review`` and ``simulate`` subcommands, registered on an argparse parser as the main CLI does."""
+"""``queue``, ``review``, ``export-store``, ``import-store`` and ``simulate`` subcommands, registered on an argparse parser as the main CLI does."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import io
 import json
 
+import pytest
 
 from labeling.review import ActiveLoop, ReviewStore
 from labeling.app.review_cli import add_subcommands
@@ -128,6 +129,16 @@ def test_export_and_import_store_commands(tmp_path, capsys):
         copy = ReviewStore(tmp_path / f"copy_{out}.sqlite")
         assert len(copy.decisions()) == 1 and copy.sample("a").needed == 2 and copy.resolved_labels() == {}
     assert "Added 1 decisions" in capsys.readouterr().err
+    tasks = json.loads((tmp_path / "e.json").read_text())
+    tasks[0]["annotations"].append({"completed_by": 3, "result": [{"from_name": "label", "to_name": "text",
+                                                                  "type": "choices", "value": {"choices": ["HAM"]}}]})
+    (tmp_path / "e.json").write_text(json.dumps(tasks))
+    args = parse(["import-store", str(tmp_path / "s.sqlite"), str(tmp_path / "e.json"), "--user", "3=cy"])
+    assert args.func(args) == 0
+    assert [d.reviewer for d in ReviewStore(tmp_path / "s.sqlite").decisions()] == ["ann", "cy"]
+    args = parse(["import-store", str(tmp_path / "s.sqlite"), str(tmp_path / "e.json"), "--user", "cy"])
+    with pytest.raises(ValueError, match="expected a Label Studio user id and a reviewer name"):
+        args.func(args)
     assert '<Choice value="SPAM"/>' in (tmp_path / "config.xml").read_text()
 
 

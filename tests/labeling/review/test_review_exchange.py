@@ -155,3 +155,29 @@ def test_hand_made_jsonl_lines(tmp_path):
     path.write_text('{"id": "c", "label_name": "EGGS"}\n')
     with pytest.raises(ValueError, match="class 'EGGS' is not one of"):
         s.import_jsonl(path)
+
+
+def test_label_studios_own_export_comes_back_once(full_store, tmp_path):
+    """Label Studio re-exports annotations under user ids with new times: they match, and only new work is added."""
+    full_store.export_label_studio(tmp_path / "ls.json")
+    tasks = json.loads((tmp_path / "ls.json").read_text())
+    ids = {"ann@votewise.local": 1, "bob@votewise.local": 2, "lead@votewise.local": 3, "ann@example.org": 4}
+    for t in tasks:
+        for k, ann in enumerate(t["annotations"]):
+            ann.update(id=100 * len(t["data"]["text"]) + k, completed_by=ids[ann["completed_by"]["email"]],
+                       created_at="2027-01-01T00:00:00Z", updated_at="2027-01-01T00:00:00Z", lead_time=3.2)
+    r7 = next(t for t in tasks if t["data"]["votewise_id"] == "r7")
+    r7["annotations"].append({"id": 9, "completed_by": 5, "was_cancelled": False, "ground_truth": False,
+                              "result": [{"from_name": "label", "to_name": "text", "type": "choices",
+                                          "value": {"choices": ["HAM"]}}]})
+    (tmp_path / "ls.json").write_text(json.dumps(tasks))
+    want = snapshot(full_store)
+    assert full_store.import_label_studio(tmp_path / "ls.json", users={5: "dee"}) == 1
+    assert [(d.reviewer, d.label) for d in full_store.reviews_of("r7")] == [("dee", 0)]
+    assert full_store.import_label_studio(tmp_path / "ls.json", users={5: "dee"}) == 0
+    fresh = ReviewStore(tmp_path / "fresh.sqlite")
+    assert fresh.import_label_studio(tmp_path / "ls.json") == 12 + 1
+    got = snapshot(fresh)
+    assert got["log"]["r7"][0][:3] == ("label-studio-user-5", "label", 0)
+    del got["log"]["r7"]   # the one new decision; everything else equals the original
+    assert got["log"] == want["log"]
