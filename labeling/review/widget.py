@@ -62,7 +62,8 @@ def highlight_spans(text: str, spans: Sequence[Sequence[Any]], lf_colors: dict[s
     colors = lf_colors if lf_colors is not None else {}
     return "".join(
         _show(piece) if name is None else
-        f'<mark title="{html.escape(name, quote=True)}" style="background:{lf_color(name, colors)}">{_show(piece)}</mark>'
+        f'<mark title="{html.escape(name, quote=True)}" style="background:{lf_color(name, colors)}">'
+        f"{_show(piece)}</mark>"
         for piece, name in span_runs(text, spans))
 
 

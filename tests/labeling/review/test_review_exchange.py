@@ -131,7 +131,8 @@ def test_label_studio_work_comes_back(full_store, tmp_path):
     tasks = json.loads((tmp_path / "ls.json").read_text())
     r7 = next(t for t in tasks if t["data"]["votewise_id"] == "r7")
     r7["annotations"].append({"result": [{"from_name": "label", "to_name": "text", "type": "choices",
-                                          "value": {"choices": ["SPAM"]}}], "completed_by": {"email": "cy@votewise.local"},
+                                          "value": {"choices": ["SPAM"]}}],
+                              "completed_by": {"email": "cy@votewise.local"},
                               "was_cancelled": False, "created_at": "2026-01-02T03:04:05.000006Z"})
     r2 = next(t for t in tasks if t["data"]["votewise_id"] == "r2")
     r2["annotations"].append({"result": [{"from_name": "label", "to_name": "text", "type": "choices",
