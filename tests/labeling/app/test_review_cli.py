@@ -1,4 +1,4 @@
-"""``queue``, ``review``, ``export-store``, ``import-store`` and ``simulate``, registered on a parser as the CLI does."""
+"""``queue``, ``review``, ``export-store``, ``import-store``, ``simulate``: registered on a parser as the CLI does."""
 
 from __future__ import annotations
 
