@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from labeling.fileio import check_utf8, iter_jsonl, sniff_encoding
 
 __all__ = ["require_column", "read_csv", "read_jsonl", "read_parquet", "read_table", "from_pandas", "from_hf_dataset"]
 
@@ -66,12 +67,26 @@ def read_csv(
     id_column : str, optional
         Column of unique row ids, used as the index.
     **kwargs
-        Passed to :func:`pandas.read_csv`.
+        Passed to :func:`pandas.read_csv`. Unless given, ``index_col=False`` (a trailing comma on the
+        data rows must not turn the first column into the index and shift every other one) and the
+        encoding is UTF-8, or UTF-16/32 or UTF-8 with a BOM when the file starts with one.
+
+    Raises
+    ------
+    ValueError
+        For an empty file, malformed CSV or bytes that are not text in the encoding, naming the file
+        (and the line).
     """
+    kwargs.setdefault("index_col", False)
+    kwargs.setdefault("encoding", sniff_encoding(path))
     try:
         df = pd.read_csv(path, **kwargs)
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path}: the file is empty (no header line); expected a CSV file with a header.") from None
     except pd.errors.ParserError as exc:
         raise ValueError(f"{path}: malformed CSV: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise check_utf8(path, exc, kwargs["encoding"]) from None
     return _check_columns(df, str(path), text_column, id_column)
 
 
@@ -82,26 +97,25 @@ def read_jsonl(
 
     A malformed line raises ``ValueError`` naming the file and the 1-based line number.
     """
-    records = []
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}, line {lineno}: malformed JSON ({exc.msg} at column {exc.colno}).") from exc
-            if not isinstance(rec, dict):
-                raise ValueError(f"{path}, line {lineno}: expected a JSON object, got {type(rec).__name__}.")
-            records.append(rec)
+    records = [rec for _, rec in iter_jsonl(path)]
+    if not records:
+        raise ValueError(f"{path}: no JSON objects (the file is empty); expected one JSON object per line.")
     return _check_columns(pd.DataFrame.from_records(records), str(path), text_column, id_column)
 
 
 def read_parquet(
     path: str | os.PathLike, *, text_column: str | None = "text", id_column: str | None = None, **kwargs: Any
 ) -> pd.DataFrame:
-    """Read a Parquet file (pyarrow)."""
-    return _check_columns(pd.read_parquet(path, **kwargs), str(path), text_column, id_column)
+    """Read a Parquet file (pyarrow); a damaged or non-Parquet file raises ``ValueError`` naming it."""
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"No such file: {path}")
+    try:
+        df = pd.read_parquet(path, **kwargs)
+    except (OSError, ValueError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise ValueError(f"{path}: not a readable Parquet file ({exc}).") from None
+    return _check_columns(df, str(path), text_column, id_column)
 
 
 _READERS = {".csv": read_csv, ".tsv": read_csv, ".jsonl": read_jsonl, ".ndjson": read_jsonl, ".parquet": read_parquet, ".pq": read_parquet}
@@ -116,6 +130,8 @@ def read_table(
         reader = _READERS[suffix]
     except KeyError:
         raise ValueError(f"{path}: unknown file type {suffix!r}; expected one of {sorted(_READERS)}.") from None
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"No such file: {path}")
     if suffix == ".tsv":
         return read_csv(path, text_column=text_column, id_column=id_column, sep="\t")
     return reader(path, text_column=text_column, id_column=id_column)

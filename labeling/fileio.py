@@ -1,0 +1,128 @@
+"""File checks every reader and writer shares: the text encoding, JSON lines, writable outputs.
+
+Each error here names the file and, where there is one, the line: a message such as ``'utf-8' codec
+can't decode byte 0xe9 in position 17`` says neither which file nor where in it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+__all__ = ["sniff_encoding", "check_utf8", "iter_jsonl", "check_writable", "decode_error"]
+
+_BOMS = [
+    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),  # before UTF-16: FF FE 00 00 starts with FF FE
+    (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+]
+
+
+def sniff_encoding(path: str | os.PathLike) -> str:
+    """``"utf-8-sig"``, ``"utf-16"`` or ``"utf-32"`` when the file starts with that byte-order mark, else ``"utf-8"``.
+
+    Spreadsheet programs save CSV as UTF-16 or with a UTF-8 BOM; the mark says so unambiguously,
+    so those files are read as they are. Compressed files are left to the reader (``"utf-8"``).
+    """
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+    except OSError:
+        return "utf-8"
+    for bom, name in _BOMS:
+        if head.startswith(bom):
+            return name
+    return "utf-8"
+
+
+def decode_error(path: str | os.PathLike, encoding: str = "utf-8") -> str | None:
+    """Where ``path`` stops being valid ``encoding``: ``"file, line 3: byte 0xe9 ..."``, or None if it is valid.
+
+    Read line by line in binary, so only the error path pays for it and memory stays bounded.
+    """
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        with open(path, "rb") as fh:
+            for lineno, raw in enumerate(fh, start=1):
+                try:
+                    decoder.decode(raw)
+                except UnicodeDecodeError as exc:
+                    bad = raw[exc.start] if exc.start < len(raw) else 0
+                    return (
+                        f"{path}, line {lineno}: not valid {encoding} (byte 0x{bad:02x} at column {exc.start + 1}); "
+                        f"save the file as UTF-8 or pass its encoding (e.g. encoding='latin-1')."
+                    )
+    except OSError:
+        return None
+    return None
+
+
+def check_utf8(path: str | os.PathLike, exc: UnicodeDecodeError, encoding: str = "utf-8") -> ValueError:
+    """A ``ValueError`` naming the file and line of a decoding error a reader met in ``path``."""
+    where = decode_error(path, encoding)
+    return ValueError(where or f"{path}: not valid {encoding}: {exc}")
+
+
+def iter_jsonl(path: str | os.PathLike, *, encoding: str | None = None, start: int = 0) -> Iterator[tuple[int, dict]]:
+    """Yield ``(line number, object)`` for each non-blank line of a JSON-lines file.
+
+    A malformed line, a line that is not an object or bytes that are not text raise ``ValueError``
+    naming the file and the 1-based line number (pandas' reader gives a character offset into a
+    buffer instead). ``.gz``/``.bz2``/``.xz`` files are decompressed.
+    """
+    encoding = encoding or sniff_encoding(path)
+    suffix = Path(path).suffix.lower()
+    if suffix in (".gz", ".bz2", ".xz"):
+        import bz2
+        import gzip
+        import lzma
+
+        opener: Any = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}[suffix]
+        fh = opener(path, "rt", encoding=encoding)
+    else:
+        fh = open(path, encoding=encoding)
+    lineno = 0
+    with fh:
+        try:
+            for lineno, line in enumerate(fh, start=1):
+                if lineno <= start or not line.strip():
+                    continue
+                try:
+                    rec = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise ValueError(f"{path}, line {lineno}: malformed JSON ({exc.msg} at column {exc.colno}).") from None
+                if not isinstance(rec, dict):
+                    raise ValueError(f"{path}, line {lineno}: expected a JSON object, got {type(rec).__name__}.")
+                yield lineno, rec
+        except UnicodeDecodeError as exc:
+            raise check_utf8(path, exc, encoding) from None
+
+
+def check_writable(path: str | os.PathLike, *, what: str = "output", folder: bool = False) -> Path:
+    """Raise ``PermissionError``/``NotADirectoryError`` naming ``path`` when it cannot be written.
+
+    Called before any work starts: a run that labels a million rows and then cannot save them
+    wastes all of it. Creates missing parent folders (or, with ``folder=True``, the folder itself).
+    """
+    path = Path(path).expanduser()
+    target = path if folder else path.parent
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise NotADirectoryError(f"{what} {path}: {target} exists and is not a folder.") from None
+    except OSError as exc:
+        raise PermissionError(f"{what} {path}: cannot create the folder {target} ({exc.strerror}).") from None
+    if not folder and path.is_dir():
+        raise IsADirectoryError(f"{what} {path} is a folder; give a file name.")
+    if not folder and path.exists() and not os.access(path, os.W_OK):
+        raise PermissionError(f"{what} {path} is not writable.")
+    try:
+        fd, probe = tempfile.mkstemp(dir=target, prefix=".votewise-write-check-")
+    except OSError as exc:
+        raise PermissionError(f"{what} {path}: cannot write in {target} ({exc.strerror}).") from None
+    os.close(fd)
+    os.unlink(probe)
+    return path
