@@ -40,6 +40,12 @@ def load_lfs(path: str | os.PathLike) -> list[LabelingFunction]:
         raise ImportError(f"Cannot import {path} as a Python module.")
     module = importlib.util.module_from_spec(spec)
     folder = str(path.parent)
+    # Neighbours imported by an earlier load (helpers.py, cfg.py) are imported afresh: a long-lived
+    # process (a notebook, a watch loop) must see their edits, and so must the cache fingerprint.
+    for name, mod in list(sys.modules.items()):
+        mod_file = getattr(mod, "__file__", None)
+        if mod_file and name not in (mod_name, "__main__") and os.path.dirname(os.path.abspath(mod_file)) == folder:
+            del sys.modules[name]
     added = folder not in sys.path
     if added:
         sys.path.insert(0, folder)
@@ -50,7 +56,18 @@ def load_lfs(path: str | os.PathLike) -> list[LabelingFunction]:
         if added:
             sys.path.remove(folder)
     if hasattr(module, "lfs"):
-        lfs = list(module.lfs)
+        try:
+            lfs = list(module.lfs)
+        except TypeError:
+            raise TypeError(
+                f"{path}: `lfs` is a {type(module.lfs).__name__}, not a list of labeling functions."
+            ) from None
+        for i, lf in enumerate(lfs):
+            if not isinstance(lf, LabelingFunction):
+                raise TypeError(
+                    f"{path}: lfs[{i}] is a {type(lf).__name__}, not a LabelingFunction; decorate it with "
+                    "@labeling_function()."
+                )
     else:
         lfs = [v for v in vars(module).values() if isinstance(v, LabelingFunction)]
     if not lfs:
