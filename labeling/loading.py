@@ -52,6 +52,9 @@ def load_lfs(path: str | os.PathLike) -> list[LabelingFunction]:
     try:
         sys.modules[mod_name] = module
         spec.loader.exec_module(module)
+    except SyntaxError as exc:
+        sys.modules.pop(mod_name, None)
+        raise ValueError(f"{exc.filename or path}, line {exc.lineno}: syntax error in the LF file: {exc.msg}.") from None
     finally:
         if added:
             sys.path.remove(folder)
