@@ -213,7 +213,7 @@ class LabelMatrix:
         dupes = sorted({s for s in names if names.count(s) > 1})
         if dupes:
             raise ValueError(f"LF names must be unique; {dupes} appear more than once.")
-        idx = pd.RangeIndex(n) if index is None else pd.Index(index)
+        idx = pd.RangeIndex(n) if index is None else index if isinstance(index, pd.Index) else pd.Index(index)
         if len(idx) != n:
             raise ValueError(f"Got {len(idx)} row ids for {n} rows of votes.")
         self.values = arr

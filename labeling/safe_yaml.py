@@ -149,13 +149,21 @@ def load_yaml(
         try:
             node = loader.get_single_node()
         except yaml.YAMLError as exc:
-            raise ValueError(f"{name} is not valid YAML: {exc}") from None
+            raise ValueError(_yaml_error(name, exc)) from None
         if node is None:
             return None
         _expanded_size(node, name, max_nodes)
         try:
             return loader.construct_document(node)
         except yaml.YAMLError as exc:
-            raise ValueError(f"{name} is not valid YAML: {exc}") from None
+            raise ValueError(_yaml_error(name, exc)) from None
     finally:
         loader.dispose()
+
+
+def _yaml_error(name: str, exc: yaml.YAMLError) -> str:
+    """One line: the file, the line and column of the problem, what it is."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    where = f", line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    what = " ".join(str(p) for p in (getattr(exc, "context", None), getattr(exc, "problem", None)) if p)
+    return f"{name}{where}: not valid YAML ({what or exc})."
