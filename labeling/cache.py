@@ -117,6 +117,7 @@ def _reads(code: types.CodeType) -> tuple[frozenset, frozenset, frozenset]:
 
 
 _OWN_PACKAGES = ("labeling", "rules", "sources", "models")
+_VOTING_METHODS = frozenset({"__call__", "votes", "_call_votes"})
 
 
 @functools.lru_cache(maxsize=1024)
@@ -205,6 +206,9 @@ class _Hasher:
         self.h = hashlib.blake2b(digest_size=20)
         self.seen: set[int] = set()
         self.io: list[str] = []
+        # File reads count in code that runs when the LF votes: the LF's function and what it calls,
+        # a callable object's __call__, an LF class's votes(); not constructors such as from_csv.
+        self.scan_io = True
         # With a cache_key the LF vouches for state the fingerprint cannot see: an unpicklable
         # global then stands for its type instead of making the LF uncacheable.
         self.lenient = lenient
@@ -269,7 +273,11 @@ class _Hasher:
                     func = func.fget
                 if isinstance(func, types.FunctionType):
                     self.feed("method", klass.__qualname__, name)
-                    self.callable(func, depth)
+                    scan, self.scan_io = self.scan_io, self.scan_io and name in _VOTING_METHODS
+                    try:
+                        self.callable(func, depth)
+                    finally:
+                        self.scan_io = scan
 
     def globals_of(self, f: types.FunctionType, depth: int) -> None:
         whole, chains, io = _reads(f.__code__)
@@ -295,7 +303,8 @@ class _Hasher:
                 self.value(obj, depth - 1, strict=False)
             else:
                 self.value(obj, depth - 1, strict=False, where=f"global {label!r} of {f.__qualname__}")
-        self.io.extend(f"{f.__qualname__} calls {call}()" for call in sorted(io))
+        if self.scan_io and (f.__module__ or "").split(".")[0] not in _OWN_PACKAGES:
+            self.io.extend(f"{f.__qualname__} calls {call}()" for call in sorted(io))
 
     def callable(self, f: Any, depth: int) -> None:
         if id(f) in self.seen or depth < 0:

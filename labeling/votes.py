@@ -144,11 +144,16 @@ def _check_unchanged(lf: str, view: pd.DataFrame, chunk: pd.DataFrame, positions
         )
 
 
-def _call_batch(lf: LabelingFunction, chunk: pd.DataFrame, positions: np.ndarray) -> Any:
-    # Each LF gets its own shallow copy (copy-on-write: no data is copied), so nothing it does
-    # reaches the next LF; without preprocessors (which may legitimately add columns to their
-    # input) a change is also reported, since it shows the LF relies on something it should not.
-    view = chunk.copy(deep=False)
+def _call_batch(lf: LabelingFunction, chunk: pd.DataFrame, positions: np.ndarray, view: pd.DataFrame | None = None) -> Any:
+    """Call a vectorized LF on a copy-on-write view of the chunk, so that nothing it does reaches the next LF.
+
+    LFs without preprocessors share one view per chunk (the rule builders key their per-chunk
+    cache of distinct texts on it) and any change to it is reported, naming the LF, before
+    another LF sees it. An LF with preprocessors gets a view of its own: preprocessors may add
+    columns to their input.
+    """
+    if lf.pre or view is None:
+        view = chunk.copy(deep=False)
     out = lf(view)
     if not lf.pre and len(chunk.columns) == len(set(chunk.columns)):
         _check_unchanged(lf.name, view, chunk, positions)
@@ -230,10 +235,10 @@ def _check_votes(
 
 def _run_batch_lf(
     lf: LabelingFunction, chunk: pd.DataFrame, positions: np.ndarray,
-    cardinality: int | None, fault_tolerant: bool, failures: list[LFFailure],
+    cardinality: int | None, fault_tolerant: bool, failures: list[LFFailure], view: pd.DataFrame | None = None,
 ) -> np.ndarray:
     try:
-        return _check_batch_output(lf.name, _call_batch(lf, chunk, positions), chunk, positions, cardinality)
+        return _check_batch_output(lf.name, _call_batch(lf, chunk, positions, view), chunk, positions, cardinality)
     except LFError:
         raise
     except Exception as chunk_exc:
@@ -301,9 +306,12 @@ def label_chunk(
     block = np.full((len(chunk), len(lfs)), ABSTAIN, dtype=np.int32)
     failures: list[LFFailure] = []
     rows: list[Row] | None = None
+    view: pd.DataFrame | None = None
     for j, lf in enumerate(lfs):
         if lf.vectorized:
-            block[:, j] = _run_batch_lf(lf, chunk, positions, cardinality, fault_tolerant, failures)
+            if view is None:
+                view = chunk.copy(deep=False)  # copy-on-write: shares the data, not the DataFrame object
+            block[:, j] = _run_batch_lf(lf, chunk, positions, cardinality, fault_tolerant, failures, view)
         else:
             if rows is None:
                 rows = _rows(chunk)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import signal
+import threading
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -24,7 +26,8 @@ REGEX_TIMEOUT = 1.0
 Python's ``re`` backtracks: ``(a+)+$`` on thirty ``a`` and a ``!`` takes longer than the age of the
 universe. Rule files are data, so a pattern from one must not hang a run: a pattern that could
 backtrack badly (nested or several unbounded repeats, a repeated alternation, a backreference)
-searches in the ``regex`` engine (``re``'s syntax) under this per-call limit; the others keep ``re``.
+searches under this per-text limit, in ``re`` stopped by a SIGALRM watchdog in the main thread,
+in the ``regex`` engine (``re``'s syntax, its own timeout) elsewhere; the others keep plain ``re``.
 """
 
 # re's flag values differ from regex's (ASCII is 256 in re, 128 in regex): translate by name.
@@ -34,6 +37,57 @@ _FLAG_PAIRS = [(re.IGNORECASE, regex.IGNORECASE), (re.MULTILINE, regex.MULTILINE
 
 class RegexTimeout(TimeoutError):
     """A regex search ran past its time limit (catastrophic backtracking); names the LF, pattern and text."""
+
+
+class _Expired(BaseException):
+    """Raised by the watchdog's signal handler inside a stuck ``re`` search (BaseException: no LF code catches it)."""
+
+
+class _Watchdog:
+    """Interrupts a ``re`` search that makes no progress for ``timeout`` seconds, from a SIGALRM timer.
+
+    CPython's ``re`` checks for signals while it backtracks, so a handler that raises stops it. The
+    timer ticks every ``timeout`` seconds; a tick that finds the same text still being searched as
+    at the tick before raises, so one text may take between ``timeout`` and twice that. Two
+    system calls per LF and chunk instead of per text: the exact ``re`` engine at its own speed.
+    Only possible in the main thread and when no other interval timer runs; :meth:`start` returns
+    False otherwise and the caller uses the ``regex`` engine's own timeout instead.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.count = 0
+        self._seen = -1
+        self._previous: Any = None
+        self._stopping = False
+
+    def start(self) -> bool:
+        if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+            return False
+        if signal.getitimer(signal.ITIMER_REAL) != (0.0, 0.0):
+            return False  # someone else's timer: leave it alone
+        self._stopping = False
+        self._previous = signal.signal(signal.SIGALRM, self._tick)
+        if self._previous is None:  # a handler not set from Python: restore the default afterwards
+            self._previous = signal.SIG_DFL
+        signal.setitimer(signal.ITIMER_REAL, self.timeout, self.timeout)
+        return True
+
+    def stop(self) -> None:
+        if self._previous is None:
+            return
+        self._stopping = True  # a tick already on its way must not raise any more
+        signal.setitimer(signal.ITIMER_REAL, 0, 0)
+        signal.signal(signal.SIGALRM, self._previous)
+        self._previous = None
+        self._seen = -1
+
+    def _tick(self, signum: int, frame: Any) -> None:
+        if self._stopping:
+            return
+        if self.count == self._seen:
+            raise _Expired
+        self._seen = self.count
 
 
 def _risky(pattern: re.Pattern) -> bool:
@@ -153,12 +207,47 @@ class RegexLF(RuleLF):
         )
 
     def _search(self, text: str) -> bool:
-        if self._engine is None:  # a pattern that cannot backtrack badly (see _risky)
-            return self.pattern.search(text) is not None
+        # The regex engine's own timeout: for risky patterns where the watchdog cannot run.
         try:
             return self._engine.search(text, timeout=self.timeout) is not None
         except TimeoutError:
             raise self._timed_out(text) from None
+
+    def _matching(self, texts: Any, idx: Any) -> list[int]:
+        """Positions ``i`` (of ``idx``, or of all texts) whose text the pattern matches, time-limited when risky."""
+        positions = range(len(texts)) if idx is None else idx.tolist()
+        if self._engine is None:  # a pattern that cannot backtrack badly (see _risky): plain re
+            search = self.pattern.search
+            return [i for i in positions if search(texts[i]) is not None]
+        dog = _Watchdog(self.timeout)
+        if not dog.start():
+            search = self._search
+            return [i for i in positions if search(texts[i])]
+        search = self.pattern.search
+        out: list[int] = []
+        todo = list(positions)
+        k = 0
+        try:
+            while k < len(todo):
+                try:
+                    for k in range(k, len(todo)):
+                        dog.count += 1
+                        if search(texts[todo[k]]) is not None:
+                            out.append(todo[k])
+                    k = len(todo)
+                except _Expired:
+                    # re is stuck on this text: the regex engine, which avoids much of re's backtracking
+                    # (it answers (a+)+$ at once), decides it under its own time limit, or names it.
+                    dog.stop()
+                    if self._search(texts[todo[k]]):
+                        out.append(todo[k])
+                    k += 1
+                    if not dog.start():
+                        out.extend(i for i in todo[k:] if self._search(texts[i]))
+                        return out
+        finally:
+            dog.stop()
+        return out
 
     def votes(self, df: pd.DataFrame) -> np.ndarray:
         view = column_view(df, self.column)
@@ -169,20 +258,13 @@ class RegexLF(RuleLF):
 
     def _hits(self, view) -> np.ndarray:
         idx = LITERALS.candidates(view, self._clauses, self._icase)
-        texts = view.texts
-        search = self._search
-        if idx is None:
-            return np.flatnonzero([search(t) for t in texts]).astype(np.intp)
-        return np.asarray([i for i in idx.tolist() if search(texts[i])], dtype=np.intp)
+        return np.asarray(self._matching(view.texts, idx), dtype=np.intp)
 
     def explain(self, text: str) -> list[Span]:
         spans = []
-        try:
-            matches = list(self._engine.finditer(text, timeout=self.timeout)) if self._engine else list(
-                self.pattern.finditer(text))
-        except TimeoutError:
-            raise self._timed_out(text) from None
-        for m in matches:
+        if self._engine is not None and not self._matching([text], None):
+            return spans  # (time-limited) no match: nothing to explain, and finditer below cannot hang
+        for m in self.pattern.finditer(text):
             if m.end() > m.start() or not spans:
                 what = f"keyword {m.group()!r}" if self.keywords is not None else f"regex {self.pattern.pattern}"
                 spans.append(Span(m.start(), m.end(), what))

@@ -149,6 +149,40 @@ def test_regex_timeout_names_pattern_and_text():
         lf.explain("x" * 60)
 
 
+def test_catastrophic_regex_outside_the_main_thread_is_time_limited_too():
+    import threading
+
+    lf = regex_lf("evil", r"(x|xx)+y", 1, timeout=0.2)
+    caught: list[BaseException] = []
+
+    def run():
+        try:
+            apply_lfs(pd.DataFrame({"text": ["x" * 60]}), [lf], progress=False)
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+            caught.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join(30)
+    assert not worker.is_alive()
+    assert isinstance(caught[0], LFError) and "LF 'evil' failed on row 0" in str(caught[0])
+
+
+def test_the_regex_watchdog_leaves_other_signal_handlers_alone():
+    import signal
+
+    def mine(signum, frame):
+        pass
+
+    previous = signal.signal(signal.SIGALRM, mine)
+    try:
+        lf = regex_lf("risky", r"(a|b)+c", 1, timeout=0.2)
+        assert lf(pd.DataFrame({"text": ["abc", "ab"]})).tolist() == [1, -1]
+        assert signal.getsignal(signal.SIGALRM) is mine and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+
+
 # --- 9. Rule files: every error names the file and the rule -----------------------------------
 
 @pytest.mark.parametrize("rule, message", [

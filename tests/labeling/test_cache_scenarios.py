@@ -308,3 +308,32 @@ def test_damaged_cache_file_is_recomputed_with_a_warning_naming_it(project, dama
     assert project.cache.misses_ == ["lf_lexicon"] and again == first
     project.run()
     assert project.cache.hits_ == ["lf_lexicon"]
+
+
+def test_file_reads_outside_the_voting_code_do_not_make_an_lf_uncacheable(project, tmp_path):
+    words = tmp_path / "words.txt"
+    words.write_text("free\n", encoding="utf-8")
+    project.write("lfs.py", f"""
+        from labeling import labeling_function, load_lfs
+        from rules import kb_lf
+        from sources import KnowledgeBase
+
+        class Matcher:
+            @classmethod
+            def from_file(cls, path):
+                with open(path, encoding="utf-8") as fh:
+                    return cls(fh.read().split())
+
+            def __init__(self, words):
+                self.words = words
+
+            def __call__(self, text):
+                return any(w in text for w in self.words)
+
+        MATCH = Matcher.from_file({str(words)!r})
+        KB = KnowledgeBase.from_mapping({{"free": 1}})
+        lfs = [labeling_function(name="lf_matcher")(lambda x: 1 if MATCH(x.text) else -1), kb_lf("lf_kb", KB)]
+    """)
+    project.run()
+    project.run()
+    assert project.cache.hits_ == ["lf_matcher", "lf_kb"] and project.cache.uncached_ == {}
