@@ -89,7 +89,7 @@ def check_gold(y: Any, n: int, *, cardinality: int | None = None, name: str = "y
     else:
         out = np.empty(n, dtype=np.int64)
         for i, v in enumerate(y_arr.tolist()):
-            if v is None or (isinstance(v, float) and np.isnan(v)):
+            if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
                 out[i] = ABSTAIN
             elif isinstance(v, (int, float)) and not isinstance(v, bool) and float(v).is_integer():
                 out[i] = int(v)

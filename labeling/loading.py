@@ -10,7 +10,14 @@ from pathlib import Path
 
 from .lf import LabelingFunction, check_unique_names
 
-__all__ = ["load_lfs"]
+__all__ = ["load_lfs", "LFFileError"]
+
+
+class LFFileError(TypeError, ValueError):
+    """An LF file that defines something other than labeling functions; names the file.
+
+    Both a ``TypeError`` (what it is) and a ``ValueError`` (what callers that check their inputs catch).
+    """
 
 
 def load_lfs(path: str | os.PathLike) -> list[LabelingFunction]:
@@ -62,12 +69,12 @@ def load_lfs(path: str | os.PathLike) -> list[LabelingFunction]:
         try:
             lfs = list(module.lfs)
         except TypeError:
-            raise TypeError(
+            raise LFFileError(
                 f"{path}: `lfs` is a {type(module.lfs).__name__}, not a list of labeling functions."
             ) from None
         for i, lf in enumerate(lfs):
             if not isinstance(lf, LabelingFunction):
-                raise TypeError(
+                raise LFFileError(
                     f"{path}: lfs[{i}] is a {type(lf).__name__}, not a LabelingFunction; decorate it with "
                     "@labeling_function()."
                 )

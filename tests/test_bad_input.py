@@ -141,6 +141,21 @@ def test_catastrophic_regex_stops_with_the_rule_and_row_named(tmp_path):
     assert time.perf_counter() - start < 20
 
 
+def test_votewise_build_with_a_catastrophic_rule_stops_naming_it(tmp_path, capsys):
+    rows = [{"text": f"comment {i}: " + ("a" * 40 + "!" if i == 7 else TEXTS[i % 5])} for i in range(40)]
+    write(tmp_path / "rows.jsonl", "\n".join(json.dumps(r) for r in rows) + "\n")
+    write(tmp_path / "rules.yaml", "rules:\n  - {name: r_evil, label: SPAM, regex: '(a|aa)+$'}\n"
+                                   "  - {name: r_free, label: SPAM, keywords: [free]}\n")
+    config = {"labels": ["HAM", "SPAM"], "progress": False, "output": "out",
+              "sources": [{"path": "rows.jsonl", "format": "jsonl"}], "lfs": {"rules": ["rules.yaml"]},
+              "export": {"formats": ["csv"]}}
+    write(tmp_path / "pipeline.yaml", yaml.safe_dump(config))
+    start = time.perf_counter()
+    code, err = cli(["build", tmp_path / "pipeline.yaml", "--quiet"], capsys)
+    assert time.perf_counter() - start < 60
+    assert code == 2 and "LF 'r_evil'" in err and "rules.yaml:rule 0" in err and "1 s limit" in err, err
+
+
 def test_regex_timeout_names_pattern_and_text():
     from rules.text import RegexTimeout
 
