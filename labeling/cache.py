@@ -144,10 +144,10 @@ def _version(module_name: str | None) -> Any:
 
 
 def _instance_is_library(v: Any) -> bool:
-    # Instances of library classes and of votewise's own (registries, caches) are process state;
-    # instances of the user's classes are configuration and are hashed by value.
-    module = type(v).__module__
-    return _library_module(module) or module.split(".")[0] in _OWN_PACKAGES
+    # Instances of library classes, and registries that mark themselves as process state, count by
+    # their type; instances of the user's classes (and votewise's data, e.g. a KnowledgeBase read as
+    # a global) are configuration and are hashed by value.
+    return _library_module(type(v).__module__) or bool(getattr(type(v), "__votewise_process_state__", False))
 
 
 _PLAIN = (type(None), bool, int, float, complex, str, bytes, re.Pattern, np.ndarray, np.generic)
@@ -245,7 +245,9 @@ class _Hasher:
             # An object of the user's (a dataclass config, a matcher): its class and its fields, walked
             # field by field rather than pickled whole (its class may not be importable by name).
             self.feed("object", type(v).__module__, type(v).__qualname__)
-            self.value(_state(v), depth - 1, strict, where)
+            self.value(_state(v), depth - 1, True, where)  # its fields are configuration too
+        elif getattr(type(v), "__votewise_process_state__", False):
+            self.feed("object", type(v).__module__, type(v).__qualname__)
         elif strict or not _instance_is_library(v) or hasattr(v, "get_params") or dataclasses.is_dataclass(v):
             # Configuration: dataclasses, fitted estimators (params and learned arrays), user objects.
             try:

@@ -337,3 +337,39 @@ def test_file_reads_outside_the_voting_code_do_not_make_an_lf_uncacheable(projec
     project.run()
     project.run()
     assert project.cache.hits_ == ["lf_matcher", "lf_kb"] and project.cache.uncached_ == {}
+
+
+def test_knowledge_base_read_as_a_global(project):
+    project.write("lfs.py", """
+        from labeling import labeling_function
+        from sources import KnowledgeBase
+
+        KB = KnowledgeBase.from_mapping({"free": 1})
+
+        @labeling_function()
+        def lf_kb_global(x):
+            return 1 if KB.match(x.text) else -1
+    """)
+    lfs, L = project.run()
+    assert votes(L, "lf_kb_global") == [1, -1, 1, -1, -1]
+    project.run()
+    assert project.cache.hits_ == ["lf_kb_global"], (project.cache.misses_, project.cache.uncached_)
+    from sources import KnowledgeBase
+
+    lfs[0].f.__globals__["KB"] = KnowledgeBase.from_mapping({"song": 1})
+    L = apply_lfs(DATA, lfs, cache=project.cache, progress=False)
+    assert project.cache.misses_ == ["lf_kb_global"] and votes(L, "lf_kb_global") == [-1, 1, -1, -1, -1]
+
+
+def test_adding_a_regex_lf_keeps_the_other_regex_lfs_cached(project):
+    project.write("lfs.py", """
+        from rules import regex_lf
+        lfs = [regex_lf("r_free", r"fr.e", 1)]
+    """)
+    project.run()
+    project.write("lfs.py", """
+        from rules import regex_lf
+        lfs = [regex_lf("r_free", r"fr.e", 1), regex_lf("r_song", r"s.ng", 0)]
+    """)
+    project.run()
+    assert project.cache.hits_ == ["r_free"] and project.cache.misses_ == ["r_song"]
