@@ -27,6 +27,7 @@ import joblib
 import numpy as np
 import pandas as pd
 
+from .fileio import check_writable
 from .votes import LFFailure, compute_votes, unique_rows, validate_input, worth_dedup
 from .lf import LabelingFunction, Preprocessor
 
@@ -553,6 +554,7 @@ class LFCache:
         self.hits_: list[str] = []
         self.misses_: list[str] = []
         self.uncached_: dict[str, str] = {}
+        self._checked = False
 
     def __repr__(self) -> str:
         return f"LFCache({str(self.location)!r})"
@@ -669,6 +671,10 @@ class LFCache:
         Takes the options of :func:`~labeling.apply_lfs`; used by it when given ``cache=``.
         """
         data, lfs = validate_input(data, lfs, options.get("cardinality"))
+        if not self._checked:
+            # Before any LF runs: a cache folder that cannot be written would fail after the work.
+            check_writable(self.location, what="cache folder", folder=True)
+            self._checked = True
         cardinality = options.get("cardinality")
         fault_tolerant = options.get("fault_tolerant", False)
         data_fp = data_fingerprint(data)

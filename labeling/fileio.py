@@ -113,6 +113,8 @@ def check_writable(path: str | os.PathLike, *, what: str = "output", folder: boo
         target.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
         raise NotADirectoryError(f"{what} {path}: {target} exists and is not a folder.") from None
+    except NotADirectoryError:
+        raise NotADirectoryError(f"{what} {path}: a part of {target} is a file, not a folder.") from None
     except OSError as exc:
         raise PermissionError(f"{what} {path}: cannot create the folder {target} ({exc.strerror}).") from None
     if not folder and path.is_dir():

@@ -6,6 +6,7 @@ import hashlib
 import importlib.util
 import os
 import sys
+import traceback
 from pathlib import Path
 
 from .lf import LabelingFunction, check_unique_names
@@ -62,6 +63,12 @@ def load_lfs(path: str | os.PathLike) -> list[LabelingFunction]:
     except SyntaxError as exc:
         sys.modules.pop(mod_name, None)
         raise ValueError(f"{exc.filename or path}, line {exc.lineno}: syntax error in the LF file: {exc.msg}.") from None
+    except Exception as exc:
+        # The LF file's own code raised while it was imported: say which file and line, keep the cause.
+        sys.modules.pop(mod_name, None)
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).resolve() == path]
+        where = f", line {frames[-1].lineno}" if frames else ""
+        raise LFFileError(f"{path}{where}: importing the LF file raised {type(exc).__name__}: {exc}") from exc
     finally:
         if added:
             sys.path.remove(folder)

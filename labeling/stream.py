@@ -19,7 +19,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .fileio import check_utf8, check_writable, iter_jsonl, sniff_encoding
-from .votes import LFFailure, check_lfs, compute_votes, validate_input
+from .votes import LFFailure, check_lfs, check_options, compute_votes, validate_input
 from .lf import LabelingFunction
 from .matrix import LabelMatrix, smallest_int_dtype
 from .patterns import PatternCounts
@@ -287,6 +287,7 @@ def apply_lfs_to_file(
     >>> model = fit_from_patterns(MajorityVote(), result.patterns.patterns, result.patterns.counts)  # doctest: +SKIP
     """
     lfs = check_lfs(lfs, cardinality)
+    check_options(n_jobs, chunk_size)
     out = Path(out)
     if out.suffix != ".npy":
         raise ValueError(f"out={str(out)!r}; the votes are written as a .npy file, so give a path ending in .npy.")

@@ -25,7 +25,7 @@ from .matrix import ABSTAIN, LabelMatrix, smallest_int_dtype
 from .row import ReadOnlyRow, Row, RowWriteError
 
 __all__ = [
-    "LFError", "LFFailure", "check_lfs", "validate_input", "label_chunk", "worth_dedup", "compute_votes", "finish_matrix",
+    "LFError", "LFFailure", "check_lfs", "check_options", "validate_input", "label_chunk", "worth_dedup", "compute_votes", "finish_matrix",
 ]
 
 DEFAULT_CHUNK_SIZE = 10_000
@@ -411,13 +411,27 @@ def _n_workers(n_jobs: int) -> int:
 
 def check_lfs(lfs: Iterable[LabelingFunction], cardinality: int | None = None) -> list[LabelingFunction]:
     """Return ``lfs`` as a list after checking it is non-empty, holds LFs with unique names, and ``cardinality``."""
+    if isinstance(lfs, LabelingFunction):
+        raise TypeError(f"lfs must be a list of LFs; got the single LF {lfs.name!r}: pass [{lfs.name}].")
     lfs = list(lfs)
     if not lfs:
         raise ValueError("No labeling functions given; pass a non-empty list of LFs.")
     check_unique_names(lfs)
+    if cardinality is not None and (isinstance(cardinality, bool) or not isinstance(cardinality, (int, np.integer))):
+        raise TypeError(f"cardinality={cardinality!r}; expected an integer number of classes.")
     if cardinality is not None and cardinality < 2:
         raise ValueError(f"cardinality={cardinality}; expected at least 2 classes.")
     return lfs
+
+
+def check_options(n_jobs: Any = 1, chunk_size: Any = None) -> None:
+    """Raise for an ``n_jobs`` or ``chunk_size`` that would fail deep inside, or silently label nothing."""
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0:
+        raise ValueError(f"n_jobs={n_jobs!r}; expected a positive number of workers, or -1 for every core.")
+    if chunk_size is not None and (
+        isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1
+    ):
+        raise ValueError(f"chunk_size={chunk_size!r}; expected a positive number of rows.")
 
 
 def validate_input(data: Any, lfs: Iterable[LabelingFunction], cardinality: int | None) -> tuple[pd.DataFrame, list]:

@@ -50,15 +50,28 @@ def match_label(word: str, classes: Sequence[str]) -> int | None:
 
 
 def _classes(path: Path, labels: Sequence[str] | Mapping[Any, str] | None) -> list[str] | None:
+    source = "labels="
     if labels is None:
         found = path.with_name("label.json")
         if not found.exists():
             return None
-        labels = json.loads(found.read_text(encoding="utf-8"))
+        source = str(found)
+        try:
+            labels = json.loads(found.read_text(encoding="utf-8-sig"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{found}: not a JSON mapping of class id to name ({exc}).") from None
     if isinstance(labels, Mapping):
-        by_id = {int(k): v for k, v in labels.items()}
-        return [by_id[i] for i in range(len(by_id))]
-    return list(labels)
+        try:
+            by_id = {int(k): v for k, v in labels.items()}
+            return [str(by_id[i]) for i in range(len(by_id))]
+        except (ValueError, TypeError, KeyError):
+            raise ValueError(
+                f"{source}: class ids must be 0..{len(labels) - 1}; got keys {short_repr(sorted(map(str, labels)))}."
+            ) from None
+    if isinstance(labels, (str, bytes)) or not isinstance(labels, Sequence):
+        raise ValueError(f"{source}: expected class names in id order (a list) or an id -> name mapping; "
+                         f"got {short_repr(labels)}.")
+    return [str(c) for c in labels]
 
 
 class _Labels:

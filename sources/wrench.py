@@ -174,6 +174,8 @@ def read_wrench(
     if not label_file.exists():
         raise FileNotFoundError(f"{folder} has no label.json (class id -> name); is it a WRENCH dataset folder?")
     labels = _load_json(label_file)
+    if not isinstance(labels, dict) or not labels:
+        raise ValueError(f"{label_file}: expected a JSON object of class id -> name, e.g. {{\"0\": \"ham\"}}.")
     try:
         label_names = [str(labels[str(i)]) for i in range(len(labels))]
     except KeyError:

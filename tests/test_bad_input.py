@@ -650,3 +650,63 @@ def test_lf_declaring_a_missing_resource_file_is_uncached_with_the_path(tmp_path
 def test_resources_list_of_non_paths_is_refused():
     with pytest.raises(TypeError, match=r"LF 'bad': resources= takes a mapping .* got a int"):
         labeling_function(name="bad", resources=[5])(lambda x: -1)
+
+
+# --- Options and files checked before the work ----------------------------------------------------
+
+@pytest.mark.parametrize("options, error, message", [
+    ({"chunk_size": 0}, ValueError, r"chunk_size=0; expected a positive number of rows"),
+    ({"chunk_size": -5}, ValueError, r"chunk_size=-5"),
+    ({"n_jobs": 0}, ValueError, r"n_jobs=0"),
+    ({"cardinality": "2"}, TypeError, r"cardinality='2'; expected an integer"),
+    ({"cardinality": 1}, ValueError, r"cardinality=1; expected at least 2 classes"),
+])
+def test_bad_apply_options_are_named(options, error, message):
+    lf = labeling_function(name="lf_any")(lambda x: -1)
+    with pytest.raises(error, match=message):
+        apply_lfs(frame(), [lf], progress=False, **options)
+
+
+def test_a_single_lf_instead_of_a_list_is_named():
+    lf = labeling_function(name="lf_alone")(lambda x: -1)
+    with pytest.raises(TypeError, match=r"got the single LF 'lf_alone'"):
+        apply_lfs(frame(), lf, progress=False)
+
+
+def test_unwritable_cache_folder_fails_before_any_lf_runs(tmp_path):
+    write(tmp_path / "afile", "x")
+    calls = []
+    lf = labeling_function(name="lf_calls")(lambda x: calls.append(1) or -1)
+    with pytest.raises(NotADirectoryError, match=r"cache folder .*afile"):
+        apply_lfs(frame(), [lf], progress=False, cache=tmp_path / "afile" / "cache")
+    assert calls == []
+
+
+def test_lf_file_raising_at_import_names_file_and_line(tmp_path):
+    write(tmp_path / "lfs.py", "import os\n\nWORDS = undefined_name\n")
+    with pytest.raises(ValueError, match=r"lfs\.py, line 3: importing the LF file raised NameError"):
+        load_lfs(tmp_path / "lfs.py")
+
+
+@pytest.mark.parametrize("content, message", [
+    ('{"0": "ham", "one": "spam"}', r"label\.json: class ids must be 0\.\.1"),
+    ("not json", r"label\.json: not a JSON mapping"),
+])
+def test_bad_label_json_beside_a_rule_file(tmp_path, content, message):
+    write(tmp_path / "label.json", content)
+    write(tmp_path / "rules.txt", "ham\tsong\n")
+    with pytest.raises(ValueError, match=message):
+        rules_from_file(tmp_path / "rules.txt")
+
+
+def test_wrench_label_json_that_is_a_list(tmp_path):
+    write(tmp_path / "label.json", '["ham", "spam"]')
+    write(tmp_path / "test.json", '{"0": {"label": 0, "weak_labels": [0], "data": {"text": "x"}}}')
+    with pytest.raises(ValueError, match=r"label\.json: expected a JSON object of class id -> name"):
+        read_wrench(tmp_path)
+
+
+def test_malformed_csv_names_the_file_and_line(tmp_path):
+    path = write(tmp_path / "bad.csv", "text,label\na,1\nb,2,3,4\n")
+    with pytest.raises(ValueError, match=r"bad\.csv: malformed CSV: .*line 3"):
+        read_csv(path)
