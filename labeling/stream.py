@@ -88,6 +88,10 @@ def iter_chunks(
             raise ValueError(f"{path}: malformed CSV: {exc}") from None
         except UnicodeDecodeError as exc:
             raise check_utf8(path, exc, read_options["encoding"]) from None
+        except ValueError as exc:  # e.g. usecols naming a column the file lacks
+            if str(exc).startswith(str(path)):
+                raise
+            raise ValueError(f"{path}: {exc}") from None
     elif fmt == "jsonl":
         encoding = read_options.pop("encoding", None)
         if read_options:
@@ -111,8 +115,18 @@ def iter_chunks(
         except Exception as exc:
             raise ValueError(f"{path}: not a readable Parquet file ({exc}).") from None
         with pf:
-            for batch in pf.iter_batches(batch_size=chunk_size, columns=columns, **read_options):
-                yield batch.to_pandas()
+            names = pf.schema_arrow.names
+            missing = [c for c in columns or () if c not in names]
+            if missing:  # pyarrow would silently return no such column
+                raise KeyError(f"{path}: no column(s) {missing}; the columns are {names}.")
+            try:
+                batches = pf.iter_batches(batch_size=chunk_size, columns=columns, **read_options)
+                for batch in batches:
+                    yield batch.to_pandas()
+            except (KeyError, ValueError, OSError) as exc:  # pyarrow's messages do not name the file
+                if str(exc).startswith(str(path)):
+                    raise
+                raise ValueError(f"{path}: {exc}") from None
 
 
 def _jsonl_frame(records: list[dict], columns: Sequence[str] | None, path: Path) -> pd.DataFrame:

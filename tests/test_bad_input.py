@@ -710,3 +710,11 @@ def test_malformed_csv_names_the_file_and_line(tmp_path):
     path = write(tmp_path / "bad.csv", "text,label\na,1\nb,2,3,4\n")
     with pytest.raises(ValueError, match=r"bad\.csv: malformed CSV: .*line 3"):
         read_csv(path)
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+def test_streaming_a_missing_column_names_the_file(tmp_path, suffix):
+    path = tmp_path / f"d.{suffix}"
+    frame().to_csv(path, index=False) if suffix == "csv" else frame().to_parquet(path)
+    with pytest.raises((ValueError, KeyError), match=rf"d\.{suffix}: .*body"):
+        list(iter_chunks(path, columns=["body"]))
