@@ -7,12 +7,15 @@ import re
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from labeling.safe_yaml import load_yaml, short_repr
+from labeling.safe_yaml import MAX_YAML_BYTES, load_yaml, short_repr
 
 from .base import RuleLF
 from .text import keyword_lf, length_lf, regex_lf
 
 __all__ = ["rules_from_file", "match_label"]
+
+MAX_RULE_FILE_BYTES = MAX_YAML_BYTES
+"""Largest rule file read (TSV or YAML): rule files are a few kilobytes."""
 
 _FLAG_NAMES = {"IGNORECASE": re.IGNORECASE, "I": re.IGNORECASE, "MULTILINE": re.M, "M": re.M,
                "DOTALL": re.S, "S": re.S, "ASCII": re.A, "A": re.A, "VERBOSE": re.X, "X": re.X}
@@ -242,6 +245,12 @@ def rules_from_file(
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"Rule file {path} does not exist.")
+    if not path.is_file():  # a folder, a pipe or a device (/dev/zero would be read forever)
+        raise ValueError(f"Rule file {path} is not a regular file.")
+    if path.stat().st_size > MAX_RULE_FILE_BYTES:
+        raise ValueError(
+            f"{path}: {path.stat().st_size:,} bytes is more than the {MAX_RULE_FILE_BYTES:,} a rule file may have."
+        )
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")

@@ -718,3 +718,16 @@ def test_streaming_a_missing_column_names_the_file(tmp_path, suffix):
     frame().to_csv(path, index=False) if suffix == "csv" else frame().to_parquet(path)
     with pytest.raises((ValueError, KeyError), match=rf"d\.{suffix}: .*body"):
         list(iter_chunks(path, columns=["body"]))
+
+
+def test_csv_text_is_read_as_written(tmp_path):
+    path = write(tmp_path / "d.csv", "id,text,score\n1,NA,NA\n2,007,3\n3,,1\n4,null,\n")
+    df = read_csv(path)
+    assert df.text.tolist() == ["NA", "007", "", "null"]
+    assert df.score.isna().tolist() == [True, False, False, True]  # other columns keep pandas' parsing
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_rule_file_that_is_not_a_regular_file_is_refused():
+    with pytest.raises(ValueError, match=r"/dev/zero is not a regular file"):
+        rules_from_file("/dev/zero")
