@@ -13,7 +13,13 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
-__all__ = ["sniff_encoding", "check_utf8", "iter_jsonl", "check_writable", "decode_error"]
+__all__ = ["sniff_encoding", "check_utf8", "iter_jsonl", "check_writable", "decode_error", "text_as_written"]
+
+try:  # the strings pandas reads as missing by default, kept for the columns other than the text
+    from pandas._libs.parsers import STR_NA_VALUES as _DEFAULT_NA
+except ImportError:  # pragma: no cover - another pandas layout
+    _DEFAULT_NA = {"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+                   "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"}
 
 _BOMS = [
     (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),  # before UTF-16: FF FE 00 00 starts with FF FE
@@ -128,3 +134,24 @@ def check_writable(path: str | os.PathLike, *, what: str = "output", folder: boo
     os.close(fd)
     os.unlink(probe)
     return path
+
+
+def text_as_written(path: str | os.PathLike, text_column: str, options: dict[str, Any]) -> dict[str, Any]:
+    """``pandas.read_csv`` options that read ``text_column`` as written and the other columns as usual.
+
+    By default pandas turns ``"007"`` into 7 and a text saying ``NA``, ``null`` or ``None`` into a
+    missing value (which readers then make ``""``): a silent change of the text LFs see. With these
+    options only an empty field is missing in the text column. Returns ``{}`` when the header cannot
+    be read or has no such column (the real read then reports the problem).
+    """
+    import pandas as pd
+
+    header_options = {k: v for k, v in options.items() if k not in ("chunksize", "usecols")}
+    try:
+        header = pd.read_csv(path, nrows=0, **header_options).columns
+    except Exception:
+        return {}
+    if text_column not in header:
+        return {}
+    others = {c: sorted(_DEFAULT_NA) for c in header if c != text_column}
+    return {"dtype": {text_column: str}, "keep_default_na": False, "na_values": {text_column: [""], **others}}

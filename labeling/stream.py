@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .fileio import check_utf8, check_writable, iter_jsonl, sniff_encoding
+from .fileio import check_utf8, check_writable, iter_jsonl, sniff_encoding, text_as_written
 from .votes import LFFailure, check_lfs, check_options, compute_votes, validate_input
 from .lf import LabelingFunction
 from .matrix import LabelMatrix, smallest_int_dtype
@@ -342,7 +342,16 @@ def apply_lfs_to_file(
         except Exception as exc:
             raise ValueError(f"{source}: not a readable Parquet file ({exc}).") from None
     bar = tqdm(total=total, desc="Applying LFs", unit="row", disable=not progress)
-    chunks = iter_chunks(source, chunk_size=chunk_size, format=format, columns=columns, **(read_options or {}))
+    read_options = dict(read_options or {})
+    if plan["format"] == "csv" and text_column is not None and not (
+        {"dtype", "na_values", "keep_default_na", "converters"} & set(read_options)
+    ):
+        # As sources.read_csv: the text column as written ("NA" is a text, "007" keeps its zeros).
+        sep = read_options.get("sep", "\t" if ".tsv" in [x.lower() for x in source.suffixes] else ",")
+        read_options.update(text_as_written(
+            source, text_column, {**read_options, "sep": sep, "index_col": False,
+                                  "encoding": read_options.get("encoding") or sniff_encoding(source)}))
+    chunks = iter_chunks(source, chunk_size=chunk_size, format=format, columns=columns, **read_options)
     row_bytes = len(lfs) * np.dtype(dtype).itemsize
     try:
         # Everything is written under temporary names and renamed only when complete: a killed run

@@ -8,13 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from labeling.fileio import check_utf8, iter_jsonl, sniff_encoding
-
-try:  # the strings pandas reads as missing by default, kept for the columns other than the text
-    from pandas._libs.parsers import STR_NA_VALUES as _DEFAULT_NA
-except ImportError:  # pragma: no cover - another pandas layout
-    _DEFAULT_NA = {"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
-                   "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"}
+from labeling.fileio import check_utf8, iter_jsonl, sniff_encoding, text_as_written
 
 __all__ = ["require_column", "read_csv", "read_jsonl", "read_parquet", "read_table", "from_pandas", "from_hf_dataset"]
 
@@ -89,7 +83,7 @@ def read_csv(
         # The text column is text as written: "007" keeps its zeros, and a comment that says "NA",
         # "null" or "None" is that comment, not a missing value (only an empty field is missing).
         # The other columns keep pandas' parsing.
-        kwargs = {**kwargs, **_text_as_written(path, text_column, kwargs)}
+        kwargs = {**kwargs, **text_as_written(path, text_column, kwargs)}
     try:
         df = pd.read_csv(path, **kwargs)
     except pd.errors.EmptyDataError:
@@ -99,17 +93,6 @@ def read_csv(
     except UnicodeDecodeError as exc:
         raise check_utf8(path, exc, kwargs["encoding"]) from None
     return _check_columns(df, str(path), text_column, id_column)
-
-
-def _text_as_written(path: Any, text_column: str, kwargs: dict[str, Any]) -> dict[str, Any]:
-    try:
-        header = pd.read_csv(path, nrows=0, **kwargs).columns
-    except Exception:  # let the real read report the problem
-        return {}
-    if text_column not in header:
-        return {}
-    others = {c: sorted(_DEFAULT_NA) for c in header if c != text_column}
-    return {"dtype": {text_column: str}, "keep_default_na": False, "na_values": {text_column: [""], **others}}
 
 
 def read_jsonl(

@@ -731,3 +731,11 @@ def test_csv_text_is_read_as_written(tmp_path):
 def test_rule_file_that_is_not_a_regular_file_is_refused():
     with pytest.raises(ValueError, match=r"/dev/zero is not a regular file"):
         rules_from_file("/dev/zero")
+
+
+def test_streamed_csv_text_is_read_as_written(tmp_path):
+    path = write(tmp_path / "d.csv", "text\nNA\n007\nnull\n")
+    seen = []
+    lf = labeling_function(name="lf_seen", vectorized=True)(lambda df: seen.extend(df.text) or np.full(len(df), -1))
+    apply_lfs_to_file(path, [lf], tmp_path / "v.npy", progress=False, dedup=False)
+    assert seen == ["NA", "007", "null"]
