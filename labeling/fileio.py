@@ -13,7 +13,9 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
-__all__ = ["sniff_encoding", "check_utf8", "iter_jsonl", "check_writable", "decode_error", "text_as_written"]
+__all__ = [
+    "sniff_encoding", "check_utf8", "iter_jsonl", "check_writable", "decode_error", "text_as_written", "extra_fields",
+]
 
 try:  # the strings pandas reads as missing by default, kept for the columns other than the text
     from pandas._libs.parsers import STR_NA_VALUES as _DEFAULT_NA
@@ -155,3 +157,29 @@ def text_as_written(path: str | os.PathLike, text_column: str, options: dict[str
         return {}
     others = {c: sorted(_DEFAULT_NA) for c in header if c != text_column}
     return {"dtype": {text_column: str}, "keep_default_na": False, "na_values": {text_column: [""], **others}}
+
+
+def extra_fields(path: str | os.PathLike, *, sep: str = ",", encoding: str = "utf-8") -> str | None:
+    """Where a CSV data row has more fields than the header and the extra ones are not empty, or None.
+
+    A trailing comma on every data row gives one empty extra field: harmless, and read with
+    ``index_col=False`` it is dropped. A non-empty extra field is data (often an unquoted comma
+    inside a text) that would be dropped or would shift the columns: the first such line is
+    reported. Only called when pandas warns that a row is longer than the header.
+    """
+    import csv
+
+    if Path(path).suffix.lower() in (".gz", ".bz2", ".xz", ".zip", ".zst") or len(sep) != 1:
+        return None
+    with open(path, encoding=encoding, newline="") as fh:
+        reader = csv.reader(fh, delimiter=sep)
+        header = next(reader, None)
+        if header is None:
+            return None
+        for row in reader:
+            if len(row) > len(header) and any(field.strip() for field in row[len(header):]):
+                return (
+                    f"{path}, line {reader.line_num}: {len(row)} fields but the header has {len(header)} "
+                    f"(extra: {row[len(header)][:40]!r}); quote fields that contain {sep!r}."
+                )
+    return None

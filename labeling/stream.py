@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
@@ -18,7 +19,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .fileio import check_utf8, check_writable, iter_jsonl, sniff_encoding, text_as_written
+from .fileio import check_utf8, check_writable, extra_fields, iter_jsonl, sniff_encoding, text_as_written
 from .votes import LFFailure, check_lfs, check_options, compute_votes, validate_input
 from .lf import LabelingFunction
 from .matrix import LabelMatrix, smallest_int_dtype
@@ -81,7 +82,26 @@ def iter_chunks(
         read_options.setdefault("encoding", sniff_encoding(path))
         try:
             with pd.read_csv(path, chunksize=chunk_size, usecols=columns, **read_options) as reader:
-                yield from reader
+                checked = False
+                while True:
+                    # Warnings caught per chunk (never around the yield, which runs the caller's code).
+                    with warnings.catch_warnings(record=True) as caught:
+                        warnings.simplefilter("always", pd.errors.ParserWarning)
+                        try:
+                            chunk = next(reader)
+                        except StopIteration:
+                            break
+                    for w in caught:
+                        if "does not match length of data" in str(w.message):
+                            if not checked:  # longer rows: trailing commas, or data about to be dropped
+                                checked = True
+                                problem = extra_fields(path, sep=read_options.get("sep", ","),
+                                                       encoding=read_options["encoding"])
+                                if problem:
+                                    raise ValueError(problem)
+                        else:
+                            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+                    yield chunk
         except pd.errors.EmptyDataError:
             raise ValueError(f"{path}: the file is empty (no header line); expected a CSV file with a header.") from None
         except pd.errors.ParserError as exc:
@@ -421,7 +441,6 @@ def apply_lfs_to_file(
     _write_json(meta_path, meta)
     progress_path.unlink(missing_ok=True)
     if n_failures:
-        import warnings
 
         warnings.warn(
             f"{n_failures} LF call(s) raised and abstained instead. The first {len(failures)} are in result.failures.",

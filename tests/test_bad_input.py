@@ -739,3 +739,15 @@ def test_streamed_csv_text_is_read_as_written(tmp_path):
     lf = labeling_function(name="lf_seen", vectorized=True)(lambda df: seen.extend(df.text) or np.full(len(df), -1))
     apply_lfs_to_file(path, [lf], tmp_path / "v.npy", progress=False, dedup=False)
     assert seen == ["NA", "007", "null"]
+
+
+def test_csv_row_with_an_unquoted_comma_names_the_line(tmp_path):
+    path = write(tmp_path / "d.csv", "id,text\n1,great, song\n2,free, money\n")  # every row: pandas drops a field
+    with pytest.raises(ValueError, match=r"d\.csv, line 2: 3 fields but the header has 2 \(extra: ' song'\)"):
+        read_csv(path)
+
+
+def test_streamed_csv_row_with_an_unquoted_comma_names_the_line(tmp_path):
+    path = write(tmp_path / "d.csv", "id,text\n1,great, song\n2,free, money\n")
+    with pytest.raises(ValueError, match=r"d\.csv, line 2: 3 fields but the header has 2"):
+        list(iter_chunks(path))
