@@ -441,7 +441,6 @@ def apply_lfs_to_file(
     _write_json(meta_path, meta)
     progress_path.unlink(missing_ok=True)
     if n_failures:
-
         warnings.warn(
             f"{n_failures} LF call(s) raised and abstained instead. The first {len(failures)} are in result.failures.",
             stacklevel=2,
