@@ -465,10 +465,18 @@ def _write_ids(writer: Any, path: Path, index: pd.Index) -> Any:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pa.table({"id": pa.array(index.to_numpy())})
-    if writer is None:
-        writer = pq.ParquetWriter(path, table.schema)
-    elif table.schema != writer.schema:
-        table = table.cast(writer.schema)
+    try:
+        table = pa.table({"id": pa.array(index.to_numpy())})
+        if writer is None:
+            writer = pq.ParquetWriter(path, table.schema)
+        elif table.schema != writer.schema:
+            table = table.cast(writer.schema)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+        # Ids of mixed types ([1, "1"]) cannot share one column: say so instead of pyarrow's message.
+        first = index[0] if len(index) else None
+        raise TypeError(
+            f"The row ids (id_column) cannot be stored in one Parquet column: {str(exc)[:120]} (ids such as "
+            f"{first!r}); give every id the same type, e.g. all strings."
+        ) from None
     writer.write_table(table)
     return writer

@@ -751,3 +751,10 @@ def test_streamed_csv_row_with_an_unquoted_comma_names_the_line(tmp_path):
     path = write(tmp_path / "d.csv", "id,text\n1,great, song\n2,free, money\n")
     with pytest.raises(ValueError, match=r"d\.csv, line 2: 3 fields but the header has 2"):
         list(iter_chunks(path))
+
+
+def test_streamed_ids_of_mixed_types_are_named(tmp_path):
+    path = write(tmp_path / "d.jsonl", '{"id": 1, "text": "a"}\n{"id": "x", "text": "b"}\n')
+    with pytest.raises(TypeError, match=r"row ids \(id_column\) cannot be stored in one Parquet column"):
+        apply_lfs_to_file(path, [regex_lf("r", "a", 1)], tmp_path / "v.npy", id_column="id", progress=False)
+    assert not (tmp_path / "v.npy").exists()
