@@ -41,6 +41,8 @@ def load_lfs(path: str | os.PathLike) -> list[LabelingFunction]:
     path = Path(path).resolve()
     if not path.is_file():
         raise FileNotFoundError(f"LF file {path} does not exist.")
+    if path.suffix != ".py":
+        raise LFFileError(f"LF file {path} is not a Python file (.py); labeling functions are Python code.")
     # A name unique per file, so two projects' lfs.py files never shadow each other in sys.modules.
     mod_name = f"_votewise_lfs_{hashlib.sha1(str(path).encode()).hexdigest()[:12]}"
     spec = importlib.util.spec_from_file_location(mod_name, path)

@@ -758,3 +758,9 @@ def test_streamed_ids_of_mixed_types_are_named(tmp_path):
     with pytest.raises(TypeError, match=r"row ids \(id_column\) cannot be stored in one Parquet column"):
         apply_lfs_to_file(path, [regex_lf("r", "a", 1)], tmp_path / "v.npy", id_column="id", progress=False)
     assert not (tmp_path / "v.npy").exists()
+
+
+def test_cli_lfs_pointing_at_a_data_file(project, capsys):
+    code, err = cli(["apply", "--data", project / "d.csv", "--lfs", project / "d.csv", "--out", project / "L.npz",
+                     "--quiet"], capsys)
+    assert code == 2 and "d.csv is not a Python file" in err
