@@ -11,6 +11,7 @@ from .matrix import ABSTAIN, check_label_matrix, covered_rows
 
 __all__ = [
     "lf_summary",
+    "check_gold",
     "wilson_interval",
     "label_coverage",
     "label_overlap",
@@ -71,7 +72,43 @@ def label_conflict(L: Any) -> float:
     return float(_row_stats(check_label_matrix(L))[2].mean())
 
 
-def lf_summary(L: Any, y: Any = None, *, lf_names: list[str] | None = None) -> pd.DataFrame:
+def check_gold(y: Any, n: int, *, cardinality: int | None = None, name: str = "y") -> np.ndarray:
+    """Gold labels as an int array after checking them: integers ``-1..cardinality-1`` (``-1`` = unknown).
+
+    Class names (``"SPAM"``), fractions or values past the classes raise ``ValueError`` naming the
+    first offending position and value, instead of being scored as wrong or silently dropped.
+    Missing values (None, NaN) count as unknown.
+    """
+    y_arr = np.asarray(y).ravel()
+    if y_arr.shape[0] != n:
+        raise ValueError(f"Found inconsistent numbers of samples: L has {n} rows, {name} has {y_arr.shape[0]}.")
+    if y_arr.dtype.kind in "iu":
+        out = y_arr.astype(np.int64)
+    elif y_arr.dtype.kind == "f" and np.all(np.isnan(y_arr) | (y_arr == np.round(y_arr))):
+        out = np.where(np.isnan(y_arr), ABSTAIN, y_arr).astype(np.int64)
+    else:
+        out = np.empty(n, dtype=np.int64)
+        for i, v in enumerate(y_arr.tolist()):
+            if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+                out[i] = ABSTAIN
+            elif isinstance(v, (int, float)) and not isinstance(v, bool) and float(v).is_integer():
+                out[i] = int(v)
+            else:
+                raise ValueError(
+                    f"{name}[{i}] is {str(v)[:40]!r} ({type(v).__name__}); gold labels must be integer class ids "
+                    "(-1 = unknown). Map class names to ids first."
+                )
+    bad = (out < ABSTAIN) | ((out >= cardinality) if cardinality is not None else False)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        expected = f"-1..{cardinality - 1}" if cardinality is not None else "-1 or a class id >= 0"
+        raise ValueError(f"{name}[{i}] is {out[i]}; expected {expected}.")
+    return out
+
+
+def lf_summary(
+    L: Any, y: Any = None, *, lf_names: list[str] | None = None, cardinality: int | None = None
+) -> pd.DataFrame:
     """Per-LF statistics of a label matrix.
 
     Coverage, overlaps and conflicts follow Snorkel's ``LFAnalysis``
@@ -87,6 +124,8 @@ def lf_summary(L: Any, y: Any = None, *, lf_names: list[str] | None = None) -> p
         Gold labels (``-1`` = unknown; such rows are left out of the accuracy).
     lf_names : list of str, optional
         Row labels of the result (default: the LabelMatrix's names or ``lf_j``).
+    cardinality : int, optional
+        Number of classes; gold labels and votes must then lie below it.
 
     Returns
     -------
@@ -101,7 +140,7 @@ def lf_summary(L: Any, y: Any = None, *, lf_names: list[str] | None = None) -> p
     >>> lf_summary([[0, 0], [1, -1], [1, 0]], y=[0, 1, 1])["conflicts"].tolist()
     [0.3333333333333333, 0.3333333333333333]
     """
-    arr = check_label_matrix(L)
+    arr = check_label_matrix(L, cardinality=cardinality)
     n, m = arr.shape
     names = lf_names or list(getattr(L, "lf_names", [f"lf_{j}" for j in range(m)]))
     fired, n_votes, conflicted = _row_stats(arr)
@@ -111,9 +150,7 @@ def lf_summary(L: Any, y: Any = None, *, lf_names: list[str] | None = None) -> p
     out["overlaps"] = (fired & (n_votes > 1)[:, None]).mean(axis=0)
     out["conflicts"] = (fired & conflicted[:, None]).mean(axis=0)
     if y is not None:
-        y_arr = np.asarray(y).ravel()
-        if y_arr.shape[0] != n:
-            raise ValueError(f"Found inconsistent numbers of samples: L has {n} rows, y has {y_arr.shape[0]}.")
+        y_arr = check_gold(y, n, cardinality=cardinality)
         known = (y_arr != ABSTAIN)[:, None] & fired
         correct = (known & (arr == y_arr[:, None])).sum(axis=0)
         incorrect = known.sum(axis=0) - correct

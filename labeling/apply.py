@@ -10,7 +10,7 @@ import pandas as pd
 from .cache import LFCache, as_cache
 from .lf import LabelingFunction
 from .matrix import LabelMatrix
-from .votes import compute_votes, finish_matrix, validate_input
+from .votes import check_options, compute_votes, finish_matrix, validate_input
 
 __all__ = ["apply_lfs"]
 
@@ -72,6 +72,7 @@ def apply_lfs(
     [1, -1]
     """
     data, lfs = validate_input(data, lfs, cardinality)
+    check_options(n_jobs, chunk_size)
     options = dict(
         n_jobs=n_jobs, progress=progress, fault_tolerant=fault_tolerant, cardinality=cardinality,
         chunk_size=chunk_size, dedup=dedup,

@@ -10,10 +10,13 @@ dtypes and the row ids.
 
 from __future__ import annotations
 
+import dataclasses
+import dis
 import functools
 import hashlib
 import os
 import re
+import sys
 import tempfile
 import types
 import warnings
@@ -24,21 +27,25 @@ import joblib
 import numpy as np
 import pandas as pd
 
+from .fileio import check_writable
 from .votes import LFFailure, compute_votes, unique_rows, validate_input, worth_dedup
 from .lf import LabelingFunction, Preprocessor
 
 __all__ = ["LFCache", "lf_fingerprint", "data_fingerprint", "default_cache_dir"]
 
 CACHE_ENV = "VOTEWISE_CACHE"
-_FORMAT = "1"  # bump when the stored layout or the fingerprint recipe changes
+_FORMAT = "2"  # bump when the stored layout or the fingerprint recipe changes
 _BASE_ATTRS = {
-    "name", "f", "resources", "pre", "vectorized", "__wrapped__", "__doc__", "__name__", "__qualname__",
+    "name", "f", "resources", "resource_files", "cache_key", "pre", "vectorized", "__wrapped__", "__doc__", "__name__", "__qualname__",
     "__module__", "__type_params__", "__dict__",
 }
 
 
 class _Uncacheable(Exception):
     pass
+
+
+_WARNED: set[str] = set()
 
 
 def default_cache_dir() -> Path:
@@ -61,20 +68,95 @@ def _code_parts(code: types.CodeType) -> tuple:
     )
 
 
-def _global_names(code: types.CodeType) -> set[str]:
-    names = set(code.co_names)
+# Calls that read files or the network while the LF runs: what they read is invisible to the
+# fingerprint, so an LF making one is cached only when it declares resources= or cache_key=.
+_IO_CALLS = frozenset({
+    "open", "read_csv", "read_table", "read_json", "read_parquet", "read_excel", "read_pickle", "read_feather",
+    "read_text", "read_bytes", "loadtxt", "genfromtxt", "fromfile", "urlopen", "load", "scandir", "listdir",
+})
+_LOADS = frozenset({"LOAD_GLOBAL", "LOAD_NAME"})
+_ATTRS = frozenset({"LOAD_ATTR", "LOAD_METHOD"})
+
+
+@functools.lru_cache(maxsize=4096)
+def _reads(code: types.CodeType) -> tuple[frozenset, frozenset, frozenset]:
+    """What a code object reads: ``(globals read whole, attribute chains on globals, file-reading calls)``.
+
+    From the bytecode, not ``co_names``: ``co_names`` mixes global names with attribute names, so
+    ``np.where`` would look like a read of a global named ``where``. A ``LOAD_GLOBAL np`` followed
+    by ``LOAD_ATTR where`` is the chain ``("np", "where")``: for a module, only that attribute
+    is fingerprinted (``cfg.MIN_LEN`` follows the value of ``MIN_LEN`` in ``cfg``).
+    """
+    whole: set[str] = set()
+    chains: set[tuple[str, ...]] = set()
+    io: set[str] = set()
+    ins = list(dis.get_instructions(code))
+    i = 0
+    while i < len(ins):
+        op = ins[i]
+        if op.opname in _LOADS:
+            chain = [op.argval]
+            j = i + 1
+            while j < len(ins) and ins[j].opname in _ATTRS:
+                chain.append(ins[j].argval)
+                j += 1
+            (chains.add(tuple(chain)) if len(chain) > 1 else whole.add(op.argval))
+            if any(part in _IO_CALLS for part in chain):
+                io.add(".".join(chain))
+            i = j
+            continue
+        if op.opname in _ATTRS and op.argval in _IO_CALLS:
+            io.add("." + op.argval)  # e.g. Path(p).read_text(), fh.load
+        i += 1
     for c in code.co_consts:
-        if isinstance(c, types.CodeType):
-            names |= _global_names(c)
-    return names
+        if isinstance(c, types.CodeType):  # lambdas, comprehensions, nested functions
+            w, ch, o = _reads(c)
+            whole |= w
+            chains |= ch
+            io |= o
+    return frozenset(whole), frozenset(chains), frozenset(io)
+
+
+_OWN_PACKAGES = ("labeling", "rules", "sources", "models")
+_VOTING_METHODS = frozenset({"__call__", "votes", "_call_votes"})
+
+
+@functools.lru_cache(maxsize=1024)
+def _library_module(name: str | None) -> bool:
+    """Whether a module is third-party or standard library (hashed by name and version, not by code)."""
+    if not name:
+        return True
+    top = name.split(".")[0]
+    if top in ("builtins", "__main__"):
+        return top == "builtins"
+    module = sys.modules.get(name) or sys.modules.get(top)
+    path = getattr(module, "__file__", None)
+    if path is None:
+        return top in sys.builtin_module_names or top in sys.stdlib_module_names
+    if top in sys.stdlib_module_names:
+        return True
+    path = os.path.realpath(path)
+    return any(part in ("site-packages", "dist-packages") for part in Path(path).parts)
+
+
+def _version(module_name: str | None) -> Any:
+    top = sys.modules.get((module_name or "").split(".")[0])
+    return getattr(top, "__version__", None)
+
+
+def _instance_is_library(v: Any) -> bool:
+    # Instances of library classes, and registries that mark themselves as process state, count by
+    # their type; instances of the user's classes (and votewise's data, e.g. a KnowledgeBase read as
+    # a global) are configuration and are hashed by value.
+    return _library_module(type(v).__module__) or bool(getattr(type(v), "__votewise_process_state__", False))
 
 
 _PLAIN = (type(None), bool, int, float, complex, str, bytes, re.Pattern, np.ndarray, np.generic)
 
 
 def _plain(v: Any, depth: int = 2) -> bool:
-    """Plain data, callables, classes and modules: things whose fingerprint means something."""
-    if isinstance(v, _PLAIN) or callable(v) or isinstance(v, types.ModuleType):
+    """Plain data: things whose pickled bytes are their meaning."""
+    if isinstance(v, _PLAIN):
         return True
     if isinstance(v, (tuple, list, set, frozenset)) and depth > 0:
         return all(_plain(x, depth - 1) for x in list(v)[:1000])
@@ -83,46 +165,149 @@ def _plain(v: Any, depth: int = 2) -> bool:
     return False
 
 
+def _state(v: Any) -> dict | None:
+    """An object's fields (``__dict__`` and ``__slots__``), or None when it has neither."""
+    state: dict[str, Any] = {}
+    if hasattr(v, "__dict__") and isinstance(vars(v), dict):
+        state.update(vars(v))
+    for klass in type(v).__mro__:
+        for slot in getattr(klass, "__slots__", ()):
+            if slot not in ("__dict__", "__weakref__") and hasattr(v, slot):
+                state[slot] = getattr(v, slot)
+    return state if state or hasattr(v, "__dict__") else None
+
+
+def _hash_pandas(v: Any) -> str:
+    h = hashlib.blake2b(digest_size=20)
+    h.update(repr((type(v).__name__, getattr(v, "shape", None))).encode())
+    if isinstance(v, pd.DataFrame):
+        h.update(repr((list(map(str, v.columns)), list(map(str, v.dtypes)))).encode())
+    elif isinstance(v, pd.Series):
+        h.update(repr((str(v.name), str(v.dtype))).encode())
+    try:
+        h.update(pd.util.hash_pandas_object(v, index=True).to_numpy().tobytes())
+    except TypeError:  # unhashable cells (lists): pickle instead
+        h.update(joblib.hash(v).encode())
+    return h.hexdigest()
+
+
+def _file_digest(path: Path) -> str:
+    h = hashlib.blake2b(digest_size=20)
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for f in files:
+        h.update(repr(("file", str(f.relative_to(path)) if f != path else "")).encode())
+        with open(f, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()
+
+
 class _Hasher:
-    def __init__(self) -> None:
+    def __init__(self, lenient: bool = False) -> None:
         self.h = hashlib.blake2b(digest_size=20)
         self.seen: set[int] = set()
+        self.io: list[str] = []
+        # File reads count in code that runs when the LF votes: the LF's function and what it calls,
+        # a callable object's __call__, an LF class's votes(); not constructors such as from_csv.
+        self.scan_io = True
+        # With a cache_key the LF vouches for state the fingerprint cannot see: an unpicklable
+        # global then stands for its type instead of making the LF uncacheable.
+        self.lenient = lenient
 
     def feed(self, *parts: Any) -> None:
         self.h.update(repr(parts).encode())
 
-    def value(self, v: Any, depth: int, strict: bool = True) -> None:
-        if not strict and not _plain(v):
-            # Globals that are live objects (thread locals, registries, connections) are process
-            # state, not configuration; their type stands in for them.
-            self.feed("object", type(v).__module__, type(v).__qualname__)
-        elif isinstance(v, (types.FunctionType, types.MethodType, functools.partial, Preprocessor)):
+    def value(self, v: Any, depth: int, strict: bool = True, where: str = "") -> None:
+        if isinstance(v, (types.FunctionType, types.MethodType, functools.partial, Preprocessor)):
             self.callable(v, depth)
+        elif isinstance(v, LabelingFunction):
+            self.lf(v, depth - 1)
         elif isinstance(v, types.ModuleType):
             self.feed("module", v.__name__, getattr(v, "__version__", None))
         elif isinstance(v, type):
             self.feed("class", v.__module__, v.__qualname__)
-            if depth > 0 and not v.__module__.startswith(("builtins", "numpy", "pandas", "re")):
+            if depth > 0 and not _library_module(v.__module__):
                 self.class_methods(v, depth - 1)
-        elif isinstance(v, (types.BuiltinFunctionType, np.ufunc)):
+            elif _library_module(v.__module__):
+                self.feed("version", _version(v.__module__))
+        elif isinstance(v, (types.BuiltinFunctionType, types.BuiltinMethodType, np.ufunc)):
             self.feed("builtin", getattr(v, "__module__", None), getattr(v, "__qualname__", repr(v)))
-        elif isinstance(v, LabelingFunction):
-            self.lf(v, depth - 1)
-        else:
+        elif hasattr(v, "__wrapped__") and callable(v) and not isinstance(v, type):
+            # functools.lru_cache / cache / wraps-style wrappers: the wrapped function decides.
+            self.feed("wrapped", type(v).__qualname__)
+            self.callable(v.__wrapped__, depth)
+        elif isinstance(v, (pd.DataFrame, pd.Series, pd.Index)):
+            self.feed("pandas", _hash_pandas(v))
+        elif _plain(v):
+            self.feed("value", type(v).__qualname__, joblib.hash(v))
+        elif callable(v) and not _instance_is_library(v):
+            self.callable(v, depth)  # a callable object of the user's: its class's code and its state
+        elif not _instance_is_library(v) and depth >= 0 and _state(v) is not None:
+            # An object of the user's (a dataclass config, a matcher): its class and its fields, walked
+            # field by field rather than pickled whole (its class may not be importable by name).
+            self.feed("object", type(v).__module__, type(v).__qualname__)
+            self.value(_state(v), depth - 1, True, where)  # its fields are configuration too
+        elif getattr(type(v), "__votewise_process_state__", False):
+            self.feed("object", type(v).__module__, type(v).__qualname__)
+        elif strict or not _instance_is_library(v) or hasattr(v, "get_params") or dataclasses.is_dataclass(v):
+            # Configuration: dataclasses, fitted estimators (params and learned arrays), user objects.
             try:
-                self.feed("value", type(v).__qualname__, joblib.hash(v))
-            except Exception as exc:  # unpicklable (an open model, a connection...)
-                raise _Uncacheable(f"{type(v).__name__} cannot be fingerprinted ({exc})") from exc
+                self.feed("value", type(v).__module__, type(v).__qualname__, joblib.hash(v))
+            except Exception as exc:  # unpicklable (an open model, a connection, a lock...)
+                if self.lenient:
+                    self.feed("object", type(v).__module__, type(v).__qualname__)
+                    return
+                raise _Uncacheable(
+                    f"{where or 'a value it reads'} ({type(v).__name__}) cannot be fingerprinted "
+                    f"({type(exc).__name__}: {str(exc)[:80]})"
+                ) from exc
+        else:
+            # Live library objects read as globals (thread locals, registries, loggers) are process
+            # state, not configuration; their type stands in for them.
+            self.feed("object", type(v).__module__, type(v).__qualname__)
 
     def class_methods(self, cls: type, depth: int) -> None:
         for klass in cls.__mro__:
-            if klass in (LabelingFunction, Preprocessor, object) or klass.__module__ == "builtins":
+            if klass in (LabelingFunction, Preprocessor, object) or _library_module(klass.__module__):
                 continue
             for name, member in sorted(vars(klass).items()):
                 func = member.__func__ if isinstance(member, (staticmethod, classmethod)) else member
+                if isinstance(func, property):
+                    func = func.fget
                 if isinstance(func, types.FunctionType):
                     self.feed("method", klass.__qualname__, name)
-                    self.callable(func, depth)
+                    scan, self.scan_io = self.scan_io, self.scan_io and name in _VOTING_METHODS
+                    try:
+                        self.callable(func, depth)
+                    finally:
+                        self.scan_io = scan
+
+    def globals_of(self, f: types.FunctionType, depth: int) -> None:
+        whole, chains, io = _reads(f.__code__)
+        g = f.__globals__
+        for name in sorted(whole):
+            if name in g:
+                self.feed("global", name)
+                self.value(g[name], depth - 1, strict=False, where=f"global {name!r} of {f.__qualname__}")
+        for chain in sorted(chains):
+            if chain[0] not in g:
+                continue
+            obj = g[chain[0]]
+            k = 1
+            # Through modules only: helpers.is_spam is the function is_spam, cfg.MIN_LEN its value.
+            while k < len(chain) and isinstance(obj, types.ModuleType):
+                if not hasattr(obj, chain[k]):
+                    break
+                obj = getattr(obj, chain[k])
+                k += 1
+            label = ".".join(chain[:k])
+            self.feed("global", label)
+            if isinstance(obj, types.ModuleType):
+                self.value(obj, depth - 1, strict=False)
+            else:
+                self.value(obj, depth - 1, strict=False, where=f"global {label!r} of {f.__qualname__}")
+        if self.scan_io and (f.__module__ or "").split(".")[0] not in _OWN_PACKAGES:
+            self.io.extend(f"{f.__qualname__} calls {call}()" for call in sorted(io))
 
     def callable(self, f: Any, depth: int) -> None:
         if id(f) in self.seen or depth < 0:
@@ -137,12 +322,18 @@ class _Hasher:
         elif isinstance(f, types.MethodType):
             self.feed("method_of", type(f.__self__).__qualname__)
             self.callable(f.__func__, depth)
+            if not isinstance(f.__self__, type) and not _instance_is_library(f.__self__):
+                self.value(_state(f.__self__), depth - 1, where=f"the state of {f.__qualname__}")
         elif isinstance(f, functools.partial):
             self.feed("partial")
             self.callable(f.func, depth)
             self.value(f.args, depth)
             self.value(f.keywords, depth)
         elif isinstance(f, types.FunctionType):
+            if _library_module(f.__module__):
+                # Library code changes with its version, which is what is hashed.
+                self.feed("library function", f.__module__, f.__qualname__, _version(f.__module__))
+                return
             code = f.__code__
             self.feed("function", _code_parts(code), f.__defaults__ is not None)
             for d in (f.__defaults__ or ()) + tuple((f.__kwdefaults__ or {}).values()):
@@ -153,14 +344,17 @@ class _Hasher:
                 except ValueError:  # an empty cell
                     continue
                 self.value(contents, depth - 1)
-            for name in sorted(_global_names(code)):
-                if name in f.__globals__:
-                    self.feed("global", name)
-                    self.value(f.__globals__[name], depth - 1, strict=False)
+            self.globals_of(f, depth)
+        elif hasattr(f, "__wrapped__") and not isinstance(f, type):
+            self.feed("wrapped", type(f).__qualname__)
+            self.callable(f.__wrapped__, depth)
+        elif isinstance(f, (types.BuiltinFunctionType, np.ufunc, type)):
+            self.value(f, depth)
         elif callable(f):
+            # A callable object: its class's methods (the code) and its attributes (the state).
             self.feed("callable_object", type(f).__module__, type(f).__qualname__)
             self.class_methods(type(f), depth - 1)
-            self.value(getattr(f, "__dict__", None), depth - 1)
+            self.value(_state(f), depth - 1, where=f"the state of {type(f).__qualname__}")
         else:
             self.value(f, depth)
 
@@ -172,7 +366,19 @@ class _Hasher:
             self.callable(lf.f, depth)
         for key in sorted(lf.resources):
             self.feed("resource", key)
-            self.value(lf.resources[key], depth)
+            self.value(lf.resources[key], depth, where=f"resource {key!r}")
+        for path in getattr(lf, "resource_files", ()):
+            if not path.exists():
+                raise _Uncacheable(f"resource file {str(path)!r} does not exist")
+            self.feed("resource file", path.name, _file_digest(path))
+        key = getattr(lf, "cache_key", None)
+        if key is not None:
+            try:
+                key = key() if callable(key) else key
+            except Exception as exc:
+                raise _Uncacheable(f"cache_key raised {type(exc).__name__}: {exc}") from exc
+            self.feed("cache_key")
+            self.value(key, depth, where="its cache_key")
         for p in lf.pre:
             self.callable(p, depth)
         if type(lf) is not LabelingFunction:
@@ -182,22 +388,27 @@ class _Hasher:
             state = state if isinstance(state, dict) else vars(lf)
             for key in sorted(k for k in state if k not in _BASE_ATTRS):
                 self.feed("attr", key)
-                self.value(state[key], depth)
+                self.value(state[key], depth, where=f"attribute {key!r}")
 
 
 def lf_fingerprint(lf: LabelingFunction, *, depth: int = 3) -> str:
     """A hex digest that changes when anything deciding the LF's votes changes.
 
     Covers the LF's code (without line numbers), closure values, the globals its code reads
-    (followed ``depth`` calls deep into helper functions), default arguments, resources,
-    preprocessors and, for LF subclasses, the object's state and the class's methods. The LF's
-    name is not part of it: renaming an LF keeps its cached column.
+    (followed ``depth`` calls deep into helper functions, through module attributes such as
+    ``helpers.is_spam`` or ``cfg.MIN_LEN`` into the other module), the values of global data
+    (DataFrames, arrays, dataclasses, fitted estimators, the state of callable objects),
+    functions under ``functools.lru_cache``, default arguments, resources (and the content of
+    resource files), ``cache_key``, preprocessors and, for LF subclasses, the object's state and
+    the class's methods. The LF's name is not part of it: renaming an LF keeps its cached column.
 
     Raises
     ------
     TypeError
-        When a resource or global cannot be fingerprinted (it cannot be pickled); such an LF is
-        simply recomputed on every run by :class:`LFCache`.
+        When something the LF depends on cannot be fingerprinted: a value that cannot be pickled,
+        a missing resource file, or a file or network read at call time (``open``, ``read_csv``,
+        ...) while the LF declares neither ``resources=[paths]`` nor ``cache_key=``. The message
+        gives the reason; :class:`LFCache` then recomputes such an LF on every run.
 
     Examples
     --------
@@ -207,12 +418,18 @@ def lf_fingerprint(lf: LabelingFunction, *, depth: int = 3) -> str:
     >>> lf_fingerprint(a) == lf_fingerprint(b)
     True
     """
-    hasher = _Hasher()
+    declared = bool(getattr(lf, "resource_files", ())) or getattr(lf, "cache_key", None) is not None
+    hasher = _Hasher(lenient=getattr(lf, "cache_key", None) is not None)
     hasher.feed("votewise-lf", _FORMAT)
     try:
         hasher.lf(lf, depth)
     except _Uncacheable as exc:
         raise TypeError(f"LF {lf.name!r}: {exc}; it cannot be cached.") from None
+    if hasher.io and not declared:
+        raise TypeError(
+            f"LF {lf.name!r}: {hasher.io[0]}, which reads something the cache cannot see; it cannot be cached. "
+            "Declare the files it reads with resources=[paths] (fingerprinted by content) or its state with cache_key=."
+        )
     return hasher.h.hexdigest()
 
 
@@ -307,6 +524,17 @@ class LFCache:
         Names of the LFs whose column the last run read from the cache.
     misses_ : list of str
         Names of the LFs the last run computed.
+    uncached_ : dict of str to str
+        LFs the last run could not cache, with the reason (also warned once per process).
+
+    Notes
+    -----
+    What an LF reads at call time (a file, a database, the network) is invisible to its
+    fingerprint. An LF that calls ``open``, ``read_csv``, ``read_text`` and the like is therefore
+    recomputed on every run (with a warning saying so, once) unless it declares the files with
+    ``@labeling_function(resources=[paths])`` (their content is fingerprinted) or its state with
+    ``cache_key=`` (a value or a function of no arguments). A damaged cache file (a killed run, a
+    full disk) is removed and recomputed with a warning naming it.
 
     Examples
     --------
@@ -325,6 +553,8 @@ class LFCache:
         self.location = Path(location).expanduser() if location is not None else default_cache_dir()
         self.hits_: list[str] = []
         self.misses_: list[str] = []
+        self.uncached_: dict[str, str] = {}
+        self._checked = False
 
     def __repr__(self) -> str:
         return f"LFCache({str(self.location)!r})"
@@ -350,10 +580,15 @@ class LFCache:
     def _load(
         self, path: Path, lf: LabelingFunction, data: pd.DataFrame, cardinality: int | None, fault_tolerant: bool
     ) -> tuple[np.ndarray, list[LFFailure]] | None:
+        if not path.exists():
+            return None
         try:
             with np.load(path, allow_pickle=False) as z:
                 votes, fail_pos, fail_err = z["votes"], z["fail_pos"], z["fail_err"]
-        except (OSError, ValueError, KeyError):  # missing, or half-written by a killed run
+            if votes.ndim != 1 or votes.dtype.kind not in "iu":
+                raise ValueError(f"votes of shape {votes.shape} and dtype {votes.dtype}")
+        except Exception as exc:  # truncated, corrupted (bad zip, bad CRC, EOF) or not ours
+            self._damaged(path, exc, f"LF {lf.name!r}")
             return None
         if len(votes) != len(data) or (len(fail_pos) and not fault_tolerant):
             return None  # without fault tolerance the failure must be raised again: recompute
@@ -361,6 +596,19 @@ class LFCache:
             return None  # let the apply raise the out-of-range error with its row
         failures = [LFFailure(lf.name, int(p), data.index[p], str(e)) for p, e in zip(fail_pos, fail_err)]
         return votes, failures
+
+    @staticmethod
+    def _damaged(path: Path, exc: BaseException, what: str) -> None:
+        # A damaged entry is a miss, not a crash: say which file it was, remove it, recompute.
+        warnings.warn(
+            f"Cache file {path} ({what}) is damaged ({type(exc).__name__}: {str(exc)[:120]}); "
+            "it is removed and recomputed.",
+            stacklevel=4,
+        )
+        try:
+            path.unlink()
+        except OSError:
+            pass
 
     def _store(self, path: Path, votes: np.ndarray, failures: list[LFFailure]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -382,16 +630,20 @@ class LFCache:
         # Which rows are duplicates depends on the data only: found once, reused by every later edit.
         path = self.location / data_fp / "rows.npz"
         n = len(data)
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                kind = str(z["kind"])
-                if kind == "distinct":
-                    return np.arange(n), np.arange(n)
-                if kind == "unhashable":
-                    return None
-                return z["codes"].astype(np.intp), z["first"].astype(np.int64)
-        except (OSError, ValueError, KeyError):
-            pass
+        if path.exists():
+            try:
+                with np.load(path, allow_pickle=False) as z:
+                    kind = str(z["kind"])
+                    if kind == "distinct":
+                        return np.arange(n), np.arange(n)
+                    if kind == "unhashable":
+                        return None
+                    codes, first = z["codes"].astype(np.intp), z["first"].astype(np.int64)
+                if len(codes) != n or (len(codes) and (codes.max() >= len(first) or first.max() >= n)):
+                    raise ValueError("row groups do not fit the data")
+                return codes, first
+            except Exception as exc:
+                self._damaged(path, exc, "duplicate-row groups")
         groups = unique_rows(data)
         if groups is None:
             stored = {"kind": np.asarray("unhashable")}
@@ -402,9 +654,13 @@ class LFCache:
                       "first": groups[1]}
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **stored)
-        os.replace(tmp, path)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, **stored)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
         return groups
 
     def votes(
@@ -415,6 +671,10 @@ class LFCache:
         Takes the options of :func:`~labeling.apply_lfs`; used by it when given ``cache=``.
         """
         data, lfs = validate_input(data, lfs, options.get("cardinality"))
+        if not self._checked:
+            # Before any LF runs: a cache folder that cannot be written would fail after the work.
+            check_writable(self.location, what="cache folder", folder=True)
+            self._checked = True
         cardinality = options.get("cardinality")
         fault_tolerant = options.get("fault_tolerant", False)
         data_fp = data_fingerprint(data)
@@ -422,12 +682,16 @@ class LFCache:
         failures: list[LFFailure] = []
         todo: list[int] = []
         paths: dict[int, Path] = {}
-        self.hits_, self.misses_ = [], []
+        self.hits_, self.misses_, self.uncached_ = [], [], {}
         for j, lf in enumerate(lfs):
             try:
                 paths[j] = self._path(data_fp, lf_fingerprint(lf))
             except TypeError as exc:
-                warnings.warn(f"{exc} It is recomputed on every run.", stacklevel=3)
+                message = f"{exc} It is recomputed on every run."
+                if message not in _WARNED:  # once per process: the reason does not change between runs
+                    _WARNED.add(message)
+                    warnings.warn(message, stacklevel=3)
+                self.uncached_[lf.name] = str(exc)
                 todo.append(j)
                 continue
             hit = self._load(paths[j], lf, data, cardinality, fault_tolerant)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import os
 from collections import OrderedDict
+from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import pandas as pd
@@ -155,12 +157,20 @@ class LabelingFunction:
         Unique name: the column name in the label matrix.
     f : callable
         ``f(row, **resources) -> int`` or ``f(df, **resources) -> array of int``.
-    resources : mapping, optional
-        Keyword arguments passed to ``f`` on every call (lists, models, KBs).
+    resources : mapping or sequence of paths, optional
+        A mapping: keyword arguments passed to ``f`` on every call (lists, models, KBs), part of
+        the LF's cache fingerprint. A path or a list of paths: files (or folders) ``f`` reads
+        itself; they are not passed to ``f``, and the cache fingerprints their content, so an
+        edited file recomputes the LF's votes (see :class:`~labeling.LFCache`).
     pre : sequence of Preprocessor, optional
         Applied in order before ``f``.
     vectorized : bool
         Whether ``f`` takes a DataFrame chunk.
+    cache_key : callable or value, optional
+        What else decides the LF's votes, for :class:`~labeling.LFCache`: a value, or a function
+        of no arguments called on every cached run (e.g. ``lambda: model.version``). Declaring
+        it also tells the cache that state it cannot see (an open connection, a file read at
+        call time) is covered, so the LF is cached instead of recomputed.
     """
 
     def __init__(
@@ -168,12 +178,27 @@ class LabelingFunction:
         name: str,
         f: Callable[..., Any],
         *,
-        resources: Mapping[str, Any] | None = None,
+        resources: Mapping[str, Any] | Sequence[str | os.PathLike] | str | os.PathLike | None = None,
         pre: Sequence[Preprocessor] | None = None,
         vectorized: bool = False,
+        cache_key: Any = None,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise ValueError(f"An LF needs a non-empty string name; got {name!r}.")
+        if not callable(f):
+            raise TypeError(f"LF {name!r}: f must be callable; got {type(f).__name__}.")
+        files: list[Path] = []
+        if resources is not None and not isinstance(resources, Mapping):
+            # Paths of files the LF reads itself: fingerprinted by content, never passed as arguments.
+            items = [resources] if isinstance(resources, (str, os.PathLike)) else list(resources)
+            for item in items:
+                if not isinstance(item, (str, os.PathLike)):
+                    raise TypeError(
+                        f"LF {name!r}: resources= takes a mapping of keyword arguments or a list of file paths; "
+                        f"got a {type(item).__name__} in the list."
+                    )
+            files = [Path(item) for item in items]
+            resources = None
         pre = list(pre or [])
         for p in pre:
             if not isinstance(p, Preprocessor):
@@ -184,6 +209,8 @@ class LabelingFunction:
         self.name = name
         self.f = f
         self.resources: dict[str, Any] = dict(resources or {})
+        self.resource_files: tuple[Path, ...] = tuple(files)
+        self.cache_key = cache_key
         self.pre: list[Preprocessor] = pre
         self.vectorized = vectorized
         functools.update_wrapper(self, f)
@@ -215,9 +242,10 @@ class LabelingFunction:
 def labeling_function(
     name: str | None = None,
     *,
-    resources: Mapping[str, Any] | None = None,
+    resources: Mapping[str, Any] | Sequence[str | os.PathLike] | str | os.PathLike | None = None,
     pre: Sequence[Preprocessor] | None = None,
     vectorized: bool = False,
+    cache_key: Any = None,
 ) -> Callable[[Callable[..., Any]], LabelingFunction]:
     """Decorate a function as a :class:`LabelingFunction`.
 
@@ -225,12 +253,15 @@ def labeling_function(
     ----------
     name : str, optional
         Defaults to the function's name.
-    resources : mapping, optional
-        Keyword arguments passed to the function on every call.
+    resources : mapping or sequence of paths, optional
+        Keyword arguments passed to the function on every call, or the paths of files the
+        function reads itself (fingerprinted by content by :class:`~labeling.LFCache`).
     pre : sequence of Preprocessor, optional
         Preprocessors applied before the function.
     vectorized : bool
         The function takes a DataFrame chunk and returns one vote per row.
+    cache_key : callable or value, optional
+        Extra state for the cache fingerprint (see :class:`LabelingFunction`).
 
     Examples
     --------
@@ -245,7 +276,9 @@ def labeling_function(
         raise _missing_parentheses("labeling_function")
 
     def decorate(f: Callable[..., Any]) -> LabelingFunction:
-        return LabelingFunction(name or f.__name__, f, resources=resources, pre=pre, vectorized=vectorized)
+        return LabelingFunction(
+            name or f.__name__, f, resources=resources, pre=pre, vectorized=vectorized, cache_key=cache_key
+        )
 
     return decorate
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -107,7 +109,13 @@ def check_label_matrix(
                 f"{name}[{i}, {j}]{_lf_label(lf_names, j)} is {arr[i, j].item()!r}; expected an integer vote "
                 "(-1 = abstain). Replace NaN with -1 and cast to int."
             )
-        arr = arr.astype(smallest_int_dtype(cardinality))
+        hi = float(arr.max())
+        if hi >= np.iinfo(np.int32).max:
+            i, j = np.unravel_index(int(np.argmax(arr)), arr.shape)
+            raise ValueError(
+                f"{name}[{i}, {j}]{_lf_label(lf_names, j)} is {arr[i, j].item()!r}; expected a class id below 2**31-1."
+            )
+        arr = arr.astype(smallest_int_dtype(max(int(hi) + 1, cardinality or 0)))
     hi = int(arr.max())
     lo = int(arr.min())
     if lo < ABSTAIN or (cardinality is not None and hi >= cardinality):
@@ -188,8 +196,16 @@ class LabelMatrix:
     ) -> None:
         arr = check_label_matrix(values)
         if arr.dtype not in (np.int8, np.int16, np.int32):
-            # Votes are small ints; int8 keeps a million rows x 50 LFs at 50 MB.
-            arr = arr.astype(smallest_int_dtype(int(arr.max()) + 1))
+            # Votes are small ints; int8 keeps a million rows x 50 LFs at 50 MB. A value beyond int32
+            # would wrap (4294967295 to -1, an abstain) on the cast: refuse it instead.
+            hi = int(arr.max())
+            if hi >= np.iinfo(np.int32).max:
+                i, j = np.unravel_index(int(np.argmax(arr)), arr.shape)
+                raise ValueError(
+                    f"values[{i}, {j}]{_lf_label(lf_names, int(j))} is {hi}; a class id must be below 2**31-1 "
+                    "to fit the label matrix's integer type."
+                )
+            arr = arr.astype(smallest_int_dtype(hi + 1))
         n, m = arr.shape
         names = [f"lf_{j}" for j in range(m)] if lf_names is None else [str(s) for s in lf_names]
         if len(names) != m:
@@ -197,7 +213,7 @@ class LabelMatrix:
         dupes = sorted({s for s in names if names.count(s) > 1})
         if dupes:
             raise ValueError(f"LF names must be unique; {dupes} appear more than once.")
-        idx = pd.RangeIndex(n) if index is None else pd.Index(index)
+        idx = pd.RangeIndex(n) if index is None else index if isinstance(index, pd.Index) else pd.Index(index)
         if len(idx) != n:
             raise ValueError(f"Got {len(idx)} row ids for {n} rows of votes.")
         self.values = arr
@@ -255,28 +271,92 @@ class LabelMatrix:
         cols = [self.lf_names.index(s) for s in names]
         return LabelMatrix(self.values[:, cols], lf_names=list(names), index=self.index)
 
-    def save(self, path: str | os.PathLike) -> None:
-        """Write the matrix, LF names and row ids to a ``.npz`` file (no pickling)."""
-        if self.index.dtype.kind in "iu":
-            index = self.index.to_numpy(dtype=np.int64)
-            kind = "int"
-        else:
-            index = np.asarray([str(v) for v in self.index], dtype=str)
-            kind = "str"
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the matrix, LF names and row ids to a ``.npz`` file (no pickling); return the path written.
+
+        numpy adds ``.npz`` to a path without it; the returned path is the file that exists.
+        Row ids keep their type on :meth:`load`: integers (of any width), floats, booleans,
+        dates and strings are stored as typed arrays, a MultiIndex level by level, and an index of
+        mixed types (``[1, "1"]``) as JSON per value so that ``1`` and ``"1"`` stay different.
+
+        Raises
+        ------
+        TypeError
+            When a row id is none of those types (it could not be read back as it was).
+        """
+        path = Path(path)
+        if path.suffix != ".npz":
+            path = path.with_name(path.name + ".npz")
+        arrays: dict[str, np.ndarray] = {}
+        levels = (
+            [self.index.get_level_values(i) for i in range(self.index.nlevels)]
+            if isinstance(self.index, pd.MultiIndex) else [self.index]
+        )
+        kinds = []
+        for k, level in enumerate(levels):
+            kind, arr = _encode_ids(level)
+            kinds.append(kind)
+            arrays["index" if k == 0 else f"index_{k}"] = arr
+        names = [None if n is None else str(n) for n in self.index.names]
         np.savez_compressed(
             path,
             values=self.values,
             lf_names=np.asarray(self.lf_names, dtype=str),
-            index=index,
-            index_kind=np.asarray(kind),
+            index_kind=np.asarray(kinds[0] if len(kinds) == 1 else "multi:" + ",".join(kinds)),
+            index_names=np.asarray(json.dumps(names)),
+            **arrays,
         )
+        return path
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "LabelMatrix":
         """Read a matrix written by :meth:`save`."""
-        with np.load(path, allow_pickle=False) as z:
+        try:
+            z = np.load(path, allow_pickle=False)
+        except FileNotFoundError:
+            raise FileNotFoundError(f"No such label matrix file: {path}") from None
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"{path} is not a votewise label matrix (.npz): {exc}") from None
+        with z:
             missing = {"values", "lf_names", "index"} - set(z.files)
             if missing:
                 raise ValueError(f"{path} is not a votewise label matrix: missing arrays {sorted(missing)}.")
-            index = z["index"]
-            return cls(z["values"], lf_names=z["lf_names"].tolist(), index=index.tolist() if index.dtype.kind == "U" else index)
+            kind = str(z["index_kind"]) if "index_kind" in z.files else ("str" if z["index"].dtype.kind == "U" else "int")
+            names = json.loads(str(z["index_names"])) if "index_names" in z.files else None
+            if kind.startswith("multi:"):
+                kinds = kind[len("multi:"):].split(",")
+                levels = [_decode_ids(k, z["index" if i == 0 else f"index_{i}"]) for i, k in enumerate(kinds)]
+                index = pd.MultiIndex.from_arrays(levels, names=names)
+            else:
+                index = pd.Index(_decode_ids(kind, z["index"]), name=names[0] if names else None)
+            return cls(z["values"], lf_names=z["lf_names"].tolist(), index=index)
+
+
+def _encode_ids(level: pd.Index) -> tuple[str, np.ndarray]:
+    # Typed arrays where numpy can hold the ids as they are; JSON per value for mixed objects.
+    if level.dtype.kind in "iufbmM":
+        return "typed", level.to_numpy()
+    values = level.tolist()
+    if all(isinstance(v, str) for v in values):
+        return "str", np.asarray(values, dtype=str) if values else np.zeros(0, dtype="U1")
+    out = []
+    for pos, v in enumerate(values):
+        if isinstance(v, (np.integer, np.floating, np.bool_)):
+            v = v.item()
+        if v is None or isinstance(v, (bool, int, float, str)):
+            out.append(json.dumps(v))
+        else:
+            raise TypeError(
+                f"Row id at position {pos} is a {type(v).__name__} ({v!r:.60}); a saved label matrix keeps ids that "
+                "are numbers, strings, booleans or dates. Reset the index (df.reset_index(drop=True)) or map the ids "
+                "to strings first."
+            )
+    return "json", np.asarray(out, dtype=str)
+
+
+def _decode_ids(kind: str, arr: np.ndarray) -> Any:
+    if kind == "json":
+        return pd.Index([json.loads(v) for v in arr.tolist()], dtype=object)
+    if kind == "str":
+        return pd.Index(arr.tolist(), dtype=object)
+    return arr  # "typed", and files written before the kind existed ("int")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
@@ -18,7 +19,8 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .votes import LFFailure, check_lfs, compute_votes, validate_input
+from .fileio import check_utf8, check_writable, extra_fields, iter_jsonl, sniff_encoding, text_as_written
+from .votes import LFFailure, check_lfs, check_options, compute_votes, validate_input
 from .lf import LabelingFunction
 from .matrix import LabelMatrix, smallest_int_dtype
 from .patterns import PatternCounts
@@ -74,21 +76,87 @@ def iter_chunks(
     if fmt == "csv":
         if path.suffix.lower() == ".tsv" or ".tsv" in path.suffixes:
             read_options.setdefault("sep", "\t")
-        with pd.read_csv(path, chunksize=chunk_size, usecols=columns, **read_options) as reader:
-            yield from reader
+        # index_col=False: a trailing comma on the data rows must not make the first field the
+        # index and shift every column; the encoding follows a byte-order mark when there is one.
+        read_options.setdefault("index_col", False)
+        read_options.setdefault("encoding", sniff_encoding(path))
+        try:
+            with pd.read_csv(path, chunksize=chunk_size, usecols=columns, **read_options) as reader:
+                checked = False
+                while True:
+                    # Warnings caught per chunk (never around the yield, which runs the caller's code).
+                    with warnings.catch_warnings(record=True) as caught:
+                        warnings.simplefilter("always", pd.errors.ParserWarning)
+                        try:
+                            chunk = next(reader)
+                        except StopIteration:
+                            break
+                    for w in caught:
+                        if "does not match length of data" in str(w.message):
+                            if not checked:  # longer rows: trailing commas, or data about to be dropped
+                                checked = True
+                                problem = extra_fields(path, sep=read_options.get("sep", ","),
+                                                       encoding=read_options["encoding"])
+                                if problem:
+                                    raise ValueError(problem)
+                        else:
+                            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+                    yield chunk
+        except pd.errors.EmptyDataError:
+            raise ValueError(f"{path}: the file is empty (no header line); expected a CSV file with a header.") from None
+        except pd.errors.ParserError as exc:
+            raise ValueError(f"{path}: malformed CSV: {exc}") from None
+        except UnicodeDecodeError as exc:
+            raise check_utf8(path, exc, read_options["encoding"]) from None
+        except ValueError as exc:  # e.g. usecols naming a column the file lacks
+            if str(exc).startswith(str(path)):
+                raise
+            raise ValueError(f"{path}: {exc}") from None
     elif fmt == "jsonl":
-        read_options.setdefault("dtype", False)  # keep values as written (no guessing of types or dates)
-        with pd.read_json(path, lines=True, chunksize=chunk_size, **read_options) as reader:
-            for chunk in reader:
-                yield chunk if columns is None else chunk[list(columns)]
+        encoding = read_options.pop("encoding", None)
+        if read_options:
+            raise TypeError(f"{path}: JSON lines take only encoding= as a read option; got {sorted(read_options)}.")
+        # Read line by line (not pandas' reader): a malformed line is reported with its file and line number.
+        records: list[dict] = []
+        for _, rec in iter_jsonl(path, encoding=encoding):
+            records.append(rec)
+            if len(records) == chunk_size:
+                yield _jsonl_frame(records, columns, path)
+                records = []
+        if records:
+            yield _jsonl_frame(records, columns, path)
     else:
         import pyarrow.parquet as pq
 
         # pre_buffer would keep every row group's raw bytes until the file is closed: memory
         # would grow with the file.
-        with pq.ParquetFile(path, pre_buffer=False) as pf:
-            for batch in pf.iter_batches(batch_size=chunk_size, columns=columns, **read_options):
-                yield batch.to_pandas()
+        try:
+            pf = pq.ParquetFile(path, pre_buffer=False)
+        except Exception as exc:
+            raise ValueError(f"{path}: not a readable Parquet file ({exc}).") from None
+        with pf:
+            names = pf.schema_arrow.names
+            missing = [c for c in columns or () if c not in names]
+            if missing:  # pyarrow would silently return no such column
+                raise KeyError(f"{path}: no column(s) {missing}; the columns are {names}.")
+            try:
+                batches = pf.iter_batches(batch_size=chunk_size, columns=columns, **read_options)
+                for batch in batches:
+                    yield batch.to_pandas()
+            except (KeyError, ValueError, OSError) as exc:  # pyarrow's messages do not name the file
+                if str(exc).startswith(str(path)):
+                    raise
+                raise ValueError(f"{path}: {exc}") from None
+
+
+def _jsonl_frame(records: list[dict], columns: Sequence[str] | None, path: Path) -> pd.DataFrame:
+    frame = pd.DataFrame.from_records(records)
+    if columns is None:
+        return frame
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise KeyError(f"{path}: no column(s) {missing}; the columns are {list(frame.columns)}.")
+    return frame[list(columns)]
 
 
 def _npy_header(shape: tuple[int, int], dtype: np.dtype) -> bytes:
@@ -140,12 +208,45 @@ def read_votes(path: str | os.PathLike, *, mmap: bool = True) -> LabelMatrix:
     """Open votes written by :func:`apply_lfs_to_file` as a LabelMatrix (memory-mapped by default)."""
     path = Path(path)
     meta_path = path.with_suffix(".json")
+    if not path.exists():
+        partial = _partial(path)
+        hint = f" (an unfinished run left {partial.name}: rerun with resume=True)" if partial.exists() else ""
+        raise FileNotFoundError(f"No such votes file: {path}{hint}")
     meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
-    values = np.load(path, mmap_mode="r" if mmap else None)
+    try:
+        values = np.load(path, mmap_mode="r" if mmap else None)
+    except ValueError as exc:
+        raise ValueError(f"{path} is not a votes file written by apply_lfs_to_file ({exc}).") from None
+    if "n_rows" in meta and meta["n_rows"] != len(values):
+        raise ValueError(
+            f"{meta_path} says {meta['n_rows']} rows but {path} holds {len(values)}; the two come from different "
+            "runs. Run apply_lfs_to_file again."
+        )
     index = None
     if meta.get("ids"):
         index = pd.read_parquet(path.parent / meta["ids"]).iloc[:, 0].to_numpy()
+        if len(index) != len(values):
+            raise ValueError(f"{path.parent / meta['ids']} has {len(index)} row ids for {len(values)} rows of votes.")
     return LabelMatrix(values, lf_names=meta.get("lf_names"), index=index)
+
+
+def _partial(out: Path) -> Path:
+    return out.with_name(out.name + ".partial")
+
+
+def _progress(out: Path) -> Path:
+    return out.with_name(out.name + ".progress.json")
+
+
+def _source_stamp(path: Path) -> dict[str, Any]:
+    st = path.stat()
+    return {"source": str(path.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=1, default=str))
+    os.replace(tmp, path)
 
 
 def apply_lfs_to_file(
@@ -165,6 +266,7 @@ def apply_lfs_to_file(
     max_failures: int = 1000,
     progress: bool = True,
     read_options: dict[str, Any] | None = None,
+    resume: bool = False,
 ) -> StreamResult:
     """Apply LFs to every row of a file, ``chunk_size`` rows at a time, writing the votes to ``out``.
 
@@ -196,6 +298,17 @@ def apply_lfs_to_file(
         Failures kept in the result (all are counted).
     progress : bool
         Show a progress bar.
+    resume : bool
+        Continue an unfinished run (killed, or stopped by an error) from its last finished chunk
+        instead of starting over, when the file, the LFs' names, ``chunk_size`` and the read
+        options are the same. Failures of the chunks done before are counted, not listed.
+
+    Notes
+    -----
+    The votes are written to ``out + ".partial"`` (with a ``.progress.json`` beside it, updated
+    after each chunk) and renamed to ``out`` only when every row is labelled; the ``.json``
+    metadata is removed before the renames and written after them. So an earlier result is never
+    overwritten in place, and no set of files looks complete when it is not.
 
     Returns
     -------
@@ -208,42 +321,84 @@ def apply_lfs_to_file(
     >>> model = fit_from_patterns(MajorityVote(), result.patterns.patterns, result.patterns.counts)  # doctest: +SKIP
     """
     lfs = check_lfs(lfs, cardinality)
+    check_options(n_jobs, chunk_size)
     out = Path(out)
     if out.suffix != ".npy":
         raise ValueError(f"out={str(out)!r}; the votes are written as a .npy file, so give a path ending in .npy.")
+    source = Path(path)
+    if not source.exists():
+        raise FileNotFoundError(f"No such file: {source}")
+    check_writable(out, what="votes file")  # before any work: an unwritable output fails now, not after it
     dtype = smallest_int_dtype(cardinality)
     names = [lf.name for lf in lfs]
     patterns = PatternCounts(names)
     failures: list[LFFailure] = []
     n_failures = 0
     n = 0
-    out.parent.mkdir(parents=True, exist_ok=True)
     ids_path = out.with_suffix(".ids.parquet") if id_column is not None else None
+    partial, progress_path = _partial(out), _progress(out)
+    ids_partial = _partial(ids_path) if ids_path is not None else None
+    # What a resumed run must share with the one it continues; any difference starts afresh.
+    plan = {
+        **_source_stamp(source), "lf_names": names, "chunk_size": chunk_size, "dtype": np.dtype(dtype).str,
+        "format": _format_of(source, format), "columns": list(columns) if columns else None, "id_column": id_column,
+    }
+    done_chunks = 0
+    if resume and progress_path.exists() and partial.exists():
+        try:
+            state = json.loads(progress_path.read_text())
+        except ValueError:
+            state = {}
+        if state.get("plan") == plan:
+            done_chunks, n, n_failures = state["chunks"], state["n_rows"], state["n_failures"]
     ids_writer = None
     total = None
-    if _format_of(Path(path), format) == "parquet" and Path(path).exists():
+    if plan["format"] == "parquet":
         import pyarrow.parquet as pq
 
-        with pq.ParquetFile(path) as pf:
-            total = pf.metadata.num_rows
+        try:
+            with pq.ParquetFile(source) as pf:
+                total = pf.metadata.num_rows
+        except Exception as exc:
+            raise ValueError(f"{source}: not a readable Parquet file ({exc}).") from None
     bar = tqdm(total=total, desc="Applying LFs", unit="row", disable=not progress)
-    chunks = iter_chunks(path, chunk_size=chunk_size, format=format, columns=columns, **(read_options or {}))
+    read_options = dict(read_options or {})
+    if plan["format"] == "csv" and text_column is not None and not (
+        {"dtype", "na_values", "keep_default_na", "converters"} & set(read_options)
+    ):
+        # As sources.read_csv: the text column as written ("NA" is a text, "007" keeps its zeros).
+        sep = read_options.get("sep", "\t" if ".tsv" in [x.lower() for x in source.suffixes] else ",")
+        read_options.update(text_as_written(
+            source, text_column, {**read_options, "sep": sep, "index_col": False,
+                                  "encoding": read_options.get("encoding") or sniff_encoding(source)}))
+    chunks = iter_chunks(source, chunk_size=chunk_size, format=format, columns=columns, **read_options)
+    row_bytes = len(lfs) * np.dtype(dtype).itemsize
     try:
-        with open(out, "wb") as fh:
-            fh.write(_npy_header((0, len(lfs)), dtype))
-            for chunk in chunks:
-                if text_column is not None and text_column in chunk.columns and chunk[text_column].isna().any():
-                    chunk[text_column] = chunk[text_column].fillna("")
-                if id_column is not None:
-                    if id_column not in chunk.columns:
-                        raise KeyError(f"{path}: no id column {id_column!r}; the columns are {list(chunk.columns)}.")
-                    chunk = chunk.set_index(id_column, drop=False)
-                else:
-                    chunk.index = pd.RangeIndex(n, n + len(chunk))
+        # Everything is written under temporary names and renamed only when complete: a killed run
+        # leaves the previous result as it was, plus a .partial file it can resume from.
+        with open(partial, "r+b" if done_chunks else "wb") as fh:
+            if done_chunks:
+                fh.truncate(_HEADER_BYTES + n * row_bytes)  # whatever came after the last finished chunk
+                done = np.memmap(partial, dtype=dtype, mode="r", offset=_HEADER_BYTES, shape=(n, len(lfs))) if n else None
+                for s0 in range(0, n, chunk_size):
+                    patterns.add(np.asarray(done[s0 : s0 + chunk_size]))
+                del done
+                fh.seek(0, os.SEEK_END)
+                bar.update(n)
+            else:
+                fh.write(_npy_header((0, len(lfs)), dtype))
+            start = 0
+            for k, chunk in enumerate(chunks):
+                chunk = _prepare_chunk(chunk, source, start, text_column, id_column)
+                if k < done_chunks:  # labelled by the run this one resumes: only its row ids are needed
+                    if ids_partial is not None:
+                        ids_writer = _write_ids(ids_writer, ids_partial, chunk.index)
+                    start += len(chunk)
+                    continue
                 chunk, _ = validate_input(chunk, lfs, cardinality)
                 votes, errs = compute_votes(
                     chunk, lfs, n_jobs=n_jobs, progress=False, fault_tolerant=fault_tolerant,
-                    cardinality=cardinality, dedup=dedup, offset=n,
+                    cardinality=cardinality, dedup=dedup, offset=start,
                 )
                 if cardinality is None and votes.size and votes.max() > np.iinfo(dtype).max:
                     raise ValueError(
@@ -251,30 +406,41 @@ def apply_lfs_to_file(
                     )
                 block = votes.astype(dtype)
                 fh.write(block.tobytes())
+                fh.flush()
                 patterns.add(block)
                 n_failures += len(errs)
                 failures.extend(errs[: max(0, max_failures - len(failures))])
-                if ids_path is not None:
-                    ids_writer = _write_ids(ids_writer, ids_path, chunk.index)
-                n += len(chunk)
+                if ids_partial is not None:
+                    ids_writer = _write_ids(ids_writer, ids_partial, chunk.index)
+                start += len(chunk)
+                n = start
                 bar.update(len(chunk))
+                _write_json(progress_path, {"plan": plan, "chunks": k + 1, "n_rows": n, "n_failures": n_failures})
+            if start < n:
+                raise ValueError(f"{source} has {start} rows now but {n} were labelled before; it changed. Rerun without resume.")
             fh.seek(0)
             fh.write(_npy_header((n, len(lfs)), dtype))
-    except BaseException:
-        out.unlink(missing_ok=True)
-        raise
     finally:
         bar.close()
         if ids_writer is not None:
             ids_writer.close()
     if n == 0:
-        out.unlink(missing_ok=True)
-        raise ValueError(f"{path} has no rows; nothing to label.")
-    meta = {"lf_names": names, "n_rows": n, "source": Path(path).name, "ids": ids_path.name if ids_path else None}
-    out.with_suffix(".json").write_text(json.dumps(meta, indent=1))
+        partial.unlink(missing_ok=True)
+        progress_path.unlink(missing_ok=True)
+        if ids_partial is not None:
+            ids_partial.unlink(missing_ok=True)
+        raise ValueError(f"{source} has no rows; nothing to label.")
+    meta_path = out.with_suffix(".json")
+    meta = {"lf_names": names, "n_rows": n, "source": source.name, "ids": ids_path.name if ids_path else None}
+    # The .json is what says a result is complete: it goes first and comes back last, so a run
+    # killed between the renames leaves no .json claiming rows that the files do not hold.
+    meta_path.unlink(missing_ok=True)
+    if ids_partial is not None:
+        os.replace(ids_partial, ids_path)
+    os.replace(partial, out)
+    _write_json(meta_path, meta)
+    progress_path.unlink(missing_ok=True)
     if n_failures:
-        import warnings
-
         warnings.warn(
             f"{n_failures} LF call(s) raised and abstained instead. The first {len(failures)} are in result.failures.",
             stacklevel=2,
@@ -282,14 +448,35 @@ def apply_lfs_to_file(
     return StreamResult(out, names, n, patterns, failures, n_failures, ids_path)
 
 
+def _prepare_chunk(
+    chunk: pd.DataFrame, source: Path, start: int, text_column: str | None, id_column: str | None
+) -> pd.DataFrame:
+    if text_column is not None and text_column in chunk.columns and chunk[text_column].isna().any():
+        chunk[text_column] = chunk[text_column].fillna("")
+    if id_column is not None:
+        if id_column not in chunk.columns:
+            raise KeyError(f"{source}: no id column {id_column!r}; the columns are {list(chunk.columns)}.")
+        return chunk.set_index(id_column, drop=False)
+    chunk.index = pd.RangeIndex(start, start + len(chunk))
+    return chunk
+
+
 def _write_ids(writer: Any, path: Path, index: pd.Index) -> Any:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pa.table({"id": pa.array(index.to_numpy())})
-    if writer is None:
-        writer = pq.ParquetWriter(path, table.schema)
-    elif table.schema != writer.schema:
-        table = table.cast(writer.schema)
+    try:
+        table = pa.table({"id": pa.array(index.to_numpy())})
+        if writer is None:
+            writer = pq.ParquetWriter(path, table.schema)
+        elif table.schema != writer.schema:
+            table = table.cast(writer.schema)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+        # Ids of mixed types ([1, "1"]) cannot share one column: say so instead of pyarrow's message.
+        first = index[0] if len(index) else None
+        raise TypeError(
+            f"The row ids (id_column) cannot be stored in one Parquet column: {str(exc)[:120]} (ids such as "
+            f"{first!r}); give every id the same type, e.g. all strings."
+        ) from None
     writer.write_table(table)
     return writer

@@ -22,10 +22,10 @@ from tqdm.auto import tqdm
 
 from .lf import LabelingFunction, check_unique_names
 from .matrix import ABSTAIN, LabelMatrix, smallest_int_dtype
-from .row import Row
+from .row import ReadOnlyRow, Row, RowWriteError
 
 __all__ = [
-    "LFError", "LFFailure", "check_lfs", "validate_input", "label_chunk", "worth_dedup", "compute_votes", "finish_matrix",
+    "LFError", "LFFailure", "check_lfs", "check_options", "validate_input", "label_chunk", "worth_dedup", "compute_votes", "finish_matrix",
 ]
 
 DEFAULT_CHUNK_SIZE = 10_000
@@ -90,6 +90,104 @@ def _check_range(
         )
 
 
+def _align(lf: str, out: Any, chunk: pd.DataFrame, positions: np.ndarray) -> Any:
+    """A Series result in the chunk's row order, matched by row id, not by position."""
+    if not isinstance(out, pd.Series) or out.index.equals(chunk.index):
+        return out
+    if len(out) == len(chunk) and out.index.is_unique and chunk.index.is_unique and out.index.isin(chunk.index).all():
+        return out.reindex(chunk.index)
+    if out.index.equals(pd.RangeIndex(len(chunk))):
+        return out  # a freshly built Series (pd.Series(np.where(...))) carries no row ids: its order is the chunk's
+    extra = out.index.difference(chunk.index)
+    missing = chunk.index.difference(out.index)
+    detail = (f"ids not in the chunk: {list(extra[:3])}" if len(extra) else
+              f"ids missing: {list(missing[:3])}" if len(missing) else "duplicate ids")
+    raise LFError(
+        f"Vectorized LF {lf!r} returned a Series whose index does not match the chunk's row ids "
+        f"(rows {positions[0]}..{positions[-1]}; {detail}); return one vote per row, indexed like the chunk "
+        "(or a plain array in the chunk's order).",
+        lf=lf, position=int(positions[0]),
+    )
+
+
+def _same_data(a: pd.Series, b: pd.Series) -> bool:
+    x, y = a.array, b.array
+    arrow = getattr(x, "_pa_array", None)
+    if arrow is not None:
+        return arrow is getattr(y, "_pa_array", None)
+    try:
+        return np.shares_memory(np.asarray(x), np.asarray(y))
+    except Exception:  # an extension array numpy cannot view: assume unchanged
+        return True
+
+
+def _memory_key(values: Any) -> Any:
+    """Where an array's data lives: equal for copy-on-write views of the same data, different after a write."""
+    arrow = getattr(values, "_pa_array", None)
+    if arrow is not None:
+        return ("arrow", id(arrow))
+    values = getattr(values, "_ndarray", values)
+    if isinstance(values, np.ndarray):
+        return ("numpy", values.__array_interface__["data"][0], values.shape, values.strides)
+    return None  # an array type whose memory we cannot see: compared column by column instead
+
+
+def _same_blocks(view: pd.DataFrame, chunk: pd.DataFrame) -> bool:
+    # One comparison per block (a handful), not per column: this runs for every LF on every chunk.
+    try:
+        a, b = view._mgr.blocks, chunk._mgr.blocks
+    except AttributeError:  # pragma: no cover - another pandas internals layout
+        return False
+    if len(a) != len(b):
+        return False
+    for x, y in zip(a, b):
+        kx, ky = _memory_key(x.values), _memory_key(y.values)
+        if kx is None or kx != ky:
+            return False
+    return True
+
+
+def _check_unchanged(lf: str, view: pd.DataFrame, chunk: pd.DataFrame, positions: np.ndarray) -> None:
+    """Raise when a vectorized LF changed the chunk it was given (a column added, dropped or written)."""
+    if view.columns.equals(chunk.columns) and view.index.is_(chunk.index) and _same_blocks(view, chunk):
+        return
+    what = None
+    if list(view.columns) != list(chunk.columns):
+        added = [c for c in view.columns if c not in chunk.columns]
+        dropped = [c for c in chunk.columns if c not in view.columns]
+        what = f"added column(s) {added}" if added else f"dropped column(s) {dropped}" if dropped else "reordered columns"
+    elif not view.index.equals(chunk.index):
+        what = "changed the row index"
+    else:
+        for name in chunk.columns:
+            if not _same_data(view[name], chunk[name]):
+                what = f"wrote into column {name!r}"
+                break
+    if what is not None:
+        raise LFError(
+            f"Vectorized LF {lf!r} {what} of its input chunk (rows {positions[0]}..{positions[-1]}); chunks are "
+            "read-only for LFs, as a change would alter the votes of the LFs after it. Work on a copy "
+            "(df = df.copy()) or compute new columns in a @preprocessor(vectorized=True).",
+            lf=lf, position=int(positions[0]),
+        )
+
+
+def _call_batch(lf: LabelingFunction, chunk: pd.DataFrame, positions: np.ndarray, view: pd.DataFrame | None = None) -> Any:
+    """Call a vectorized LF on a copy-on-write view of the chunk, so that nothing it does reaches the next LF.
+
+    LFs without preprocessors share one view per chunk (the rule builders key their per-chunk
+    cache of distinct texts on it) and any change to it is reported, naming the LF, before
+    another LF sees it. An LF with preprocessors gets a view of its own: preprocessors may add
+    columns to their input.
+    """
+    if lf.pre or view is None:
+        view = chunk.copy(deep=False)
+    out = lf(view)
+    if not lf.pre and len(chunk.columns) == len(set(chunk.columns)):
+        _check_unchanged(lf.name, view, chunk, positions)
+    return _align(lf.name, out, chunk, positions)
+
+
 def _check_batch_output(
     lf: str, out: Any, chunk: pd.DataFrame, positions: np.ndarray, cardinality: int | None
 ) -> np.ndarray:
@@ -133,7 +231,7 @@ def _run_row_lf(
             break
         except Exception as exc:
             i = len(out)
-            if not fault_tolerant:
+            if not fault_tolerant or isinstance(exc, RowWriteError):  # a write is a bug, never bad data
                 _check_votes(lf.name, out, ids, positions, cardinality)  # an earlier bad vote is reported first
                 raise LFError(
                     f"LF {lf.name!r} failed on row {positions[i]} (id {ids[i]!r}): {_describe(exc)}",
@@ -165,10 +263,10 @@ def _check_votes(
 
 def _run_batch_lf(
     lf: LabelingFunction, chunk: pd.DataFrame, positions: np.ndarray,
-    cardinality: int | None, fault_tolerant: bool, failures: list[LFFailure],
+    cardinality: int | None, fault_tolerant: bool, failures: list[LFFailure], view: pd.DataFrame | None = None,
 ) -> np.ndarray:
     try:
-        return _check_batch_output(lf.name, lf(chunk), chunk, positions, cardinality)
+        return _check_batch_output(lf.name, _call_batch(lf, chunk, positions, view), chunk, positions, cardinality)
     except LFError:
         raise
     except Exception as chunk_exc:
@@ -178,7 +276,9 @@ def _run_batch_lf(
         for i in range(len(chunk)):
             one = chunk.iloc[i : i + 1]
             try:
-                votes[i] = _check_batch_output(lf.name, lf(one), one, positions[i : i + 1], cardinality)[0]
+                votes[i] = _check_batch_output(
+                    lf.name, _call_batch(lf, one, positions[i : i + 1]), one, positions[i : i + 1], cardinality
+                )[0]
             except LFError:
                 raise
             except Exception as exc:
@@ -202,7 +302,7 @@ def _rows(chunk: pd.DataFrame) -> list[Row]:
     # Column by column to Python objects, then zipped: several times faster than to_dict("records").
     names = list(chunk.columns)
     if not names or len(set(names)) != len(names):
-        return [Row(r) for r in chunk.to_dict("records")]
+        return [ReadOnlyRow(r) for r in chunk.to_dict("records")]
     columns = [chunk.iloc[:, j].tolist() for j in range(len(names))]
     # Thousands of new dicts that all survive would set off the cyclic garbage collector again and
     # again (each pass walking every live object) while they hold no cycles; pausing it here cuts
@@ -210,10 +310,11 @@ def _rows(chunk: pd.DataFrame) -> list[Row]:
     was_enabled = gc.isenabled()
     gc.disable()
     try:
+        # Read-only: one row object serves every row LF, so none may change what the next one sees.
         if len(names) == 1:  # the common text-only case: a dict literal is faster than a zip per row
             name = names[0]
-            return list(map(Row, [{name: v} for v in columns[0]]))
-        return list(map(Row, map(zip, repeat(names), zip(*columns))))
+            return list(map(ReadOnlyRow, [{name: v} for v in columns[0]]))
+        return list(map(ReadOnlyRow, map(zip, repeat(names), zip(*columns))))
     finally:
         if was_enabled:
             gc.enable()
@@ -233,9 +334,12 @@ def label_chunk(
     block = np.full((len(chunk), len(lfs)), ABSTAIN, dtype=np.int32)
     failures: list[LFFailure] = []
     rows: list[Row] | None = None
+    view: pd.DataFrame | None = None
     for j, lf in enumerate(lfs):
         if lf.vectorized:
-            block[:, j] = _run_batch_lf(lf, chunk, positions, cardinality, fault_tolerant, failures)
+            if view is None:
+                view = chunk.copy(deep=False)  # copy-on-write: shares the data, not the DataFrame object
+            block[:, j] = _run_batch_lf(lf, chunk, positions, cardinality, fault_tolerant, failures, view)
         else:
             if rows is None:
                 rows = _rows(chunk)
@@ -307,13 +411,27 @@ def _n_workers(n_jobs: int) -> int:
 
 def check_lfs(lfs: Iterable[LabelingFunction], cardinality: int | None = None) -> list[LabelingFunction]:
     """Return ``lfs`` as a list after checking it is non-empty, holds LFs with unique names, and ``cardinality``."""
+    if isinstance(lfs, LabelingFunction):
+        raise TypeError(f"lfs must be a list of LFs; got the single LF {lfs.name!r}: pass [{lfs.name}].")
     lfs = list(lfs)
     if not lfs:
         raise ValueError("No labeling functions given; pass a non-empty list of LFs.")
     check_unique_names(lfs)
+    if cardinality is not None and (isinstance(cardinality, bool) or not isinstance(cardinality, (int, np.integer))):
+        raise TypeError(f"cardinality={cardinality!r}; expected an integer number of classes.")
     if cardinality is not None and cardinality < 2:
         raise ValueError(f"cardinality={cardinality}; expected at least 2 classes.")
     return lfs
+
+
+def check_options(n_jobs: Any = 1, chunk_size: Any = None) -> None:
+    """Raise for an ``n_jobs`` or ``chunk_size`` that would fail deep inside, or silently label nothing."""
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0:
+        raise ValueError(f"n_jobs={n_jobs!r}; expected a positive number of workers, or -1 for every core.")
+    if chunk_size is not None and (
+        isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1
+    ):
+        raise ValueError(f"chunk_size={chunk_size!r}; expected a positive number of rows.")
 
 
 def validate_input(data: Any, lfs: Iterable[LabelingFunction], cardinality: int | None) -> tuple[pd.DataFrame, list]:

@@ -119,6 +119,10 @@ def clear_cache() -> None:
 class LiteralIndex:
     """Process-wide registry of prefilter literals, searched in one Aho-Corasick pass per chunk."""
 
+    # What it holds depends on every regex LF made in this process, not on any one LF's votes:
+    # the LF cache counts it by its type (see labeling.cache).
+    __votewise_process_state__ = True
+
     def __init__(self) -> None:
         self._ids: dict[tuple[str, bool], int] = {}
         self._automata: dict[bool, Any] = {}

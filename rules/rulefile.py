@@ -7,12 +7,15 @@ import re
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-import yaml
+from labeling.safe_yaml import MAX_YAML_BYTES, load_yaml, short_repr
 
 from .base import RuleLF
 from .text import keyword_lf, length_lf, regex_lf
 
 __all__ = ["rules_from_file", "match_label"]
+
+MAX_RULE_FILE_BYTES = MAX_YAML_BYTES
+"""Largest rule file read (TSV or YAML): rule files are a few kilobytes."""
 
 _FLAG_NAMES = {"IGNORECASE": re.IGNORECASE, "I": re.IGNORECASE, "MULTILINE": re.M, "M": re.M,
                "DOTALL": re.S, "S": re.S, "ASCII": re.A, "A": re.A, "VERBOSE": re.X, "X": re.X}
@@ -50,15 +53,28 @@ def match_label(word: str, classes: Sequence[str]) -> int | None:
 
 
 def _classes(path: Path, labels: Sequence[str] | Mapping[Any, str] | None) -> list[str] | None:
+    source = "labels="
     if labels is None:
         found = path.with_name("label.json")
         if not found.exists():
             return None
-        labels = json.loads(found.read_text(encoding="utf-8"))
+        source = str(found)
+        try:
+            labels = json.loads(found.read_text(encoding="utf-8-sig"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{found}: not a JSON mapping of class id to name ({exc}).") from None
     if isinstance(labels, Mapping):
-        by_id = {int(k): v for k, v in labels.items()}
-        return [by_id[i] for i in range(len(by_id))]
-    return list(labels)
+        try:
+            by_id = {int(k): v for k, v in labels.items()}
+            return [str(by_id[i]) for i in range(len(by_id))]
+        except (ValueError, TypeError, KeyError):
+            raise ValueError(
+                f"{source}: class ids must be 0..{len(labels) - 1}; got keys {short_repr(sorted(map(str, labels)))}."
+            ) from None
+    if isinstance(labels, (str, bytes)) or not isinstance(labels, Sequence):
+        raise ValueError(f"{source}: expected class names in id order (a list) or an id -> name mapping; "
+                         f"got {short_repr(labels)}.")
+    return [str(c) for c in labels]
 
 
 class _Labels:
@@ -68,21 +84,32 @@ class _Labels:
         self.label_map = {str(k).upper(): int(v) for k, v in (label_map or {}).items()}
 
     def __call__(self, value: Any, where: str) -> int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
+        if value is None or isinstance(value, (bool, float, list, dict)):
+            raise ValueError(
+                f"{self.path}, {where}: label {short_repr(value)} is not a class name or a class id."
+            )
+        if isinstance(value, int):
+            return self._in_range(value, value, where)
         word = str(value).strip()
         if word.upper() in self.label_map:
             return self.label_map[word.upper()]
         if word.isdigit():
-            return int(word)
+            return self._in_range(int(word), word, where)
         found = match_label(word, self.classes) if self.classes else None
         if found is None:
             known = f"classes {self.classes}" if self.classes else "no class names (no label.json beside the file)"
             raise ValueError(
-                f"{self.path}, {where}: label {word!r} does not name exactly one of {known}; pass "
-                f"label_map={{{word!r}: <class id>}} (or labels=[...class names...]) to rules_from_file."
+                f"{self.path}, {where}: label {short_repr(word)} does not name exactly one of {known}; pass "
+                f"label_map={{{short_repr(word)}: <class id>}} (or labels=[...class names...]) to rules_from_file."
             )
         return found
+
+    def _in_range(self, label: int, written: Any, where: str) -> int:
+        # A class id past the class list would make a column of votes no label model can use.
+        if label < 0 or (self.classes and label >= len(self.classes)):
+            known = f"0..{len(self.classes) - 1} ({self.classes})" if self.classes else "an id >= 0"
+            raise ValueError(f"{self.path}, {where}: label {short_repr(written)} is not a class id; expected {known}.")
+        return label
 
 
 def _tsv_rules(path: Path, text: str, to_label: _Labels, *, prefix: str, column: str, flags: int) -> list[RuleLF]:
@@ -92,13 +119,13 @@ def _tsv_rules(path: Path, text: str, to_label: _Labels, *, prefix: str, column:
             continue  # prose, headings and comments around the rules
         fields = line.split("\t")
         if len(fields) < 2 or not fields[1]:
-            raise ValueError(f"{path}, line {lineno}: expected LABEL<TAB>regex[<TAB>example]; got {line!r}.")
+            raise ValueError(f"{path}, line {lineno}: expected LABEL<TAB>regex[<TAB>example]; got {short_repr(line)}.")
         label_word, pattern = fields[0], fields[1]
         label = to_label(label_word, f"line {lineno}")
         name = f"{prefix}{len(lfs):02d}_{label_word.strip().lower()}"
         try:
             lf = regex_lf(name, pattern, label, flags=flags, column=column)
-        except ValueError as exc:
+        except (ValueError, TypeError) as exc:
             raise ValueError(f"{path}, line {lineno}: {exc}") from None
         lf.source = f"{path.name}:{lineno}"
         lf.example = fields[2] if len(fields) > 2 and fields[2] else None
@@ -109,17 +136,20 @@ def _tsv_rules(path: Path, text: str, to_label: _Labels, *, prefix: str, column:
 def _flags(value: Any, where: str) -> int:
     if value in (None, 0):
         return 0
+    if not isinstance(value, (str, list)):
+        raise ValueError(f"{where}: flags takes a flag name or a list of names; got {short_repr(value)}.")
     names = [value] if isinstance(value, str) else list(value)
     out = 0
     for n in names:
-        if n.upper() not in _FLAG_NAMES:
-            raise ValueError(f"{where}: unknown regex flag {n!r}; expected some of {sorted(_FLAG_NAMES)}.")
+        if not isinstance(n, str) or n.upper() not in _FLAG_NAMES:
+            raise ValueError(f"{where}: unknown regex flag {short_repr(n)}; expected some of {sorted(_FLAG_NAMES)}.")
         out |= _FLAG_NAMES[n.upper()]
     return out
 
 
 def _yaml_rules(path: Path, text: str, to_label: _Labels, *, prefix: str, column: str, flags: int) -> list[RuleLF]:
-    data = yaml.safe_load(text)  # safe_load: a rule file can never construct Python objects
+    # Safe (a rule file never constructs Python objects) and bounded (aliases cannot expand it past limits).
+    data = load_yaml(path, text=text)
     if isinstance(data, Mapping) and "rules" in data:
         data = data["rules"]
     if not isinstance(data, list):
@@ -127,7 +157,7 @@ def _yaml_rules(path: Path, text: str, to_label: _Labels, *, prefix: str, column
     lfs = []
     for i, rule in enumerate(data):
         where = f"rule {i}"
-        if not isinstance(rule, Mapping) or "label" not in rule:
+        if not isinstance(rule, Mapping) or rule.get("label") is None:
             raise ValueError(f"{path}, {where}: each rule is a mapping with a 'label' and one of regex/keywords/length.")
         kinds = [k for k in ("regex", "keywords", "length") if k in rule]
         if len(kinds) != 1:
@@ -139,18 +169,25 @@ def _yaml_rules(path: Path, text: str, to_label: _Labels, *, prefix: str, column
         label = to_label(rule["label"], where)
         name = str(rule.get("name") or f"{prefix}{i:02d}_{str(rule['label']).strip().lower()}")
         col = rule.get("column", column)
-        if "regex" in rule:
-            lf = regex_lf(name, str(rule["regex"]), label, flags=flags | _flags(rule.get("flags"), f"{path}, {where}"),
-                          column=col)
-        elif "keywords" in rule:
-            lf = keyword_lf(name, rule["keywords"], label, case=bool(rule.get("case", False)),
-                            whole_word=bool(rule.get("whole_word", False)), column=col)
-        else:
-            bounds = rule["length"] or {}
-            if not isinstance(bounds, Mapping):
-                raise ValueError(f"{path}, {where}: length takes a mapping such as {{max: 5, unit: words}}.")
-            lf = length_lf(name, label, min_len=bounds.get("min"), max_len=bounds.get("max"),
-                           unit=bounds.get("unit", "words"), column=col)
+        try:
+            if "regex" in rule:
+                if not isinstance(rule["regex"], str) or not rule["regex"]:
+                    raise ValueError(f"regex must be a non-empty string; got {short_repr(rule['regex'])}.")
+                lf = regex_lf(name, rule["regex"], label,
+                              flags=flags | _flags(rule.get("flags"), f"{path}, {where}"), column=col)
+            elif "keywords" in rule:
+                lf = keyword_lf(name, rule["keywords"], label, case=bool(rule.get("case", False)),
+                                whole_word=bool(rule.get("whole_word", False)), column=col)
+            else:
+                bounds = rule["length"] or {}
+                if not isinstance(bounds, Mapping):
+                    raise ValueError("length takes a mapping such as {max: 5, unit: words}.")
+                lf = length_lf(name, label, min_len=bounds.get("min"), max_len=bounds.get("max"),
+                               unit=bounds.get("unit", "words"), column=col)
+        except (ValueError, TypeError) as exc:
+            if str(exc).startswith(str(path)):
+                raise
+            raise ValueError(f"{path}, {where}: {exc}") from None
         lf.source = f"{path.name}:{where}"
         lf.example = rule.get("example")
         lfs.append(lf)
@@ -208,7 +245,18 @@ def rules_from_file(
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"Rule file {path} does not exist.")
-    text = path.read_text(encoding="utf-8")
+    if not path.is_file():  # a folder, a pipe or a device (/dev/zero would be read forever)
+        raise ValueError(f"Rule file {path} is not a regular file.")
+    if path.stat().st_size > MAX_RULE_FILE_BYTES:
+        raise ValueError(
+            f"{path}: {path.stat().st_size:,} bytes is more than the {MAX_RULE_FILE_BYTES:,} a rule file may have."
+        )
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ValueError(f"{path}, line {line}: not UTF-8 (byte 0x{raw[exc.start]:02x}); save the rule file as UTF-8.") from None
     to_label = _Labels(path, labels, label_map)
     read = _yaml_rules if path.suffix.lower() in (".yaml", ".yml") else _tsv_rules
     lfs = read(path, text, to_label, prefix=prefix, column=column, flags=flags)

@@ -3,18 +3,150 @@
 from __future__ import annotations
 
 import re
+import signal
+import threading
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+import regex
 
 from labeling import Preprocessor
+from labeling.safe_yaml import short_repr
 
 from ._batch import LITERALS, column_view
-from ._prefilter import prefilter
+from ._prefilter import C, prefilter, sre_parse
 from .base import RuleLF, Span
 
-__all__ = ["RegexLF", "regex_lf", "keyword_lf", "LengthLF", "length_lf"]
+__all__ = ["RegexLF", "RegexTimeout", "regex_lf", "keyword_lf", "LengthLF", "length_lf", "REGEX_TIMEOUT"]
+
+REGEX_TIMEOUT = 1.0
+"""Seconds one regex search on one text may take before the LF stops with :class:`RegexTimeout`.
+
+Python's ``re`` backtracks: ``(a+)+$`` on thirty ``a`` and a ``!`` takes longer than the age of the
+universe. Rule files are data, so a pattern from one must not hang a run: a pattern that could
+backtrack badly (nested or several unbounded repeats, a repeated alternation, a backreference)
+searches under this per-text limit, in ``re`` stopped by a SIGALRM watchdog in the main thread,
+in the ``regex`` engine (``re``'s syntax, its own timeout) elsewhere; the others keep plain ``re``.
+"""
+
+# re's flag values differ from regex's (ASCII is 256 in re, 128 in regex): translate by name.
+_FLAG_PAIRS = [(re.IGNORECASE, regex.IGNORECASE), (re.MULTILINE, regex.MULTILINE), (re.DOTALL, regex.DOTALL),
+               (re.VERBOSE, regex.VERBOSE), (re.ASCII, regex.ASCII)]
+
+
+class RegexTimeout(TimeoutError):
+    """A regex search ran past its time limit (catastrophic backtracking); names the LF, pattern and text."""
+
+
+class _Expired(BaseException):
+    """Raised by the watchdog's signal handler inside a stuck ``re`` search (BaseException: no LF code catches it)."""
+
+
+class _Watchdog:
+    """Interrupts a ``re`` search that makes no progress for ``timeout`` seconds, from a SIGALRM timer.
+
+    CPython's ``re`` checks for signals while it backtracks, so a handler that raises stops it. The
+    timer ticks every ``timeout`` seconds; a tick that finds the same text still being searched as
+    at the tick before raises, so one text may take between ``timeout`` and twice that. Two
+    system calls per LF and chunk instead of per text: the exact ``re`` engine at its own speed.
+    Only possible in the main thread and when no other interval timer runs; :meth:`start` returns
+    False otherwise and the caller uses the ``regex`` engine's own timeout instead.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.count = 0
+        self._seen = -1
+        self._previous: Any = None
+        self._stopping = False
+
+    def start(self) -> bool:
+        if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+            return False
+        if signal.getitimer(signal.ITIMER_REAL) != (0.0, 0.0):
+            return False  # someone else's timer: leave it alone
+        self._stopping = False
+        self._previous = signal.signal(signal.SIGALRM, self._tick)
+        if self._previous is None:  # a handler not set from Python: restore the default afterwards
+            self._previous = signal.SIG_DFL
+        signal.setitimer(signal.ITIMER_REAL, self.timeout, self.timeout)
+        return True
+
+    def stop(self) -> None:
+        if self._previous is None:
+            return
+        self._stopping = True  # a tick already on its way must not raise any more
+        signal.setitimer(signal.ITIMER_REAL, 0, 0)
+        signal.signal(signal.SIGALRM, self._previous)
+        self._previous = None
+        self._seen = -1
+
+    def _tick(self, signum: int, frame: Any) -> None:
+        if self._stopping:
+            return
+        if self.count == self._seen:
+            raise _Expired
+        self._seen = self.count
+
+
+def _risky(pattern: re.Pattern) -> bool:
+    """Whether a search could take more than about quadratic time: backtracking can then blow up.
+
+    Nested repeats (``(a+)+``), a repeated alternation (``(a|aa)+``), two unbounded repeats
+    (``.*.*=``) or a backreference. A pattern with at most one unbounded repeat, none nested, tries
+    each start position in linear time; those keep the ``re`` engine (and its exact case folding).
+    """
+    try:
+        parsed = sre_parse.parse(pattern.pattern, pattern.flags)
+    except Exception:  # pragma: no cover - re compiled it, so its parser reads it
+        return True
+    unbounded = 0
+
+    def walk(items: Any, inside_repeat: bool) -> bool:
+        nonlocal unbounded
+        for op, av in items:
+            if op in (C.MAX_REPEAT, C.MIN_REPEAT, getattr(C, "POSSESSIVE_REPEAT", None)):
+                lo, hi, body = av
+                big = hi == C.MAXREPEAT or hi > 100
+                if inside_repeat and big:
+                    return True
+                unbounded += big
+                if unbounded > 1 or walk(body, inside_repeat or big):
+                    return True
+            elif op in (C.GROUPREF, C.GROUPREF_EXISTS):
+                return True
+            elif op == C.BRANCH:
+                if inside_repeat:
+                    return True
+                if any(walk(branch, inside_repeat) for branch in av[1]):
+                    return True
+            elif op == C.SUBPATTERN:
+                if walk(av[-1], inside_repeat):
+                    return True
+            elif op in (C.ASSERT, C.ASSERT_NOT):
+                if walk(av[1], inside_repeat):
+                    return True
+            elif op == getattr(C, "ATOMIC_GROUP", None):
+                if walk(av, inside_repeat):
+                    return True
+        return False
+
+    return walk(parsed, False)
+
+
+def _guarded(pattern: re.Pattern) -> Any:
+    """The pattern compiled by ``regex`` (which takes a timeout) when it is risky, else None (use ``re``)."""
+    if not _risky(pattern):
+        return None
+    flags = regex.VERSION0
+    for ours, theirs in _FLAG_PAIRS:
+        if pattern.flags & ours:
+            flags |= theirs
+    try:
+        return regex.compile(pattern.pattern, flags)
+    except regex.error:  # pragma: no cover - a pattern re accepts and regex refuses: keep re, unguarded
+        return None
 
 
 class RegexLF(RuleLF):
@@ -32,12 +164,16 @@ class RegexLF(RuleLF):
         column: str = "text",
         pre: Sequence[Preprocessor] | None = None,
         keywords: Sequence[str] | None = None,
+        timeout: float | None = None,
     ) -> None:
         super().__init__(name, label, column=column, pre=pre)
+        if not isinstance(pattern, (str, re.Pattern)):
+            raise TypeError(f"LF {name!r}: the pattern must be a string; got {type(pattern).__name__} {short_repr(pattern)}.")
         try:
             self.pattern = pattern if isinstance(pattern, re.Pattern) else re.compile(pattern, flags)
         except re.error as exc:
-            raise ValueError(f"LF {name!r}: invalid regular expression {pattern!r}: {exc}") from exc
+            raise ValueError(f"LF {name!r}: invalid regular expression {short_repr(pattern)}: {exc}") from exc
+        self.timeout = REGEX_TIMEOUT if timeout is None else float(timeout)
         if isinstance(pattern, re.Pattern) and flags:
             raise ValueError(f"LF {name!r}: pass flags= only with a pattern string, not a compiled pattern.")
         self.keywords = list(keywords) if keywords is not None else None
@@ -48,15 +184,70 @@ class RegexLF(RuleLF):
     def _register(self) -> None:
         self._prefilter = prefilter(self.pattern)
         self._clauses, self._icase = LITERALS.register(self._prefilter)
+        self._engine = _guarded(self.pattern)
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
         del state["_clauses"]  # literal ids are per process
+        state.pop("_engine", None)  # rebuilt from the pattern
         return state
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
+        self.timeout = state.get("timeout", REGEX_TIMEOUT)
         self._clauses, self._icase = LITERALS.register(self._prefilter)
+        self._engine = _guarded(self.pattern)
+
+    def _timed_out(self, text: str) -> RegexTimeout:
+        where = f" (from {self.source})" if getattr(self, "source", None) else ""
+        return RegexTimeout(
+            f"LF {self.name!r}{where}: regex {short_repr(self.pattern.pattern)} ran past its {self.timeout:g} s "
+            f"limit on the text {short_repr(text)}; the pattern backtracks catastrophically (nested repeats such "
+            "as (a+)+). Rewrite it without nested quantifiers."
+        )
+
+    def _search(self, text: str) -> bool:
+        # The regex engine's own timeout: for risky patterns where the watchdog cannot run.
+        try:
+            return self._engine.search(text, timeout=self.timeout) is not None
+        except TimeoutError:
+            raise self._timed_out(text) from None
+
+    def _matching(self, texts: Any, idx: Any) -> list[int]:
+        """Positions ``i`` (of ``idx``, or of all texts) whose text the pattern matches, time-limited when risky."""
+        positions = range(len(texts)) if idx is None else idx.tolist()
+        if self._engine is None:  # a pattern that cannot backtrack badly (see _risky): plain re
+            search = self.pattern.search
+            return [i for i in positions if search(texts[i]) is not None]
+        dog = _Watchdog(self.timeout)
+        if not dog.start():
+            search = self._search
+            return [i for i in positions if search(texts[i])]
+        search = self.pattern.search
+        out: list[int] = []
+        todo = list(positions)
+        k = 0
+        try:
+            while k < len(todo):
+                try:
+                    for k in range(k, len(todo)):
+                        dog.count += 1
+                        if search(texts[todo[k]]) is not None:
+                            out.append(todo[k])
+                    k = len(todo)
+                except _Expired:
+                    # re is stuck on this text: the regex engine, which avoids much of re's backtracking
+                    # (it answers (a+)+$ at once), decides it under its own time limit, or names it.
+                    dog.stop()
+                    if self._search(texts[todo[k]]):
+                        out.append(todo[k])
+                    k += 1
+                    if not dog.start():
+                        out.extend(i for i in todo[k:] if self._search(texts[i]))
+                        return out
+        finally:
+            dog.stop()
+        return out
 
     def votes(self, df: pd.DataFrame) -> np.ndarray:
         view = column_view(df, self.column)
@@ -67,14 +258,12 @@ class RegexLF(RuleLF):
 
     def _hits(self, view) -> np.ndarray:
         idx = LITERALS.candidates(view, self._clauses, self._icase)
-        texts = view.texts
-        search = self.pattern.search
-        if idx is None:
-            return np.flatnonzero([search(t) is not None for t in texts]).astype(np.intp)
-        return np.asarray([i for i in idx.tolist() if search(texts[i]) is not None], dtype=np.intp)
+        return np.asarray(self._matching(view.texts, idx), dtype=np.intp)
 
     def explain(self, text: str) -> list[Span]:
         spans = []
+        if self._engine is not None and not self._matching([text], None):
+            return spans  # (time-limited) no match: nothing to explain, and finditer below cannot hang
         for m in self.pattern.finditer(text):
             if m.end() > m.start() or not spans:
                 what = f"keyword {m.group()!r}" if self.keywords is not None else f"regex {self.pattern.pattern}"
@@ -95,12 +284,16 @@ def regex_lf(
     flags: int = 0,
     column: str = "text",
     pre: Sequence[Preprocessor] | None = None,
+    timeout: float | None = None,
 ) -> RegexLF:
     """An LF that votes ``label`` when a regular expression matches anywhere in the text.
 
     The batch path tests each distinct text of a chunk once, and first rules out texts that lack a
     literal the pattern needs (found for all regex LFs together in one Aho-Corasick pass), so most
-    texts never reach ``re.search``. Votes are exactly those of ``re.search(pattern, text, flags)``.
+    texts never reach the search. Votes are exactly those of ``re.search(pattern, text, flags)``;
+    the search itself runs in the ``regex`` engine under a per-text time limit, so a pattern that
+    backtracks catastrophically stops the run with :class:`RegexTimeout` naming the LF, the
+    pattern and the text (and :func:`~labeling.apply_lfs` names the row) instead of hanging.
 
     Parameters
     ----------
@@ -116,6 +309,8 @@ def regex_lf(
         Text column.
     pre : sequence of Preprocessor, optional
         Vectorized preprocessors applied to each chunk first.
+    timeout : float, optional
+        Seconds one search may take (default :data:`REGEX_TIMEOUT`).
 
     Returns
     -------
@@ -130,7 +325,7 @@ def regex_lf(
     >>> lf.explain("Check it out!")
     [Span(start=0, end=12, what='regex check\\\\s+(it\\\\s+)?out')]
     """
-    return RegexLF(name, pattern, label, flags=flags, column=column, pre=pre)
+    return RegexLF(name, pattern, label, flags=flags, column=column, pre=pre, timeout=timeout)
 
 
 def keyword_lf(
@@ -168,9 +363,11 @@ def keyword_lf(
     >>> lf(pd.DataFrame({"text": ["Please SUBSCRIBE", "great video"]})).tolist()
     [1, -1]
     """
+    if keywords is None or not isinstance(keywords, (str, Iterable)) or isinstance(keywords, (bytes, dict)):
+        raise ValueError(f"LF {name!r}: keywords must be a string or a list of strings; got {short_repr(keywords)}.")
     words = [keywords] if isinstance(keywords, str) else list(keywords)
     if not words or not all(isinstance(w, str) and w for w in words):
-        raise ValueError(f"LF {name!r}: keywords must be non-empty strings; got {keywords!r}.")
+        raise ValueError(f"LF {name!r}: keywords must be non-empty strings; got {short_repr(keywords)}.")
     # Longest first so that the reported span is the longest keyword at a position.
     alternation = "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
     pattern = rf"(?<!\w)(?:{alternation})(?!\w)" if whole_word else f"(?:{alternation})"

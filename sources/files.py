@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from labeling.fileio import check_utf8, extra_fields, iter_jsonl, sniff_encoding, text_as_written
 
 __all__ = ["require_column", "read_csv", "read_jsonl", "read_parquet", "read_table", "from_pandas", "from_hf_dataset"]
 
@@ -66,12 +68,41 @@ def read_csv(
     id_column : str, optional
         Column of unique row ids, used as the index.
     **kwargs
-        Passed to :func:`pandas.read_csv`.
+        Passed to :func:`pandas.read_csv`. Unless given, ``index_col=False`` (a trailing comma on the
+        data rows must not turn the first column into the index and shift every other one) and the
+        encoding is UTF-8, or UTF-16/32 or UTF-8 with a BOM when the file starts with one.
+
+    Raises
+    ------
+    ValueError
+        For an empty file, malformed CSV or bytes that are not text in the encoding, naming the file
+        (and the line).
     """
+    kwargs.setdefault("index_col", False)
+    kwargs.setdefault("encoding", sniff_encoding(path))
+    if text_column is not None and not {"dtype", "na_values", "keep_default_na", "converters"} & set(kwargs):
+        # The text column is text as written: "007" keeps its zeros, and a comment that says "NA",
+        # "null" or "None" is that comment, not a missing value (only an empty field is missing).
+        # The other columns keep pandas' parsing.
+        kwargs = {**kwargs, **text_as_written(path, text_column, kwargs)}
     try:
-        df = pd.read_csv(path, **kwargs)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            df = pd.read_csv(path, **kwargs)
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path}: the file is empty (no header line); expected a CSV file with a header.") from None
     except pd.errors.ParserError as exc:
         raise ValueError(f"{path}: malformed CSV: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise check_utf8(path, exc, kwargs["encoding"]) from None
+    for w in caught:
+        if issubclass(w.category, pd.errors.ParserWarning) and "does not match length of data" in str(w.message):
+            # A row longer than the header: harmless trailing commas, or data about to be dropped.
+            problem = extra_fields(path, sep=kwargs.get("sep", ","), encoding=kwargs["encoding"])
+            if problem:
+                raise ValueError(problem)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     return _check_columns(df, str(path), text_column, id_column)
 
 
@@ -82,26 +113,25 @@ def read_jsonl(
 
     A malformed line raises ``ValueError`` naming the file and the 1-based line number.
     """
-    records = []
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}, line {lineno}: malformed JSON ({exc.msg} at column {exc.colno}).") from exc
-            if not isinstance(rec, dict):
-                raise ValueError(f"{path}, line {lineno}: expected a JSON object, got {type(rec).__name__}.")
-            records.append(rec)
+    records = [rec for _, rec in iter_jsonl(path)]
+    if not records:
+        raise ValueError(f"{path}: no JSON objects (the file is empty); expected one JSON object per line.")
     return _check_columns(pd.DataFrame.from_records(records), str(path), text_column, id_column)
 
 
 def read_parquet(
     path: str | os.PathLike, *, text_column: str | None = "text", id_column: str | None = None, **kwargs: Any
 ) -> pd.DataFrame:
-    """Read a Parquet file (pyarrow)."""
-    return _check_columns(pd.read_parquet(path, **kwargs), str(path), text_column, id_column)
+    """Read a Parquet file (pyarrow); a damaged or non-Parquet file raises ``ValueError`` naming it."""
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"No such file: {path}")
+    try:
+        df = pd.read_parquet(path, **kwargs)
+    except (OSError, ValueError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise ValueError(f"{path}: not a readable Parquet file ({exc}).") from None
+    return _check_columns(df, str(path), text_column, id_column)
 
 
 _READERS = {".csv": read_csv, ".tsv": read_csv, ".jsonl": read_jsonl, ".ndjson": read_jsonl, ".parquet": read_parquet, ".pq": read_parquet}
@@ -116,6 +146,8 @@ def read_table(
         reader = _READERS[suffix]
     except KeyError:
         raise ValueError(f"{path}: unknown file type {suffix!r}; expected one of {sorted(_READERS)}.") from None
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"No such file: {path}")
     if suffix == ".tsv":
         return read_csv(path, text_column=text_column, id_column=id_column, sep="\t")
     return reader(path, text_column=text_column, id_column=id_column)

@@ -11,6 +11,7 @@ from typing import Iterator, Sequence
 import numpy as np
 import pandas as pd
 
+from labeling.fileio import check_utf8
 from labeling.matrix import LabelMatrix
 
 __all__ = ["WrenchSplit", "WrenchDataset", "read_wrench", "read_wrench_split"]
@@ -83,8 +84,10 @@ class WrenchDataset:
 
 def _load_json(path: Path) -> object:
     try:
-        with open(path, encoding="utf-8") as fh:
+        with open(path, encoding="utf-8-sig") as fh:
             return json.load(fh)
+    except UnicodeDecodeError as exc:
+        raise check_utf8(path, exc) from None
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}") from exc
 
@@ -122,9 +125,16 @@ def read_wrench_split(
         rows.append(data if isinstance(data, dict) else {"text": data})
         votes.append(wl)
         label = rec.get("label")
-        gold.append(-1 if label is None else int(label))
+        if label is not None and (isinstance(label, bool) or not isinstance(label, int) or label < -1):
+            raise ValueError(f"{path}: record {rid!r} has label {label!r}; expected a class id (an integer >= 0) or null.")
+        gold.append(-1 if label is None else label)
+        if not isinstance(wl, list) or any(isinstance(v, bool) or not isinstance(v, int) for v in wl):
+            raise ValueError(f"{path}: record {rid!r} has weak_labels {str(wl)[:80]}; expected a list of integer votes.")
     index = pd.Index(ids, name="id")
-    L = LabelMatrix(np.asarray(votes, dtype=np.int64), lf_names=lf_names, index=index)
+    try:
+        L = LabelMatrix(np.asarray(votes, dtype=np.int64), lf_names=lf_names, index=index)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
     return WrenchSplit(
         name=name or path.stem,
         data=pd.DataFrame(rows, index=index),
@@ -164,6 +174,8 @@ def read_wrench(
     if not label_file.exists():
         raise FileNotFoundError(f"{folder} has no label.json (class id -> name); is it a WRENCH dataset folder?")
     labels = _load_json(label_file)
+    if not isinstance(labels, dict) or not labels:
+        raise ValueError(f"{label_file}: expected a JSON object of class id -> name, e.g. {{\"0\": \"ham\"}}.")
     try:
         label_names = [str(labels[str(i)]) for i in range(len(labels))]
     except KeyError:
@@ -175,6 +187,22 @@ def read_wrench(
             ds.splits[split] = read_wrench_split(path, lf_names=lf_names, name=split)
     if not ds.splits:
         raise FileNotFoundError(f"{folder} has none of {[f'{s}.json' for s in splits]}.")
+    k = len(label_names)
+    for split_name, split in ds.splits.items():
+        # A gold label past the class list would be scored as a plain error: refuse it with its record.
+        bad = np.flatnonzero(split.y >= k)
+        if len(bad):
+            raise ValueError(
+                f"{folder / (split_name + '.json')}: record {split.L.index[bad[0]]!r} has gold label {int(split.y[bad[0]])}; "
+                f"{label_file.name} names {k} classes (0..{k - 1})."
+            )
+        too_big = split.L.values >= k
+        if too_big.any():
+            i, j = np.argwhere(too_big)[0]
+            raise ValueError(
+                f"{folder / (split_name + '.json')}: record {split.L.index[i]!r} has weak label {int(split.L.values[i, j])} "
+                f"from LF {j}; {label_file.name} names {k} classes (0..{k - 1})."
+            )
     widths = {s.L.shape[1] for s in ds.splits.values()}
     if len(widths) > 1:
         raise ValueError(f"{folder}: splits disagree on the number of LFs: {widths}.")

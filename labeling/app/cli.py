@@ -15,16 +15,25 @@ def _cmd_apply(args: argparse.Namespace) -> int:
     from sources.files import read_table
 
     from labeling.apply import apply_lfs
+    from labeling.fileio import check_writable
     from labeling.loading import load_lfs
 
+    # numpy adds .npz to a name without it: check (and report) the file that will really be written,
+    # and check it, and the cache folder, before the apply rather than after it.
+    out = Path(args.out)
+    if out.suffix != ".npz":
+        out = out.with_name(out.name + ".npz")
+    check_writable(out, what="--out")
+    if args.cache is not None:
+        check_writable(args.cache, what="--cache", folder=True)
     data = read_table(args.data, text_column=args.text_column, id_column=args.id_column)
     lfs = load_lfs(args.lfs)
     L = apply_lfs(
         data, lfs, n_jobs=args.n_jobs, progress=not args.quiet,
         fault_tolerant=args.fault_tolerant, cardinality=args.cardinality, cache=args.cache,
     )
-    L.save(args.out)
-    print(f"Wrote {L.shape[0]} rows x {L.shape[1]} LFs to {args.out}", file=sys.stderr)
+    written = L.save(out)
+    print(f"Wrote {L.shape[0]} rows x {L.shape[1]} LFs to {written}", file=sys.stderr)
     return 0
 
 
@@ -44,8 +53,9 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
             raise SystemExit(f"{args.data} has no label column {args.label_column!r}; columns: {list(data.columns)}")
         if len(data) != len(L):
             raise SystemExit(f"{args.data} has {len(data)} rows but {args.matrix} has {len(L)}; they must match.")
-        y = pd.to_numeric(data[args.label_column], errors="coerce").fillna(-1).astype(int).to_numpy()
-    summary = lf_summary(L, y)
+        y = _gold_labels(data[args.label_column], args)
+    cardinality = len(args.labels) if args.labels else args.cardinality
+    summary = lf_summary(L, y, cardinality=cardinality)
     if args.json:
         print(summary.reset_index().to_json(orient="records"))
     else:
@@ -55,6 +65,41 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         plot_lf_summary(summary, title=Path(args.matrix).name).savefig(args.plot, dpi=120)
         print(f"Wrote {args.plot}", file=sys.stderr)
     return 0
+
+
+def _gold_labels(column, args: argparse.Namespace):
+    """Gold labels of ``--label-column`` as class ids: names mapped with ``--labels``, the rest checked.
+
+    Values that are neither ids nor known names are an error naming the file, row and value (they
+    were once turned into "unknown" silently, which left every LF at 0 correct, 0 incorrect).
+    """
+    import numpy as np
+    import pandas as pd
+
+    from labeling.analysis import check_gold
+
+    names = {name.upper(): i for i, name in enumerate(args.labels or [])}
+    values = []
+    for pos, v in enumerate(column.tolist()):
+        if v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip()):
+            values.append(-1)
+        elif isinstance(v, str) and v.strip().upper() in names:
+            values.append(names[v.strip().upper()])
+        elif isinstance(v, str) and v.strip().lstrip("-").isdigit():
+            values.append(int(v))
+        elif isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and float(v).is_integer():
+            values.append(int(v))
+        else:
+            hint = (f"; --labels names {list(args.labels)}" if args.labels else
+                    "; pass --labels NAME0,NAME1,... to map class names to ids")
+            raise ValueError(
+                f"{args.data}, row {pos}: gold label {str(v)[:40]!r} in column {args.label_column!r} is not a class id{hint}."
+            )
+    cardinality = len(args.labels) if args.labels else args.cardinality
+    try:
+        return check_gold(pd.Series(values).to_numpy(), len(values), cardinality=cardinality, name=f"{args.label_column}")
+    except ValueError as exc:
+        raise ValueError(f"{args.data}: {exc}") from None
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
@@ -114,6 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("matrix", help=".npz label matrix written by `votewise apply`")
     p.add_argument("--data", default=None, help="data file with gold labels, same rows as the matrix")
     p.add_argument("--label-column", default="label", help="gold label column in --data (default: label)")
+    p.add_argument("--labels", default=None, type=lambda v: [s.strip() for s in v.split(",") if s.strip()],
+                   help="class names in id order (e.g. HAM,SPAM), to read gold labels written as names")
+    p.add_argument("--cardinality", type=int, default=None, help="number of classes, to check votes and gold labels")
     p.add_argument("--plot", default=None, help="also save a plot of the summary (PNG/SVG/PDF)")
     p.add_argument("--json", action="store_true", help="print JSON records instead of a table")
     p.set_defaults(func=_cmd_analyze)
@@ -150,7 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return int(args.func(args) or 0)
-    except (LFError, ValueError, KeyError, TypeError, FileNotFoundError) as exc:
+    except (LFError, ValueError, KeyError, TypeError, OSError) as exc:
         # Input problems get one readable line; a traceback would bury the row/LF it names.
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         cause = f"\n  caused by: {exc.__cause__!r}" if isinstance(exc, LFError) and exc.__cause__ else ""

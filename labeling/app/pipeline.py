@@ -159,15 +159,15 @@ def load_config(path_or_dict: str | os.PathLike | Mapping[str, Any]) -> tuple[di
     """Read a pipeline config: a YAML file (paths relative to it) or a mapping (paths relative to the cwd)."""
     if isinstance(path_or_dict, Mapping):
         return dict(path_or_dict), Path.cwd()
-    import yaml
+    from labeling.safe_yaml import load_yaml
 
     path = Path(path_or_dict)
     if not path.is_file():
         raise FileNotFoundError(f"Pipeline config {path} does not exist.")
     try:
-        config = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise PipelineError("config", None, f"{path} is not valid YAML: {exc}") from exc
+        config = load_yaml(path)  # size and alias-expansion limits: a config is data, maybe not ours
+    except ValueError as exc:
+        raise PipelineError("config", None, str(exc)) from exc
     if not isinstance(config, Mapping):
         raise PipelineError("config", None, f"{path} must hold a mapping of steps; got {type(config).__name__}.")
     return dict(config), path.resolve().parent

@@ -57,9 +57,9 @@ class Guidelines:
 
     @classmethod
     def from_yaml(cls, text: str, *, source: str = "<yaml>") -> "Guidelines":
-        import yaml
+        from labeling.safe_yaml import load_yaml
 
-        doc = yaml.safe_load(text) or {}
+        doc = load_yaml(source, text=text) or {}
         if not isinstance(doc, dict) or not isinstance(doc.get("classes", {}), dict):
             raise ValueError(f"{source}: expected a mapping with a 'classes' mapping (class name -> definition).")
         out = cls(intro=str(doc.get("intro", "") or ""))

@@ -1,0 +1,185 @@
+"""File checks every reader and writer shares: the text encoding, JSON lines, writable outputs.
+
+Each error here names the file and, where there is one, the line: a message such as ``'utf-8' codec
+can't decode byte 0xe9 in position 17`` says neither which file nor where in it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+__all__ = [
+    "sniff_encoding", "check_utf8", "iter_jsonl", "check_writable", "decode_error", "text_as_written", "extra_fields",
+]
+
+try:  # the strings pandas reads as missing by default, kept for the columns other than the text
+    from pandas._libs.parsers import STR_NA_VALUES as _DEFAULT_NA
+except ImportError:  # pragma: no cover - another pandas layout
+    _DEFAULT_NA = {"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+                   "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"}
+
+_BOMS = [
+    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),  # before UTF-16: FF FE 00 00 starts with FF FE
+    (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+]
+
+
+def sniff_encoding(path: str | os.PathLike) -> str:
+    """``"utf-8-sig"``, ``"utf-16"`` or ``"utf-32"`` when the file starts with that byte-order mark, else ``"utf-8"``.
+
+    Spreadsheet programs save CSV as UTF-16 or with a UTF-8 BOM; the mark says so unambiguously,
+    so those files are read as they are. Compressed files are left to the reader (``"utf-8"``).
+    """
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+    except OSError:
+        return "utf-8"
+    for bom, name in _BOMS:
+        if head.startswith(bom):
+            return name
+    return "utf-8"
+
+
+def decode_error(path: str | os.PathLike, encoding: str = "utf-8") -> str | None:
+    """Where ``path`` stops being valid ``encoding``: ``"file, line 3: byte 0xe9 ..."``, or None if it is valid.
+
+    Read line by line in binary, so only the error path pays for it and memory stays bounded.
+    """
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        with open(path, "rb") as fh:
+            for lineno, raw in enumerate(fh, start=1):
+                try:
+                    decoder.decode(raw)
+                except UnicodeDecodeError as exc:
+                    bad = raw[exc.start] if exc.start < len(raw) else 0
+                    return (
+                        f"{path}, line {lineno}: not valid {encoding} (byte 0x{bad:02x} at column {exc.start + 1}); "
+                        f"save the file as UTF-8 or pass its encoding (e.g. encoding='latin-1')."
+                    )
+    except OSError:
+        return None
+    return None
+
+
+def check_utf8(path: str | os.PathLike, exc: UnicodeDecodeError, encoding: str = "utf-8") -> ValueError:
+    """A ``ValueError`` naming the file and line of a decoding error a reader met in ``path``."""
+    where = decode_error(path, encoding)
+    return ValueError(where or f"{path}: not valid {encoding}: {exc}")
+
+
+def iter_jsonl(path: str | os.PathLike, *, encoding: str | None = None, start: int = 0) -> Iterator[tuple[int, dict]]:
+    """Yield ``(line number, object)`` for each non-blank line of a JSON-lines file.
+
+    A malformed line, a line that is not an object or bytes that are not text raise ``ValueError``
+    naming the file and the 1-based line number (pandas' reader gives a character offset into a
+    buffer instead). ``.gz``/``.bz2``/``.xz`` files are decompressed.
+    """
+    encoding = encoding or sniff_encoding(path)
+    suffix = Path(path).suffix.lower()
+    if suffix in (".gz", ".bz2", ".xz"):
+        import bz2
+        import gzip
+        import lzma
+
+        opener: Any = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}[suffix]
+        fh = opener(path, "rt", encoding=encoding)
+    else:
+        fh = open(path, encoding=encoding)
+    lineno = 0
+    with fh:
+        try:
+            for lineno, line in enumerate(fh, start=1):
+                if lineno <= start or not line.strip():
+                    continue
+                try:
+                    rec = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise ValueError(f"{path}, line {lineno}: malformed JSON ({exc.msg} at column {exc.colno}).") from None
+                if not isinstance(rec, dict):
+                    raise ValueError(f"{path}, line {lineno}: expected a JSON object, got {type(rec).__name__}.")
+                yield lineno, rec
+        except UnicodeDecodeError as exc:
+            raise check_utf8(path, exc, encoding) from None
+
+
+def check_writable(path: str | os.PathLike, *, what: str = "output", folder: bool = False) -> Path:
+    """Raise ``PermissionError``/``NotADirectoryError`` naming ``path`` when it cannot be written.
+
+    Called before any work starts: a run that labels a million rows and then cannot save them
+    wastes all of it. Creates missing parent folders (or, with ``folder=True``, the folder itself).
+    """
+    path = Path(path).expanduser()
+    target = path if folder else path.parent
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise NotADirectoryError(f"{what} {path}: {target} exists and is not a folder.") from None
+    except NotADirectoryError:
+        raise NotADirectoryError(f"{what} {path}: a part of {target} is a file, not a folder.") from None
+    except OSError as exc:
+        raise PermissionError(f"{what} {path}: cannot create the folder {target} ({exc.strerror}).") from None
+    if not folder and path.is_dir():
+        raise IsADirectoryError(f"{what} {path} is a folder; give a file name.")
+    if not folder and path.exists() and not os.access(path, os.W_OK):
+        raise PermissionError(f"{what} {path} is not writable.")
+    try:
+        fd, probe = tempfile.mkstemp(dir=target, prefix=".votewise-write-check-")
+    except OSError as exc:
+        raise PermissionError(f"{what} {path}: cannot write in {target} ({exc.strerror}).") from None
+    os.close(fd)
+    os.unlink(probe)
+    return path
+
+
+def text_as_written(path: str | os.PathLike, text_column: str, options: dict[str, Any]) -> dict[str, Any]:
+    """``pandas.read_csv`` options that read ``text_column`` as written and the other columns as usual.
+
+    By default pandas turns ``"007"`` into 7 and a text saying ``NA``, ``null`` or ``None`` into a
+    missing value (which readers then make ``""``): a silent change of the text LFs see. With these
+    options only an empty field is missing in the text column. Returns ``{}`` when the header cannot
+    be read or has no such column (the real read then reports the problem).
+    """
+    import pandas as pd
+
+    header_options = {k: v for k, v in options.items() if k not in ("chunksize", "usecols")}
+    try:
+        header = pd.read_csv(path, nrows=0, **header_options).columns
+    except Exception:
+        return {}
+    if text_column not in header:
+        return {}
+    others = {c: sorted(_DEFAULT_NA) for c in header if c != text_column}
+    return {"dtype": {text_column: str}, "keep_default_na": False, "na_values": {text_column: [""], **others}}
+
+
+def extra_fields(path: str | os.PathLike, *, sep: str = ",", encoding: str = "utf-8") -> str | None:
+    """Where a CSV data row has more fields than the header and the extra ones are not empty, or None.
+
+    A trailing comma on every data row gives one empty extra field: harmless, and read with
+    ``index_col=False`` it is dropped. A non-empty extra field is data (often an unquoted comma
+    inside a text) that would be dropped or would shift the columns: the first such line is
+    reported. Only called when pandas warns that a row is longer than the header.
+    """
+    import csv
+
+    if Path(path).suffix.lower() in (".gz", ".bz2", ".xz", ".zip", ".zst") or len(sep) != 1:
+        return None
+    with open(path, encoding=encoding, newline="") as fh:
+        reader = csv.reader(fh, delimiter=sep)
+        header = next(reader, None)
+        if header is None:
+            return None
+        for row in reader:
+            if len(row) > len(header) and any(field.strip() for field in row[len(header):]):
+                return (
+                    f"{path}, line {reader.line_num}: {len(row)} fields but the header has {len(header)} "
+                    f"(extra: {row[len(header)][:40]!r}); quote fields that contain {sep!r}."
+                )
+    return None
