@@ -14,8 +14,8 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
+from ._progress import progress_bar
 from ._result import check_text_column
 from .translate import as_translator
 
@@ -251,7 +251,7 @@ def augment(
         synonyms("good")  # loads WordNet (seconds) before the progress bar starts
     variants: list[tuple[int, str, str]] = []  # (position in sources, method, text)
     ops = {"synonym": synonym_replace, "insert": random_insert, "swap": random_swap}
-    for pos, text in enumerate(tqdm(texts, desc="augment", disable=not progress, unit="row")):
+    for pos, text in enumerate(progress_bar(texts, desc="augment", enabled=progress)):
         words = text.split()
         n_change = max(1, int(round(alpha * len(words))))
         for method, n_variants in counts.items():

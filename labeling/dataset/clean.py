@@ -215,11 +215,11 @@ def clean_texts(
     missing = raw.isna().to_numpy()
     texts = raw.where(~raw.isna(), "").astype(str)
     if normalize:
-        from tqdm.auto import tqdm
+        from ._progress import progress_bar
 
         texts = pd.Series(
             [normalize_text(t, unicode_form=unicode_form, strip_markup=strip_markup, lowercase=lowercase)
-             for t in tqdm(texts, desc="normalize", unit="row", disable=not progress, mininterval=1.0)],
+             for t in progress_bar(texts, desc="normalize", enabled=progress, min_total=50_000)],
             index=texts.index, dtype=object,
         )
     empty = (texts.str.strip() == "").to_numpy() & ~missing

@@ -17,8 +17,7 @@ from __future__ import annotations
 from typing import Any, Hashable, Sequence
 
 import numpy as np
-from tqdm.auto import tqdm
-
+from ._progress import progress_bar
 from .clean import normalize_text
 
 __all__ = ["MinHashIndex", "shingles", "jaccard"]
@@ -89,6 +88,49 @@ def _bands(threshold: float, num_perm: int) -> tuple[int, int]:
     return choice
 
 
+def _contains(sorted_codes: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Whether each of ``codes`` is in the sorted array ``sorted_codes``."""
+    at = np.searchsorted(sorted_codes, codes)
+    return sorted_codes[np.minimum(at, len(sorted_codes) - 1)] == codes
+
+
+def _bucket_pairs(key: np.ndarray, m: int, groups: np.ndarray | None) -> np.ndarray:
+    """Pair codes ``i * m + j`` (``i < j``, possibly repeated) of the rows sharing a band key.
+
+    Buckets are handled by size, all buckets of one size at once, so a band costs a few numpy calls
+    however many buckets it has.
+    """
+    order = np.argsort(key, kind="stable")
+    sk = key[order]
+    edges = np.flatnonzero(np.diff(sk) != 0) + 1
+    starts = np.concatenate([[0], edges])
+    sizes = np.diff(np.concatenate([starts, [m]]))
+    out = []
+    for size in np.unique(sizes[sizes >= 2]):
+        sel = starts[sizes == size]
+        if size > _BUCKET_CAP:
+            for s in sel:
+                members = np.sort(order[s:s + size])
+                head = members[:_BUCKET_HEAD]
+                a, c = np.repeat(head, len(members)), np.tile(members, len(head))
+                keep = a < c
+                if groups is not None:
+                    keep &= groups[a] != groups[c]
+                out.append(a[keep] * m + c[keep])
+            continue
+        iu, ju = np.triu_indices(int(size), 1)
+        # Chunks of buckets keep the pairs of one size bounded (a few million at a time).
+        step = max(1, 2_000_000 // len(iu))
+        for lo in range(0, len(sel), step):
+            members = np.sort(order[sel[lo:lo + step, None] + np.arange(size)], axis=1)
+            a, c = members[:, iu].ravel(), members[:, ju].ravel()
+            if groups is not None:
+                keep = groups[a] != groups[c]
+                a, c = a[keep], c[keep]
+            out.append(a * m + c)
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+
 class MinHashIndex:
     """MinHash signatures of texts by row id, and the near-duplicate pairs among any subset of them.
 
@@ -126,7 +168,6 @@ class MinHashIndex:
         self._band_mult = rng.integers(1, 2**63, size=num_perm, dtype=np.uint64) | np.uint64(1)
         self._row: dict[Hashable, int] = {}
         self._key: list[int] = []  # hash of the text each stored signature was computed from
-        self._blocks: list[np.ndarray] = []
         self._sig: np.ndarray = np.zeros((0, num_perm), dtype=np.uint32)
 
     # ------------------------------------------------------------------ signatures
@@ -207,99 +248,74 @@ class MinHashIndex:
                 if rid not in self._row or self._key[self._row[rid]] != key]
         if not todo:
             return
-        bar = tqdm(total=len(todo), desc="minhash", unit="row", disable=not self.progress or len(todo) < 50_000,
-                   mininterval=1.0)
+        # Room for the new rows is made once: growing by blocks and joining them would hold every
+        # signature twice for a moment (a gigabyte at a million rows).
+        fresh = {ids[i] for i in todo if ids[i] not in self._row}
+        if fresh:
+            grown = np.empty((len(self._sig) + len(fresh), self.num_perm), dtype=np.uint32)
+            grown[:len(self._sig)] = self._sig
+            self._sig = grown
+        bar = progress_bar(total=len(todo), desc="minhash", enabled=self.progress, min_total=50_000)
         for start in range(0, len(todo), chunk):
             part = todo[start:start + chunk]
             sig = self._sign([texts[i] for i in part])
-            offset = self._size()
-            fresh = []
             for j, i in enumerate(part):
                 rid = ids[i]
-                if rid in self._row:  # changed text: overwrite in place
-                    self._set(self._row[rid], sig[j])
-                    self._key[self._row[rid]] = keys[i]
-                else:
-                    fresh.append(j)
-                    self._row[rid] = offset + len(fresh) - 1
+                row = self._row.get(rid)
+                if row is None:
+                    row = self._row[rid] = len(self._key)
                     self._key.append(keys[i])
-            if fresh:
-                self._blocks.append(sig[fresh])
+                else:  # changed text: overwrite in place
+                    self._key[row] = keys[i]
+                self._sig[row] = sig[j]
             bar.update(len(part))
         bar.close()
 
-    def _size(self) -> int:
-        return len(self._sig) + sum(len(b) for b in self._blocks)
-
-    def _matrix(self) -> np.ndarray:
-        if self._blocks:
-            self._sig = np.concatenate([self._sig, *self._blocks])
-            self._blocks = []
-        return self._sig
-
-    def _set(self, row: int, sig: np.ndarray) -> None:
-        self._matrix()[row] = sig
+    def _positions(self, ids: Sequence[Hashable]) -> np.ndarray:
+        return np.fromiter((self._row[r] for r in ids), dtype=np.int64, count=len(ids))
 
     def signatures(self, ids: Sequence[Hashable], texts: Sequence[str]) -> np.ndarray:
         """The ``(len(ids), num_perm)`` uint32 signatures of these rows (computed where missing or stale)."""
         self.add(ids, texts)
-        mat = self._matrix()
-        return mat[np.fromiter((self._row[r] for r in ids), dtype=np.int64, count=len(ids))]
+        return self._sig[self._positions(ids)]
 
     # ------------------------------------------------------------------ pairs
     def candidates(self, sig: np.ndarray, threshold: float, groups: np.ndarray | None = None,
-                   min_estimate: float | None = None) -> np.ndarray:
+                   min_estimate: float | None = None, rows: np.ndarray | None = None) -> np.ndarray:
         """Candidate pairs ``(i, j)``, ``i < j``, sharing a band; only across groups when ``groups`` is given.
 
-        With ``min_estimate``, each band's pairs whose share of equal signature values is below it are dropped
-        at once, so memory holds only plausible pairs, not every random band collision.
+        With ``min_estimate``, each band's new pairs whose share of equal signature values is below it are
+        dropped at once, so memory holds only plausible pairs, not every random band collision, and a pair
+        found again by a later band is not estimated again.
+
+        ``rows`` (optional) says which rows of ``sig`` the positions refer to, so the caller need not copy
+        the signatures of a subset (half a gigabyte at a million rows).
         """
-        m = len(sig)
+        m = len(sig) if rows is None else len(rows)
         if m < 2:
             return np.zeros((0, 2), dtype=np.int64)
         b, r = _bands(threshold, self.num_perm)
-        found = []
+        at = (lambda pos: sig[pos]) if rows is None else (lambda pos: sig[rows[pos]])
+        found: list[np.ndarray] = []
+        kept = np.zeros(0, dtype=np.int64)  # sorted pair codes i * m + j that passed the estimate
         for band in range(b):
-            cols = sig[:, band * r:(band + 1) * r].astype(np.uint64)
+            cols = (sig[:, band * r:(band + 1) * r] if rows is None else sig[rows, band * r:(band + 1) * r])
             with np.errstate(over="ignore"):
-                key = _mix64((cols * self._band_mult[band * r:(band + 1) * r]).sum(axis=1, dtype=np.uint64)
-                             + np.uint64(band))
-            order = np.argsort(key, kind="stable")
-            sk = key[order]
-            edges = np.flatnonzero(np.diff(sk) != 0) + 1
-            starts = np.concatenate([[0], edges])
-            ends = np.concatenate([edges, [m]])
-            sizes = ends - starts
-            # Buckets of two (nearly all of them) at once; larger ones one by one.
-            two = starts[sizes == 2]
-            if len(two):
-                a, c = np.minimum(order[two], order[two + 1]), np.maximum(order[two], order[two + 1])
-                keep = np.ones(len(a), dtype=bool) if groups is None else groups[a] != groups[c]
-                found.append(a[keep] * m + c[keep])
-            for s, e in zip(starts[sizes > 2], ends[sizes > 2]):
-                members = np.sort(order[s:e])
-                if len(members) > _BUCKET_CAP:
-                    head = members[:_BUCKET_HEAD]
-                    a = np.repeat(head, len(members))
-                    c = np.tile(members, len(head))
-                else:
-                    a, c = np.triu_indices(len(members), 1)
-                    a, c = members[a], members[c]
-                keep = a < c
-                if groups is not None:
-                    keep &= groups[a] != groups[c]
-                found.append(a[keep] * m + c[keep])
-            if min_estimate is not None and found:
-                flat = np.unique(np.concatenate(found))
-                kept = []
-                for start in range(0, len(flat), 200_000):
-                    part = flat[start:start + 200_000]
-                    a, c = part // m, part % m
-                    kept.append(part[(sig[a] == sig[c]).mean(axis=1) >= min_estimate])
-                found = [np.concatenate(kept)] if kept else []
-        if not found:
-            return np.zeros((0, 2), dtype=np.int64)
-        flat = np.unique(np.concatenate(found))
+                key = _mix64((cols.astype(np.uint64) * self._band_mult[band * r:(band + 1) * r])
+                             .sum(axis=1, dtype=np.uint64) + np.uint64(band))
+            del cols
+            codes = _bucket_pairs(key, m, groups)
+            if min_estimate is None:
+                found.append(codes)
+                continue
+            codes = np.unique(codes)
+            if len(kept) and len(codes):
+                codes = codes[~_contains(kept, codes)]
+            passed = [part[(at(part // m) == at(part % m)).mean(axis=1) >= min_estimate]
+                      for part in (codes[s:s + 100_000] for s in range(0, len(codes), 100_000))]
+            if passed:
+                kept = np.union1d(kept, np.concatenate(passed))
+        flat = kept if min_estimate is not None else (np.unique(np.concatenate(found)) if found else kept)
         return np.stack([flat // m, flat % m], axis=1)
 
     def pairs(self, ids: Sequence[Hashable], texts: Sequence[str], *, threshold: float,
@@ -316,27 +332,25 @@ class MinHashIndex:
             One label per row; only pairs whose rows have different labels are returned (e.g. splits,
             for the leakage check), which saves confirming the others.
         """
-        sig = self.signatures(ids, texts)
+        self.add(ids, texts)
         # Index a little below the threshold: cheap exact checks buy recall near it.
         # Random band collisions between unrelated texts grow with the square of the rows; the share of
         # equal signature entries estimates Jaccard (standard error about 0.04 at 128 values), so pairs
         # estimated far below the threshold are dropped, band by band, before the exact, costlier check.
-        cand = self.candidates(sig, max(0.05, threshold - 0.1), None if groups is None else np.asarray(groups),
-                               min_estimate=threshold - _ESTIMATE_MARGIN)
-        cache: dict[int, frozenset] = {}
-
-        def sh(i: int) -> frozenset:
-            s = cache.get(i)
-            if s is None:
-                s = cache[i] = shingles(str(texts[i]), k=self.k, unit=self.unit)
-            return s
-
+        cand = self.candidates(self._sig, max(0.05, threshold - 0.1), None if groups is None else np.asarray(groups),
+                               min_estimate=threshold - _ESTIMATE_MARGIN, rows=self._positions(ids))
+        # Pairs come sorted by their first row, so only that row's shingles are kept between pairs: caching
+        # every row's shingle set would cost about 10 kB a row (gigabytes at a million rows) to save one
+        # shingling per pair, since a near-duplicate row rarely has more than a partner or two.
         out: list[tuple[int, int, float]] = []
-        bar = tqdm(cand, desc="near-duplicates", unit="pair", disable=not self.progress or len(cand) < 200_000,
-                   mininterval=1.0)
+        first, first_set = -1, frozenset()
+        bar = progress_bar(cand, desc="near-duplicates", unit="pair", enabled=self.progress, min_total=200_000)
         for i, j in bar:
-            sim = jaccard(sh(int(i)), sh(int(j)))
+            i, j = int(i), int(j)
+            if i != first:
+                first, first_set = i, shingles(str(texts[i]), k=self.k, unit=self.unit)
+            sim = jaccard(first_set, shingles(str(texts[j]), k=self.k, unit=self.unit))
             if sim >= threshold:
-                out.append((int(i), int(j), sim))
+                out.append((i, j, sim))
         out.sort()
         return out

@@ -359,7 +359,7 @@ def scrub_pii(
     >>> res.data["text"].tolist(), res.counts["email"]
     (['mail me: [EMAIL]', 'nice'], 1)
     """
-    from tqdm.auto import tqdm
+    from ._progress import progress_bar
 
     check_text_column(df, text_column, "scrub_pii")
     if action not in _ACTIONS:
@@ -367,7 +367,7 @@ def scrub_pii(
     kinds = _check_kinds(kinds)
     masked, per_row = [], []
     texts = df[text_column].astype(str)
-    for text in tqdm(texts, desc="pii", unit="row", disable=not progress, mininterval=1.0):
+    for text in progress_bar(texts, desc="pii", enabled=progress, min_total=50_000):
         new, counts = mask_pii(text, kinds=kinds, template=template, regions=regions)
         masked.append(new)
         per_row.append(counts)
