@@ -475,7 +475,8 @@ _EXPORT_KEYS = ("formats", "min_confidence", "drop_uncovered", "keep_probs", "in
                 "prompt_template", "instruction", "system_prompt", "metadata")
 
 
-def _split(sec: _Section, data: pd.DataFrame, seed: int, counts: dict, index: Any = None) -> dict[str, pd.DataFrame]:
+def _split(sec: _Section, data: pd.DataFrame, seed: int, counts: dict, index: Any = None,
+           progress: bool = False) -> dict[str, pd.DataFrame]:
     fractions = sec.get("fractions", {"train": 0.8, "valid": 0.1, "test": 0.1}, kind=Mapping,
                         expect="a mapping of split name to share, e.g. {train: 0.8, valid: 0.1, test: 0.1}")
     group_at = sec.value.get("group_near_duplicates", 0.7)
@@ -494,7 +495,7 @@ def _split(sec: _Section, data: pd.DataFrame, seed: int, counts: dict, index: An
             warnings.simplefilter("always", SplitBalanceWarning)
             where = assign_splits(
                 data, fractions=fractions, label_column="label" if stratify else None, groups=groups,
-                near_duplicate_threshold=group_at, random_state=seed, index=index,
+                near_duplicate_threshold=group_at, random_state=seed, index=index, progress=progress,
             )
     except ValueError as exc:
         raise sec.fail("fractions", str(exc)) from exc
@@ -688,7 +689,7 @@ def build_from_config(
 
     # splits
     split_sec = _Section("split", config.get("split"), _SPLIT_KEYS)
-    splits = _split(split_sec, cleaned, seed, counts, index)
+    splits = _split(split_sec, cleaned, seed, counts, index, progress)
 
     # Export options are read now: augmenting rows the export would leave out is wasted work.
     ex = _Section("export", config.get("export"), _EXPORT_KEYS)
@@ -751,7 +752,7 @@ def build_from_config(
                 prompt_template=ex.text("prompt_template", DEFAULT_PROMPT),
                 instruction=ex.text("instruction", DEFAULT_INSTRUCTION),
                 system_prompt=ex.text("system_prompt"),
-                metadata=ex.flag("metadata", False),
+                metadata=ex.flag("metadata", False), progress=progress,
                 datasheet=dict(
                     name=name, description=top.text("description"), sources=source_names,
                     lf_summary=summary, label_model=label_model_estimates(model), cleaning=cleaning,

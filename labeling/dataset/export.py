@@ -17,11 +17,12 @@ import os
 import string
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from ._progress import progress_bar
 from .datasheet import render_datasheet
 
 __all__ = ["EXPORT_FORMATS", "ExportResult", "select_rows", "to_instruction", "to_chat", "export_dataset"]
@@ -214,11 +215,25 @@ def to_chat(
     return out
 
 
-def _write_jsonl(records: list[dict[str, Any]], path: Path) -> None:
+def _append_jsonl(records: Iterable[dict[str, Any]], fh: Any) -> None:
+    for rec in records:
+        # allow_nan=False: NaN and Infinity are not JSON; _json_safe has turned them into null.
+        fh.write(json.dumps(_json_safe(rec), ensure_ascii=False, default=_json_default, allow_nan=False) + "\n")
+
+
+# Rows turned into records at a time when writing JSONL: a whole split as dicts would take about a
+# kilobyte a row (a gigabyte at a million rows) for a file written line by line anyway.
+_CHUNK = 20_000
+
+
+def _write_jsonl_chunks(df: pd.DataFrame, path: Path, records: Callable[[pd.DataFrame], list[dict[str, Any]]],
+                        bar: Any) -> None:
+    """Write ``records(part)`` for consecutive row chunks of ``df``: the same file as one call, in bounded memory."""
     with open(path, "w", encoding="utf-8") as fh:
-        for rec in records:
-            # allow_nan=False: NaN and Infinity are not JSON; _json_safe has turned them into null.
-            fh.write(json.dumps(_json_safe(rec), ensure_ascii=False, default=_json_default, allow_nan=False) + "\n")
+        for lo in range(0, len(df), _CHUNK):
+            part = df.iloc[lo:lo + _CHUNK]
+            _append_jsonl(records(part), fh)
+            bar.update(len(part))
 
 
 def _json_safe(value: Any) -> Any:
@@ -353,6 +368,7 @@ def export_dataset(
     system_prompt: str | None = None,
     metadata: bool = False,
     datasheet: Mapping[str, Any] | None = None,
+    progress: bool = False,
 ) -> ExportResult:
     """Filter the labelled splits and write them in one or more formats, plus ``DATASET.md``.
 
@@ -385,6 +401,8 @@ def export_dataset(
         Add a ``metadata`` object (id, provenance, confidence) to instruction/chat records.
     datasheet : mapping, optional
         Extra keyword arguments of :func:`render_datasheet` (``name``, ``lf_summary``, ``label_model``, ``cleaning``...).
+    progress : bool
+        A progress bar per format over the rows written (shown from 200,000 rows, on a terminal or notebook).
 
     Returns
     -------
@@ -441,29 +459,36 @@ def export_dataset(
             dd.save_to_disk(str(folder), num_shards={n: 1 for n in tables if len(tables[n]) == 0} or None)
             result.paths[fmt] = [folder]
             continue
+        bar = progress_bar(total=sum(result.counts.values()), desc=f"export {fmt}", enabled=progress,
+                           min_total=200_000)
         for name, rows in kept.items():
             if fmt in ("instruction", "chat"):
                 path = folder / f"{name}.jsonl"
                 if fmt == "instruction":
-                    recs = to_instruction(rows, label_names=label_names, instruction=instruction,
-                                          text_column=text_column, label_column=label_column, metadata=metadata)
+                    def recs(part: pd.DataFrame) -> list[dict[str, Any]]:
+                        return to_instruction(part, label_names=label_names, instruction=instruction,
+                                              text_column=text_column, label_column=label_column, metadata=metadata)
                 else:
-                    recs = to_chat(rows, label_names=label_names, prompt_template=prompt_template,
-                                   system_prompt=system_prompt, text_column=text_column,
-                                   label_column=label_column, metadata=metadata)
-                _write_jsonl(recs, path)
+                    def recs(part: pd.DataFrame) -> list[dict[str, Any]]:
+                        return to_chat(part, label_names=label_names, prompt_template=prompt_template,
+                                       system_prompt=system_prompt, text_column=text_column,
+                                       label_column=label_column, metadata=metadata)
+                _write_jsonl_chunks(rows, path, recs, bar)
             else:
                 table = tables[name]
                 path = folder / f"{name}.{fmt}"
                 if fmt == "jsonl":
-                    _write_jsonl(table.to_dict(orient="records"), path)
-                elif fmt == "csv":
-                    table.to_csv(path, index=False)
+                    _write_jsonl_chunks(table, path, lambda part: part.to_dict(orient="records"), bar)
                 else:
-                    import pyarrow.parquet as pq
+                    if fmt == "csv":
+                        table.to_csv(path, index=False)
+                    else:
+                        import pyarrow.parquet as pq
 
-                    pq.write_table(_arrow_table(table, schema), path)
+                        pq.write_table(_arrow_table(table, schema), path)
+                    bar.update(len(table))
             paths.append(path)
+        bar.close()
         result.paths[fmt] = paths
 
     sheet = render_datasheet(

@@ -9,6 +9,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from ._progress import progress_bar
 from ._result import check_text_column
 from .dedup import _check_threshold, near_duplicate_groups
 from .minhash import MinHashIndex
@@ -83,6 +84,7 @@ def assign_splits(
     max_deviation: float | None = 0.25,
     near_groups: np.ndarray | None = None,
     index: "MinHashIndex | None" = None,
+    progress: bool = False,
 ) -> pd.Series:
     """Give each row a split name, stratified by label and never separating a group.
 
@@ -116,6 +118,8 @@ def assign_splits(
         used instead of computing them from ``near_duplicate_threshold``.
     index : MinHashIndex, optional
         A shared MinHash index keyed by row id (see :func:`near_duplicate_pairs`).
+    progress : bool
+        A progress bar over the groups placed (shown from 200,000 groups, on a terminal or notebook).
 
     Returns
     -------
@@ -152,7 +156,7 @@ def assign_splits(
                                                 random_state=random_state, index=index,
                                                 ids=None if index is None else list(df.index))
         codes = _merge(base, np.asarray(near_groups))
-    where = _place(codes, strata, fractions, random_state)
+    where = _place(codes, strata, fractions, random_state, progress)
     names_arr = np.array(names, dtype=object)
     far = _far_splits(where, fractions, max_deviation)
     if far and use_near:
@@ -162,7 +166,7 @@ def assign_splits(
             "without near-duplicate groups. Cross-split near-duplicates are then reported by the leakage check.",
             SplitBalanceWarning, stacklevel=2,
         )
-        where = _place(base, strata, fractions, random_state)
+        where = _place(base, strata, fractions, random_state, progress)
         far = _far_splits(where, fractions, max_deviation)
     if far:
         warnings.warn(
@@ -190,7 +194,8 @@ def _far_splits(where: np.ndarray, fractions: Mapping[str, float], max_deviation
     return far
 
 
-def _place(codes: np.ndarray, strata: np.ndarray, fractions: Mapping[str, float], random_state: int) -> np.ndarray:
+def _place(codes: np.ndarray, strata: np.ndarray, fractions: Mapping[str, float], random_state: int,
+           progress: bool = False) -> np.ndarray:
     """Split position per row: whole groups placed, largest first, where the class quotas are least met."""
     n = len(codes)
     n_strata = int(strata.max()) + 1 if n else 0
@@ -207,16 +212,50 @@ def _place(codes: np.ndarray, strata: np.ndarray, fractions: Mapping[str, float]
     order = order[np.argsort(-group_counts[order].sum(axis=1), kind="stable")]
     where = np.empty(len(uniq), dtype=np.int64)
     scale = np.where(totals > 0, totals, 1.0)
-    for g in order:
-        counts = group_counts[g]
-        # Relative shortfall per class, weighted by the group's class counts; the overall shortfall breaks ties.
-        need = ((target - current) / scale) @ counts
-        overall = (share * n - current.sum(axis=1)) / max(n, 1)
-        score = need + 1e-6 * overall
-        score[share == 0] = -np.inf
-        s = int(np.argmax(score))
+    # Groups of one class (nearly all: most groups are single rows) are placed in plain Python floats, with
+    # the same operations as the general case below, so the placement is the same, about ten times faster
+    # than small numpy calls per group (a million groups take seconds, not a minute).
+    n_splits = len(share)
+    cur = [[0.0] * n_strata for _ in range(n_splits)]
+    filled = [0.0] * n_splits
+    tgt, quota = target.tolist(), (share * n).tolist()
+    sc, open_ = scale.tolist(), [bool(v != 0) for v in share]
+    denom = max(n, 1)
+    nonzero = group_counts > 0
+    single = nonzero.sum(axis=1) == 1
+    only = np.argmax(nonzero, axis=1).tolist()
+    sizes = group_counts.max(axis=1).tolist()
+    single = single.tolist()
+    bar = progress_bar(total=len(order), desc="split", unit="group", enabled=progress, min_total=200_000)
+    for done, g in enumerate(order.tolist()):
+        if single[g]:
+            c, k = only[g], sizes[g]
+            best, s = -np.inf, 0
+            for j in range(n_splits):
+                if not open_[j]:
+                    continue
+                score = (tgt[j][c] - cur[j][c]) / sc[c] * k + 1e-6 * ((quota[j] - filled[j]) / denom)
+                if score > best:
+                    best, s = score, j
+            cur[s][c] += k
+            filled[s] += k
+        else:
+            counts = group_counts[g]
+            current = np.array(cur)
+            # Relative shortfall per class, weighted by the group's class counts; the overall shortfall breaks ties.
+            need = ((target - current) / scale) @ counts
+            overall = (share * n - current.sum(axis=1)) / max(n, 1)
+            score = need + 1e-6 * overall
+            score[share == 0] = -np.inf
+            s = int(np.argmax(score))
+            for c in range(n_strata):
+                cur[s][c] += float(counts[c])
+            filled[s] += float(counts.sum())
         where[g] = s
-        current[s] += counts
+        if done % 65536 == 65535:
+            bar.update(65536)
+    bar.update(len(order) % 65536)
+    bar.close()
     return where[inverse]
 
 
