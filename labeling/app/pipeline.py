@@ -423,7 +423,7 @@ def _clean(sec: _Section, data: pd.DataFrame, seed: int, counts: dict,
     _log("clean", {"rows_in": n0, **res.counts, "rows_out": len(data)}, counts)
     ran["exact_duplicates"] = "on" if sec.flag("exact_duplicates", True) else "off"
     if sec.flag("exact_duplicates", True):
-        res = drop_exact_duplicates(data)
+        res = drop_exact_duplicates(data, progress=progress)
         data = res.data
         removed.append(res.removed.assign(step="dedup_exact"))
         _log("dedup_exact", {**res.counts, "rows_out": len(data)}, counts)

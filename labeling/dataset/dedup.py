@@ -14,6 +14,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from ._progress import progress_bar
 from ._result import StepResult, check_text_column, removed_frame
 from .clean import normalize_text
 from .minhash import _UNITS, MinHashIndex, jaccard, shingles
@@ -122,8 +123,10 @@ def components(n: int, edges: Sequence[tuple[int, int]]) -> np.ndarray:
     return first[labels]
 
 
-def drop_exact_duplicates(df: pd.DataFrame, *, text_column: str = "text") -> StepResult:
+def drop_exact_duplicates(df: pd.DataFrame, *, text_column: str = "text", progress: bool = False) -> StepResult:
     """Drop rows whose normalised text equals that of an earlier row.
+
+    ``progress``: a progress bar over the rows hashed (shown from 50,000 rows, on a terminal or notebook).
 
     Returns
     -------
@@ -138,7 +141,9 @@ def drop_exact_duplicates(df: pd.DataFrame, *, text_column: str = "text") -> Ste
     (['a', 'c'], ['a'])
     """
     check_text_column(df, text_column, "drop_exact_duplicates")
-    keys = df[text_column].astype(str).map(text_hash)
+    texts = df[text_column].astype(str)
+    keys = pd.Series([text_hash(t) for t in progress_bar(texts, desc="exact duplicates", enabled=progress,
+                                                         min_total=50_000)], index=texts.index, dtype=object)
     dup = keys.duplicated(keep="first").to_numpy()
     first_id = pd.Series(df.index, index=keys.to_numpy()).groupby(level=0).first()
     removed = removed_frame(df, dup, "exact_duplicate", duplicate_of=first_id.loc[keys[dup].to_numpy()].to_numpy())
