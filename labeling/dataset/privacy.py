@@ -365,19 +365,23 @@ def scrub_pii(
     if action not in _ACTIONS:
         raise ValueError(f"action={action!r} is not one of {_ACTIONS}.")
     kinds = _check_kinds(kinds)
-    masked, per_row = [], []
+    # Counts are kept for the rows with personal data only: an empty Counter per row is 100 bytes, a
+    # tenth of a gigabyte at a million rows, to say nothing.
+    masked, found = [], {}
     texts = df[text_column].astype(str)
-    for text in progress_bar(texts, desc="pii", enabled=progress, min_total=50_000):
+    for pos, text in enumerate(progress_bar(texts, desc="pii", enabled=progress, min_total=50_000)):
         new, counts = mask_pii(text, kinds=kinds, template=template, regions=regions)
         masked.append(new)
-        per_row.append(counts)
+        if counts:
+            found[pos] = counts
     totals = Counter({k: 0 for k in kinds})
-    for c in per_row:
+    for c in found.values():
         totals.update(c)
-    has = np.array([bool(c) for c in per_row], dtype=bool)
+    has = np.zeros(len(texts), dtype=bool)
+    has[list(found)] = True
     counts = {**{k: int(totals[k]) for k in kinds}, "rows_with_pii": int(has.sum())}
     if action == "drop":
-        kinds_col = [",".join(sorted(c)) for c, h in zip(per_row, has) if h]
+        kinds_col = [",".join(sorted(found[pos])) for pos in sorted(found)]
         removed = removed_frame(df, has, "pii", pii_kinds=kinds_col)
         return StepResult(df.loc[~has], removed, counts)
     out = df.copy()
