@@ -52,17 +52,18 @@ def shingles(text: str, *, k: int = 5, unit: str = "char") -> frozenset[str]:
         tokens = text.split()
         if len(tokens) <= k:
             return frozenset([" ".join(tokens)])
-        return frozenset(" ".join(tokens[i : i + k]) for i in range(len(tokens) - k + 1))
+        return frozenset([" ".join(tokens[i : i + k]) for i in range(len(tokens) - k + 1)])
     if len(text) <= k:
         return frozenset([text])
-    return frozenset(text[i : i + k] for i in range(len(text) - k + 1))
+    return frozenset([text[i : i + k] for i in range(len(text) - k + 1)])
 
 
 def jaccard(a: frozenset, b: frozenset) -> float:
     """Jaccard similarity of two sets (1.0 for two empty sets)."""
     if not a and not b:
         return 1.0
-    return len(a & b) / len(a | b)
+    both = len(a & b)
+    return both / (len(a) + len(b) - both)  # the union's size, without building it
 
 
 def _mix64(h: np.ndarray) -> np.ndarray:
