@@ -15,9 +15,9 @@ def _visible() -> bool:
 
     A bar redrawn into a log file or a CI capture is noise, so it is only drawn where it can be watched.
     """
-    from tqdm import std
+    from tqdm import autonotebook, std
 
-    if tqdm is not std.tqdm:
+    if autonotebook.tqdm is not std.tqdm:  # running in a notebook kernel
         return True
     try:
         return sys.stderr.isatty()
