@@ -14,6 +14,8 @@ whose text changed (masked personal data).
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any, Hashable, Sequence
 
 import numpy as np
@@ -22,6 +24,7 @@ from .clean import normalize_text
 
 __all__ = ["MinHashIndex", "shingles", "jaccard"]
 
+logger = logging.getLogger("votewise.build")
 _UNITS = ("char", "word")
 _MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 _EMPTY = np.uint32(0xFFFFFFFF)
@@ -95,6 +98,8 @@ def _contains(sorted_codes: np.ndarray, codes: np.ndarray) -> np.ndarray:
     return sorted_codes[np.minimum(at, len(sorted_codes) - 1)] == codes
 
 
+# Candidate pairs confirmed at a time by the exact check (a few hundred megabytes of shingle numbers at most).
+_CONFIRM_CHUNK = 10_000
 # Pairs estimated at a time (a few tens of megabytes of gathered signatures).
 _PAIR_CHUNK = 100_000
 _NIBBLE_LOW = np.uint64(0x1111111111111111)
@@ -364,6 +369,77 @@ class MinHashIndex:
         flat = kept if min_estimate is not None else (np.unique(np.concatenate(found)) if found else kept)
         return np.stack([flat // m, flat % m], axis=1)
 
+    def _exact_chars(self, texts: Sequence[str], pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Exact Jaccard similarity of character shingle sets for many pairs at once, with numpy.
+
+        Each row's text is normalised as :func:`shingles` does; within this batch every distinct character
+        gets a small number, so a ``k``-character shingle is one 64-bit integer, exactly (no hashing: two
+        shingles have the same number only when they are the same string). Per-row sets are then sorted
+        unique numbers and a pair's intersection is counted by sorting the two sets together. Values equal
+        :func:`jaccard` on :func:`shingles` (the same integer counts, divided the same way).
+
+        Returns
+        -------
+        (ndarray, ndarray)
+            Similarity per pair, and a mask of pairs left to the caller's per-pair check: a text no longer
+            than ``k`` (its one shingle is the text) or a batch with too many distinct characters to number.
+        """
+        k = self.k
+        rows, local = np.unique(pairs, return_inverse=True)
+        local = local.reshape(pairs.shape)
+        norm = [normalize_text(str(texts[r]), lowercase=True) for r in rows.tolist()]
+        lengths = np.fromiter((len(t) for t in norm), dtype=np.int64, count=len(norm))
+        short = lengths <= k
+        slow = short[local].any(axis=1)
+        sims = np.zeros(len(pairs))
+        chars = np.frombuffer("".join(norm).encode("utf-32-le"), dtype=np.uint32)
+        # Characters numbered by a table over all code points (sorting millions of them costs more).
+        seen = np.zeros(0x110000, dtype=bool)
+        seen[chars] = True
+        bits = 64 // k
+        if int(seen.sum()) > 2 ** bits:
+            return sims, np.ones(len(pairs), dtype=bool)
+        cid = (np.cumsum(seen, dtype=np.int64) - 1).astype(np.uint64)[chars]
+        del seen
+        # Every window of k characters inside one text, as one integer.
+        counts = np.where(short, 0, lengths - k + 1)
+        starts = np.cumsum(lengths) - lengths
+        total = int(counts.sum())
+        owner = np.repeat(np.arange(len(norm)), counts)
+        pos = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(starts, counts)
+        code = np.zeros(total, dtype=np.uint64)
+        for t in range(k):
+            code = (code << np.uint64(bits)) | cid[pos + t]
+        del pos
+        # Dense shingle numbers, then each row's set: sorted unique (row, shingle). Sorting by hand: numpy's
+        # hash-based unique is several times slower on these arrays.
+        order = np.argsort(code)
+        ranked = code[order]
+        sid = np.empty(total, dtype=np.int64)
+        sid[order] = np.cumsum(np.concatenate([[0], ranked[1:] != ranked[:-1]]))
+        del code, order, ranked
+        member = np.sort((owner.astype(np.int64) << 32) | sid)
+        member = member[np.concatenate([[True], member[1:] != member[:-1]])]
+        del owner, sid
+        set_row = member >> 32
+        size = np.bincount(set_row, minlength=len(norm))
+        begin = np.cumsum(size) - size
+        shingle = member & 0xFFFFFFFF
+
+        def elements(side: np.ndarray) -> np.ndarray:
+            """(pair << 32) | shingle for every shingle of each pair's row on this side."""
+            n = size[side]
+            at = np.repeat(begin[side], n) + np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+            return (np.repeat(np.arange(len(side), dtype=np.int64), n) << 32) | shingle[at]
+
+        fast = np.flatnonzero(~slow)
+        both = np.sort(np.concatenate([elements(local[fast, 0]), elements(local[fast, 1])]))
+        dup = both[1:][both[1:] == both[:-1]] >> 32
+        inter = np.bincount(dup, minlength=len(fast))
+        sa, sb = size[local[fast, 0]], size[local[fast, 1]]
+        sims[fast] = inter / (sa + sb - inter)
+        return sims, slow
+
     def pairs(self, ids: Sequence[Hashable], texts: Sequence[str], *, threshold: float,
               groups: Any = None) -> list[tuple[int, int, float]]:
         """Positions ``(i, j, similarity)``, ``i < j``, of rows whose Jaccard similarity is >= ``threshold``.
@@ -378,25 +454,32 @@ class MinHashIndex:
             One label per row; only pairs whose rows have different labels are returned (e.g. splits,
             for the leakage check), which saves confirming the others.
         """
+        started = time.perf_counter()
         self.add(ids, texts)
+        signed = time.perf_counter()
         # Index a little below the threshold: cheap exact checks buy recall near it.
         # Random band collisions between unrelated texts grow with the square of the rows; the share of
         # equal signature entries estimates Jaccard (standard error about 0.04 at 128 values), so pairs
         # estimated far below the threshold are dropped, band by band, before the exact, costlier check.
         cand = self.candidates(self._sig, max(0.05, threshold - 0.1), None if groups is None else np.asarray(groups),
                                min_estimate=threshold - _ESTIMATE_MARGIN, rows=self._positions(ids))
-        # Pairs come sorted by their first row, so only that row's shingles are kept between pairs: caching
-        # every row's shingle set would cost about 10 kB a row (gigabytes at a million rows) to save one
-        # shingling per pair, since a near-duplicate row rarely has more than a partner or two.
+        found = time.perf_counter()
         out: list[tuple[int, int, float]] = []
-        first, first_set = -1, frozenset()
-        bar = progress_bar(cand, desc="near-duplicates", unit="pair", enabled=self.progress, min_total=200_000)
-        for i, j in bar:
-            i, j = int(i), int(j)
-            if i != first:
-                first, first_set = i, shingles(str(texts[i]), k=self.k, unit=self.unit)
-            sim = jaccard(first_set, shingles(str(texts[j]), k=self.k, unit=self.unit))
-            if sim >= threshold:
-                out.append((i, j, sim))
+        bar = progress_bar(total=len(cand), desc="near-duplicates", unit="pair", enabled=self.progress,
+                           min_total=200_000)
+        for lo in range(0, len(cand), _CONFIRM_CHUNK):
+            part = cand[lo:lo + _CONFIRM_CHUNK]
+            sims, slow = (self._exact_chars(texts, part) if self.unit == "char"
+                          else (np.zeros(len(part)), np.ones(len(part), dtype=bool)))
+            ok = ~slow & (sims >= threshold)
+            out += zip(part[ok, 0].tolist(), part[ok, 1].tolist(), sims[ok].tolist())
+            out += [(i, j, sim) for i, j in part[slow].tolist()
+                    if (sim := jaccard(shingles(str(texts[i]), k=self.k, unit=self.unit),
+                                       shingles(str(texts[j]), k=self.k, unit=self.unit))) >= threshold]
+            bar.update(len(part))
+        bar.close()
         out.sort()
+        logger.debug("minhash: %d rows (signing %.1f s), %d candidate pairs (%.1f s), %d at Jaccard >= %s (%.1f s)",
+                     len(ids), signed - started, len(cand), found - signed, len(out), threshold,
+                     time.perf_counter() - found)
         return out

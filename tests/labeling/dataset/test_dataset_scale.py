@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from labeling.dataset import _progress, export, minhash
+from labeling.dataset import jaccard, shingles
 from labeling.dataset.minhash import MinHashIndex, _bands, _bucket_pairs, _mix64
 from labeling.dataset.split import _place
 
@@ -116,3 +117,20 @@ def test_index_grows_in_place_and_overwrites_changed_rows():
     assert index._sig.shape == (3, 128) and index._positions(["a", "b", "c"]).tolist() == [0, 1, 2]
     assert (index._sig[1] == first[1]).all() and not (index._sig[0] == first[0]).all()
     assert (index.signatures(["c"], ["great video"])[0] == MinHashIndex()._sign(["great video"])[0]).all()
+
+
+@pytest.mark.parametrize("k", [1, 3, 5, 8])
+def test_exact_check_in_numpy_equals_jaccard_of_shingles(youtube, k):
+    rng = np.random.default_rng(k)
+    texts = youtube.train.data["text"].astype(str).tolist()[:300]
+    texts += ["ab", "abcde", "", "Ünïcödé ÇAFÉ &amp; <b>bold</b>", "emoji 🎉🎉 party", "中文文本测试一下", "x" * 40]
+    index = MinHashIndex(k=k)
+    pairs = np.sort(rng.integers(0, len(texts), (3000, 2)), axis=1)
+    pairs = pairs[pairs[:, 0] < pairs[:, 1]]
+    sims, slow = index._exact_chars(texts, pairs)
+    assert slow.sum() < len(pairs)
+    for (i, j), sim in zip(pairs[~slow].tolist(), sims[~slow].tolist()):
+        assert sim == jaccard(shingles(texts[i], k=k), shingles(texts[j], k=k)), (texts[i], texts[j])
+    # A batch with more distinct characters than a shingle number can hold is left to the per-pair check.
+    many = ["".join(map(chr, range(0x4E00 + 300 * i, 0x4E00 + 300 * i + 300))) for i in range(20)]
+    assert MinHashIndex(k=8)._exact_chars(many, np.array([[0, 1], [2, 3]]))[1].all()
