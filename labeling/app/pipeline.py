@@ -20,6 +20,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import pandas as pd
 
+from labeling.dataset._progress import bars_shown
 from labeling.dataset.augment import AUGMENTATIONS, augment
 from labeling.dataset.clean import clean_texts
 from labeling.dataset.datasheet import label_model_estimates
@@ -608,6 +609,8 @@ def build_from_config(
     seed = top.get("seed", 0, kind=int, expect="an integer")
     if progress is None:
         progress = top.flag("progress", True)
+    # Bars only where someone watches: not redrawn into a log file or a CI capture.
+    progress = bars_shown(progress)
     counts: dict[str, dict[str, Any]] = {}
     name = top.text("name", "dataset")
 

@@ -7,7 +7,7 @@ from typing import Any, Iterable
 
 from tqdm.auto import tqdm
 
-__all__ = ["progress_bar"]
+__all__ = ["progress_bar", "bars_shown"]
 
 
 def _visible() -> bool:
@@ -23,6 +23,11 @@ def _visible() -> bool:
         return sys.stderr.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+def bars_shown(enabled: bool) -> bool:
+    """Whether bars asked for with ``enabled`` would be seen; for steps that draw their own tqdm bars."""
+    return bool(enabled) and _visible()
 
 
 def progress_bar(iterable: Iterable | None = None, *, enabled: bool, desc: str, total: int | None = None,
