@@ -59,7 +59,8 @@ def test_placement_equals_the_reference(seed):
     strata = rng.integers(0, int(rng.integers(1, 5)), n)
     # Singletons, small groups and a few large ones mixing classes.
     codes = np.arange(n) if seed % 3 == 0 else rng.integers(0, max(1, int(n * rng.choice([0.05, 0.5, 0.9]))), n)
-    fractions = [{"train": 0.8, "valid": 0.1, "test": 0.1}, {"a": 0.5, "b": 0.5}, {"a": 0.0, "b": 0.7, "c": 0.3}][seed % 3]
+    fractions = [{"train": 0.8, "valid": 0.1, "test": 0.1}, {"a": 0.5, "b": 0.5},
+                 {"a": 0.0, "b": 0.7, "c": 0.3}][seed % 3]
     assert (_place(codes, strata, fractions, seed) == _place_reference(codes, strata, fractions, seed)).all()
 
 
@@ -123,7 +124,8 @@ def test_index_grows_in_place_and_overwrites_changed_rows():
 def test_exact_check_in_numpy_equals_jaccard_of_shingles(youtube, k):
     rng = np.random.default_rng(k)
     texts = youtube.train.data["text"].astype(str).tolist()[:300]
-    texts += ["ab", "abcde", "", "Ünïcödé ÇAFÉ &amp; <b>bold</b>", "emoji 🎉🎉 party", "中文文本测试一下", "x" * 40]
+    texts += ["ab", "abcde", "", "Ünïcödé ÇAFÉ &amp; <b>bold</b>", "emoji 🎉🎉 party", "中文文本测试一下",
+              "x" * 40]
     index = MinHashIndex(k=k)
     pairs = np.sort(rng.integers(0, len(texts), (3000, 2)), axis=1)
     pairs = pairs[pairs[:, 0] < pairs[:, 1]]
