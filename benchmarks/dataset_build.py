@@ -1,6 +1,7 @@
 """Benchmark: ``votewise build`` on a large comment set, with time and peak memory per step.
 
-Run: ``python benchmarks/dataset_build.py --rows 1000000`` (default 200,000; ``--quick``: 20,000).
+Run: ``python benchmarks/dataset_build.py --rows 1000000`` (default 200,000; ``--quick``: 20,000; ``--verbose``:
+the MinHash passes' candidate and confirmed pairs too).
 
 Rows are new comments of 6 to 30 words drawn from the vocabulary of the YouTube comments (WRENCH
 youtube, all splits, with their word frequencies), so most rows are distinct as in a real crawl, and
@@ -79,6 +80,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--quick", action="store_true", help="20,000 rows")
     parser.add_argument("--progress", action="store_true", help="show the progress bars")
+    parser.add_argument("--verbose", action="store_true",
+                        help="also print each MinHash pass's rows, candidate and confirmed pairs with their times")
     args = parser.parse_args(argv)
     n = 20_000 if args.quick else args.rows
 
@@ -111,8 +114,14 @@ def main(argv: list[str] | None = None) -> None:
                 peak["value"] = _rss_mb()
 
         logger = logging.getLogger("votewise.build")
-        logger.setLevel(logging.INFO)
+        logger.setLevel(logging.DEBUG if args.verbose else logging.INFO)
         logger.addHandler(StepTimer(level=logging.INFO))
+        if args.verbose:
+            detail = logging.StreamHandler(sys.stdout)
+            detail.setLevel(logging.DEBUG)
+            detail.addFilter(lambda record: record.levelno < logging.INFO)
+            detail.setFormatter(logging.Formatter("    %(message)s"))
+            logger.addHandler(detail)
         config = {
             "name": "benchmark", "seed": 0, "progress": args.progress, "output": str(tmp / "out"),
             "labels": ["HAM", "SPAM"],
