@@ -206,7 +206,6 @@ def _place(codes: np.ndarray, strata: np.ndarray, fractions: Mapping[str, float]
     totals = group_counts.sum(axis=0)
     share = np.array(list(fractions.values()), dtype=float)
     target = share[:, None] * totals[None, :]
-    current = np.zeros_like(target)
     rng = np.random.default_rng(random_state)
     order = rng.permutation(len(uniq))
     order = order[np.argsort(-group_counts[order].sum(axis=1), kind="stable")]
@@ -223,8 +222,9 @@ def _place(codes: np.ndarray, strata: np.ndarray, fractions: Mapping[str, float]
     denom = max(n, 1)
     nonzero = group_counts > 0
     single = nonzero.sum(axis=1) == 1
-    only = np.argmax(nonzero, axis=1).tolist()
-    sizes = group_counts.max(axis=1).tolist()
+    # (An empty frame has no classes: no row of counts to take a maximum of.)
+    only = (np.argmax(nonzero, axis=1) if n_strata else np.zeros(len(uniq), dtype=np.int64)).tolist()
+    sizes = group_counts.max(axis=1, initial=0.0).tolist()
     single = single.tolist()
     bar = progress_bar(total=len(order), desc="split", unit="group", enabled=progress, min_total=200_000)
     for done, g in enumerate(order.tolist()):

@@ -11,7 +11,7 @@ import pytest
 from labeling.dataset import _progress, export, minhash
 from labeling.dataset import jaccard, shingles
 from labeling.dataset.minhash import MinHashIndex, _bands, _bucket_pairs, _mix64
-from labeling.dataset.split import _place
+from labeling.dataset.split import _place, assign_splits
 
 
 def test_progress_bar_shows_only_on_request_on_a_terminal_and_for_long_steps(monkeypatch):
@@ -62,6 +62,11 @@ def test_placement_equals_the_reference(seed):
     fractions = [{"train": 0.8, "valid": 0.1, "test": 0.1}, {"a": 0.5, "b": 0.5},
                  {"a": 0.0, "b": 0.7, "c": 0.3}][seed % 3]
     assert (_place(codes, strata, fractions, seed) == _place_reference(codes, strata, fractions, seed)).all()
+
+
+def test_placement_of_no_rows():
+    assert _place(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), {"a": 0.5, "b": 0.5}, 0).tolist() == []
+    assert assign_splits(pd.DataFrame({"text": [], "label": []})).tolist() == []
 
 
 def _candidates_reference(index: MinHashIndex, sig: np.ndarray, threshold: float, min_estimate: float) -> set:
