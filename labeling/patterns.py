@@ -8,19 +8,95 @@ chunk (streaming) or partition by partition (Dask) and merged.
 from __future__ import annotations
 
 import inspect
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
+import pandas as pd
 
 from .matrix import check_label_matrix
 
-__all__ = ["PatternCounts", "vote_patterns", "fit_from_patterns"]
+__all__ = ["PatternCounts", "vote_patterns", "fit_from_patterns", "distinct_rows", "group_codes"]
+
+_PACK_LIMIT = 2**62  # packed row codes stay below this, so multiplying and adding never overflow int64
 
 
-def _as_keys(L: np.ndarray) -> np.ndarray:
-    # One fixed-width byte string per row, so rows compare and sort as single values.
-    rows = np.ascontiguousarray(L, dtype=np.int16)
-    return rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
+def group_codes(columns: Iterable[np.ndarray], n_rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Group rows given column by column as integer arrays: ``(codes, first, counts)``.
+
+    The one implementation of "which rows are identical" behind :func:`distinct_rows`,
+    :func:`labeling.unique_rows` (DataFrame rows, after per-column codes) and
+    ``models.unique_patterns``. Columns are packed into one int64 per row in mixed radix (exact: no
+    hashing, so no collisions); when the next column would overflow, the packed codes are renumbered
+    densely first. Each renumbering and the final numbering are a hash-table factorisation, linear in
+    the rows, with no sort.
+
+    Parameters
+    ----------
+    columns : iterable of ndarray of int, each of shape (n_rows,)
+        The columns, in any integer dtype and range.
+    n_rows : int
+        Rows, for the case of no columns (all rows are then identical).
+
+    Returns
+    -------
+    codes : ndarray of intp, shape (n_rows,)
+        Row ``i``'s distinct content, numbered in order of first appearance.
+    first : ndarray of int64, shape (n_distinct,)
+        Where each distinct content first occurs.
+    counts : ndarray of int64, shape (n_distinct,)
+        Rows with each distinct content.
+    """
+    codes = np.zeros(n_rows, dtype=np.int64)
+    size = 1  # codes lie in 0..size-1
+    for col in columns:
+        col = np.asarray(col)
+        if not len(col):
+            continue
+        lo, hi = int(col.min()), int(col.max())
+        width = hi - lo + 1
+        if width >= _PACK_LIMIT:  # values too spread to pack (e.g. raw ids): number them densely first
+            col, uniques = pd.factorize(col)
+            lo, width = 0, len(uniques)
+        if size * width >= _PACK_LIMIT:
+            codes, uniques = pd.factorize(codes)
+            size = len(uniques)
+            if size == n_rows:  # every row already distinct: no later column can join two
+                every = np.arange(n_rows, dtype=np.int64)
+                return every.astype(np.intp), every, np.ones(n_rows, dtype=np.int64)
+            codes = codes.astype(np.int64, copy=False)
+        codes *= width
+        codes += col
+        if lo:
+            codes -= lo
+        size *= width
+    codes, uniques = pd.factorize(codes)
+    codes = codes.astype(np.intp, copy=False)
+    if not n_rows:
+        return codes, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    # Codes number contents by first appearance, so a row starts a new content exactly where the
+    # running maximum of the codes grows: first occurrences without a sort.
+    running = np.maximum.accumulate(codes)
+    first = np.flatnonzero(np.concatenate([[True], running[1:] > running[:-1]])).astype(np.int64)
+    counts = np.bincount(codes, minlength=len(uniques)).astype(np.int64)
+    return codes, first, counts
+
+
+def distinct_rows(L: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Group identical rows of an integer matrix: ``(codes, first, counts)`` as :func:`group_codes`.
+
+    Examples
+    --------
+    >>> codes, first, counts = distinct_rows([[0, -1], [1, 1], [0, -1]])
+    >>> codes.tolist(), first.tolist(), counts.tolist()
+    ([0, 1, 0], [0, 1], [2, 1])
+    """
+    arr = np.asarray(L)
+    if arr.ndim != 2:
+        raise ValueError(f"Expected a 2-D matrix of integers; got shape {arr.shape}.")
+    # Column-major first: the packing reads the matrix column by column, and strided reads of a
+    # row-major matrix cost more than the copy.
+    arr = np.asfortranarray(arr)
+    return group_codes((arr[:, j] for j in range(arr.shape[1])), arr.shape[0])
 
 
 class PatternCounts:
@@ -52,17 +128,18 @@ class PatternCounts:
 
     def __init__(self, lf_names: Sequence[str] | None = None) -> None:
         self.lf_names = list(lf_names) if lf_names is not None else None
-        self._keys: np.ndarray | None = None
+        self._rows: np.ndarray | None = None  # distinct rows as int16, in no particular order
         self._counts = np.zeros(0, dtype=np.int64)
         self._width: int | None = len(self.lf_names) if self.lf_names is not None else None
 
-    def _merge_keys(self, keys: np.ndarray, counts: np.ndarray) -> None:
-        if self._keys is not None:
-            keys = np.concatenate([self._keys, keys])
+    def _merge_rows(self, rows: np.ndarray, counts: np.ndarray) -> None:
+        rows = rows.astype(np.int16, copy=False)
+        if self._rows is not None:
+            rows = np.concatenate([self._rows, rows])
             counts = np.concatenate([self._counts, counts])
-        uniq, inverse = np.unique(keys, return_inverse=True)
-        self._keys = uniq
-        self._counts = np.bincount(inverse.ravel(), weights=counts, minlength=len(uniq)).astype(np.int64)
+        codes, first, _ = distinct_rows(rows)
+        self._rows = rows[first]
+        self._counts = np.bincount(codes, weights=counts, minlength=len(first)).astype(np.int64)
 
     def add(self, L: Any, counts: Any = None) -> "PatternCounts":
         """Count the rows of one chunk of votes; returns self.
@@ -79,56 +156,46 @@ class PatternCounts:
                     f"counts must hold one non-negative integer per row ({len(arr)}); got shape {weights.shape}, "
                     f"dtype {weights.dtype}."
                 )
-            self._merge_keys(_as_keys(arr), weights.astype(np.int64))
+            self._merge_rows(arr, weights.astype(np.int64))
             return self
-        base = int(arr.max()) + 2
-        if arr.shape[1] * np.log2(base) < 62:
-            # Each row as one int64 (votes + 1 in base max+2): sorting integers is far faster than
-            # sorting byte strings. Only the distinct rows go on to the byte-string keys.
-            codes = np.zeros(len(arr), dtype=np.int64)
-            for j in range(arr.shape[1]):
-                codes = codes * base + (arr[:, j].astype(np.int64) + 1)
-            _, first, counts = np.unique(codes, return_index=True, return_counts=True)
-            keys = _as_keys(arr[first])
-        else:
-            keys, counts = np.unique(_as_keys(arr), return_counts=True)
-        self._merge_keys(keys, counts.astype(np.int64))
+        # The chunk's distinct rows first, so only those are merged with what was counted before.
+        _, first, counts = distinct_rows(arr)
+        self._merge_rows(arr[first], counts)
         return self
 
     def merge(self, other: "PatternCounts") -> "PatternCounts":
         """Add another accumulator's counts (e.g. from another worker); returns self."""
-        if other._keys is None:
+        if other._rows is None:
             return self
         if self._width is not None and other._width != self._width:
             raise ValueError(f"Cannot merge vote patterns over {other._width} LFs into patterns over {self._width}.")
         self._width = other._width
         if self.lf_names is None:
             self.lf_names = other.lf_names
-        self._merge_keys(other._keys, other._counts)
+        self._merge_rows(other._rows, other._counts)
         return self
 
-    def _rows(self) -> tuple[np.ndarray, np.ndarray]:
-        if self._keys is None:
+    def _order(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._rows is None:
             return np.zeros((0, self._width or 0), dtype=np.int16), np.zeros(0, dtype=np.intp)
-        rows = self._keys.view(np.int16).reshape(len(self._keys), self._width)
-        return rows, np.lexsort(rows.T[::-1])  # numeric order, first LF first
+        return self._rows, np.lexsort(self._rows.T[::-1])  # numeric order, first LF first
 
     @property
     def patterns(self) -> np.ndarray:
-        rows, order = self._rows()
+        rows, order = self._order()
         rows = rows[order]
         return rows.astype(np.int8) if not rows.size or rows.max() < 127 else rows
 
     @property
     def counts(self) -> np.ndarray:
-        return self._counts[self._rows()[1]]
+        return self._counts[self._order()[1]]
 
     @property
     def n_rows(self) -> int:
         return int(self._counts.sum())
 
     def __len__(self) -> int:
-        return 0 if self._keys is None else len(self._keys)
+        return 0 if self._rows is None else len(self._rows)
 
     def __repr__(self) -> str:
         return f"PatternCounts({len(self)} patterns over {self._width} LFs, {self.n_rows} rows)"

@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 
 from .lf import LabelingFunction, check_unique_names
 from .matrix import ABSTAIN, LabelMatrix, smallest_int_dtype
+from .patterns import group_codes
 from .row import ReadOnlyRow, Row, RowWriteError
 
 __all__ = [
@@ -360,24 +361,15 @@ def unique_rows(data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
     >>> codes.tolist(), first.tolist()
     ([0, 1, 0], [0, 1])
     """
-    codes: np.ndarray | None = None
+    columns = []
     for name in data.columns:
         try:
-            col, uniques = pd.factorize(data[name], use_na_sentinel=False)
+            col, _ = pd.factorize(data[name], use_na_sentinel=False)
         except TypeError:
             return None
-        if codes is None:
-            codes = col.astype(np.int64)
-        else:
-            # Exact combination of per-column codes (no hashing, so no collisions), renumbered each
-            # step to keep the product within int64.
-            codes, _ = pd.factorize(codes * len(uniques) + col)
-    if codes is None:
-        codes = np.zeros(len(data), dtype=np.int64)
-    n_unique = int(codes.max()) + 1 if len(codes) else 0
-    first = np.full(n_unique, len(codes), dtype=np.int64)
-    np.minimum.at(first, codes, np.arange(len(codes)))
-    return codes.astype(np.intp, copy=False), first
+        columns.append(col)
+    codes, first, _ = group_codes(columns, len(data))
+    return codes, first
 
 
 DEDUP_SAMPLE = 20_000

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from labeling.patterns import distinct_rows
+
 __all__ = ["VotePatterns", "unique_patterns"]
 
 
@@ -36,30 +38,11 @@ class VotePatterns:
         return len(self.patterns)
 
 
-def _row_hashes(L: np.ndarray, seed: int) -> np.ndarray:
-    """Two independent 64-bit polynomial hashes of every row, shape (2, n_rows).
-
-    A random odd multiplier per column and hash; the seed is fixed, so results
-    never depend on it.
-    """
-    coef = np.random.default_rng(seed).integers(1, 2**62, size=(L.shape[1], 2), dtype=np.int64) | 1
-    h = np.zeros((2, L.shape[0]), dtype=np.int64)
-    col = np.empty(L.shape[0], dtype=np.int64)
-    with np.errstate(over="ignore"):
-        for j in range(L.shape[1]):
-            np.add(L[:, j], 2, out=col, dtype=np.int64, casting="unsafe")
-            h[0] += col * coef[j, 0]
-            h[1] += col * coef[j, 1]
-    return h
-
-
 def unique_patterns(L: np.ndarray) -> VotePatterns:
-    """Group identical rows of ``L``.
+    """Group identical rows of ``L``, numbered by first occurrence.
 
-    Hashes rows to 64-bit integers and sorts the hashes (much faster than a
-    row-wise lexicographic sort). A second, independent hash must agree within
-    every group; if it ever does not (two different rows shared the first
-    hash), it falls back to an exact ``np.unique(axis=0)``.
+    Calls :func:`labeling.patterns.distinct_rows` (exact: rows are packed into integers, never
+    hashed).
 
     Parameters
     ----------
@@ -78,21 +61,12 @@ def unique_patterns(L: np.ndarray) -> VotePatterns:
     L = np.asarray(L)
     if L.shape[0] == 0:
         raise ValueError("L has no rows; expected at least one row of votes.")
-    h, check = _row_hashes(L, 0x5EED)
-    _, first, inverse, counts = np.unique(h, return_index=True, return_inverse=True, return_counts=True)
-    inverse = inverse.ravel()
-    if not np.array_equal(check[first][inverse], check):  # hash collision: exact but slower path
-        _, first, inverse, counts = np.unique(L, axis=0, return_index=True, return_inverse=True, return_counts=True)
-        inverse = inverse.ravel()
-    # Number patterns by first occurrence so results never depend on hash values.
-    order = np.argsort(first, kind="stable")
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    return VotePatterns(L[first[order]], counts[order].astype(np.int64), rank[inverse].astype(np.int64))
+    inverse, first, counts = distinct_rows(L)
+    return VotePatterns(L[first], counts, inverse.astype(np.int64, copy=False))
 
 
 def repeats_worth_grouping(L: np.ndarray, *, sample: int = 20_000, max_distinct: float = 0.5) -> bool:
-    """Whether grouping identical rows is likely to pay for its hashing and sorting.
+    """Whether grouping identical rows is likely to pay for its packing and renumbering.
 
     Looks at evenly spaced rows only. When at least ``max_distinct`` of them are
     distinct, grouping would shrink the work little (a sample sees fewer repeats

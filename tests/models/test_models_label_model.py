@@ -152,22 +152,17 @@ def test_parameter_errors(youtube):
         class_balance_from_labels([0, 3], 2)
 
 
-def test_patterns_exact_even_when_hashes_collide(trec, monkeypatch):
-    import models.patterns as patterns_module
-
-    L = trec.train.L.values
-    expected = unique_patterns(L)
-    real = patterns_module._row_hashes
-
-    def colliding(M, seed):  # every row gets the same first hash; the second exposes it
-        h = real(M, seed)
-        h[0] = 0
-        return h
-
-    monkeypatch.setattr(patterns_module, "_row_hashes", colliding)
+def test_patterns_exact_when_rows_do_not_fit_one_integer():
+    # 200 LFs over 50 classes: the packed row codes are renumbered many times on the way.
+    rng = np.random.default_rng(0)
+    base = rng.integers(-1, 50, size=(300, 200))
+    L = base[rng.integers(0, len(base), size=2_000)]
     got = unique_patterns(L)
-    np.testing.assert_array_equal(got.patterns, expected.patterns)
-    np.testing.assert_array_equal(got.counts, expected.counts)
+    expected, counts = np.unique(L, axis=0, return_counts=True)
+    assert len(got) == len(expected)
+    order = np.lexsort(got.patterns.T[::-1])
+    np.testing.assert_array_equal(got.patterns[order], expected)
+    np.testing.assert_array_equal(got.counts[order], counts)
     np.testing.assert_array_equal(got.patterns[got.inverse], L)
     # Patterns are numbered by first occurrence.
     assert got.inverse[0] == 0 and np.all(np.diff(np.unique(got.inverse, return_index=True)[1]) > 0)
