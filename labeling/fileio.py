@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 __all__ = [
-    "sniff_encoding", "check_utf8", "iter_jsonl", "check_writable", "decode_error", "text_as_written", "extra_fields",
+    "FORMATS", "EXTENSIONS", "detect_format", "sniff_encoding", "check_utf8", "iter_jsonl", "check_writable",
+    "decode_error", "text_as_written", "extra_fields",
 ]
 
 try:  # the strings pandas reads as missing by default, kept for the columns other than the text
@@ -27,6 +28,58 @@ _BOMS = [
     (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),  # before UTF-16: FF FE 00 00 starts with FF FE
     (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
 ]
+
+
+#: The table formats every reader knows (``sources.read_table``, streaming, ``votewise build``).
+FORMATS = ("csv", "tsv", "jsonl", "parquet")
+#: The one extension table: which format a file's extension says it is.
+EXTENSIONS = {
+    ".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".parquet": "parquet",
+    ".pq": "parquet",
+}
+# Looked past to the extension before them: the CSV and JSON-lines readers decompress these.
+_COMPRESSION = (".gz", ".bz2", ".xz", ".zip", ".zst")
+
+
+def detect_format(path: str | os.PathLike, format: str | None = None) -> str:
+    """The format to read ``path`` as: ``format`` when given (checked), else the one its extension says.
+
+    Parameters
+    ----------
+    path : path-like
+        The file; a compression extension is looked past (``rows.csv.gz`` is CSV).
+    format : {"csv", "tsv", "jsonl", "parquet"}, optional
+        Overrides the extension.
+
+    Returns
+    -------
+    str
+        One of :data:`FORMATS`.
+
+    Raises
+    ------
+    ValueError
+        For a ``format`` not in :data:`FORMATS`, or an extension not in :data:`EXTENSIONS`.
+
+    Examples
+    --------
+    >>> detect_format("comments.tsv"), detect_format("rows.jsonl.gz"), detect_format("x.txt", "csv")
+    ('tsv', 'jsonl', 'csv')
+    """
+    if format is not None:
+        if format not in FORMATS:
+            raise ValueError(f"format={format!r} is not one of {list(FORMATS)}.")
+        return format
+    suffixes = [s.lower() for s in Path(path).suffixes]
+    if len(suffixes) > 1 and suffixes[-1] in _COMPRESSION:
+        suffixes.pop()
+    suffix = suffixes[-1] if suffixes else ""
+    if suffix not in EXTENSIONS:
+        raise ValueError(
+            f"Cannot tell the format of {Path(path).name!r} from its extension: unknown file type {suffix!r}; "
+            f"expected one of {sorted(EXTENSIONS)}, or pass format= one of {list(FORMATS)}."
+        )
+    return EXTENSIONS[suffix]
 
 
 def sniff_encoding(path: str | os.PathLike) -> str:

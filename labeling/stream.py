@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .fileio import check_utf8, check_writable, extra_fields, iter_jsonl, sniff_encoding, text_as_written
+from .fileio import check_utf8, check_writable, detect_format, extra_fields, iter_jsonl, sniff_encoding, text_as_written
 from .votes import LFFailure, check_lfs, check_options, compute_votes, validate_input
 from .lf import LabelingFunction
 from .matrix import LabelMatrix, smallest_int_dtype
@@ -27,20 +27,14 @@ from .patterns import PatternCounts
 
 __all__ = ["apply_lfs_to_file", "iter_chunks", "StreamResult", "read_votes"]
 
-FORMATS = ("csv", "jsonl", "parquet")
 _HEADER_BYTES = 128  # fixed, so the header can be rewritten with the final row count
 
 
 def _format_of(path: Path, format: str | None) -> str:
-    if format is not None:
-        if format not in FORMATS:
-            raise ValueError(f"format={format!r} is not one of {set(FORMATS)}.")
-        return format
-    suffixes = [s.lower() for s in path.suffixes]
-    for fmt, exts in (("csv", {".csv", ".tsv"}), ("jsonl", {".jsonl", ".ndjson", ".json"}), ("parquet", {".parquet", ".pq"})):
-        if exts & set(suffixes):
-            return fmt
-    raise ValueError(f"Cannot tell the format of {path.name!r} from its extension; pass format= one of {set(FORMATS)}.")
+    # The reader family: TSV is read by the CSV reader (with a tab separator, see iter_chunks), and
+    # resumable runs record "csv" for it.
+    fmt = detect_format(path, format)
+    return "csv" if fmt == "tsv" else fmt
 
 
 def iter_chunks(
@@ -56,12 +50,12 @@ def iter_chunks(
     Parameters
     ----------
     path : path-like
-        A CSV (``.csv``, ``.tsv``), JSON-lines (``.jsonl``, ``.ndjson``) or Parquet file;
+        A CSV (``.csv``, ``.tsv``), JSON-lines (``.jsonl``, ``.ndjson``, ``.json``) or Parquet file;
         ``.gz`` etc. compression is understood for CSV and JSONL.
     chunk_size : int
         Rows per chunk.
-    format : {"csv", "jsonl", "parquet"}, optional
-        Overrides the guess from the extension.
+    format : {"csv", "tsv", "jsonl", "parquet"}, optional
+        Overrides the guess from the extension (:func:`labeling.fileio.detect_format`).
     columns : sequence of str, optional
         Read only these columns.
     **read_options
@@ -74,7 +68,7 @@ def iter_chunks(
         raise ValueError(f"chunk_size={chunk_size}; expected a positive number of rows.")
     fmt = _format_of(path, format)
     if fmt == "csv":
-        if path.suffix.lower() == ".tsv" or ".tsv" in path.suffixes:
+        if format == "tsv" or ".tsv" in [s.lower() for s in path.suffixes]:
             read_options.setdefault("sep", "\t")
         # index_col=False: a trailing comma on the data rows must not make the first field the
         # index and shift every column; the encoding follows a byte-order mark when there is one.
@@ -367,7 +361,8 @@ def apply_lfs_to_file(
         {"dtype", "na_values", "keep_default_na", "converters"} & set(read_options)
     ):
         # As sources.read_csv: the text column as written ("NA" is a text, "007" keeps its zeros).
-        sep = read_options.get("sep", "\t" if ".tsv" in [x.lower() for x in source.suffixes] else ",")
+        tsv = format == "tsv" or ".tsv" in [x.lower() for x in source.suffixes]
+        sep = read_options.get("sep", "\t" if tsv else ",")
         read_options.update(text_as_written(
             source, text_column, {**read_options, "sep": sep, "index_col": False,
                                   "encoding": read_options.get("encoding") or sniff_encoding(source)}))

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from labeling.fileio import check_utf8, extra_fields, iter_jsonl, sniff_encoding, text_as_written
+from labeling.fileio import check_utf8, detect_format, extra_fields, iter_jsonl, sniff_encoding, text_as_written
 
 __all__ = ["require_column", "read_csv", "read_jsonl", "read_parquet", "read_table", "from_pandas", "from_hf_dataset"]
 
@@ -134,22 +134,27 @@ def read_parquet(
     return _check_columns(df, str(path), text_column, id_column)
 
 
-_READERS = {".csv": read_csv, ".tsv": read_csv, ".jsonl": read_jsonl, ".ndjson": read_jsonl, ".parquet": read_parquet, ".pq": read_parquet}
-
-
 def read_table(
-    path: str | os.PathLike, *, text_column: str | None = "text", id_column: str | None = None
+    path: str | os.PathLike, *, text_column: str | None = "text", id_column: str | None = None,
+    format: str | None = None,
 ) -> pd.DataFrame:
-    """Read CSV, TSV, JSONL or Parquet, chosen by the file extension."""
-    suffix = Path(path).suffix.lower()
-    try:
-        reader = _READERS[suffix]
-    except KeyError:
-        raise ValueError(f"{path}: unknown file type {suffix!r}; expected one of {sorted(_READERS)}.") from None
+    """Read CSV, TSV, JSONL or Parquet, chosen by ``format`` or else by the file extension.
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+    text_column, id_column
+        As for :func:`read_csv`.
+    format : {"csv", "tsv", "jsonl", "parquet"}, optional
+        Overrides the extension (:func:`labeling.fileio.detect_format`, the table every reader shares).
+    """
+    fmt = detect_format(path, format)
     if not Path(path).is_file():
         raise FileNotFoundError(f"No such file: {path}")
-    if suffix == ".tsv":
+    if fmt == "tsv":
         return read_csv(path, text_column=text_column, id_column=id_column, sep="\t")
+    reader = {"csv": read_csv, "jsonl": read_jsonl, "parquet": read_parquet}[fmt]
     return reader(path, text_column=text_column, id_column=id_column)
 
 

@@ -31,6 +31,7 @@ from labeling.dataset.export import (
 )
 from labeling.dataset.privacy import PII_KINDS, scrub_pii
 from labeling.dataset.split import assign_splits, leakage_report
+from labeling.fileio import FORMATS
 from labeling.matrix import covered_rows
 from labeling.review.loop import with_human_labels
 
@@ -187,7 +188,6 @@ def _resolve(base: Path, p: str) -> Path:
 # -------------------------------------------------------------------------------------------- steps
 
 _SOURCE_KEYS = ("path", "wrench", "format", "text_column", "id_column", "keep_columns", "splits")
-_FORMATS = ("csv", "tsv", "jsonl", "parquet")
 
 
 def _unique_ids(ids: pd.Series) -> pd.Index:
@@ -199,7 +199,7 @@ def _unique_ids(ids: pd.Series) -> pd.Index:
 
 def _read_sources(config: Any, base: Path) -> tuple[pd.DataFrame, Any, list[str], list[str] | None]:
     """Rows of all sources, the stored WRENCH votes (if every source is WRENCH) and the source names."""
-    from sources import read_csv, read_jsonl, read_parquet, read_table, read_wrench
+    from sources import read_table, read_wrench
 
     if not isinstance(config, list) or not config:
         raise PipelineError("sources", None, "expected a non-empty list of sources, e.g. [{path: data/*.csv}].")
@@ -231,12 +231,10 @@ def _read_sources(config: Any, base: Path) -> tuple[pd.DataFrame, Any, list[str]
         if not files:
             raise sec.fail("path", f"no file matches {str(_resolve(base, pattern))!r}.")
         id_col = sec.text("id_column")
-        fmt = sec.get("format", None, kind=str, check=lambda v: v in _FORMATS, expect=f"one of {list(_FORMATS)}")
-        readers = {"csv": read_csv, "jsonl": read_jsonl, "parquet": read_parquet,
-                   "tsv": lambda f, text_column: read_csv(f, text_column=text_column, sep="\t")}
+        fmt = sec.get("format", None, kind=str, check=lambda v: v in FORMATS, expect=f"one of {list(FORMATS)}")
         for f in files:
             try:
-                df = readers[fmt](f, text_column=text_col) if fmt else read_table(f, text_column=text_col)
+                df = read_table(f, text_column=text_col, format=fmt)
             except (KeyError, ValueError) as exc:
                 raise sec.fail("text_column" if isinstance(exc, KeyError) else "path", str(exc.args[0])) from exc
             missing = [c for c in [id_col, *keep] if c is not None and c not in df.columns]

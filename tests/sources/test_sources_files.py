@@ -103,3 +103,13 @@ def test_missing_texts_become_empty_strings():
     assert df["text"].tolist() == ["a", ""]
     with pytest.raises(TypeError, match="Expected a pandas DataFrame"):
         from_pandas([1, 2])
+
+
+def test_read_table_format_overrides_the_extension_and_looks_past_compression(tmp_path):
+    df = pd.DataFrame({"text": ["a b", "c"], "n": [1, 2]})
+    df.to_csv(tmp_path / "rows.txt", sep="\t", index=False)
+    df.to_csv(tmp_path / "rows.csv.gz", index=False)
+    assert read_table(tmp_path / "rows.txt", format="tsv")["text"].tolist() == ["a b", "c"]
+    assert read_table(tmp_path / "rows.csv.gz")["n"].tolist() == [1, 2]
+    with pytest.raises(ValueError, match=r"format='xlsx' is not one of \['csv', 'tsv', 'jsonl', 'parquet'\]"):
+        read_table(tmp_path / "rows.txt", format="xlsx")
