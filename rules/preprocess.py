@@ -63,6 +63,12 @@ def clean_text(
 ) -> str:
     """Unicode NFKC, HTML tags and entities removed, URLs / e-mails / @handles masked, whitespace squeezed.
 
+    The text LFs read after this preprocessor: URLs, e-mails and handles become placeholders
+    (``<URL>``) that rules can match. It differs on purpose from ``sources.kb.normalize_text``, the
+    knowledge base's case fold for matching (nothing removed or masked, every character mapped back to
+    its input offset), and from ``labeling.dataset.clean.normalize_text``, which cleans the text that
+    is exported (markup and invisible characters removed, fractions kept) and masks nothing.
+
     Examples
     --------
     >>> clean_text("Check <b>this</b> &amp; https://x.io/a @bob  now")

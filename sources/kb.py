@@ -61,6 +61,16 @@ def normalize_text(text: str) -> tuple[str, list[int] | None]:
 
     Returns the normalised string and, when its characters do not line up one to one with the input,
     the input offset of each output character (``None`` when they do: the fast path for plain text).
+
+    Notes
+    -----
+    A fold for matching, not a cleaner: each character is NFKC-normalised and case-folded (``Straße``
+    matches ``STRASSE``, a full-width ``ｒｅｆｕｎｄ`` matches ``refund``) and whitespace runs become one
+    space, while every output character keeps its input offset, so a match points at the text as
+    written. It removes and masks nothing. ``rules.clean_text`` (the LF preprocessor: HTML removed,
+    URLs, e-mails and handles masked, no offsets) and ``labeling.dataset.clean.normalize_text`` (the
+    exported text itself: markup and invisible characters removed, case kept) rewrite the text
+    instead, so neither can serve here, nor this one there.
     """
     if text.isascii() and not _NEEDS_SLOW_PATH.search(text):
         return text.lower(), None
