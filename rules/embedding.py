@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from labeling import Preprocessor
+from sources.encoder import TextEncoder
 
 from .base import RuleLF, Span, check_label
 
@@ -142,8 +143,6 @@ def embedding_lf(
     [Span(start=0, end=30, what="nearest example 'subscribe to me' (cosine 0.78)")]
     """
     if encoder is None:
-        from sources.encoder import TextEncoder
-
         encoder = TextEncoder()
     return EmbeddingLF(name, check_label(name, label), examples=examples, encoder=encoder, threshold=threshold,
                        others=others, margin=margin, column=column, pre=pre)
@@ -173,8 +172,6 @@ def embedding_lfs(
     if not class_examples:
         raise ValueError("embedding_lfs: class_examples is empty; give at least one class and its examples.")
     if encoder is None:
-        from sources.encoder import TextEncoder
-
         encoder = TextEncoder()
     as_lists = {int(c): ([e] if isinstance(e, str) else list(e)) for c, e in class_examples.items()}
     lfs = []

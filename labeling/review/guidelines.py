@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+from labeling.safe_yaml import load_yaml
+
 __all__ = ["Guidelines", "ClassGuideline"]
 
 
@@ -57,8 +59,6 @@ class Guidelines:
 
     @classmethod
     def from_yaml(cls, text: str, *, source: str = "<yaml>") -> "Guidelines":
-        from labeling.safe_yaml import load_yaml
-
         doc = load_yaml(source, text=text) or {}
         if not isinstance(doc, dict) or not isinstance(doc.get("classes", {}), dict):
             raise ValueError(f"{source}: expected a mapping with a 'classes' mapping (class name -> definition).")

@@ -12,6 +12,7 @@ from labeling.apply import apply_lfs
 from labeling.matrix import ABSTAIN, LabelMatrix, check_label_matrix
 from models import probs_to_preds
 
+from .final import FinalClassifier
 from .store import ReviewStore
 from .strategies import get_strategy, select
 
@@ -475,8 +476,6 @@ class ActiveLoop:
             (default); their label would only be the class prior. The count is the returned
             classifier's ``n_uncovered_dropped_``.
         """
-        from .final import FinalClassifier
-
         clf = FinalClassifier(self.model, end_model=end_model)
         return clf.fit(self._texts(), self.predict_proba(), self.human_labels(), self.L,
                        drop_uncovered=drop_uncovered)

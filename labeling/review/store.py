@@ -29,6 +29,8 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
+from . import exchange
+
 __all__ = ["ReviewStore", "Sample", "Decision", "KINDS", "LeaseError"]
 
 #: Kinds of decision a reviewer can record.
@@ -547,15 +549,11 @@ class ReviewStore:
     # export / import --------------------------------------------------------
     def export_jsonl(self, path: str | os.PathLike) -> int:
         """Write the whole store as JSON lines; see :func:`labeling.review.exchange.export_jsonl`."""
-        from .exchange import export_jsonl
-
-        return export_jsonl(self, path)
+        return exchange.export_jsonl(self, path)
 
     def import_jsonl(self, path: str | os.PathLike) -> int:
         """Read a JSONL export (or hand-made decision lines); see :func:`labeling.review.exchange.import_jsonl`."""
-        from .exchange import import_jsonl
-
-        return import_jsonl(self, path)
+        return exchange.import_jsonl(self, path)
 
     def class_id(self, name: Any, where: str = "") -> int:
         """The id of class ``name``; ``where`` names the input in the error."""
@@ -567,12 +565,8 @@ class ReviewStore:
 
     def export_label_studio(self, path: str | os.PathLike, **kwargs: Any) -> int:
         """Write Label Studio tasks; see :func:`labeling.review.exchange.export_label_studio`."""
-        from .exchange import export_label_studio
-
-        return export_label_studio(self, path, **kwargs)
+        return exchange.export_label_studio(self, path, **kwargs)
 
     def import_label_studio(self, path: str | os.PathLike, **kwargs: Any) -> int:
         """Read Label Studio tasks; see :func:`labeling.review.exchange.import_label_studio`."""
-        from .exchange import import_label_studio
-
-        return import_label_studio(self, path, **kwargs)
+        return exchange.import_label_studio(self, path, **kwargs)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from labeling.matrix import ABSTAIN
+from rules import keyword_lf
 
 __all__ = ["suggest_lfs", "suggestion_to_lf"]
 
@@ -97,8 +98,6 @@ def suggest_lfs(
 
 def suggestion_to_lf(row: Any, *, name: str | None = None, column: str = "text") -> Any:
     """A keyword LF (whole words, case-insensitive) from one row of :func:`suggest_lfs`."""
-    from rules import keyword_lf
-
     ngram = str(row["ngram"])
     label = int(row["label"])
     lf_name = name or f"suggested_{label}_{ngram.replace(' ', '_')}"

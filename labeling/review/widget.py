@@ -13,7 +13,8 @@ import time
 from typing import Any, Sequence
 
 from .spans import span_runs
-from .store import ReviewStore, Sample
+from .store import LeaseError, ReviewStore, Sample
+from .suggest import suggest_lfs, suggestion_to_lf
 
 __all__ = ["ReviewWidget", "render_sample_html", "highlight_spans", "render_legend", "lf_color"]
 
@@ -327,8 +328,6 @@ class ReviewWidget:
         self.show_message("")
 
     def _record(self, fn: Any) -> None:
-        from .store import LeaseError
-
         try:
             fn()
         except LeaseError as exc:
@@ -460,7 +459,6 @@ class ReviewWidget:
         not proposed again; an error while accepting shows in the widget.
         """
         widgets = _require_ipywidgets()
-        from .suggest import suggest_lfs, suggestion_to_lf
 
         loop = self.loop
         known = [n.split("_", 2)[2].replace("_", " ") for n in loop.lf_names
