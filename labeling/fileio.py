@@ -10,12 +10,13 @@ import codecs
 import json
 import os
 import tempfile
+import warnings
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 __all__ = [
     "FORMATS", "EXTENSIONS", "detect_format", "sniff_encoding", "check_utf8", "iter_jsonl", "check_writable",
-    "decode_error", "text_as_written", "extra_fields",
+    "decode_error", "text_as_written", "extra_fields", "csv_error", "check_csv_warnings",
 ]
 
 try:  # the strings pandas reads as missing by default, kept for the columns other than the text
@@ -222,7 +223,7 @@ def extra_fields(path: str | os.PathLike, *, sep: str = ",", encoding: str = "ut
     """
     import csv
 
-    if Path(path).suffix.lower() in (".gz", ".bz2", ".xz", ".zip", ".zst") or len(sep) != 1:
+    if Path(path).suffix.lower() in _COMPRESSION or len(sep) != 1:
         return None
     with open(path, encoding=encoding, newline="") as fh:
         reader = csv.reader(fh, delimiter=sep)
@@ -236,3 +237,46 @@ def extra_fields(path: str | os.PathLike, *, sep: str = ",", encoding: str = "ut
                     f"(extra: {row[len(header)][:40]!r}); quote fields that contain {sep!r}."
                 )
     return None
+
+
+def csv_error(path: str | os.PathLike, exc: Exception, encoding: str = "utf-8") -> Exception:
+    """The error to raise for ``exc``, raised by pandas' CSV reader on ``path``: one naming the file (and line).
+
+    Shared by ``sources.read_csv`` and the streaming reader. An exception of another kind is returned
+    as it is.
+    """
+    import pandas as pd
+
+    if isinstance(exc, pd.errors.EmptyDataError):
+        return ValueError(f"{path}: the file is empty (no header line); expected a CSV file with a header.")
+    if isinstance(exc, pd.errors.ParserError):
+        return ValueError(f"{path}: malformed CSV: {exc}")
+    if isinstance(exc, UnicodeDecodeError):
+        return check_utf8(path, exc, encoding)
+    return exc
+
+
+def check_csv_warnings(
+    caught: Iterable[warnings.WarningMessage], path: str | os.PathLike, *, sep: str = ",", encoding: str = "utf-8",
+    check_fields: bool = True,
+) -> bool:
+    """Re-issue the warnings caught around pandas' CSV reader, except that longer rows holding data raise.
+
+    pandas warns when a row has more fields than the header and drops or shifts them; that is harmless
+    for trailing commas and data loss otherwise, so :func:`extra_fields` looks (unless
+    ``check_fields`` is false: a streaming reader looks once per file) and a ``ValueError`` names the
+    line. Returns whether such a warning was among ``caught``.
+    """
+    import pandas as pd
+
+    longer = False
+    for w in caught:
+        if issubclass(w.category, pd.errors.ParserWarning) and "does not match length of data" in str(w.message):
+            if check_fields and not longer:
+                problem = extra_fields(path, sep=sep, encoding=encoding)
+                if problem:
+                    raise ValueError(problem)
+            longer = True
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return longer

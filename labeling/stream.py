@@ -19,7 +19,9 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .fileio import check_utf8, check_writable, detect_format, extra_fields, iter_jsonl, sniff_encoding, text_as_written
+from .fileio import (
+    check_csv_warnings, check_writable, csv_error, detect_format, iter_jsonl, sniff_encoding, text_as_written,
+)
 from .votes import LFFailure, check_lfs, check_options, compute_votes, validate_input
 from .lf import LabelingFunction
 from .matrix import LabelMatrix, smallest_int_dtype
@@ -85,23 +87,12 @@ def iter_chunks(
                             chunk = next(reader)
                         except StopIteration:
                             break
-                    for w in caught:
-                        if "does not match length of data" in str(w.message):
-                            if not checked:  # longer rows: trailing commas, or data about to be dropped
-                                checked = True
-                                problem = extra_fields(path, sep=read_options.get("sep", ","),
-                                                       encoding=read_options["encoding"])
-                                if problem:
-                                    raise ValueError(problem)
-                        else:
-                            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+                    # Longer rows are looked into once per file (the look reads the whole file).
+                    checked |= check_csv_warnings(caught, path, sep=read_options.get("sep", ","),
+                                                  encoding=read_options["encoding"], check_fields=not checked)
                     yield chunk
-        except pd.errors.EmptyDataError:
-            raise ValueError(f"{path}: the file is empty (no header line); expected a CSV file with a header.") from None
-        except pd.errors.ParserError as exc:
-            raise ValueError(f"{path}: malformed CSV: {exc}") from None
-        except UnicodeDecodeError as exc:
-            raise check_utf8(path, exc, read_options["encoding"]) from None
+        except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+            raise csv_error(path, exc, read_options["encoding"]) from None
         except ValueError as exc:  # e.g. usecols naming a column the file lacks
             if str(exc).startswith(str(path)):
                 raise

@@ -9,7 +9,9 @@ from typing import Any
 
 import pandas as pd
 
-from labeling.fileio import check_utf8, detect_format, extra_fields, iter_jsonl, sniff_encoding, text_as_written
+from labeling.fileio import (
+    check_csv_warnings, csv_error, detect_format, iter_jsonl, sniff_encoding, text_as_written,
+)
 
 __all__ = ["require_column", "read_csv", "read_jsonl", "read_parquet", "read_table", "from_pandas", "from_hf_dataset"]
 
@@ -89,20 +91,9 @@ def read_csv(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", pd.errors.ParserWarning)
             df = pd.read_csv(path, **kwargs)
-    except pd.errors.EmptyDataError:
-        raise ValueError(f"{path}: the file is empty (no header line); expected a CSV file with a header.") from None
-    except pd.errors.ParserError as exc:
-        raise ValueError(f"{path}: malformed CSV: {exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise check_utf8(path, exc, kwargs["encoding"]) from None
-    for w in caught:
-        if issubclass(w.category, pd.errors.ParserWarning) and "does not match length of data" in str(w.message):
-            # A row longer than the header: harmless trailing commas, or data about to be dropped.
-            problem = extra_fields(path, sep=kwargs.get("sep", ","), encoding=kwargs["encoding"])
-            if problem:
-                raise ValueError(problem)
-        else:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise csv_error(path, exc, kwargs["encoding"]) from None
+    check_csv_warnings(caught, path, sep=kwargs.get("sep", ","), encoding=kwargs["encoding"])
     return _check_columns(df, str(path), text_column, id_column)
 
 
