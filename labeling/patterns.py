@@ -3,6 +3,10 @@
 Ten LFs on ten million rows rarely produce more than a few thousand distinct rows of votes, and a
 label model's fit only depends on which patterns occur how often. Patterns are gathered chunk by
 chunk (streaming) or partition by partition (Dask) and merged.
+
+Finding identical rows is done here once for all of votewise (:func:`group_codes`): vote patterns,
+the identical-row dedup before applying LFs (:func:`labeling.unique_rows`) and the label models'
+``models.unique_patterns`` all call it.
 """
 
 from __future__ import annotations
