@@ -361,14 +361,12 @@ def unique_rows(data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
     >>> codes.tolist(), first.tolist()
     ([0, 1, 0], [0, 1])
     """
-    columns = []
-    for name in data.columns:
-        try:
-            col, _ = pd.factorize(data[name], use_na_sentinel=False)
-        except TypeError:
-            return None
-        columns.append(col)
-    codes, first, _ = group_codes(columns, len(data))
+    # One column's codes at a time (a generator), so memory holds the packed codes and one column.
+    columns = (pd.factorize(data[name], use_na_sentinel=False)[0] for name in data.columns)
+    try:
+        codes, first, _ = group_codes(columns, len(data))
+    except TypeError:  # a column of unhashable values
+        return None
     return codes, first
 
 
