@@ -39,6 +39,12 @@ def _format_of(path: Path, format: str | None) -> str:
     return "csv" if fmt == "tsv" else fmt
 
 
+def _csv_sep(path: Path, format: str | None) -> str:
+    # A tab for TSV named by format= or by any of the file's extensions (rows.tsv.gz, or a .tsv read
+    # with format="csv").
+    return "\t" if format == "tsv" or ".tsv" in [s.lower() for s in path.suffixes] else ","
+
+
 def iter_chunks(
     path: str | os.PathLike,
     *,
@@ -70,7 +76,7 @@ def iter_chunks(
         raise ValueError(f"chunk_size={chunk_size}; expected a positive number of rows.")
     fmt = _format_of(path, format)
     if fmt == "csv":
-        if format == "tsv" or ".tsv" in [s.lower() for s in path.suffixes]:
+        if _csv_sep(path, format) == "\t":  # only then: a caller's delimiter= must not meet a sep= it did not give
             read_options.setdefault("sep", "\t")
         # index_col=False: a trailing comma on the data rows must not make the first field the
         # index and shift every column; the encoding follows a byte-order mark when there is one.
@@ -352,8 +358,7 @@ def apply_lfs_to_file(
         {"dtype", "na_values", "keep_default_na", "converters"} & set(read_options)
     ):
         # As sources.read_csv: the text column as written ("NA" is a text, "007" keeps its zeros).
-        tsv = format == "tsv" or ".tsv" in [x.lower() for x in source.suffixes]
-        sep = read_options.get("sep", "\t" if tsv else ",")
+        sep = read_options.get("sep", _csv_sep(source, format))
         read_options.update(text_as_written(
             source, text_column, {**read_options, "sep": sep, "index_col": False,
                                   "encoding": read_options.get("encoding") or sniff_encoding(source)}))
