@@ -35,7 +35,7 @@ from tqdm.auto import tqdm
 
 __all__ = ["collect", "CollectError", "CollectStats", "html_to_text", "USER_AGENT"]
 
-USER_AGENT = "votewise-collector/0.1 (+https://pypi.org/project/votewise/)"
+USER_AGENT = "votewise-collector/0.1"
 logger = logging.getLogger("votewise.collect")
 # The longest wait taken from a server's Retry-After; a longer one fails the attempt like any other.
 MAX_RETRY_AFTER = 300.0
