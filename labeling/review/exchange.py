@@ -33,6 +33,8 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
+from labeling.fileio import iter_jsonl
+
 # No import of .store here: ReviewStore's export/import methods call this module, and the
 # no-cycles contract counts imports inside functions too. "ReviewStore" and "Decision" in the
 # annotations below name labeling.review.store's classes (annotations are never evaluated).
@@ -151,26 +153,18 @@ def import_jsonl(store: "ReviewStore", path: str | os.PathLike) -> int:
     decision already in the store is skipped, so importing a file twice adds nothing.
     """
     added = 0
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            where = f"{path}:{lineno}"
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{where}: not a JSON line; {exc}") from exc
-            if not isinstance(rec, dict):
-                raise ValueError(f"{where}: expected a JSON object; got {type(rec).__name__}.")
-            if rec.get("votewise") == "review-store":
-                _check_class_names(store, rec.get("class_names"), str(path))
-                continue
-            if "id" not in rec:
-                raise ValueError(f"{where}: expected a JSON object with an 'id'.")
-            if "decisions" in rec:
-                added += _restore(store, rec, where)
-            else:
-                added += _import_decision_line(store, rec, where)
+    # One JSON-lines reader for the project: blank lines skipped, malformed or non-object lines named by line.
+    for lineno, rec in iter_jsonl(path, encoding="utf-8"):
+        where = f"{path}:{lineno}"
+        if rec.get("votewise") == "review-store":
+            _check_class_names(store, rec.get("class_names"), str(path))
+            continue
+        if "id" not in rec:
+            raise ValueError(f"{where}: expected a JSON object with an 'id'.")
+        if "decisions" in rec:
+            added += _restore(store, rec, where)
+        else:
+            added += _import_decision_line(store, rec, where)
     return added
 
 
