@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from labeling.matrix import ABSTAIN, covered_rows
-from labeling.review.final import combine
+from labeling.review.final import combine, other_experts
 from labeling.review.loop import ActiveLoop
 from labeling.review.store import ReviewStore
 from labeling.review.strategies import get_strategy
@@ -194,9 +194,7 @@ def simulate(
                     human = y_h != ABSTAIN
                     end_clf = em.fit_end(feats.train, lp.predict_proba(), covered_train | human, human)
                     end = class_probabilities(end_clf, feats.test, k)
-                    # The other two experts on the train rows: what the reviewed-rows model must add to.
-                    base = combine(class_probabilities(end_clf, feats.train, k),
-                                   np.asarray(lp.model.predict_proba(L_train)), L_train)
+                    base = other_experts(end_clf, feats.train, k, lp.model.predict_proba(L_train), L_train)
                     review = em.review_proba(feats.train, y_h, feats.test, k, base=base)
                     rec["end_acc"] = scored(end)
                     rec["combined_acc"] = scored(combine(end, lm_probs, L_test, review))

@@ -11,7 +11,7 @@ from labeling.matrix import ABSTAIN, covered_rows
 from models.base import NotFittedError
 from models.end_model import TextEndModel, class_probabilities, shrunk_probabilities, stack_features
 
-__all__ = ["FinalClassifier", "combine"]
+__all__ = ["FinalClassifier", "combine", "other_experts"]
 
 
 def combine(
@@ -39,6 +39,27 @@ def combine(
     if review_probs is not None:
         prod = prod * np.clip(review_probs, 1e-6, 1.0)
     return prod / prod.sum(axis=1, keepdims=True)
+
+
+def other_experts(end_clf: Any, X: Any, k: int, lm_probs: Any = None, L: Any = None) -> np.ndarray:
+    """End model x label model on the training rows: what the reviewed-rows expert is weighed against.
+
+    Parameters
+    ----------
+    end_clf : fitted classifier
+        The end model (``TextEndModel.fit_end``).
+    X : sparse matrix
+        The training rows' stacked features.
+    k : int
+        Number of classes.
+    lm_probs, L : array-like, optional
+        The label model's probabilities of the training rows and their votes; without them the
+        end model stands alone.
+    """
+    end = class_probabilities(end_clf, X, k)
+    if lm_probs is None or L is None:
+        return end
+    return combine(end, np.asarray(lm_probs, dtype=float), np.asarray(L))
 
 
 class FinalClassifier(ClassifierMixin, BaseEstimator):
@@ -125,11 +146,9 @@ class FinalClassifier(ClassifierMixin, BaseEstimator):
         X = stack_features(self.vectorizers_, texts, fit=True)
         self.n_classes_ = probs.shape[1]
         self.end_ = em.fit_end(X, probs, keep, human)
-        base = class_probabilities(self.end_, X, self.n_classes_)
-        if L is not None and self.label_model is not None:
-            base = combine(base, np.asarray(self.label_model.predict_proba(L), dtype=float), np.asarray(L))
+        lm = None if L is None or self.label_model is None else self.label_model.predict_proba(L)
         # The reviewed-rows model gets the weight its held-out reviews support on top of the other two.
-        self.review_, self.review_weight_ = em.fit_review(X, y, base)
+        self.review_, self.review_weight_ = em.fit_review(X, y, other_experts(self.end_, X, self.n_classes_, lm, L))
         return self
 
     def __sklearn_is_fitted__(self) -> bool:

@@ -408,11 +408,10 @@ class ActiveLoop:
         self.probs_ = self._fit(y)
         after_pred = probs_to_preds(self.probs_, tie_break="random")
         # Both label sets judged by the refitted model; reviewed rows by the human label.
-        unreviewed = y == ABSTAIN
-        judge = self.probs_
-        before_score = np.where(unreviewed, judge[np.arange(len(y)), before_pred], 1.0)
+        unreviewed, rows = y == ABSTAIN, np.arange(len(y))
+        before_score = np.where(unreviewed, self.probs_[rows, before_pred], 1.0)
         before_score[newly] = (before_pred[newly] == y[newly]).astype(float)
-        after_score = np.where(unreviewed, judge[np.arange(len(y)), after_pred], 1.0)
+        after_score = np.where(unreviewed, self.probs_[rows, after_pred], 1.0)
         lf_after = lf_accuracy_estimates(self.L, self.probs_, self.lf_names, y)
         lf_table = lf_after.rename(columns={"est_accuracy": "est_accuracy_after"})
         lf_table.insert(1, "est_accuracy_before", lf_before["est_accuracy"].to_numpy())

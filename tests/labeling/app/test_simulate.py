@@ -9,6 +9,7 @@ import pytest
 
 from labeling.app.simulate import leading_token_leak, simulate
 from labeling.review import ActiveLoop, ReviewStore, combine
+from labeling.review.final import other_experts
 from models import TextEndModel
 from models.end_model import class_probabilities
 from labeling.matrix import ABSTAIN, covered_rows
@@ -116,8 +117,7 @@ def test_reviewed_rows_model_never_lowers_the_combination_on_trec(trec):
     end = class_probabilities(end_clf, feats.test, 6)
     lm = np.asarray(loop.model.predict_proba(np.asarray(test.L)))
     two = (combine(end, lm, np.asarray(test.L)).argmax(1) == test.y).mean()
-    base = combine(class_probabilities(end_clf, feats.train, 6), loop.model.predict_proba(np.asarray(train.L)),
-                   np.asarray(train.L))
+    base = other_experts(end_clf, feats.train, 6, loop.model.predict_proba(np.asarray(train.L)), np.asarray(train.L))
     clf, weight = em.fit_review(feats.train, y_h, base)
     assert 0.0 <= weight <= 100 / 125  # at most the n / (n + review_prior) cap
     three = (combine(end, lm, np.asarray(test.L), em.review_proba(feats.train, y_h, feats.test, 6, base=base))
