@@ -83,6 +83,14 @@ def format_reviews(decisions: list[Decision], class_names: list[str]) -> str:
     return "\n".join(lines)
 
 
+def _next_key(input_fn: Callable[[str], str], keys: str) -> str:
+    """The next key, lower-cased; end of input reads as ``"q"`` (quit, giving the sample back)."""
+    try:
+        return input_fn(keys + "\n> ").strip().lower()
+    except EOFError:
+        return "q"
+
+
 def _decision_of(key: str, k: int) -> tuple[str, int | None] | None:
     """``(kind, label)`` a review key stands for, or None for the other keys."""
     if key.isdigit() and 1 <= int(key) <= k:
@@ -142,10 +150,7 @@ def review_terminal(
             print(f"\n[{p['done']}/{p['queued']} done]", file=out)
             print(format_sample(sample, names), file=out)
             while True:
-                try:
-                    key = input_fn(keys + "\n> ").strip().lower()
-                except EOFError:
-                    key = "q"
+                key = _next_key(input_fn, keys)
                 if key == "q":
                     store.release(sample.sample_id, reviewer)
                     return done
@@ -201,10 +206,7 @@ def _adjudicate(store: ReviewStore, *, reviewer: str, input_fn: Callable[[str], 
             print(format_sample(sample, names), file=out)
             print(format_reviews(store.reviews_of(sample.sample_id), names), file=out)
             while True:
-                try:
-                    key = input_fn(keys + "\n> ").strip().lower()
-                except EOFError:
-                    key = "q"
+                key = _next_key(input_fn, keys)
                 if key == "q":
                     return done
                 if key.isdigit() and 1 <= int(key) <= len(names):
