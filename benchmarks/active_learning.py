@@ -4,8 +4,8 @@ experts against TF-IDF plus sentence embeddings, and (``--snorkel``) Snorkel's l
 The train split's gold labels play the reviewer; after each batch the test accuracy of the
 final classifier (``combined_acc``: end model x label model x reviewed-rows model, see
 ``labeling.review.FinalClassifier``) is recorded. The text experts run twice: on TF-IDF alone
-(``TextEndModel()``) and with sentence embeddings of the packaged MiniLM encoder added
-(``TextEndModel(encoder=TextEncoder())``, the reviewed-rows model then reads the embeddings).
+(``EndModel.for_review_loop()``) and with sentence embeddings of the packaged MiniLM encoder added
+(``EndModel.for_review_loop(encoder=TextEncoder())``, the reviewed-rows model then reads the embeddings).
 
     python benchmarks/active_learning.py                          # four datasets, 5 seeds
     python benchmarks/active_learning.py --datasets trec --seeds 2 --no-encoder
@@ -41,16 +41,16 @@ TARGETS = {"youtube": 96.0, "trec": 74.0}
 
 def _configs(use_encoder: bool, snorkel: bool) -> dict:
     from models import LabelModel, SnorkelLabelModel
-    from models.end_model import TextEndModel
+    from models.end_model import EndModel
 
     votewise = lambda k: LabelModel(cardinality=k)  # noqa: E731
-    out = {"votewise, tfidf": (votewise, TextEndModel())}
+    out = {"votewise, tfidf": (votewise, None)}
     if use_encoder:
         from sources import TextEncoder
 
-        out["votewise, tfidf+emb"] = (votewise, TextEndModel(encoder=TextEncoder(progress=False)))
+        out["votewise, tfidf+emb"] = (votewise, EndModel.for_review_loop(encoder=TextEncoder(progress=False)))
     if snorkel:
-        out["snorkel, tfidf"] = (lambda k: SnorkelLabelModel(cardinality=k), TextEndModel())
+        out["snorkel, tfidf"] = (lambda k: SnorkelLabelModel(cardinality=k), None)
     return out
 
 

@@ -4,7 +4,7 @@ from ._tiebreak import hash_tie_index, probs_to_preds
 from .base import BaseLabelModel, NotFittedError, vote_counts
 from .calibration import expected_calibration_error, reliability_table
 from .dawid_skene import DawidSkene
-from .end_model import EndModel, TextEndModel, soft_label_rows
+from .end_model import EndModel, soft_label_rows
 from .hyperlm_model import HyperLabelModel
 from .label_model import LabelModel
 from .majority import MajorityVote
@@ -43,7 +43,6 @@ __all__ = [
     "HyperLabelModel",
     "LabelModel",
     "EndModel",
-    "TextEndModel",
     "soft_label_rows",
     "MODEL_REGISTRY",
     "make_model",

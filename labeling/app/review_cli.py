@@ -131,17 +131,16 @@ def _cmd_import_store(args: argparse.Namespace) -> int:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    from models.end_model import TextEndModel
+    import pandas as pd
 
     from .simulate import plot_learning_curves, simulate
 
     strategies = [s for arg in (args.strategy or ["entropy"]) for s in arg.split(",") if s]
-    import pandas as pd
 
     results = pd.concat([
         simulate(
             folder, strategies=strategies, budget=args.budget, batch_size=args.batch, seeds=args.seeds,
-            end_model=False if args.no_end_model else TextEndModel(), progress=not args.quiet,
+            end_model=False if args.no_end_model else None, progress=not args.quiet,
             strip_test_prefix={"auto": None, "strip": True, "keep": False}[args.test_prefix],
             metric={"acc": "accuracy", "f1": "f1"}[args.metric], audit_fraction=args.audit_fraction,
         )

@@ -21,11 +21,11 @@ import numpy as np
 import pandas as pd
 
 from labeling.matrix import ABSTAIN, covered_rows
-from labeling.review.final import combine, other_experts
+from labeling.review.final import FinalClassifier
 from labeling.review.loop import ActiveLoop
 from labeling.review.store import ReviewStore
 from labeling.review.strategies import get_strategy
-from models.end_model import TextEndModel, class_probabilities
+from models.end_model import EndModel, class_probabilities, stack_features
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -62,7 +62,7 @@ def simulate(
     batch_size: int = 10,
     seeds: int = 5,
     model_factory: Any = None,
-    end_model: TextEndModel | None = None,
+    end_model: EndModel | None | bool = None,
     store_dir: str | os.PathLike | None = None,
     strip_test_prefix: bool | None = None,
     metric: str = "accuracy",
@@ -83,8 +83,9 @@ def simulate(
         Repetitions with seeds ``0..seeds-1``.
     model_factory : callable, optional
         ``cardinality -> label model`` (default: :class:`models.LabelModel`).
-    end_model : TextEndModel, optional
-        ``None`` uses the default; ``False`` skips end-model scores.
+    end_model : models.EndModel, optional
+        The final classifier's end model; ``None`` uses
+        :meth:`models.EndModel.for_review_loop`; ``False`` skips end-model scores.
     store_dir : path, optional
         Where the per-run SQLite stores go (default: a temporary folder).
     strip_test_prefix : bool, optional
@@ -132,7 +133,7 @@ def simulate(
     for s in names:
         get_strategy(s)
     make_model = model_factory or _default_model
-    em = TextEndModel() if end_model is None else end_model
+    final = None if end_model is False else FinalClassifier(end_model=end_model)
     L_test = np.asarray(test.L)
     L_train = np.asarray(train.L)
     train_texts = train.data["text"].astype(str).tolist()
@@ -149,7 +150,11 @@ def simulate(
             )
     if strip_test_prefix:
         test_texts = [t.split(maxsplit=1)[-1] if t.strip() else t for t in test_texts]
-    feats = em.vectorize(train_texts, test_texts) if em else None
+    if final is not None:
+        # Features once per dataset; every refit below reuses them.
+        vectorizers = final._end_model().make_vectorizers()
+        X_train = stack_features(vectorizers, train_texts, fit=True)
+        X_test = stack_features(vectorizers, test_texts)
     covered_train = covered_rows(train.L)
     y_train = np.asarray(train.y)
     records: list[dict] = []
@@ -189,15 +194,12 @@ def simulate(
                         rec.update(audit_acc=report.audit_accuracy, audit_low=report.audit_low,
                                    audit_high=report.audit_high, audit_n=report.audit_n)
                 held["acc"] = label_acc
-                if em:
+                if final is not None:
                     y_h = lp.human_labels()
-                    human = y_h != ABSTAIN
-                    end_clf = em.fit_end(feats.train, lp.predict_proba(), covered_train | human, human)
-                    end = class_probabilities(end_clf, feats.test, k)
-                    base = other_experts(end_clf, feats.train, k, lp.model.predict_proba(L_train), L_train)
-                    review = em.review_proba(feats.train, y_h, feats.test, k, base=base)
-                    rec["end_acc"] = scored(end)
-                    rec["combined_acc"] = scored(combine(end, lm_probs, L_test, review))
+                    final.fit_features(X_train, lp.predict_proba(), y_h, covered_train | (y_h != ABSTAIN),
+                                       lp.model.predict_proba(L_train), L_train)
+                    rec["end_acc"] = scored(class_probabilities(final.end_, X_test, k))
+                    rec["combined_acc"] = scored(final.predict_proba_features(X_test, lm_probs, L_test))
                 records.append(rec)
 
             loop.fit()

@@ -9,9 +9,9 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from labeling.matrix import ABSTAIN, covered_rows
 from models.base import NotFittedError
-from models.end_model import TextEndModel, class_probabilities, shrunk_probabilities, stack_features
+from models.end_model import EndModel, class_probabilities, stack_features
 
-__all__ = ["FinalClassifier", "combine", "other_experts"]
+__all__ = ["FinalClassifier", "combine", "other_experts", "fit_review_model", "review_probabilities"]
 
 
 def combine(
@@ -27,7 +27,7 @@ def combine(
         The votes on these rows; where none fired the label model only knows
         the class balance and is left out.
     review_probs : ndarray of shape (n, k), optional
-        :meth:`TextEndModel.review_proba`.
+        :func:`review_probabilities`.
 
     Returns
     -------
@@ -47,7 +47,7 @@ def other_experts(end_clf: Any, X: Any, k: int, lm_probs: Any = None, L: Any = N
     Parameters
     ----------
     end_clf : fitted classifier
-        The end model (``TextEndModel.fit_end``).
+        The end model (:meth:`models.EndModel.fit_features`).
     X : sparse matrix
         The training rows' stacked features.
     k : int
@@ -62,6 +62,86 @@ def other_experts(end_clf: Any, X: Any, k: int, lm_probs: Any = None, L: Any = N
     return combine(end, np.asarray(lm_probs, dtype=float), np.asarray(L))
 
 
+
+def fit_review_model(
+    X: Any, y: Any, base: np.ndarray | None = None, *, C: float = 10.0, prior: float = 25.0, random_state: int = 0
+) -> tuple[Any, float]:
+    """A model of the reviewed rows alone (``y != -1``) and its weight in the product of experts.
+
+    The label model and the end model trained on its labels share the LFs'
+    systematic mistakes; this model sees only human labels, so it can
+    overrule them where the reviews show they are wrong. Its probabilities
+    are mixed with the uniform distribution: ``weight * p + (1 - weight) / k``
+    (:func:`review_probabilities`).
+
+    Parameters
+    ----------
+    X : matrix of shape (n_rows, n_features)
+        Features of every training row (the end model's
+        :meth:`~models.EndModel.embedding_columns` when it has an encoder:
+        on 100 reviews, meaning generalises where TF-IDF mostly memorises words).
+    y : array-like of shape (n_rows,)
+        Human labels, -1 where a row was not reviewed.
+    base : ndarray of shape (n_rows, k), optional
+        The other experts' product on every row (:func:`other_experts`).
+    C : float
+        Inverse L2 penalty of the logistic regression.
+    prior : float
+        How many reviews the model needs before it counts as much as the other
+        experts: the weight is at most ``n / (n + prior)`` for ``n`` reviews, so a
+        handful of labels, picked where the LFs disagree and missing whole
+        classes, cannot veto a class on their own.
+    random_state : int
+        Seed of the fold assignment.
+
+    Returns
+    -------
+    model, weight : fitted LogisticRegression or None, float
+        ``None`` (a uniform expert) when fewer than two classes were reviewed.
+        Without ``base`` the weight is the cap ``n / (n + prior)``. With it,
+        each reviewed row is predicted by a model fit on the other folds
+        (5-fold), and the weight in {0, 1/4, 1/2, 3/4, 1} x cap whose product
+        with ``base`` gives the reviewed rows' labels the highest mean
+        log-likelihood wins (ties: the smaller). A model of 100 rows of nine
+        classes can be confidently wrong on most others; held-out reviews show
+        that, and its weight drops to what they support, down to 0.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    y = np.asarray(y)
+    reviewed = np.flatnonzero(y != ABSTAIN)
+    if np.unique(y[reviewed]).size < 2:
+        return None, 0.0
+    clf = LogisticRegression(C=C, max_iter=2000).fit(X[reviewed], y[reviewed])
+    cap = reviewed.size / (reviewed.size + prior)
+    if base is None or reviewed.size < 10:
+        return clf, cap
+    base = np.asarray(base, dtype=float)
+    k = base.shape[1]
+    held = np.full((reviewed.size, k), 1.0 / k)
+    folds = np.random.default_rng(random_state).permutation(reviewed.size) % 5
+    for f in range(5):
+        fit_rows, test_rows = reviewed[folds != f], reviewed[folds == f]
+        if np.unique(y[fit_rows]).size < 2:
+            continue
+        fold_clf = LogisticRegression(C=C, max_iter=2000).fit(X[fit_rows], y[fit_rows])
+        held[folds == f] = class_probabilities(fold_clf, X[test_rows], k)
+    b = np.clip(base[reviewed], 1e-6, None)
+    best, best_ll = 0.0, None
+    for weight in cap * np.array([0.0, 0.25, 0.5, 0.75, 1.0]):
+        prod = b * (weight * held + (1.0 - weight) / k)
+        ll = float(np.mean(np.log(prod[np.arange(reviewed.size), y[reviewed]] / prod.sum(axis=1))))
+        if best_ll is None or ll > best_ll + 1e-9:
+            best, best_ll = float(weight), ll
+    return clf, best
+
+
+def review_probabilities(clf: Any, weight: float, X: Any, k: int) -> np.ndarray:
+    """The reviewed-rows model's class probabilities mixed with uniform in the ratio ``weight : 1 - weight``."""
+    uniform = np.full((X.shape[0], k), 1.0 / k)
+    return uniform if clf is None else weight * class_probabilities(clf, X, k) + (1.0 - weight) * uniform
+
+
 class FinalClassifier(ClassifierMixin, BaseEstimator):
     """Classify new texts with everything a review loop learnt.
 
@@ -71,8 +151,8 @@ class FinalClassifier(ClassifierMixin, BaseEstimator):
       label-model labels on covered rows, human labels on reviewed rows;
     - the label model itself, on rows where an LF fired, when the votes of
       the new rows are given;
-    - a model of the reviewed rows alone, shrunk toward uniform until there
-      are enough reviews to trust it.
+    - a model of the reviewed rows alone (:func:`fit_review_model`), shrunk
+      toward uniform until held-out reviews show it can be trusted.
 
     This is the classifier measured as ``combined_acc`` by
     :func:`labeling.app.simulate`.
@@ -81,11 +161,23 @@ class FinalClassifier(ClassifierMixin, BaseEstimator):
     ----------
     label_model : fitted label model, optional
         Scores the votes of new rows (``predict_proba(L)``); ``None`` skips it.
-    end_model : TextEndModel, optional
-        Hyper-parameters of the text models (default ``TextEndModel()``).
+    end_model : models.EndModel, optional
+        The end model; default :meth:`models.EndModel.for_review_loop`. With an
+        ``encoder`` the reviewed-rows model reads its embeddings.
+    review_C : float
+        Inverse L2 penalty of the reviewed-rows model.
+    review_prior : float
+        Reviews the reviewed-rows model needs before it can count as much as
+        the other experts (``prior`` of :func:`fit_review_model`).
+    random_state : int
+        Seed of the reviewed-rows model's folds.
 
     Attributes
     ----------
+    end_ : fitted classifier
+        The end model's classifier.
+    review_, review_weight_ : fitted classifier or None, float
+        The reviewed-rows model and its weight.
     n_uncovered_dropped_ : int
         Set by :meth:`fit`: rows left out of the end model's training because
         no LF voted on them and nobody reviewed them (0 without ``L`` or with
@@ -97,9 +189,24 @@ class FinalClassifier(ClassifierMixin, BaseEstimator):
     >>> clf.predict(["check out my channel"], L=L_new)     # doctest: +SKIP
     """
 
-    def __init__(self, label_model: Any = None, *, end_model: TextEndModel | None = None) -> None:
+    def __init__(
+        self,
+        label_model: Any = None,
+        *,
+        end_model: EndModel | None = None,
+        review_C: float = 10.0,
+        review_prior: float = 25.0,
+        random_state: int = 0,
+    ) -> None:
         self.label_model = label_model
         self.end_model = end_model
+        self.review_C = review_C
+        self.review_prior = review_prior
+        self.random_state = random_state
+
+    def _end_model(self) -> EndModel:
+        """The end model in use: ``end_model`` or the review-loop default."""
+        return self.end_model if self.end_model is not None else EndModel.for_review_loop()
 
     def fit(
         self, texts: Sequence[str], probs: Any, y: Any, L: Any = None, *, drop_uncovered: bool = True
@@ -124,7 +231,6 @@ class FinalClassifier(ClassifierMixin, BaseEstimator):
             rows are always kept: a human label is evidence. How many rows
             were left out is :attr:`n_uncovered_dropped_`.
         """
-        em = self.end_model or TextEndModel()
         texts = [str(t) for t in texts]
         probs = np.asarray(probs, dtype=float)
         y = np.asarray(y, dtype=np.int64)
@@ -132,49 +238,72 @@ class FinalClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"{len(texts)} texts but probs has shape {probs.shape} and y {y.shape}; one row of each per text."
             )
-        human = y != ABSTAIN
-        keep = np.ones(len(texts), dtype=bool)
+        keep = y != ABSTAIN
         if L is not None and drop_uncovered:
             covered = covered_rows(L)
             if covered.shape != (len(texts),):
                 raise ValueError(
                     f"L has {covered.shape[0]} rows but {len(texts)} texts were given; one row of votes per text."
                 )
-            keep = covered | human
+            keep = keep | covered
+        else:
+            keep = np.ones(len(texts), dtype=bool)
         self.n_uncovered_dropped_ = int((~keep).sum())
-        self.vectorizers_ = em.vectorizers()
+        self.vectorizers_ = self._end_model().make_vectorizers()
         X = stack_features(self.vectorizers_, texts, fit=True)
-        self.n_classes_ = probs.shape[1]
-        self.end_ = em.fit_end(X, probs, keep, human)
         lm = None if L is None or self.label_model is None else self.label_model.predict_proba(L)
+        return self.fit_features(X, probs, y, keep, lm, L)
+
+    def fit_features(
+        self, X: Any, probs: Any, y: Any, keep: Any, lm_probs: Any = None, L: Any = None
+    ) -> "FinalClassifier":
+        """Fit the experts on stacked features ``X`` already computed (what :meth:`fit` does after vectorising).
+
+        A simulation computes the features once and refits after every batch
+        through this method. ``keep`` marks the rows the end model trains on;
+        ``lm_probs`` and ``L`` (the label model's probabilities of these rows
+        and their votes) let the reviewed-rows model be weighed against the
+        full product; without them against the end model alone.
+        """
+        em = self._end_model()
+        probs = np.asarray(probs, dtype=float)
+        y = np.asarray(y, dtype=np.int64)
+        self.n_classes_ = probs.shape[1]
+        self.end_ = em.fit_features(X, probs, np.asarray(keep, dtype=bool), y != ABSTAIN)
         # The reviewed-rows model gets the weight its held-out reviews support on top of the other two.
-        self.review_, self.review_weight_ = em.fit_review(X, y, other_experts(self.end_, X, self.n_classes_, lm, L))
+        base = other_experts(self.end_, X, self.n_classes_, lm_probs, L)
+        self.review_, self.review_weight_ = fit_review_model(
+            em.embedding_columns(X), y, base, C=self.review_C, prior=self.review_prior, random_state=self.random_state
+        )
         return self
 
     def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "end_")
 
     def _features(self, texts: Sequence[str]) -> Any:
-        if not self.__sklearn_is_fitted__():
+        if not hasattr(self, "vectorizers_"):
             raise NotFittedError("FinalClassifier is not fitted; call fit() or ActiveLoop.final_classifier() first.")
         return stack_features(self.vectorizers_, [str(t) for t in texts])
+
+    def predict_proba_features(self, X: Any, lm_probs: Any = None, L: Any = None) -> np.ndarray:
+        """The experts' product on stacked features ``X``; the label model joins where ``lm_probs`` and ``L`` are given."""
+        if not self.__sklearn_is_fitted__():
+            raise NotFittedError("FinalClassifier is not fitted; call fit() or ActiveLoop.final_classifier() first.")
+        k = self.n_classes_
+        end = class_probabilities(self.end_, X, k)
+        review = review_probabilities(self.review_, self.review_weight_, self._end_model().embedding_columns(X), k)
+        if lm_probs is None or L is None:
+            return combine(end, np.ones_like(end), np.full((X.shape[0], 1), ABSTAIN), review)
+        L_arr = np.asarray(L)
+        if L_arr.shape[0] != X.shape[0]:
+            raise ValueError(f"L has {L_arr.shape[0]} rows but {X.shape[0]} texts were given.")
+        return combine(end, np.asarray(lm_probs, dtype=float), L_arr, review)
 
     def predict_proba(self, texts: Sequence[str], L: Any = None) -> np.ndarray:
         """Class probabilities of ``texts``; ``L`` (their votes) brings in the label model."""
         X = self._features(texts)
-        k = self.n_classes_
-        end = class_probabilities(self.end_, X, k)
-        em = self.end_model or TextEndModel()
-        review = shrunk_probabilities(self.review_, self.review_weight_, em.review_columns(X), k)
-        if L is None or self.label_model is None:
-            L_arr = np.full((X.shape[0], 1), ABSTAIN)
-            lm = np.ones((X.shape[0], k))
-        else:
-            L_arr = np.asarray(L)
-            if L_arr.shape[0] != X.shape[0]:
-                raise ValueError(f"L has {L_arr.shape[0]} rows but {X.shape[0]} texts were given.")
-            lm = np.asarray(self.label_model.predict_proba(L_arr), dtype=float)
-        return combine(end, lm, L_arr, review)
+        lm = None if L is None or self.label_model is None else self.label_model.predict_proba(np.asarray(L))
+        return self.predict_proba_features(X, lm, None if lm is None else L)
 
     def predict(self, texts: Sequence[str], L: Any = None) -> np.ndarray:
         """Most probable class of each text."""

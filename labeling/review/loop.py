@@ -468,8 +468,8 @@ class ActiveLoop:
 
         Parameters
         ----------
-        end_model : TextEndModel, optional
-            Hyper-parameters of the text models.
+        end_model : models.EndModel, optional
+            The end model (default :meth:`models.EndModel.for_review_loop`).
         drop_uncovered : bool
             Leave rows no LF voted on and nobody reviewed out of the end model's training
             (default); their label would only be the class prior. The count is the returned

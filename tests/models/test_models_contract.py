@@ -164,7 +164,7 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 from sklearn.utils.validation import check_is_fitted  # noqa: E402
 
-from models import DawidSkene, EndModel, LabelModel, MajorityVote, TextEndModel, WeightedMajorityVote  # noqa: E402
+from models import DawidSkene, EndModel, LabelModel, MajorityVote, WeightedMajorityVote  # noqa: E402
 
 # scikit-learn's generic checks draw real-valued (or sparse, complex, object) X. A label matrix holds
 # integer votes, and a float vote is refused as a bug (test_errors), so those checks cannot apply; the
@@ -258,7 +258,7 @@ def test_end_models_and_the_final_classifier_are_estimators(youtube):
 
     texts = youtube.train.data["text"].astype(str).tolist()
     probs = MajorityVote(cardinality=2).fit(youtube.train.L).predict_proba(youtube.train.L)
-    for est in (EndModel(C=2.0), TextEndModel(alpha=1e-4), FinalClassifier(end_model=TextEndModel())):
+    for est in (EndModel(C=2.0), EndModel.for_review_loop(alpha=1e-4), FinalClassifier(end_model=EndModel(char_ngrams=True))):
         copy = clone(est)
         assert type(copy) is type(est) and copy.get_params().keys() == est.get_params().keys()
         assert repr(est).startswith(type(est).__name__ + "(")

@@ -35,6 +35,27 @@ def test_end_model_on_youtube_soft_labels(youtube):
     assert balanced.score(youtube.test.data["text"], youtube.test.y) >= 0.92
 
 
+def test_review_loop_configuration_trains_on_hard_labels_and_weighs_reviews(youtube):
+    texts = youtube.train.data["text"].astype(str).tolist()
+    probs = LabelModel(cardinality=2).fit(youtube.train.L).predict_proba(youtube.train.L)
+    em = EndModel.for_review_loop().fit(texts, probs, L=youtube.train.L)
+    assert len(em.vectorizers_) == 2  # word and character n-grams
+    assert em.score(youtube.test.data["text"], youtube.test.y) >= 0.9
+    # A reviewed row weighs human_weight: flipping 30 labels of reviewed rows moves the model more than unreviewed.
+    gold = np.asarray(youtube.train.y)
+    rows = np.flatnonzero(covered_rows(youtube.train.L))[:30]
+    flipped = probs.copy()
+    flipped[rows] = np.eye(2)[1 - gold[rows]]
+    reviewed = np.zeros(len(texts), bool)
+    reviewed[rows] = True
+    X = em.transform([texts[i] for i in rows])
+    keep = covered_rows(youtube.train.L)
+    as_votes = em.fit_features(em.transform(texts), flipped, keep, np.zeros(len(texts), bool))
+    as_reviews = em.fit_features(em.transform(texts), flipped, keep, reviewed)
+    follows = lambda clf: (clf.predict(X) == 1 - gold[rows]).mean()  # noqa: E731
+    assert follows(as_reviews) > follows(as_votes)
+
+
 def test_end_model_leaves_out_uncovered_rows_unless_reviewed(youtube):
     texts = youtube.train.data["text"].tolist()
     L = youtube.train.L

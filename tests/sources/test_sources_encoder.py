@@ -125,7 +125,7 @@ def test_builder_checks(encoder):
 def test_final_classifier_reads_embeddings(encoder, youtube):
     from labeling.review import FinalClassifier
     from models import LabelModel
-    from models.end_model import TextEndModel
+    from models.end_model import EndModel, stack_features
 
     train, test = youtube.train, youtube.test
     lm = LabelModel(cardinality=2).fit(train.L)
@@ -133,9 +133,9 @@ def test_final_classifier_reads_embeddings(encoder, youtube):
     y = np.full(len(probs), -1)
     y[:40] = np.asarray(train.y)[:40]
     texts = list(train.data["text"])
-    em = TextEndModel(encoder=encoder)
+    em = EndModel.for_review_loop(encoder=encoder)
     clf = FinalClassifier(lm, end_model=em).fit(texts, probs, y, train.L)
-    X = em.vectorize(texts[:5], texts[:5]).train
-    assert X.shape[1] > 384 and em.review_columns(X).shape[1] == 384  # TF-IDF plus the 384 embedding columns
+    X = stack_features(em.make_vectorizers(), texts[:5], fit=True)
+    assert X.shape[1] > 384 and em.embedding_columns(X).shape[1] == 384  # TF-IDF plus the 384 embedding columns
     acc = (clf.predict(list(test.data["text"]), L=test.L) == np.asarray(test.y)).mean()
     assert acc > 0.9, acc

@@ -9,9 +9,9 @@ import pytest
 
 from labeling.app.simulate import leading_token_leak, simulate
 from labeling.review import ActiveLoop, ReviewStore, combine
-from labeling.review.final import other_experts
-from models import TextEndModel
-from models.end_model import class_probabilities
+from labeling.review.final import FinalClassifier, fit_review_model, other_experts, review_probabilities
+from models import EndModel
+from models.end_model import class_probabilities, stack_features
 from labeling.matrix import ABSTAIN, covered_rows
 from models import LabelModel
 
@@ -41,17 +41,21 @@ def test_simulate_strips_the_leaked_prefix_with_a_warning(trec):
     assert (kept["end_acc"] > auto["end_acc"]).all()
 
 
+def features(train_texts, test_texts, em=None):
+    vectorizers = (em or EndModel.for_review_loop()).make_vectorizers()
+    return stack_features(vectorizers, train_texts, fit=True), stack_features(vectorizers, test_texts)
+
+
 def test_review_proba_is_uniform_until_two_classes_and_then_shrinks_toward_uniform(youtube):
-    em = TextEndModel(review_prior=25.0)
-    feats = em.vectorize(texts(youtube.train), texts(youtube.test))
+    X_train, X_test = features(texts(youtube.train), texts(youtube.test))
     y = np.full(len(youtube.train), ABSTAIN)
     y[:5] = 1
-    assert np.allclose(em.review_proba(feats.train, y, feats.test, 2), 0.5)
+    assert np.allclose(review_probabilities(*fit_review_model(X_train, y, prior=25.0), X_test, 2), 0.5)
     gold = np.asarray(youtube.train.y)
     some = np.random.default_rng(0).choice(len(gold), 100, replace=False)
     y[:5] = ABSTAIN
     y[some] = gold[some]
-    p = em.review_proba(feats.train, y, feats.test, 2)
+    p = review_probabilities(*fit_review_model(X_train, y, prior=25.0), X_test, 2)
     lam = 100 / 125
     assert np.allclose(p.sum(1), 1) and p.max() <= lam + (1 - lam) / 2 + 1e-9 and p.min() >= (1 - lam) / 2 - 1e-9
     # 100 gold labels alone already separate spam from ham.
@@ -59,8 +63,6 @@ def test_review_proba_is_uniform_until_two_classes_and_then_shrinks_toward_unifo
 
 
 def test_final_classifier_checks_its_input(youtube):
-    from labeling.review import FinalClassifier
-
     texts_ = texts(youtube.train)[:50]
     with pytest.raises(RuntimeError, match="not fitted"):
         FinalClassifier().predict(texts_)
@@ -71,8 +73,6 @@ def test_final_classifier_checks_its_input(youtube):
 
 
 def test_final_classifier_leaves_out_uncovered_rows_unless_reviewed(youtube):
-    from labeling.review import FinalClassifier
-
     texts_ = texts(youtube.train)
     L = np.asarray(youtube.train.L)
     covered = covered_rows(L)
@@ -107,20 +107,20 @@ def test_reviewed_rows_model_never_lowers_the_combination_on_trec(trec):
                       batch_size=25, random_state=0)
     pos = {sid: i for i, sid in enumerate(loop.ids)}
     loop.run(lambda ids: [int(gold[pos[i]]) for i in ids], budget=100)
-    em = TextEndModel()
+    em = EndModel.for_review_loop()
     test_texts = [t.split(maxsplit=1)[1] for t in texts(test)]  # without the leaked fine label
-    feats = em.vectorize(texts(train), test_texts)
+    X_train, X_test = features(texts(train), test_texts, em)
     y_h = loop.human_labels()
     human = y_h != ABSTAIN
     covered = covered_rows(train.L)
-    end_clf = em.fit_end(feats.train, loop.predict_proba(), covered | human, human)
-    end = class_probabilities(end_clf, feats.test, 6)
+    end_clf = em.fit_features(X_train, loop.predict_proba(), covered | human, human)
+    end = class_probabilities(end_clf, X_test, 6)
     lm = np.asarray(loop.model.predict_proba(np.asarray(test.L)))
     two = (combine(end, lm, np.asarray(test.L)).argmax(1) == test.y).mean()
-    base = other_experts(end_clf, feats.train, 6, loop.model.predict_proba(np.asarray(train.L)), np.asarray(train.L))
-    clf, weight = em.fit_review(feats.train, y_h, base)
+    base = other_experts(end_clf, X_train, 6, loop.model.predict_proba(np.asarray(train.L)), np.asarray(train.L))
+    clf, weight = fit_review_model(X_train, y_h, base)
     assert 0.0 <= weight <= 100 / 125  # at most the n / (n + review_prior) cap
-    three = (combine(end, lm, np.asarray(test.L), em.review_proba(feats.train, y_h, feats.test, 6, base=base))
+    three = (combine(end, lm, np.asarray(test.L), review_probabilities(clf, weight, X_test, 6))
              .argmax(1) == test.y).mean()
     # Reviews never hurt: the held-out choice of weight keeps the product at least where the two experts are.
     assert three >= two, (two, three)
