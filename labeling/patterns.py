@@ -12,14 +12,16 @@ the identical-row dedup before applying LFs (:func:`labeling.unique_rows`) and t
 from __future__ import annotations
 
 import inspect
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from .matrix import check_label_matrix
 
-__all__ = ["PatternCounts", "vote_patterns", "fit_from_patterns", "distinct_rows", "group_codes"]
+__all__ = [
+    "PatternCounts", "vote_patterns", "fit_from_patterns", "distinct_rows", "group_codes", "sampled_repeat_share",
+]
 
 _PACK_LIMIT = 2**62  # packed row codes stay below this, so multiplying and adding never overflow int64
 
@@ -101,6 +103,48 @@ def distinct_rows(L: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     # row-major matrix cost more than the copy.
     arr = np.asfortranarray(arr)
     return group_codes((arr[:, j] for j in range(arr.shape[1])), arr.shape[0])
+
+
+
+def sampled_repeat_share(
+    n_rows: int, count_distinct: Callable[[np.ndarray], int | None], *, sample: int = 20_000
+) -> float | None:
+    """Share of repeated rows among up to ``sample`` evenly spaced rows: is grouping them worth it?
+
+    The one estimate behind both "dedup rows before applying LFs" and "fit a label model on vote
+    patterns": grouping costs a pass over the rows, so each caller compares this share with what
+    grouping saves it. A sample sees fewer repeats than the whole, so the estimate errs toward
+    not grouping.
+
+    Parameters
+    ----------
+    n_rows : int
+        Rows in the table.
+    count_distinct : callable
+        Takes the sampled row positions and returns how many distinct rows they hold, or
+        ``None`` when rows cannot be compared (unhashable values).
+    sample : int
+        Most rows to look at.
+
+    Returns
+    -------
+    float or None
+        ``1 - distinct / sampled``; ``None`` when ``count_distinct`` gave ``None``.
+
+    Examples
+    --------
+    >>> L = np.array([[0, 1], [0, 1], [1, 1], [0, 1]])
+    >>> sampled_repeat_share(len(L), lambda pos: len(distinct_rows(L[pos])[1]))
+    0.5
+    """
+    if n_rows <= sample:
+        positions = np.arange(n_rows, dtype=np.intp)
+    else:
+        positions = np.linspace(0, n_rows - 1, sample).astype(np.intp)
+    distinct = count_distinct(positions)
+    if distinct is None:
+        return None
+    return 1.0 - distinct / max(len(positions), 1)
 
 
 class PatternCounts:

@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 
 from .lf import LabelingFunction, check_unique_names
 from .matrix import ABSTAIN, LabelMatrix, smallest_int_dtype
-from .patterns import group_codes
+from .patterns import group_codes, sampled_repeat_share
 from .row import ReadOnlyRow, Row, RowWriteError
 
 __all__ = [
@@ -383,12 +383,13 @@ def worth_dedup(data: pd.DataFrame, lfs: Sequence[LabelingFunction]) -> bool:
     """
     if not all(lf.vectorized for lf in lfs):
         return True
-    if len(data) > DEDUP_SAMPLE:
-        sample = data.iloc[np.linspace(0, len(data) - 1, DEDUP_SAMPLE).astype(np.intp)]
-    else:
-        sample = data
-    groups = unique_rows(sample)
-    return groups is not None and 1 - len(groups[1]) / len(sample) >= DEDUP_MIN_SHARE
+
+    def count_distinct(positions: np.ndarray) -> int | None:
+        groups = unique_rows(data.iloc[positions])
+        return None if groups is None else len(groups[1])
+
+    share = sampled_repeat_share(len(data), count_distinct, sample=DEDUP_SAMPLE)
+    return share is not None and share >= DEDUP_MIN_SHARE
 
 
 def _chunk_bounds(n: int, chunk_size: int) -> list[tuple[int, int]]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from labeling.patterns import distinct_rows
+from labeling.patterns import distinct_rows, sampled_repeat_share
 
 __all__ = ["VotePatterns", "unique_patterns"]
 
@@ -76,8 +76,8 @@ def repeats_worth_grouping(L: np.ndarray, *, sample: int = 20_000, max_distinct:
     n = L.shape[0]
     if n <= sample:
         return True
-    rows = L[:: n // sample]
-    return len(unique_patterns(rows)) < max_distinct * len(rows)
+    share = sampled_repeat_share(n, lambda positions: len(distinct_rows(L[positions])[1]), sample=sample)
+    return share > 1.0 - max_distinct
 
 
 def group_rows(L: np.ndarray) -> VotePatterns:

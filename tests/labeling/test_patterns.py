@@ -30,3 +30,16 @@ def test_wide_rows_that_are_all_distinct_and_rows_that_repeat():
     _check(distinct[rng.integers(0, 50, size=400)])
     codes, first, counts = distinct_rows(distinct)
     assert codes.tolist() == first.tolist() == list(range(500)) and counts.tolist() == [1] * 500
+
+
+def test_sampled_repeat_share_reads_evenly_spaced_rows_of_the_youtube_votes(youtube):
+    from labeling.patterns import sampled_repeat_share
+
+    L = np.asarray(youtube.train.L)
+    exact = 1 - len(distinct_rows(L)[1]) / len(L)
+    assert sampled_repeat_share(len(L), lambda pos: len(distinct_rows(L[pos])[1])) == exact > 0.5
+    seen = []
+    share = sampled_repeat_share(len(L), lambda pos: seen.append(pos) or len(distinct_rows(L[pos])[1]), sample=100)
+    assert len(seen[0]) == 100 and seen[0][0] == 0 and seen[0][-1] == len(L) - 1  # spread over the whole table
+    assert 0 < share < 1
+    assert sampled_repeat_share(len(L), lambda pos: None) is None  # rows that cannot be compared
