@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from labeling import ABSTAIN, Preprocessor
-from sources.kb import KnowledgeBase
+from sources.kb import KnowledgeBase, locate
 
 from ._batch import column_view
 from .base import RuleLF, Span, check_label
@@ -177,11 +177,10 @@ class KBPairLF(RuleLF):
             return []
         what = "kb pair " + "; ".join(str(e) for e in entries)
         spans = []
-        lower = text.casefold()
         for entity in (left, right):
-            i = lower.find(entity.casefold())
-            if i >= 0:
-                spans.append(Span(i, i + len(entity), what))
+            where = locate(text, entity)
+            if where is not None:
+                spans.append(Span(*where, what))
         return spans or [Span(0, len(text), what)]
 
     @property

@@ -22,7 +22,7 @@ import ahocorasick
 
 from .nltk_data import lemmatize_word
 
-__all__ = ["KnowledgeBase", "KBEntry", "KBMatch", "normalize_text"]
+__all__ = ["KnowledgeBase", "KBEntry", "KBMatch", "normalize_text", "locate"]
 
 _WS = re.compile(r"\s+")
 _NEEDS_SLOW_PATH = re.compile(r"[^\S ]| {2,}")  # whitespace other than single spaces
@@ -90,6 +90,26 @@ def normalize_text(text: str) -> tuple[str, list[int] | None]:
             pos.append(i)
     return "".join(out), pos
 
+
+
+def locate(text: str, needle: str) -> tuple[int, int] | None:
+    """Where ``needle`` first occurs in ``text`` under :func:`normalize_text`'s fold, as offsets into ``text``.
+
+    Examples
+    --------
+    >>> locate("Visit the STRASSE museum", "straße")
+    (10, 17)
+    >>> locate("nothing here", "straße") is None
+    True
+    """
+    folded, pos = normalize_text(text)
+    key = _WS.sub(" ", normalize_text(needle)[0]).strip()
+    i = folded.find(key) if key else -1
+    if i < 0:
+        return None
+    end = i + len(key)
+    # Offsets of the folded text point back at the characters as written (one "ß" folds to two).
+    return (i, end) if pos is None else (pos[i], pos[end - 1] + 1)
 
 def _lemma(token: str) -> str:
     return lemmatize_word(token)  # WordNet is loaded on the first call, only when lemmatising

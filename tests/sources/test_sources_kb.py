@@ -119,6 +119,11 @@ def test_kb_pair_lf_on_entity_columns():
     spans = lf.explain(df.text[0], left="Barack Obama", right="Michelle Obama")
     assert [df.text[0][s.start:s.end] for s in spans] == ["Barack Obama", "Michelle Obama"]
     assert "spouse" in spans[0].what
+    # The span points at the entity as written, even where folding changes its length.
+    german = KnowledgeBase(pairs=[("Straße AG", "Köln", "based_in")])
+    text = "Die STRASSE  AG sitzt in KÖLN"
+    spans = kb_pair_lf("based", german, 1).explain(text, left="Straße AG", right="Köln")
+    assert [text[s.start:s.end] for s in spans] == ["STRASSE  AG", "KÖLN"]
     with pytest.raises(KeyError, match="entity column 'entity1' not found"):
         lf(pd.DataFrame({"text": ["x"]}))
 
