@@ -6,13 +6,19 @@ can't decode byte 0xe9 in position 17`` says neither which file nor where in it.
 
 from __future__ import annotations
 
+import bz2
 import codecs
+import csv
+import gzip
 import json
+import lzma
 import os
 import tempfile
 import warnings
 from pathlib import Path
 from typing import Any, Iterable, Iterator
+
+import pandas as pd
 
 __all__ = [
     "FORMATS", "EXTENSIONS", "detect_format", "sniff_encoding", "check_utf8", "iter_jsonl", "check_writable",
@@ -138,10 +144,6 @@ def iter_jsonl(path: str | os.PathLike, *, encoding: str | None = None, start: i
     encoding = encoding or sniff_encoding(path)
     suffix = Path(path).suffix.lower()
     if suffix in (".gz", ".bz2", ".xz"):
-        import bz2
-        import gzip
-        import lzma
-
         opener: Any = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}[suffix]
         fh = opener(path, "rt", encoding=encoding)
     else:
@@ -200,8 +202,6 @@ def text_as_written(path: str | os.PathLike, text_column: str, options: dict[str
     options only an empty field is missing in the text column. Returns ``{}`` when the header cannot
     be read or has no such column (the real read then reports the problem).
     """
-    import pandas as pd
-
     header_options = {k: v for k, v in options.items() if k not in ("chunksize", "usecols")}
     try:
         header = pd.read_csv(path, nrows=0, **header_options).columns
@@ -221,8 +221,6 @@ def extra_fields(path: str | os.PathLike, *, sep: str = ",", encoding: str = "ut
     inside a text) that would be dropped or would shift the columns: the first such line is
     reported. Only called when pandas warns that a row is longer than the header.
     """
-    import csv
-
     if Path(path).suffix.lower() in _COMPRESSION or len(sep) != 1:
         return None
     with open(path, encoding=encoding, newline="") as fh:
@@ -245,8 +243,6 @@ def csv_error(path: str | os.PathLike, exc: Exception, encoding: str = "utf-8") 
     Shared by ``sources.read_csv`` and the streaming reader. An exception of another kind is returned
     as it is.
     """
-    import pandas as pd
-
     if isinstance(exc, pd.errors.EmptyDataError):
         return ValueError(f"{path}: the file is empty (no header line); expected a CSV file with a header.")
     if isinstance(exc, pd.errors.ParserError):
@@ -267,8 +263,6 @@ def check_csv_warnings(
     ``check_fields`` is false: a streaming reader looks once per file) and a ``ValueError`` names the
     line. Returns whether such a warning was among ``caught``.
     """
-    import pandas as pd
-
     longer = False
     for w in caught:
         if issubclass(w.category, pd.errors.ParserWarning) and "does not match length of data" in str(w.message):

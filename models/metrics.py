@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.metrics import precision_recall_fscore_support
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 __all__ = [
     "accuracy",
@@ -125,8 +123,6 @@ def classification_report(
 
     Abstentions (-1) count as wrong: they lower recall, never precision.
     """
-    import pandas as pd
-
     y_true, y_pred = _pair(y_true, y_pred)
     k = int(max(y_true.max(), y_pred.max()) + 1)
     if label_names is not None:

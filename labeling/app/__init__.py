@@ -2,25 +2,44 @@
 the label-model benchmark and the simulated review loop.
 
 They may import anything in votewise; nothing else imports them.
+
+Names are imported on first use (PEP 562): the ``votewise`` entry point lives in
+:mod:`labeling.app.cli`, and loading this package for it must not load the pipeline, the
+label models and the review stack before argparse has even read the command. For the same
+reason each subcommand of :mod:`labeling.app.cli` imports what it needs when it runs.
 """
 
-from .bench import BENCH_MODELS, format_bench_table, run_bench
-from .cli import build_parser, main
-from .pipeline import BuildResult, PipelineError, build_from_config, load_config
-from .simulate import leading_token_leak, plot_learning_curves, simulate, summarize
+from __future__ import annotations
 
-__all__ = [
-    "main",
-    "build_parser",
-    "build_from_config",
-    "load_config",
-    "BuildResult",
-    "PipelineError",
-    "run_bench",
-    "format_bench_table",
-    "BENCH_MODELS",
-    "simulate",
-    "summarize",
-    "plot_learning_curves",
-    "leading_token_leak",
-]
+import importlib
+from typing import Any
+
+_WHERE = {
+    "main": "cli",
+    "build_parser": "cli",
+    "build_from_config": "pipeline",
+    "load_config": "pipeline",
+    "BuildResult": "pipeline",
+    "PipelineError": "pipeline",
+    "run_bench": "bench",
+    "format_bench_table": "bench",
+    "BENCH_MODELS": "bench",
+    "simulate": "simulation",
+    "summarize": "simulation",
+    "plot_learning_curves": "simulation",
+    "leading_token_leak": "simulation",
+}
+
+__all__ = list(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

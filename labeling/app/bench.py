@@ -10,12 +10,18 @@ majority vote and weighted majority vote reproduce the published numbers.
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 import time
 from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
+from tqdm.auto import tqdm
+
+from labeling.matrix import covered_rows
+from models import MODEL_REGISTRY, expected_calibration_error, fit_with_validation, make_model, score_predictions
+from sources import read_wrench
 
 __all__ = ["BENCH_MODELS", "run_bench", "format_bench_table"]
 
@@ -27,8 +33,6 @@ _OPTIONAL = {"hyperlm": "hyperlm"}
 
 
 def _available(name: str) -> bool:
-    import importlib.util
-
     package = _OPTIONAL.get(name)
     return package is None or importlib.util.find_spec(package) is not None
 
@@ -39,8 +43,6 @@ def _dataset_name(folder: Path) -> str:
 
 
 def _expand_models(models: Iterable[str] | str | None) -> list[str]:
-    from models import MODEL_REGISTRY
-
     if models is None:
         models = ["mv"]
     elif isinstance(models, str):
@@ -107,11 +109,6 @@ def run_bench(
         ``"class balance + selection"`` or ``"none"``), ``params`` (the
         hyper-parameters finally used).
     """
-    from sources import read_wrench
-    from models import expected_calibration_error, fit_with_validation, make_model, score_predictions
-
-    from labeling.matrix import covered_rows
-
     if metric not in ("acc", "f1"):
         raise ValueError(f"metric={metric!r} is not one of {{'acc', 'f1'}}.")
     if fit_split not in ("train", "test"):
@@ -128,16 +125,11 @@ def run_bench(
             )
         datasets.append((_dataset_name(Path(folder)), ds))
 
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # pragma: no cover - tqdm is a core dependency
-        tqdm = None
     jobs = [(dname, ds, name) for dname, ds in datasets for name in names]
-    bar = tqdm(total=len(jobs), desc="bench", file=sys.stderr, disable=not progress) if tqdm else None
+    bar = tqdm(total=len(jobs), desc="bench", file=sys.stderr, disable=not progress)
     records = []
     for dname, ds, name in jobs:
-        if bar is not None:
-            bar.set_postfix_str(f"{dname}/{name}")
+        bar.set_postfix_str(f"{dname}/{name}")
         k = ds.cardinality
         train, test = ds[fit_split], ds["test"]
         valid = ds["valid"] if "valid" in ds else None
@@ -170,10 +162,8 @@ def run_bench(
                 "params": {key: val for key, val in model.get_params().items() if key != "cardinality"},
             }
         )
-        if bar is not None:
-            bar.update(1)
-    if bar is not None:
-        bar.close()
+        bar.update(1)
+    bar.close()
     return records
 
 

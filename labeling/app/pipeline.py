@@ -13,6 +13,7 @@ import glob
 import inspect
 import logging
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -20,20 +21,28 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import pandas as pd
 
+from labeling.analysis import lf_summary
+from labeling.apply import apply_lfs
 from labeling.dataset._progress import bars_shown
 from labeling.dataset.augment import AUGMENTATIONS, augment
 from labeling.dataset.clean import clean_texts
 from labeling.dataset.datasheet import label_model_estimates
 from labeling.dataset.dedup import drop_exact_duplicates, drop_near_duplicates
-from labeling.dataset.minhash import MinHashIndex
 from labeling.dataset.export import (
     DEFAULT_INSTRUCTION, DEFAULT_PROMPT, EXPORT_FORMATS, ExportResult, export_dataset, select_rows,
 )
+from labeling.dataset.minhash import MinHashIndex
 from labeling.dataset.privacy import PII_KINDS, scrub_pii
-from labeling.dataset.split import assign_splits, leakage_report
+from labeling.dataset.split import SplitBalanceWarning, assign_splits, leakage_report
 from labeling.fileio import FORMATS
-from labeling.matrix import covered_rows
+from labeling.loading import load_lfs
+from labeling.matrix import LabelMatrix, covered_rows
 from labeling.review.loop import with_human_labels
+from labeling.review.store import ReviewStore
+from labeling.safe_yaml import load_yaml
+from models import MODEL_REGISTRY, make_model
+from rules import rules_from_file
+from sources import read_table, read_wrench
 
 __all__ = ["PipelineError", "BuildResult", "build_from_config", "load_config", "DEFAULT_LABEL_MODEL"]
 
@@ -161,8 +170,6 @@ def load_config(path_or_dict: str | os.PathLike | Mapping[str, Any]) -> tuple[di
     """Read a pipeline config: a YAML file (paths relative to it) or a mapping (paths relative to the cwd)."""
     if isinstance(path_or_dict, Mapping):
         return dict(path_or_dict), Path.cwd()
-    from labeling.safe_yaml import load_yaml
-
     path = Path(path_or_dict)
     if not path.is_file():
         raise FileNotFoundError(f"Pipeline config {path} does not exist.")
@@ -199,8 +206,6 @@ def _unique_ids(ids: pd.Series) -> pd.Index:
 
 def _read_sources(config: Any, base: Path) -> tuple[pd.DataFrame, Any, list[str], list[str] | None]:
     """Rows of all sources, the stored WRENCH votes (if every source is WRENCH) and the source names."""
-    from sources import read_table, read_wrench
-
     if not isinstance(config, list) or not config:
         raise PipelineError("sources", None, "expected a non-empty list of sources, e.g. [{path: data/*.csv}].")
     frames, stored, names, wrench_labels = [], [], [], None
@@ -253,8 +258,6 @@ def _read_sources(config: Any, base: Path) -> tuple[pd.DataFrame, Any, list[str]
     data.index = _unique_ids(data.index.to_series())
     L = None
     if all(s is not None for s in stored):
-        from labeling.matrix import LabelMatrix
-
         L = LabelMatrix(np.vstack([np.asarray(s) for s in stored]), lf_names=list(stored[0].lf_names),
                         index=list(data.index))
     return data, L, names, wrench_labels
@@ -266,15 +269,11 @@ _LF_KEYS = ("python", "rules", "stored", "n_jobs", "fault_tolerant")
 def _load_lfs(sec: _Section, base: Path, labels: list[str]) -> list:
     lfs: list = []
     for p in sec.strings("python", []) or []:
-        from labeling.loading import load_lfs
-
         try:
             lfs += load_lfs(_resolve(base, p))
         except (FileNotFoundError, ValueError, ImportError) as exc:
             raise sec.fail("python", str(exc)) from exc
     for p in sec.strings("rules", []) or []:
-        from rules import rules_from_file
-
         path = _resolve(base, p)
         if not path.is_file():
             raise sec.fail("rules", f"rule file {path} does not exist.")
@@ -289,10 +288,6 @@ _MODEL_KEYS = ("name", "params", "tie_break")
 
 
 def _fit_label_model(sec: _Section, L: Any, k: int, y_partial: np.ndarray | None) -> tuple[Any, np.ndarray, np.ndarray]:
-    from models import make_model
-
-    from models import MODEL_REGISTRY
-
     name = sec.text("name", DEFAULT_LABEL_MODEL if DEFAULT_LABEL_MODEL in MODEL_REGISTRY else "mv")
     params = dict(sec.get("params", {}, kind=Mapping, expect="a mapping of model parameters"))
     if name not in MODEL_REGISTRY:
@@ -324,8 +319,6 @@ _REVIEW_KEYS = ("store", "path", "id_column", "label_column", "reviewer_column")
 
 def _store_reviews(sec: _Section, base: Path, labels: list[str], data: pd.DataFrame) -> pd.DataFrame:
     """Resolved labels of a :class:`labeling.review.ReviewStore` (double reviews only once settled)."""
-    from labeling.review.store import ReviewStore
-
     path = _resolve(base, sec.text("store"))
     if not path.is_file():
         raise sec.fail("store", f"review store {path} does not exist.")
@@ -348,8 +341,6 @@ def _store_reviews(sec: _Section, base: Path, labels: list[str], data: pd.DataFr
 
 
 def _read_reviews(sec: _Section, base: Path, labels: list[str], data: pd.DataFrame) -> pd.DataFrame:
-    from sources import read_table
-
     if sec.text("store") is not None:
         return _store_reviews(sec, base, labels, data)
     p = sec.text("path")
@@ -485,10 +476,6 @@ def _split(sec: _Section, data: pd.DataFrame, seed: int, counts: dict, index: An
     if groups is not None and groups not in data.columns:
         raise sec.fail("groups", f"no column {groups!r} to group by; carry it from the source with "
                                  f"`keep_columns: [{groups}]`. The columns are {list(map(str, data.columns))}.")
-    import warnings
-
-    from labeling.dataset.split import SplitBalanceWarning
-
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", SplitBalanceWarning)
@@ -624,8 +611,6 @@ def build_from_config(
     lf_sec = _Section("lfs", config.get("lfs"), _LF_KEYS)
     lfs = _load_lfs(lf_sec, base, labels)
     if lfs:
-        from labeling.apply import apply_lfs
-
         L = apply_lfs(
             data, lfs, cardinality=k, progress=progress,
             n_jobs=lf_sec.get("n_jobs", 1, kind=int, expect="an integer"),
@@ -638,8 +623,6 @@ def build_from_config(
     votes = np.asarray(L)
     covered = covered_rows(votes)
     _log("lfs", {"lfs": votes.shape[1], "rows": votes.shape[0], "covered": int(covered.sum())}, counts)
-
-    from labeling.analysis import lf_summary
 
     summary = lf_summary(L)
 

@@ -133,7 +133,7 @@ def _cmd_import_store(args: argparse.Namespace) -> int:
 def _cmd_simulate(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from .simulate import plot_learning_curves, simulate
+    from .simulation import plot_learning_curves, simulate
 
     strategies = [s for arg in (args.strategy or ["entropy"]) for s in arg.split(",") if s]
 

@@ -15,6 +15,9 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from models.text_metrics import sentence_bleu_scores
+from sources.nltk_data import require
+
 from ._progress import progress_bar
 from ._result import check_text_column
 from .translate import as_translator
@@ -90,8 +93,6 @@ def synonyms(word: str, pos: str | None = None, senses: int | None = None) -> tu
     >>> "large" in synonyms("big")  # doctest: +SKIP
     True
     """
-    from sources.nltk_data import require
-
     require("wordnet")
     from nltk.corpus import wordnet
 
@@ -268,8 +269,6 @@ def augment(
         fwd, bwd = as_translator(forward), as_translator(backward)
         # Greedy decoding is deterministic, so more than one variant per row would repeat itself.
         back = bwd(fwd(texts))
-        from models.text_metrics import sentence_bleu_scores
-
         scores = sentence_bleu_scores(back, texts) if texts else np.zeros(0)
         bleu_of = {(pos, t.strip()): float(sc) for pos, (t, sc) in enumerate(zip(back, scores))}
         variants.extend(

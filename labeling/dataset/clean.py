@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 
 import pandas as pd
 
+from ._progress import progress_bar
 from ._result import StepResult, check_text_column, removed_frame
 
 __all__ = ["normalize_text", "clean_texts", "strip_markup_text"]
@@ -215,8 +216,6 @@ def clean_texts(
     missing = raw.isna().to_numpy()
     texts = raw.where(~raw.isna(), "").astype(str)
     if normalize:
-        from ._progress import progress_bar
-
         texts = pd.Series(
             [normalize_text(t, unicode_form=unicode_form, strip_markup=strip_markup, lowercase=lowercase)
              for t in progress_bar(texts, desc="normalize", enabled=progress, min_total=50_000)],

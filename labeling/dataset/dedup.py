@@ -13,6 +13,8 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from ._progress import progress_bar
 from ._result import StepResult, check_text_column, removed_frame
@@ -110,9 +112,6 @@ def near_duplicate_groups(texts: Sequence[str], **kwargs) -> np.ndarray:
 
 def components(n: int, edges: Sequence[tuple[int, int]]) -> np.ndarray:
     """Connected components of ``n`` nodes: each node's id is the smallest position in its component."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
     if not len(edges):
         return np.arange(n, dtype=np.int64)
     e = np.asarray(edges, dtype=np.int64)

@@ -27,6 +27,7 @@ from typing import Iterable, NamedTuple, Sequence
 import numpy as np
 import pandas as pd
 
+from ._progress import progress_bar
 from ._result import StepResult, check_text_column, removed_frame
 
 __all__ = ["PII_KINDS", "PIIMatch", "DEFAULT_REGIONS", "find_pii", "mask_pii", "scrub_pii"]
@@ -359,8 +360,6 @@ def scrub_pii(
     >>> res.data["text"].tolist(), res.counts["email"]
     (['mail me: [EMAIL]', 'nice'], 1)
     """
-    from ._progress import progress_bar
-
     check_text_column(df, text_column, "scrub_pii")
     if action not in _ACTIONS:
         raise ValueError(f"action={action!r} is not one of {_ACTIONS}.")

@@ -11,7 +11,7 @@ import pandas as pd
 
 from ._progress import progress_bar
 from ._result import check_text_column
-from .dedup import _check_threshold, near_duplicate_groups
+from .dedup import _check_threshold, components, near_duplicate_groups
 from .minhash import MinHashIndex
 
 __all__ = ["assign_splits", "split_dataset", "leakage_report", "DEFAULT_FRACTIONS"]
@@ -59,8 +59,6 @@ def _groups(df: pd.DataFrame, groups: Any, text_column: str, near_duplicate_thre
 
 def _merge(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Connected components of two groupings: rows sharing a group in either end up together."""
-    from .dedup import components
-
     n = len(a)
     edges = []
     for codes in (a, b):

@@ -256,13 +256,16 @@ def test_jsonl_source_with_format_keep_columns_and_python_lfs(tmp_path):
 
 
 def test_missing_wordnet_is_a_pipeline_error(tmp_path, monkeypatch):
+    import importlib
+
     import sources.nltk_data
     from labeling.dataset.augment import synonyms
 
     def missing(resource):
         raise sources.nltk_data.MissingResourceError(f"{resource} is not installed; run python -m sources.install_data")
 
-    monkeypatch.setattr(sources.nltk_data, "require", missing)
+    # The module, not the function of the same name that the package exports.
+    monkeypatch.setattr(importlib.import_module("labeling.dataset.augment"), "require", missing)
     synonyms.cache_clear()
     try:
         with pytest.raises(PipelineError, match=r"step 'augment', key 'methods'.*python -m sources.install_data"):

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from labeling.app.simulate import leading_token_leak, simulate
+from labeling.app.simulation import leading_token_leak, simulate
 from labeling.review import ActiveLoop, ReviewStore, combine
 from labeling.review.final import FinalClassifier, fit_review_model, other_experts, review_probabilities
 from models import EndModel

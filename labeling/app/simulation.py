@@ -19,13 +19,16 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
 from labeling.matrix import ABSTAIN, covered_rows
 from labeling.review.final import FinalClassifier
 from labeling.review.loop import ActiveLoop
 from labeling.review.store import ReviewStore
 from labeling.review.strategies import get_strategy
+from models import LabelModel, score_predictions
 from models.end_model import EndModel, class_probabilities, stack_features
+from sources.wrench import read_wrench
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -47,10 +50,6 @@ def leading_token_leak(train_texts: Sequence[str], test_texts: Sequence[str]) ->
 
 
 def _default_model(k: int) -> Any:
-    try:
-        from models import LabelModel
-    except ImportError:  # pragma: no cover - older models package
-        from models import MajorityVote as LabelModel
     return LabelModel(cardinality=k)
 
 
@@ -116,9 +115,6 @@ def simulate(
         estimate ``audit_acc`` with its 95% interval (``audit_low``,
         ``audit_high``) when ``audit_fraction > 0``.
     """
-    from models import score_predictions
-    from sources.wrench import read_wrench
-
     if metric not in ("accuracy", "f1"):
         raise ValueError(f"metric={metric!r} is not one of {{'accuracy', 'f1'}}.")
     ds = read_wrench(folder)
@@ -164,8 +160,6 @@ def simulate(
         runs = [(s, seed) for s in names for seed in range(seeds)]
         it = runs
         if progress:
-            from tqdm.auto import tqdm
-
             it = tqdm(runs, desc=f"simulate {ds.name}")
         for strategy, seed in it:
             path = root / f"{ds.name}-{strategy.replace(':', '_')}-{seed}.sqlite"
