@@ -88,3 +88,11 @@ def test_the_four_packages_change_no_global_state(probe):
     assert probe["handlers_same"], "importing votewise added a logging handler"
     assert probe["levels_same"], "importing votewise changed a logger's level"
     assert probe["backend_same"], "importing votewise chose a matplotlib backend"
+
+
+def test_the_command_line_entry_point_loads_only_what_help_needs():
+    # `votewise --help` imports labeling.app.cli; the pipeline, models and review stack wait for a subcommand.
+    code = ("import sys; import labeling.app.cli; "
+            "print(sorted(m for m in sys.modules if m.startswith(('labeling.app.', 'labeling.review', 'models'))))")
+    res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert res.stdout.strip() == "['labeling.app.cli']"
