@@ -66,6 +66,7 @@ def simulate(
     strip_test_prefix: bool | None = None,
     metric: str = "accuracy",
     audit_fraction: float = 0.0,
+    diversity_encoder: Any = None,
     progress: bool = False,
 ) -> pd.DataFrame:
     """Run the loop with the train split's gold labels as the oracle.
@@ -100,6 +101,9 @@ def simulate(
     audit_fraction : float
         Passed to :class:`ActiveLoop`: the random share of each batch behind
         ``RefitReport.audit_*``.
+    diversity_encoder : text encoder, optional
+        Its embeddings of the train texts (:class:`sources.TextEncoder`) spread
+        ``diverse:*`` batches instead of TF-IDF vectors.
     progress : bool
         Show a progress bar over the runs.
 
@@ -152,6 +156,8 @@ def simulate(
         X_train = stack_features(vectorizers, train_texts, fit=True)
         X_test = stack_features(vectorizers, test_texts)
     covered_train = covered_rows(train.L)
+    # Computed once: every run of a diverse strategy reads the same row vectors.
+    spread = None if diversity_encoder is None else diversity_encoder.fit_transform(train_texts)
     y_train = np.asarray(train.y)
     records: list[dict] = []
     tmp = tempfile.TemporaryDirectory() if store_dir is None else None
@@ -168,7 +174,8 @@ def simulate(
             store = ReviewStore(path, class_names=ds.label_names)
             model = make_model(k)
             loop = ActiveLoop(model, train.data, train.L, strategy=strategy, store=store,
-                              batch_size=batch_size, audit_fraction=audit_fraction, random_state=seed)
+                              batch_size=batch_size, audit_fraction=audit_fraction, features=spread,
+                              random_state=seed)
             pos = {sid: i for i, sid in enumerate(loop.ids)}
 
             def oracle(ids: list[str]) -> list[int]:

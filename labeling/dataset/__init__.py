@@ -14,6 +14,7 @@ from .dedup import (
     jaccard,
     near_duplicate_groups,
     near_duplicate_pairs,
+    semantic_duplicate_pairs,
     shingles,
     text_hash,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "shingles",
     "jaccard",
     "near_duplicate_pairs",
+    "semantic_duplicate_pairs",
     "near_duplicate_groups",
     "drop_exact_duplicates",
     "drop_near_duplicates",

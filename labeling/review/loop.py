@@ -157,8 +157,10 @@ class ActiveLoop:
     lfs : sequence of LabelingFunction, optional
         The LFs behind ``L``; those with ``explain(text)`` (rule LFs) give the
         spans highlighted in the review widget.
-    features : array or sparse matrix, optional
-        Row vectors for ``diverse:*`` strategies (default: TF-IDF of ``text_column``).
+    features : array, sparse matrix or text encoder, optional
+        Row vectors for ``diverse:*`` strategies (default: TF-IDF of ``text_column``),
+        or an encoder with ``fit_transform(texts)`` (:class:`sources.TextEncoder`)
+        whose sentence embeddings spread the batch by meaning rather than by words.
     class_balance : array-like, optional
         Passed to ``model.fit``.
     audit_fraction : float
@@ -308,12 +310,16 @@ class ActiveLoop:
         return self.data[self.text_column].fillna("").astype(str).tolist()
 
     def _features(self) -> Any:
-        if self.features is None:
-            from sklearn.feature_extraction.text import TfidfVectorizer
+        if getattr(self, "_feature_matrix", None) is None:
+            if self.features is None:
+                from sklearn.feature_extraction.text import TfidfVectorizer
 
-            texts = self._texts()
-            self.features = TfidfVectorizer(sublinear_tf=True, min_df=1).fit_transform(texts)
-        return self.features
+                self._feature_matrix = TfidfVectorizer(sublinear_tf=True, min_df=1).fit_transform(self._texts())
+            elif hasattr(self.features, "fit_transform") and not hasattr(self.features, "shape"):
+                self._feature_matrix = self.features.fit_transform(self._texts())
+            else:
+                self._feature_matrix = self.features
+        return self._feature_matrix
 
     def _payload(self, i: int, probs: np.ndarray) -> dict:
         votes = {self.lf_names[j]: int(v) for j, v in enumerate(self.L[i]) if v != ABSTAIN}

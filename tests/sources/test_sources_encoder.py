@@ -139,3 +139,47 @@ def test_final_classifier_reads_embeddings(encoder, youtube):
     assert X.shape[1] > 384 and em.embedding_columns(X).shape[1] == 384  # TF-IDF plus the 384 embedding columns
     acc = (clf.predict(list(test.data["text"]), L=test.L) == np.asarray(test.y)).mean()
     assert acc > 0.9, acc
+
+
+def test_semantic_duplicates_catch_reworded_copies_that_shingles_miss(encoder, youtube):
+    from labeling.dataset import drop_near_duplicates, near_duplicate_pairs, semantic_duplicate_pairs
+
+    texts = ["you have 1 new message. please call 08712400200.",
+             "please call 08715205273, you have one new message",
+             "ok i will see you at the station at six",
+             "see you at the station at 6 then ok"]
+    assert near_duplicate_pairs(texts, threshold=0.8) == []
+    pairs = semantic_duplicate_pairs(texts, encoder, threshold=0.85)
+    assert [(i, j) for i, j, _ in pairs] == [(0, 1), (2, 3)] and all(0.85 <= s <= 1 for *_, s in pairs)
+    df = pd.DataFrame({"text": texts}, index=["a", "b", "c", "d"])
+    res = drop_near_duplicates(df, encoder=encoder, threshold=0.85)
+    assert res.data.index.tolist() == ["a", "c"] and res.removed["duplicate_of"].tolist() == ["a", "c"]
+    # Real comments: identical texts are found both ways; the embeddings also link copies shingles do not.
+    real = youtube.train.data["text"].astype(str).tolist()[:800]
+    by_meaning = {(i, j) for i, j, _ in semantic_duplicate_pairs(real, encoder, threshold=0.95)}
+    by_shingles = {(i, j) for i, j, _ in near_duplicate_pairs(real, threshold=0.8)}
+    identical = {(i, j) for i in range(len(real)) for j in range(i + 1, len(real)) if real[i] == real[j]}
+    assert identical and identical <= by_meaning and identical <= by_shingles
+    assert by_meaning - by_shingles
+
+
+def test_a_diverse_batch_spreads_over_meaning_with_an_encoder(encoder, youtube):
+    from labeling.review import ActiveLoop, ReviewStore
+    from models import LabelModel
+
+    data = youtube.train.data.iloc[:600]
+    L = np.asarray(youtube.train.L)[:600]
+    emb = encoder.encode(data["text"].astype(str).tolist())
+
+    def batch(strategy, features=None):
+        loop = ActiveLoop(LabelModel(cardinality=2), data, L, strategy=strategy, store=ReviewStore(":memory:"),
+                          batch_size=10, features=features, random_state=0)
+        loop.fit()
+        return [loop._pos[str(i)] for i in loop.next_batch().index]
+
+    def closest_pair(rows):
+        sims = emb[rows] @ emb[rows].T
+        return float(sims[~np.eye(len(rows), dtype=bool)].max())
+
+    plain, spread = batch("entropy"), batch("diverse:entropy", features=encoder)
+    assert len(set(spread)) == 10 and closest_pair(spread) < closest_pair(plain)
