@@ -23,6 +23,8 @@ _EPS = 1e-6
 _TABLE_CELLS = 16_000_000
 # Least log-odds a vote adds to its class beyond the prior gap (see LabelModel._weights).
 _MIN_EVIDENCE = 0.01
+# Least share of the distance from the class prior to 1 that the prior mean of a precision keeps.
+_MIN_GAP_CLOSED = 0.4
 
 
 def _row_reduce(ufunc: np.ufunc, a: np.ndarray) -> np.ndarray:
@@ -207,7 +209,9 @@ class LabelModel(BaseLabelModel):
     cardinality : int, optional
         Number of classes; inferred from the votes when omitted.
     accuracy_prior : float
-        Prior mean of every LF precision, in (0, 1).
+        Prior mean of every LF precision, in (0, 1); for a class holding more
+        than half of the rows the mean is raised to at least its class prior
+        plus 0.4 of the distance to 1, so that its votes stay evidence.
     prior_strength : float
         Weight of that prior, as pseudo-votes per row of data (0.3 on 5,000
         rows = 1,500 pseudo-votes per LF and class). Scaling by the number of
@@ -493,8 +497,13 @@ class LabelModel(BaseLabelModel):
                 right, class_mass = joint[rows, vote_class].reshape(m, k), post.T @ counts
             else:
                 right, class_mass = votes.expected(post, counts)
-            new_precision = (right + pseudo * self.accuracy_prior) / (n_votes + pseudo + 1e-12)
-            new_precision = np.where(n_votes + pseudo > 0, new_precision, self.accuracy_prior)
+            # The prior mean of a precision is accuracy_prior, but never so low that a vote for a class
+            # holding most rows would barely move its probability (0.7 for a class of 65% lets one vote
+            # for the other class outweigh seven for it): it is at least the class prior plus
+            # _MIN_GAP_CLOSED of the distance to 1. Below a class prior of one half this never binds.
+            mean = np.maximum(self.accuracy_prior, prior + _MIN_GAP_CLOSED * (1.0 - prior))
+            new_precision = (right + pseudo * mean[None, :]) / (n_votes + pseudo + 1e-12)
+            new_precision = np.where(n_votes + pseudo > 0, new_precision, mean[None, :])
             if not fixed_prior:
                 prior = np.clip(class_mass / class_mass.sum(), _EPS, None)
                 prior /= prior.sum()

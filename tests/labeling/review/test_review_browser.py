@@ -212,7 +212,20 @@ def test_click_in_jupyterlab_reaches_the_store(tmp_path):
             time.sleep(0.5)
             assert page.locator(".vw-id").first.inner_text() == again
 
-            # An accepted LF suggestion is added once and not proposed again.
+            # An accepted LF suggestion is added once and not proposed again. Which rows the keys above
+            # labelled depends on the label model's queue, so three reviews sharing an n-gram make sure
+            # there is something to suggest.
+            from sources import read_wrench
+
+            train = read_wrench(ROOT / "tests" / "data" / "youtube").train.data
+            store = ReviewStore(store_path)
+            decided = {d.sample_id for d in store.decisions()}
+            plugs = [str(i) for i, t in train["text"].items()
+                     if "check out my channel" in str(t).lower() and str(i) not in decided][:3]
+            for sid in plugs:
+                store.put_sample(sid, str(train.loc[sid, "text"]))
+                store.record(sid, 1, reviewer="ann")
+            store.close()
             page.locator("button.vw-suggest").first.click()
             page.locator("button.vw-accept").first.wait_for(state="visible", timeout=60_000)
             row = page.locator(".vw-suggestions .widget-html").first.inner_text()
