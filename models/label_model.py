@@ -501,7 +501,8 @@ class LabelModel(BaseLabelModel):
             # holding most rows would barely move its probability (0.7 for a class of 65% lets one vote
             # for the other class outweigh seven for it): it is at least the class prior plus
             # _MIN_GAP_CLOSED of the distance to 1. Below a class prior of one half this never binds.
-            mean = np.maximum(self.accuracy_prior, prior + _MIN_GAP_CLOSED * (1.0 - prior))
+            current = prior if fixed_prior else class_mass / class_mass.sum()
+            mean = np.maximum(self.accuracy_prior, current + _MIN_GAP_CLOSED * (1.0 - current))
             new_precision = (right + pseudo * mean[None, :]) / (n_votes + pseudo + 1e-12)
             new_precision = np.where(n_votes + pseudo > 0, new_precision, mean[None, :])
             if not fixed_prior:
