@@ -67,6 +67,7 @@ def simulate(
     metric: str = "accuracy",
     audit_fraction: float = 0.0,
     diversity_encoder: Any = None,
+    label_model_weight: float = 1.0,
     progress: bool = False,
 ) -> pd.DataFrame:
     """Run the loop with the train split's gold labels as the oracle.
@@ -104,6 +105,9 @@ def simulate(
     diversity_encoder : text encoder, optional
         Its embeddings of the train texts (:class:`sources.TextEncoder`) spread
         ``diverse:*`` batches instead of TF-IDF vectors.
+    label_model_weight : float
+        The final classifier's exponent of the label model
+        (:class:`labeling.review.FinalClassifier`; 0 leaves it out of the product).
     progress : bool
         Show a progress bar over the runs.
 
@@ -133,7 +137,8 @@ def simulate(
     for s in names:
         get_strategy(s)
     make_model = model_factory or _default_model
-    final = None if end_model is False else FinalClassifier(end_model=end_model)
+    final = None if end_model is False else FinalClassifier(
+        end_model=end_model, label_model_weight=label_model_weight)
     L_test = np.asarray(test.L)
     L_train = np.asarray(train.L)
     train_texts = train.data["text"].astype(str).tolist()

@@ -466,7 +466,9 @@ class ActiveLoop:
                 callback(self, report)
         return self.history_
 
-    def final_classifier(self, end_model: Any = None, *, drop_uncovered: bool = True) -> Any:
+    def final_classifier(
+        self, end_model: Any = None, *, drop_uncovered: bool = True, label_model_weight: float = 1.0
+    ) -> Any:
         """The classifier to hand over: end model x label model x reviewed-rows model.
 
         Fit on this loop's texts, labels and reviews; see
@@ -480,8 +482,11 @@ class ActiveLoop:
             Leave rows no LF voted on and nobody reviewed out of the end model's training
             (default); their label would only be the class prior. The count is the returned
             classifier's ``n_uncovered_dropped_``.
+        label_model_weight : float
+            Exponent of the label model in the product; 0 leaves it out (see
+            :class:`labeling.review.FinalClassifier`).
         """
-        clf = FinalClassifier(self.model, end_model=end_model)
+        clf = FinalClassifier(self.model, end_model=end_model, label_model_weight=label_model_weight)
         return clf.fit(self._texts(), self.predict_proba(), self.human_labels(), self.L,
                        drop_uncovered=drop_uncovered)
 

