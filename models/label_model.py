@@ -497,17 +497,16 @@ class LabelModel(BaseLabelModel):
                 right, class_mass = joint[rows, vote_class].reshape(m, k), post.T @ counts
             else:
                 right, class_mass = votes.expected(post, counts)
+            if not fixed_prior:
+                prior = np.clip(class_mass / class_mass.sum(), _EPS, None)
+                prior /= prior.sum()
             # The prior mean of a precision is accuracy_prior, but never so low that a vote for a class
             # holding most rows would barely move its probability (0.7 for a class of 65% lets one vote
             # for the other class outweigh seven for it): it is at least the class prior plus
             # _MIN_GAP_CLOSED of the distance to 1. Below a class prior of one half this never binds.
-            current = prior if fixed_prior else class_mass / class_mass.sum()
-            mean = np.maximum(self.accuracy_prior, current + _MIN_GAP_CLOSED * (1.0 - current))
+            mean = np.maximum(self.accuracy_prior, prior + _MIN_GAP_CLOSED * (1.0 - prior))
             new_precision = (right + pseudo * mean[None, :]) / (n_votes + pseudo + 1e-12)
             new_precision = np.where(n_votes + pseudo > 0, new_precision, mean[None, :])
-            if not fixed_prior:
-                prior = np.clip(class_mass / class_mass.sum(), _EPS, None)
-                prior /= prior.sum()
             # P(y=c | vote c) * P(vote c) <= P(y=c): no LF is right on more rows of c than c has.
             cap = prior[None, :] / np.maximum(self.coverage_, 1e-12)
             new_precision = np.minimum(new_precision, np.clip(cap, 0.0, 1.0) * (1 - 1e-3))

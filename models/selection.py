@@ -74,11 +74,6 @@ def _brier_rows(model: BaseLabelModel, L_valid: Any, y_valid: np.ndarray) -> np.
     return np.sum(probs * probs, axis=1)
 
 
-def _valid_brier(model: BaseLabelModel, L_valid: Any, y_valid: np.ndarray) -> float:
-    """Mean Brier score over the labelled validation rows."""
-    return float(np.mean(_brier_rows(model, L_valid, y_valid)))
-
-
 #: How many standard errors a temperature's Brier gain over 1 must reach to be kept (a two-sided 95% test).
 TEMPERATURE_MIN_Z = 1.96
 
@@ -178,16 +173,15 @@ def fit_temperature(model: BaseLabelModel, L_valid: Any, y_valid: Any, *, min_z:
     """
     y_valid = np.asarray(y_valid).ravel()
     best, best_key = 1.0, None
+    scores: dict[float, np.ndarray] = {}  # per-row Brier scores, kept for the paired test below
     for t in sorted(set(TEMPERATURES) | {1.0}, key=lambda t: abs(np.log(t))):
         model.set_params(temperature=t)
-        key = -_valid_brier(model, L_valid, y_valid)
+        scores[t] = _brier_rows(model, L_valid, y_valid)
+        key = -float(np.mean(scores[t]))
         if best_key is None or key > best_key + 1e-12:
             best, best_key = t, key
     if best != 1.0:
-        model.set_params(temperature=1.0)
-        at_one = _brier_rows(model, L_valid, y_valid)
-        model.set_params(temperature=best)
-        gain = at_one - _brier_rows(model, L_valid, y_valid)
+        gain = scores[1.0] - scores[best]
         se = gain.std(ddof=1) / np.sqrt(gain.size) if gain.size > 1 else np.inf
         if not gain.mean() >= min_z * se:
             best = 1.0
