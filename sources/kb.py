@@ -92,6 +92,11 @@ def normalize_text(text: str) -> tuple[str, list[int] | None]:
 
 
 
+def _fold_term(text: str) -> str:
+    """A term as the knowledge base compares it: :func:`normalize_text`'s fold, trimmed, without offsets."""
+    return _WS.sub(" ", normalize_text(text)[0]).strip()
+
+
 def locate(text: str, needle: str) -> tuple[int, int] | None:
     """Where ``needle`` first occurs in ``text`` under :func:`normalize_text`'s fold, as offsets into ``text``.
 
@@ -103,7 +108,7 @@ def locate(text: str, needle: str) -> tuple[int, int] | None:
     True
     """
     folded, pos = normalize_text(text)
-    key = _WS.sub(" ", normalize_text(needle)[0]).strip()
+    key = _fold_term(needle)
     i = folded.find(key) if key else -1
     if i < 0:
         return None
@@ -331,7 +336,7 @@ class KnowledgeBase:
         """The normalised form used for matching (lemmatised when ``lemmatize``)."""
         if self.lemmatize:
             return _lemmatized(text)[0]
-        return _WS.sub(" ", normalize_text(text)[0]).strip()
+        return _fold_term(text)
 
     def _normalize_with_offsets(self, text: str) -> tuple[str, list[int] | None]:
         return _lemmatized(text) if self.lemmatize else normalize_text(text)

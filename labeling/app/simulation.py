@@ -157,7 +157,7 @@ def simulate(
         test_texts = [t.split(maxsplit=1)[-1] if t.strip() else t for t in test_texts]
     if final is not None:
         # Features once per dataset; every refit below reuses them.
-        vectorizers = final._end_model().make_vectorizers()
+        vectorizers = final.make_vectorizers()
         X_train = stack_features(vectorizers, train_texts, fit=True)
         X_test = stack_features(vectorizers, test_texts)
     covered_train = covered_rows(train.L)

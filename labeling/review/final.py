@@ -193,6 +193,8 @@ class FinalClassifier(ClassifierMixin, BaseEstimator):
 
     Attributes
     ----------
+    end_model_ : models.EndModel
+        The end model the classifier was fit with (``end_model`` or the default).
     end_ : fitted classifier
         The end model's classifier.
     review_, review_weight_ : fitted classifier or None, float
@@ -228,6 +230,10 @@ class FinalClassifier(ClassifierMixin, BaseEstimator):
     def _end_model(self) -> EndModel:
         """The end model in use: ``end_model`` or the review-loop default."""
         return self.end_model if self.end_model is not None else EndModel.for_review_loop()
+
+    def make_vectorizers(self) -> list[Any]:
+        """Fresh feature blocks of the end model; :meth:`fit_features` expects their stacked outputs."""
+        return self._end_model().make_vectorizers()
 
     def fit(
         self, texts: Sequence[str], probs: Any, y: Any, L: Any = None, *, drop_uncovered: bool = True
@@ -270,7 +276,7 @@ class FinalClassifier(ClassifierMixin, BaseEstimator):
         else:
             keep = np.ones(len(texts), dtype=bool)
         self.n_uncovered_dropped_ = int((~keep).sum())
-        self.vectorizers_ = self._end_model().make_vectorizers()
+        self.vectorizers_ = self.make_vectorizers()
         X = stack_features(self.vectorizers_, texts, fit=True)
         lm = None if L is None or self.label_model is None else self.label_model.predict_proba(L)
         return self.fit_features(X, probs, y, keep, lm, L)
@@ -286,7 +292,7 @@ class FinalClassifier(ClassifierMixin, BaseEstimator):
         and their votes) let the reviewed-rows model be weighed against the
         full product; without them against the end model alone.
         """
-        em = self._end_model()
+        em = self.end_model_ = self._end_model()
         probs = np.asarray(probs, dtype=float)
         y = np.asarray(y, dtype=np.int64)
         self.n_classes_ = probs.shape[1]
@@ -312,7 +318,7 @@ class FinalClassifier(ClassifierMixin, BaseEstimator):
             raise NotFittedError("FinalClassifier is not fitted; call fit() or ActiveLoop.final_classifier() first.")
         k = self.n_classes_
         end = class_probabilities(self.end_, X, k)
-        review = review_probabilities(self.review_, self.review_weight_, self._end_model().embedding_columns(X), k)
+        review = review_probabilities(self.review_, self.review_weight_, self.end_model_.embedding_columns(X), k)
         if lm_probs is None or L is None:
             return combine(end, np.ones_like(end), np.full((X.shape[0], 1), ABSTAIN), review)
         L_arr = np.asarray(L)

@@ -226,6 +226,7 @@ class ActiveLoop:
         self.text_column = text_column
         self.lfs = list(lfs) if lfs is not None else None
         self.features = features
+        self._feature_matrix: Any = None  # the row vectors diverse:* reads, computed on first use
         self.class_balance = class_balance
         self.audit_fraction = float(audit_fraction)
         self.random_state = random_state
@@ -310,7 +311,7 @@ class ActiveLoop:
         return self.data[self.text_column].fillna("").astype(str).tolist()
 
     def _features(self) -> Any:
-        if getattr(self, "_feature_matrix", None) is None:
+        if self._feature_matrix is None:
             if self.features is None:
                 from sklearn.feature_extraction.text import TfidfVectorizer
 
