@@ -25,6 +25,9 @@ _TABLE_CELLS = 16_000_000
 _MIN_EVIDENCE = 0.01
 # Least share of the distance from the class prior to 1 that the prior mean of a precision keeps.
 _MIN_GAP_CLOSED = 0.4
+# Least share of an LF's votes each class needs for the LF to count as a classifier that chooses
+# between all classes (below it, stray votes of an otherwise one-class LF do not make it one).
+_MIN_VOTE_SHARE = 0.01
 
 
 def _row_reduce(ufunc: np.ufunc, a: np.ndarray) -> np.ndarray:
@@ -192,9 +195,11 @@ class LabelModel(BaseLabelModel):
     ``abstain_evidence``). When a vote for ``c`` is wrong, the true class is
     drawn from ``confusion_[c]``, one distribution per voted class shared by
     every LF (so "LFs voting DESC are usually wrong towards ENTY" is learnt from
-    all of them at once). A vote counts at least enough that a lone vote makes
-    its class the most probable (LFs are assumed better than chance), and a
-    precision never exceeds ``class prior / coverage`` (an LF that fires on
+    all of them at once). LFs are assumed better than chance: a lone vote of an
+    LF that votes some of the classes (a keyword) makes its class the most
+    probable; a vote of an LF that votes every class (a classifier, see
+    ``chooses_``) raises its class's probability, and its prior precision on
+    a rare class is low (see ``accuracy_prior``). A precision never exceeds ``class prior / coverage`` (an LF that fires on
     half of the rows for a class that holds a third of them is right on at
     most two thirds of its votes). A row with no vote gets the class prior.
 
@@ -211,7 +216,10 @@ class LabelModel(BaseLabelModel):
     accuracy_prior : float
         Prior mean of every LF precision, in (0, 1); for a class holding more
         than half of the rows the mean is raised to at least its class prior
-        plus 0.4 of the distance to 1, so that its votes stay evidence.
+        plus 0.4 of the distance to 1, so that its votes stay evidence. For a
+        classifier LF it is the LF's accuracy on the rows of each class, and
+        its prior precision follows from the class prior by Bayes' rule (0.7
+        on balanced classes, about 0.11 on a class of 5%).
     prior_strength : float
         Weight of that prior, as pseudo-votes per row of data (0.3 on 5,000
         rows = 1,500 pseudo-votes per LF and class). Scaling by the number of
@@ -268,6 +276,9 @@ class LabelModel(BaseLabelModel):
         vote for ``c`` is wrong (zero diagonal). ``None`` when not modelled.
     coverage_ : ndarray, shape (n_lfs, cardinality)
         Fraction of fitted rows where LF j voted class c.
+    chooses_ : ndarray of bool, shape (n_lfs, cardinality)
+        True on the row of each classifier LF: one that votes every class,
+        each on at least 1% of its votes.
     class_prior_ : ndarray, shape (cardinality,)
     n_patterns_ : int
         Distinct (votes, known label) rows the model was fit on.
@@ -357,19 +368,62 @@ class LabelModel(BaseLabelModel):
     def _weights(self, precision: np.ndarray, prior: np.ndarray) -> np.ndarray:
         """Log-odds a lone vote adds to its class over the rest (prior-proportional confusion)."""
         w = _logit(precision) - _logit(prior)
-        # An LF is assumed better than chance: a lone vote makes its class the
-        # most probable one, whatever the class prior. Without this floor EM can
+        # An LF is assumed better than chance (see _floor). Without this floor EM can
         # drive the LFs of one class below chance and collapse onto another class.
-        return np.maximum(w, self._floor(np.log(np.clip(prior, _EPS, 1 - _EPS))))
+        return np.maximum(w, self._floor(np.log(np.clip(prior, _EPS, 1 - _EPS)), self.chooses_))
 
     @staticmethod
-    def _floor(log_p: np.ndarray) -> np.ndarray:
-        """Least score a vote for each class needs over any other class to beat the prior gap."""
+    def _floor(log_p: np.ndarray, chooses: np.ndarray) -> np.ndarray:
+        """Least score, shape (n_lfs, k), a vote for each class needs over any other class.
+
+        A one-class LF is better than chance when a lone vote makes its class the
+        most probable one, whatever the class prior: it fires because it saw its
+        class. An LF that chooses between classes (a classifier) is better than
+        chance when its vote raises its class's probability; on a rare class its
+        lone vote may still leave that class less probable than the common one.
+        """
         order = np.argsort(log_p)
         best_other = np.full(len(log_p), log_p[order[-1]])
         if len(log_p) > 1:
             best_other[order[-1]] = log_p[order[-2]]
-        return np.maximum(best_other - log_p, 0.0) + _MIN_EVIDENCE
+        gap = np.maximum(best_other - log_p, 0.0)
+        return np.where(chooses, 0.0, gap[None, :]) + _MIN_EVIDENCE
+
+    @staticmethod
+    def _choices(coverage: np.ndarray) -> np.ndarray:
+        """``chooses[j, c]``: LF j is a classifier, voting every class (shape (n_lfs, k)).
+
+        Such an LF fires whatever the class, so only its choice is evidence. An LF
+        that votes some of the classes (a keyword for SPAM, or for three related
+        topics of a hundred) is one whose firing is itself evidence for them.
+        """
+        share = coverage / np.maximum(coverage.sum(axis=1, keepdims=True), 1e-300)
+        among = share >= _MIN_VOTE_SHARE
+        return among & among.all(axis=1, keepdims=True) & (coverage.shape[1] >= 2)
+
+    def _prior_mean(self, prior: np.ndarray) -> np.ndarray:
+        """Prior mean of each precision, shape (n_lfs, k), under the current class prior.
+
+        A one-class LF is right on ``accuracy_prior`` of its votes, but never so
+        few that a vote for a class holding most rows would barely move its
+        probability (0.7 for a class of 65% lets one vote for the other class
+        outweigh seven for it): at least the class prior plus ``_MIN_GAP_CLOSED``
+        of the distance to 1, which never binds below a class prior of one half.
+        An LF that chooses between classes is a classifier whose vote is right on
+        ``accuracy_prior`` of the rows of each of its classes; its precision on a
+        class then follows from Bayes' rule and the class prior: 0.7 on balanced
+        classes, about 0.11 on a class of 5% (a classifier right on 70% of both
+        classes mislabels far more common rows than there are rare ones).
+        """
+        alpha = float(self.accuracy_prior)
+        one_class = np.maximum(alpha, prior + _MIN_GAP_CLOSED * (1.0 - prior))
+        chooses = self.chooses_
+        among = np.where(chooses, prior[None, :], 0.0)
+        share = among / np.maximum(among.sum(axis=1, keepdims=True), 1e-300)  # class prior within its choices
+        others = np.maximum(chooses.sum(axis=1, keepdims=True) - 1, 1)
+        hit, miss = alpha * share, (1 - alpha) * (1 - share) / others
+        classifier = hit / np.maximum(hit + miss, 1e-300)
+        return np.where(chooses, classifier, one_class[None, :])
 
     def _table(
         self, precision: np.ndarray, prior: np.ndarray, coverage: np.ndarray, confusion: np.ndarray | None
@@ -390,7 +444,9 @@ class LabelModel(BaseLabelModel):
         table[rows, vote_class] = (np.log(a) - log_p[None, :]).ravel()
         others = table.copy()
         others[rows, vote_class] = -np.inf
-        table[rows, vote_class] = np.maximum(table[rows, vote_class], others.max(axis=1) + self._floor(log_p)[vote_class])
+        table[rows, vote_class] = np.maximum(
+            table[rows, vote_class], others.max(axis=1) + self._floor(log_p, self.chooses_).ravel()
+        )
         offset = np.zeros(k)
         if self.abstain_evidence:
             # P(LF j votes v | y): recall a*r/p on its own class, false-fire rate (1-a)*r/(1-p) on others.
@@ -475,6 +531,7 @@ class LabelModel(BaseLabelModel):
         dense = isinstance(votes, _DenseVotes)
         n_votes = votes.n_votes(counts)
         self.coverage_ = n_votes / n
+        self.chooses_ = self._choices(self.coverage_)
         # Pseudo-votes per (LF, class): the geometric mean of the rows and that LF's own votes for the class.
         # Scaled by rows alone, the prior swamped LFs that vote a class rarely (300 LFs firing on 1% of rows
         # all sat at accuracy_prior); scaled by the LF's votes alone, it no longer held sparse LFs back more
@@ -500,13 +557,9 @@ class LabelModel(BaseLabelModel):
             if not fixed_prior:
                 prior = np.clip(class_mass / class_mass.sum(), _EPS, None)
                 prior /= prior.sum()
-            # The prior mean of a precision is accuracy_prior, but never so low that a vote for a class
-            # holding most rows would barely move its probability (0.7 for a class of 65% lets one vote
-            # for the other class outweigh seven for it): it is at least the class prior plus
-            # _MIN_GAP_CLOSED of the distance to 1. Below a class prior of one half this never binds.
-            mean = np.maximum(self.accuracy_prior, prior + _MIN_GAP_CLOSED * (1.0 - prior))
-            new_precision = (right + pseudo * mean[None, :]) / (n_votes + pseudo + 1e-12)
-            new_precision = np.where(n_votes + pseudo > 0, new_precision, mean[None, :])
+            mean = self._prior_mean(prior)
+            new_precision = (right + pseudo * mean) / (n_votes + pseudo + 1e-12)
+            new_precision = np.where(n_votes + pseudo > 0, new_precision, mean)
             # P(y=c | vote c) * P(vote c) <= P(y=c): no LF is right on more rows of c than c has.
             cap = prior[None, :] / np.maximum(self.coverage_, 1e-12)
             new_precision = np.minimum(new_precision, np.clip(cap, 0.0, 1.0) * (1 - 1e-3))

@@ -141,6 +141,39 @@ def test_many_classes_stays_sparse():
     assert model.score(L, y) > 0.9
 
 
+def _classifier_lfs(rng, y, m, acc_rare, acc_common):
+    """Binary LFs that fire whatever the class and vote both classes (class-dependent accuracy)."""
+    L = np.full((len(y), m), -1, dtype=np.int64)
+    for j in range(m):
+        fires = rng.random(len(y)) < rng.uniform(0.2, 0.6)
+        right = rng.random(len(y)) < np.where(y == 1, acc_rare[j], acc_common[j])
+        L[fires, j] = np.where(right, y, 1 - y)[fires]
+    return L
+
+
+def test_classifier_lfs_on_a_rare_class_are_not_trusted_like_keywords():
+    # 1 positive in 21; each LF is better than chance on both classes, so most of its positive votes are
+    # wrong. Counting votes over-predicts the positives; the default learns that a positive vote only
+    # raises the odds and must not let a lone one outweigh the class balance.
+    rng = np.random.default_rng(0)
+    y = (rng.random(20_000) < 1 / 21).astype(np.int64)
+    L = _classifier_lfs(rng, y, 10, rng.uniform(0.6, 0.85, 10), rng.uniform(0.8, 0.95, 10))
+    model = LabelModel().fit(L)
+    assert model.chooses_.all()
+    true_precision = np.array([(y[L[:, j] == 1] == 1).mean() for j in range(10)])
+    assert (true_precision < 0.4).all() and (model.precision_[:, 1] < 0.5).all()
+    assert model.score(L, y) > MajorityVote().fit(L).score(L, y) + 0.01
+    assert model.class_prior_[1] < 0.1
+    # A keyword LF (one class only) keeps the keyword prior and floor, even with a few stray votes.
+    keyword = np.where((y == 1) & (rng.random(len(y)) < 0.5), 1, -1)
+    keyword[np.flatnonzero(keyword == -1)[:3]] = 0
+    model = LabelModel().fit(np.column_stack([L, keyword]))
+    assert not model.chooses_[-1].any() and model.chooses_[:-1].all()
+    lone = np.full((1, 11), -1)
+    lone[0, -1] = 1
+    assert model.predict(lone)[0] == 1
+
+
 def test_parameter_errors(youtube):
     with pytest.raises(ValueError, match=r"accuracy_prior=1.5; expected a number in \(0, 1\)"):
         LabelModel(accuracy_prior=1.5).fit(youtube.train.L)
