@@ -24,7 +24,7 @@ def label_model_estimates(model: Any) -> dict[str, Any]:
         if isinstance(value, (bool, int, float, str, np.integer, np.floating)):
             out[name] = value.item() if hasattr(value, "item") else value
         elif isinstance(value, np.ndarray) and value.size <= 1000 and value.dtype.kind in "biuf":
-            out[name] = np.round(value, 4).tolist()
+            out[name] = (value if value.dtype.kind == "b" else np.round(value, 4)).tolist()
         elif isinstance(value, (list, tuple)) and len(value) <= 1000:
             out[name] = list(value)
     return out

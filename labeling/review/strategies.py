@@ -119,12 +119,15 @@ _SCORERS: dict[str, Callable[..., np.ndarray]] = {
 }
 
 #: Strategy names accepted by :func:`select`; ``"diverse:<base>"`` picks a
-#: batch of high-``base`` rows that are far apart in feature space.
-STRATEGIES = tuple(_SCORERS) + tuple(f"diverse:{name}" for name in _SCORERS if name != "random")
+#: batch of high-``base`` rows that are far apart in feature space, ``"typical"``
+#: the most typical row of each of the largest clusters no review covers yet.
+STRATEGIES = tuple(_SCORERS) + tuple(f"diverse:{name}" for name in _SCORERS if name != "random") + ("typical",)
 
 
 def get_strategy(name: str) -> tuple[Callable[..., np.ndarray], bool]:
-    """The score function of ``name`` and whether the batch must be diverse."""
+    """The score function of ``name`` and whether it needs row vectors (``features``)."""
+    if name == "typical":
+        return _random_scores, True
     diverse = name.startswith("diverse:")
     base = name.split(":", 1)[1] if diverse else name
     if base not in _SCORERS or (diverse and base == "random"):
@@ -167,6 +170,89 @@ def k_center_greedy(
         picked.append(nxt)
         min_dist = np.minimum(min_dist, dist_to(nxt))
     return candidates[np.asarray(picked, dtype=int)]
+
+
+def typical_batch(
+    X: Any, taken: np.ndarray, candidates: np.ndarray, n_select: int, *, neighbours: int = 20,
+    random_state: int | np.random.Generator | None = None,
+) -> np.ndarray:
+    """The most typical row of each of the ``n_select`` largest clusters that hold no taken row.
+
+    The rows are split into ``taken + n_select`` clusters by k-means on the
+    L2-normalised vectors; among clusters holding no taken (reviewed or
+    queued) row, the largest come first, and from each the candidate with the
+    densest neighbourhood (smallest mean cosine distance to its ``neighbours``
+    nearest rows of the cluster) is picked. This is TypiClust (Hacohen et al.,
+    ICML 2022): with a few dozen labels, reviews of typical rows of every
+    region teach a classifier more than uncertain or random ones, which
+    cluster on the rows the LFs fight over or miss small regions.
+
+    Parameters
+    ----------
+    X : array or sparse matrix of shape (n, d)
+        Row vectors (sentence embeddings work best).
+    taken : ndarray of bool, shape (n,)
+        Rows already reviewed or queued.
+    candidates : ndarray of int
+        Rows that may be picked.
+    n_select : int
+        Batch size.
+    neighbours : int
+        Neighbourhood size of the typicality score.
+    random_state : int or Generator, optional
+        Seed of k-means.
+
+    Returns
+    -------
+    ndarray of int
+        Up to ``n_select`` rows, largest cluster first; when fewer clusters are
+        free, the rest are the most typical remaining candidates overall.
+    """
+    from sklearn.cluster import KMeans
+    from sklearn.preprocessing import normalize
+
+    rng = np.random.default_rng(random_state)
+    Xn = normalize(X)
+    n = Xn.shape[0]
+    n_clusters = int(min(n, int(np.count_nonzero(taken)) + n_select))
+    km = KMeans(n_clusters=n_clusters, n_init=1, random_state=int(rng.integers(2**31 - 1))).fit(Xn)
+    cluster = km.labels_
+    covered = np.zeros(n_clusters, dtype=bool)
+    covered[cluster[taken]] = True
+    allowed = np.zeros(n, dtype=bool)
+    allowed[candidates] = True
+    sizes = np.bincount(cluster, minlength=n_clusters)
+    # Largest free clusters first; ties at random.
+    order = np.lexsort((rng.random(n_clusters), -sizes))
+    picked: list[int] = []
+    for c in order:
+        if len(picked) >= n_select:
+            break
+        members = np.flatnonzero(cluster == c)
+        free = members[allowed[members]]
+        if covered[c] or free.size == 0:
+            continue
+        picked.append(int(free[np.argmax(_typicality(Xn, members, free, neighbours))]))
+    if len(picked) < n_select:  # more rows wanted than free clusters: the most typical of the rest
+        rest = np.setdiff1d(candidates, picked)
+        score = np.zeros(rest.size)
+        for c in np.unique(cluster[rest]):
+            members = np.flatnonzero(cluster == c)
+            in_c = cluster[rest] == c
+            score[in_c] = _typicality(Xn, members, rest[in_c], neighbours)
+        picked += rest[np.argsort(-score, kind="stable")[: n_select - len(picked)]].tolist()
+    return np.asarray(picked, dtype=int)
+
+
+def _typicality(Xn: Any, members: np.ndarray, rows: np.ndarray, neighbours: int) -> np.ndarray:
+    """1 / mean cosine distance from each of ``rows`` to its nearest ``members`` (itself excluded)."""
+    sims = Xn[rows] @ Xn[members].T
+    sims = np.asarray(sims.toarray() if hasattr(sims, "toarray") else sims)
+    kk = min(neighbours, members.size - 1)
+    if kk < 1:
+        return np.ones(rows.size)
+    nearest = -np.sort(-sims, axis=1)[:, 1: kk + 1]  # column 0 is the row itself
+    return 1.0 / (np.mean(1.0 - nearest, axis=1) + 1e-9)
 
 
 def select(
@@ -230,6 +316,10 @@ def select(
     candidates = np.flatnonzero(allowed)
     if candidates.size == 0:
         return candidates
+    if strategy == "typical":
+        if features is None:
+            raise ValueError("strategy='typical' needs `features` (row vectors, e.g. sentence embeddings) to cluster.")
+        return typical_batch(features, ~allowed, candidates, n_select, random_state=rng)
     if score_fn is lf_audit_scores:
         if not diverse:
             return _lf_audit_batch(L, ~allowed, candidates, n_select, rng)
