@@ -77,8 +77,10 @@ def run(name: str, folder: Path, strategies: list[str], seeds: int, budget: int,
         t0 = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # the trec prefix warning, once per run
+            # With an encoder, its embeddings are also the row vectors that `typical` clusters.
+            encoder = None if end_model is None else end_model.encoder
             res = simulate(folder, strategies=strategies, budget=budget, batch_size=batch, seeds=seeds,
-                           model_factory=factory, end_model=end_model, progress=True)
+                           model_factory=factory, end_model=end_model, diversity_encoder=encoder, progress=True)
         res["config"] = label
         res["seconds"] = time.perf_counter() - t0
         frames.append(res)
@@ -111,12 +113,13 @@ def report(name: str, res: pd.DataFrame, target: float | None) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--datasets", nargs="+", default=list(FOLDERS), choices=list(FOLDERS))
-    parser.add_argument("--strategies", default="lf_disagreement,lf_audit",
-                        help="comma-separated; random is always run (default: lf_disagreement,lf_audit)")
+    parser.add_argument("--strategies", default="typical,lf_disagreement",
+                        help="comma-separated; random is always run (default: typical,lf_disagreement)")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--budget", type=int, default=100)
     parser.add_argument("--batch", type=int, default=10)
     parser.add_argument("--no-encoder", action="store_true", help="TF-IDF experts only")
+    parser.add_argument("--encoder-only", action="store_true", help="TF-IDF + embeddings experts only")
     parser.add_argument("--snorkel", action="store_true", help="also run Snorkel's label model in the loop")
     args = parser.parse_args(argv)
     strategies = [s for s in args.strategies.split(",") if s]
@@ -127,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_encoder:
         print(f"encoding trec train + test (5,533 texts) with an empty cache: {time_encoding():.1f} s")
     configs = _configs(not args.no_encoder, args.snorkel)
+    if args.encoder_only and not args.no_encoder:
+        configs = {name: c for name, c in configs.items() if name.endswith("+emb")}
     for name in args.datasets:
         res = run(name, FOLDERS[name], strategies, args.seeds, args.budget, args.batch, configs)
         report(name, res, TARGETS.get(name))

@@ -136,11 +136,19 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     from .simulation import plot_learning_curves, simulate
 
     strategies = [s for arg in (args.strategy or ["entropy"]) for s in arg.split(",") if s]
+    end_model, encoder = (False if args.no_end_model else None), None
+    if args.encoder:
+        from models.end_model import EndModel
+        from sources import TextEncoder
+
+        # One encoder for the text experts and for the row vectors `typical` and `diverse:*` read.
+        encoder = TextEncoder(args.encoder, progress=not args.quiet)
+        end_model = False if args.no_end_model else EndModel.for_review_loop(encoder=encoder)
 
     results = pd.concat([
         simulate(
             folder, strategies=strategies, budget=args.budget, batch_size=args.batch, seeds=args.seeds,
-            end_model=False if args.no_end_model else None, progress=not args.quiet,
+            end_model=end_model, diversity_encoder=encoder, progress=not args.quiet,
             strip_test_prefix={"auto": None, "strip": True, "keep": False}[args.test_prefix],
             metric={"acc": "accuracy", "f1": "f1"}[args.metric], audit_fraction=args.audit_fraction,
         )
@@ -181,8 +189,8 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
                    help="class names in class-id order, comma-separated (needed when the store is new)")
     p.add_argument("--model", default="default", help="label model short name: default, mv, wmv, ds, snorkel")
     p.add_argument("--strategy", default="entropy",
-                   help="query strategy: entropy, margin, least_confident, uncovered, lf_disagreement, "
-                        "random, diverse:entropy, ... (default: entropy)")
+                   help="query strategy: entropy, margin, least_confidence, uncovered, lf_disagreement, "
+                        "lf_audit, typical, random, diverse:entropy, ... (default: entropy)")
     p.add_argument("--batch", type=int, default=20, help="rows to queue (default: 20; 0 refits only)")
     p.add_argument("--text-column", default="text", help="column shown to reviewers (default: text)")
     p.add_argument("--id-column", default=None,
@@ -230,6 +238,10 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--audit-fraction", type=float, default=0.0,
                    help="share of each batch drawn at random, for an unbiased estimate of the labels' accuracy")
     p.add_argument("--no-end-model", action="store_true", help="score the label model only (faster)")
+    p.add_argument("--encoder", nargs="?", const="all-MiniLM-L6-v2", default=None, metavar="MODEL",
+                   help="add sentence embeddings (a sentence-transformers name or path; default "
+                        "all-MiniLM-L6-v2, the packaged weights) to the text experts and use them as the row "
+                        "vectors that `typical` clusters and `diverse:*` spreads (needs the encoder extra)")
     p.add_argument("--test-prefix", default="auto", choices=["auto", "strip", "keep"],
                    help="drop the first token of each test text before the end model reads it: 'auto' does so "
                         "when most test texts start with a token no train text starts with, a label leak "

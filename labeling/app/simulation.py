@@ -67,7 +67,7 @@ def simulate(
     metric: str = "accuracy",
     audit_fraction: float = 0.0,
     diversity_encoder: Any = None,
-    label_model_weight: float = 1.0,
+    label_model_weight: float | str = "auto",
     progress: bool = False,
 ) -> pd.DataFrame:
     """Run the loop with the train split's gold labels as the oracle.
@@ -103,11 +103,13 @@ def simulate(
         Passed to :class:`ActiveLoop`: the random share of each batch behind
         ``RefitReport.audit_*``.
     diversity_encoder : text encoder, optional
-        Its embeddings of the train texts (:class:`sources.TextEncoder`) spread
-        ``diverse:*`` batches instead of TF-IDF vectors.
-    label_model_weight : float
+        Its embeddings of the train texts (:class:`sources.TextEncoder`) are the
+        row vectors that spread ``diverse:*`` batches and that ``typical``
+        clusters, instead of TF-IDF vectors.
+    label_model_weight : float or "auto"
         The final classifier's exponent of the label model
-        (:class:`labeling.review.FinalClassifier`; 0 leaves it out of the product).
+        (:class:`labeling.review.FinalClassifier`; 0 leaves it out of the product,
+        ``"auto"`` chooses it on the reviews of rows picked without the model).
     progress : bool
         Show a progress bar over the runs.
 
@@ -203,7 +205,8 @@ def simulate(
                 if final is not None:
                     y_h = lp.human_labels()
                     final.fit_features(X_train, lp.predict_proba(), y_h, covered_train | (y_h != ABSTAIN),
-                                       lp.model.predict_proba(L_train), L_train)
+                                       lp.model.predict_proba(L_train), L_train,
+                                       representative=lp.representative_rows())
                     rec["end_acc"] = scored(class_probabilities(final.end_, X_test, k))
                     rec["combined_acc"] = scored(final.predict_proba_features(X_test, lm_probs, L_test))
                 records.append(rec)

@@ -9,7 +9,7 @@ from .guidelines import ClassGuideline, Guidelines
 from .loop import ActiveLoop, RefitReport, lf_accuracy_estimates, wilson_interval
 from .exchange import label_studio_config
 from .store import KINDS, Decision, LeaseError, ReviewStore, Sample
-from .strategies import STRATEGIES, get_strategy, k_center_greedy, select
+from .strategies import REPRESENTATIVE_STRATEGIES, STRATEGIES, get_strategy, k_center_greedy, select, typical_batch
 from .suggest import suggest_lfs, suggestion_to_lf
 from .terminal import format_sample, review_terminal
 
@@ -28,6 +28,8 @@ __all__ = [
     "get_strategy",
     "select",
     "k_center_greedy",
+    "typical_batch",
+    "REPRESENTATIVE_STRATEGIES",
     "Guidelines",
     "ClassGuideline",
     "cohen_kappa",

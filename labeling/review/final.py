@@ -11,7 +11,14 @@ from labeling.matrix import ABSTAIN, covered_rows
 from models.base import NotFittedError
 from models.end_model import EndModel, class_probabilities, stack_features
 
-__all__ = ["FinalClassifier", "combine", "other_experts", "fit_review_model", "review_probabilities"]
+__all__ = [
+    "FinalClassifier", "combine", "other_experts", "fit_review_model", "review_probabilities", "choose_expert_weights",
+]
+
+#: Label-model exponents ``label_model_weight="auto"`` chooses among (largest first: ties keep the full product).
+LABEL_MODEL_WEIGHTS = (1.0, 0.5, 0.0)
+#: Least held-out representative reviews for ``"auto"`` to choose; below it the label model's weight is 1.
+MIN_REPRESENTATIVE = 20
 
 
 def combine(
@@ -130,23 +137,114 @@ def fit_review_model(
     if base is None or reviewed.size < 10:
         return clf, cap
     base = np.asarray(base, dtype=float)
+    held = _held_out_reviews(X, y, reviewed, base.shape[1], C, random_state)
+    return clf, _best_review_weight(np.clip(base[reviewed], 1e-6, None), held, y[reviewed], cap)[0]
+
+
+#: Shares of the cap ``n / (n + prior)`` tried as the reviewed-rows model's weight.
+_REVIEW_WEIGHT_SHARES = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
+
+
+def _best_review_weight(base: np.ndarray, held: np.ndarray, truth: np.ndarray, cap: float) -> tuple[float, float]:
+    """The weight (a share of ``cap``) whose product ``base x review`` gives ``truth`` the highest mean
+    log-likelihood, and that log-likelihood; ties go to the smaller weight."""
     k = base.shape[1]
-    held = np.full((reviewed.size, k), 1.0 / k)
-    folds = np.random.default_rng(random_state).permutation(reviewed.size) % 5
+    best, best_ll = 0.0, -np.inf
+    for weight in cap * _REVIEW_WEIGHT_SHARES:
+        prod = base * (weight * held + (1.0 - weight) / k)
+        ll = float(np.mean(np.log(prod[np.arange(truth.size), truth] / prod.sum(axis=1))))
+        if ll > best_ll + 1e-9:
+            best, best_ll = float(weight), ll
+    return best, best_ll
+
+
+def _held_out_reviews(X: Any, y: np.ndarray, rows: np.ndarray, k: int, C: float, random_state: int) -> np.ndarray:
+    """Reviewed-rows model probabilities of ``rows``, each from a model fit without its fold of ``rows`` (5 folds)."""
+    from sklearn.linear_model import LogisticRegression
+
+    reviewed = np.flatnonzero(y != ABSTAIN)
+    held = np.full((rows.size, k), 1.0 / k)
+    folds = np.random.default_rng(random_state).permutation(rows.size) % 5
     for f in range(5):
-        fit_rows, test_rows = reviewed[folds != f], reviewed[folds == f]
+        fit_rows = np.setdiff1d(reviewed, rows[folds == f])
         if np.unique(y[fit_rows]).size < 2:
             continue
-        fold_clf = LogisticRegression(C=C, max_iter=2000).fit(X[fit_rows], y[fit_rows])
-        held[folds == f] = class_probabilities(fold_clf, X[test_rows], k)
-    b = np.clip(base[reviewed], 1e-6, None)
-    best, best_ll = 0.0, None
-    for weight in cap * np.array([0.0, 0.25, 0.5, 0.75, 1.0]):
-        prod = b * (weight * held + (1.0 - weight) / k)
-        ll = float(np.mean(np.log(prod[np.arange(reviewed.size), y[reviewed]] / prod.sum(axis=1))))
-        if best_ll is None or ll > best_ll + 1e-9:
-            best, best_ll = float(weight), ll
-    return clf, best
+        clf = LogisticRegression(C=C, max_iter=2000).fit(X[fit_rows], y[fit_rows])
+        held[folds == f] = class_probabilities(clf, X[rows[folds == f]], k)
+    return held
+
+
+def choose_expert_weights(
+    end_model: EndModel, X: Any, probs: np.ndarray, y: np.ndarray, keep: np.ndarray, lm_probs: np.ndarray,
+    L: np.ndarray, held_out: np.ndarray, *, review_Cs: Sequence[float] = (10.0, 100.0), prior: float = 25.0,
+    random_state: int = 0,
+) -> tuple[float, float, float]:
+    """The label model's exponent, the reviewed-rows model's ``C`` and its weight, judged on held-out reviews.
+
+    The end model learns from the label model's labels, so multiplying the two
+    counts the LFs' evidence twice: right where the end model reads the text
+    poorly (semeval), wrong where it repeats the label model's mistakes (trec).
+    Which holds is a property of the data, so it is measured: an end model is
+    fit without the ``held_out`` rows, the reviewed-rows model is cross-fitted
+    on them, and the (exponent, ``C``, weight) whose product classifies most of
+    them right wins (ties: the highest mean log-likelihood of their labels;
+    the likelihood alone let a few confident mistakes of the label model drop
+    it where it wins most rows, as on semeval). The rows must have been picked
+    without looking at the model (random, typical or audit rows): reviews
+    picked where the LFs disagree would judge the experts on the rows where the
+    label model is weakest.
+
+    Parameters
+    ----------
+    end_model : models.EndModel
+        The end model's configuration.
+    X : matrix of shape (n, d)
+        Stacked features of every training row.
+    probs : ndarray of shape (n, k)
+        Training labels of the end model (one-hot on reviewed rows).
+    y : ndarray of shape (n,)
+        Human labels, -1 where not reviewed.
+    keep : ndarray of bool, shape (n,)
+        Rows the end model trains on.
+    lm_probs, L : ndarray
+        The label model's probabilities of the training rows and their votes.
+    held_out : ndarray of bool, shape (n,)
+        Reviewed rows to judge on.
+    review_Cs : sequence of float
+        Inverse L2 penalties tried for the reviewed-rows model.
+    prior : float
+        As in :func:`fit_review_model`: the weight is at most ``n / (n + prior)``.
+    random_state : int
+        Seed of the folds.
+
+    Returns
+    -------
+    label_model_weight, C, weight : float
+    """
+    k = probs.shape[1]
+    rows = np.flatnonzero(held_out & (y != ABSTAIN))
+    reviewed = y != ABSTAIN
+    train = np.asarray(keep, dtype=bool).copy()
+    train[rows] = False
+    end = class_probabilities(end_model.fit_features(X, probs, train, reviewed & train), X[rows], k)
+    Xr = end_model.embedding_columns(X)
+    cap = reviewed.sum() / (reviewed.sum() + prior)
+    truth = y[rows]
+    best, best_score = (1.0, float(review_Cs[0]), 0.0), (-np.inf, -np.inf)
+    for C in review_Cs:
+        held = _held_out_reviews(Xr, y, rows, k, float(C), random_state)
+        for lm_weight in LABEL_MODEL_WEIGHTS:
+            base = combine(end, lm_probs[rows], L[rows], label_model_weight=lm_weight)
+            for weight in cap * _REVIEW_WEIGHT_SHARES:
+                prod = base * (weight * held + (1.0 - weight) / k)
+                prod /= prod.sum(axis=1, keepdims=True)
+                # Accuracy first, the metric the classifier is used for: the likelihood alone punished the
+                # label model's few confident mistakes and dropped it where it wins most rows (semeval).
+                right = int(np.sum(prod.argmax(axis=1) == truth))
+                score = (right, float(np.mean(np.log(prod[np.arange(rows.size), truth]))))
+                if score[0] > best_score[0] or (score[0] == best_score[0] and score[1] > best_score[1] + 1e-9):
+                    best, best_score = (lm_weight, float(C), float(weight)), score
+    return best
 
 
 def review_probabilities(clf: Any, weight: float, X: Any, k: int) -> np.ndarray:
@@ -182,12 +280,17 @@ class FinalClassifier(ClassifierMixin, BaseEstimator):
     review_prior : float
         Reviews the reviewed-rows model needs before it can count as much as
         the other experts (``prior`` of :func:`fit_review_model`).
-    label_model_weight : float
+    label_model_weight : float or "auto"
         Exponent of the label model in the product (:func:`combine`). The end
         model is trained on the label model's labels, so the product counts the
         LFs' evidence twice; 0 leaves the label model out. Measured in
         ``docs/active_learning.md``: 0 helps where the end model reads the text
         well (youtube, sms) and costs 5-7 points where it does not (semeval).
+        ``"auto"`` (default): with at least 20 reviews of rows picked without
+        looking at the model (``representative`` in :meth:`fit`), the exponent
+        (1, 1/2 or 0), the reviewed-rows model's ``C`` (``review_C`` or ten times
+        it) and its weight are chosen together on them
+        (:func:`choose_expert_weights`); otherwise the exponent is 1.
     random_state : int
         Seed of the reviewed-rows model's folds.
 
@@ -199,6 +302,8 @@ class FinalClassifier(ClassifierMixin, BaseEstimator):
         The end model's classifier.
     review_, review_weight_ : fitted classifier or None, float
         The reviewed-rows model and its weight.
+    label_model_weight_, review_C_ : float
+        The label model's exponent and the reviewed-rows model's ``C`` in use.
     n_uncovered_dropped_ : int
         Set by :meth:`fit`: rows left out of the end model's training because
         no LF voted on them and nobody reviewed them (0 without ``L`` or with
@@ -217,7 +322,7 @@ class FinalClassifier(ClassifierMixin, BaseEstimator):
         end_model: EndModel | None = None,
         review_C: float = 10.0,
         review_prior: float = 25.0,
-        label_model_weight: float = 1.0,
+        label_model_weight: float | str = "auto",
         random_state: int = 0,
     ) -> None:
         self.label_model = label_model
@@ -236,7 +341,8 @@ class FinalClassifier(ClassifierMixin, BaseEstimator):
         return self._end_model().make_vectorizers()
 
     def fit(
-        self, texts: Sequence[str], probs: Any, y: Any, L: Any = None, *, drop_uncovered: bool = True
+        self, texts: Sequence[str], probs: Any, y: Any, L: Any = None, *, drop_uncovered: bool = True,
+        representative: Any = None,
     ) -> "FinalClassifier":
         """Fit the text experts.
 
@@ -257,6 +363,10 @@ class FinalClassifier(ClassifierMixin, BaseEstimator):
             them too, with the label model's prior as their label. Reviewed
             rows are always kept: a human label is evidence. How many rows
             were left out is :attr:`n_uncovered_dropped_`.
+        representative : array-like of bool, shape (n,), optional
+            Rows picked without looking at the model (random, typical or audit
+            picks; :meth:`ActiveLoop.representative_rows`): their reviews choose
+            the experts' weights when ``label_model_weight="auto"``.
         """
         texts = [str(t) for t in texts]
         probs = np.asarray(probs, dtype=float)
@@ -279,10 +389,11 @@ class FinalClassifier(ClassifierMixin, BaseEstimator):
         self.vectorizers_ = self.make_vectorizers()
         X = stack_features(self.vectorizers_, texts, fit=True)
         lm = None if L is None or self.label_model is None else self.label_model.predict_proba(L)
-        return self.fit_features(X, probs, y, keep, lm, L)
+        return self.fit_features(X, probs, y, keep, lm, L, representative=representative)
 
     def fit_features(
-        self, X: Any, probs: Any, y: Any, keep: Any, lm_probs: Any = None, L: Any = None
+        self, X: Any, probs: Any, y: Any, keep: Any, lm_probs: Any = None, L: Any = None, *,
+        representative: Any = None,
     ) -> "FinalClassifier":
         """Fit the experts on stacked features ``X`` already computed (what :meth:`fit` does after vectorising).
 
@@ -296,9 +407,24 @@ class FinalClassifier(ClassifierMixin, BaseEstimator):
         probs = np.asarray(probs, dtype=float)
         y = np.asarray(y, dtype=np.int64)
         self.n_classes_ = probs.shape[1]
-        self.end_ = em.fit_features(X, probs, np.asarray(keep, dtype=bool), y != ABSTAIN)
+        keep = np.asarray(keep, dtype=bool)
+        self.end_ = em.fit_features(X, probs, keep, y != ABSTAIN)
+        auto = isinstance(self.label_model_weight, str)
+        if auto and self.label_model_weight != "auto":
+            raise ValueError(f"label_model_weight={self.label_model_weight!r}; expected a number >= 0 or 'auto'.")
+        held = None if representative is None else np.asarray(representative, dtype=bool) & (y != ABSTAIN)
+        if auto and lm_probs is not None and L is not None and held is not None and held.sum() >= MIN_REPRESENTATIVE:
+            self.label_model_weight_, self.review_C_, weight = choose_expert_weights(
+                em, X, probs, y, keep, np.asarray(lm_probs, dtype=float), np.asarray(L), held,
+                review_Cs=(self.review_C, 10 * self.review_C), prior=self.review_prior, random_state=self.random_state,
+            )
+            self.review_, _ = fit_review_model(em.embedding_columns(X), y, C=self.review_C_, prior=self.review_prior)
+            self.review_weight_ = weight if self.review_ is not None else 0.0
+            return self
+        self.label_model_weight_ = 1.0 if auto else float(self.label_model_weight)
+        self.review_C_ = float(self.review_C)
         # The reviewed-rows model gets the weight its held-out reviews support on top of the other two.
-        base = other_experts(self.end_, X, self.n_classes_, lm_probs, L, label_model_weight=self.label_model_weight)
+        base = other_experts(self.end_, X, self.n_classes_, lm_probs, L, label_model_weight=self.label_model_weight_)
         self.review_, self.review_weight_ = fit_review_model(
             em.embedding_columns(X), y, base, C=self.review_C, prior=self.review_prior, random_state=self.random_state
         )
@@ -324,7 +450,7 @@ class FinalClassifier(ClassifierMixin, BaseEstimator):
         L_arr = np.asarray(L)
         if L_arr.shape[0] != X.shape[0]:
             raise ValueError(f"L has {L_arr.shape[0]} rows but {X.shape[0]} texts were given.")
-        return combine(end, np.asarray(lm_probs, dtype=float), L_arr, review, label_model_weight=self.label_model_weight)
+        return combine(end, np.asarray(lm_probs, dtype=float), L_arr, review, label_model_weight=self.label_model_weight_)
 
     def predict_proba(self, texts: Sequence[str], L: Any = None) -> np.ndarray:
         """Class probabilities of ``texts``; ``L`` (their votes) brings in the label model."""

@@ -14,7 +14,7 @@ from models import probs_to_preds
 
 from .final import FinalClassifier
 from .store import ReviewStore
-from .strategies import get_strategy, select
+from .strategies import REPRESENTATIVE_STRATEGIES, get_strategy, select
 
 __all__ = ["ActiveLoop", "RefitReport", "lf_accuracy_estimates", "wilson_interval", "with_human_labels"]
 
@@ -249,11 +249,17 @@ class ActiveLoop:
         self._known = np.zeros(len(self.ids), dtype=bool)
         # Rows drawn for the audit slice, and the audit tally: (rows reviewed, rows whose held label was right).
         self._audit = np.zeros(len(self.ids), dtype=bool)
+        # Rows picked without looking at the model (audit rows, and every row of a random or typical
+        # batch): held out, their reviews estimate how the final classifier does on any row.
+        self._representative = np.zeros(len(self.ids), dtype=bool)
         self._audit_tally = [0, 0]
         for sid in store.sample_ids():  # a loop reopened on an existing store keeps its audit rows
             i = self._pos.get(sid)
-            if i is not None and store.sample(sid).payload.get("audit"):
-                self._audit[i] = True
+            if i is None:
+                continue
+            payload = store.sample(sid).payload
+            self._audit[i] = bool(payload.get("audit"))
+            self._representative[i] = bool(payload.get("audit") or payload.get("representative"))
 
     # state ------------------------------------------------------------------
     @property
@@ -336,6 +342,8 @@ class ActiveLoop:
         out = {"votes": votes, "probs": [round(float(p), 4) for p in probs[i]], "spans": spans}
         if self._audit[i]:
             out["audit"] = True  # drawn at random: its review measures the labels' accuracy without bias
+        if self._representative[i]:
+            out["representative"] = True
         return out
 
     def next_batch(self, n: int | None = None) -> pd.DataFrame:
@@ -360,6 +368,9 @@ class ActiveLoop:
             features=self._features() if diverse and n > len(audit_idx) else None, random_state=self._rng,
         ) if n > len(audit_idx) else np.zeros(0, dtype=np.int64)
         self._audit[audit_idx] = True
+        self._representative[audit_idx] = True
+        if self.strategy in REPRESENTATIVE_STRATEGIES:
+            self._representative[idx] = True
         idx = np.concatenate([np.asarray(idx, dtype=np.int64), audit_idx.astype(np.int64)])
         self._batch += 1
         texts = self.data[self.text_column].iloc[idx].fillna("").astype(str).tolist()
@@ -467,8 +478,12 @@ class ActiveLoop:
                 callback(self, report)
         return self.history_
 
+    def representative_rows(self) -> np.ndarray:
+        """Boolean mask of the rows picked without looking at the model: audit rows and random or typical batches."""
+        return self._representative.copy()
+
     def final_classifier(
-        self, end_model: Any = None, *, drop_uncovered: bool = True, label_model_weight: float = 1.0
+        self, end_model: Any = None, *, drop_uncovered: bool = True, label_model_weight: float | str = "auto"
     ) -> Any:
         """The classifier to hand over: end model x label model x reviewed-rows model.
 
@@ -483,13 +498,14 @@ class ActiveLoop:
             Leave rows no LF voted on and nobody reviewed out of the end model's training
             (default); their label would only be the class prior. The count is the returned
             classifier's ``n_uncovered_dropped_``.
-        label_model_weight : float
-            Exponent of the label model in the product; 0 leaves it out (see
+        label_model_weight : float or "auto"
+            Exponent of the label model in the product; 0 leaves it out; ``"auto"``
+            chooses it on the reviews of :meth:`representative_rows` (see
             :class:`labeling.review.FinalClassifier`).
         """
         clf = FinalClassifier(self.model, end_model=end_model, label_model_weight=label_model_weight)
         return clf.fit(self._texts(), self.predict_proba(), self.human_labels(), self.L,
-                       drop_uncovered=drop_uncovered)
+                       drop_uncovered=drop_uncovered, representative=self._representative)
 
     # LFs ---------------------------------------------------------------------
     def add_lf(self, lf: Any) -> "ActiveLoop":

@@ -124,6 +124,11 @@ _SCORERS: dict[str, Callable[..., np.ndarray]] = {
 STRATEGIES = tuple(_SCORERS) + tuple(f"diverse:{name}" for name in _SCORERS if name != "random") + ("typical",)
 
 
+#: Strategies whose picks do not depend on the model: their reviews are a fair
+#: sample for judging the final classifier (see ``FinalClassifier``).
+REPRESENTATIVE_STRATEGIES = ("random", "typical")
+
+
 def get_strategy(name: str) -> tuple[Callable[..., np.ndarray], bool]:
     """The score function of ``name`` and whether it needs row vectors (``features``)."""
     if name == "typical":

@@ -154,3 +154,53 @@ def test_label_model_weight_zero_leaves_the_label_model_out_of_the_product(youtu
     covered = covered_rows(L_test)
     assert (moved[covered] > 1e-6).mean() > 0.9 and np.allclose(moved[~covered], 0)
     assert (without.predict(test_texts, L=L_test) == test.y).mean() > 0.85
+
+
+def test_auto_label_model_weight_is_chosen_on_representative_reviews_only(trec):
+    train, test = trec.train, trec.test
+    L, L_test = np.asarray(train.L), np.asarray(test.L)
+    y_gold = np.asarray(train.y)
+    rng = np.random.default_rng(0)
+    reviewed = rng.choice(len(y_gold), 60, replace=False)
+    y = np.full(len(y_gold), ABSTAIN)
+    y[reviewed] = y_gold[reviewed]
+    lm = LabelModel(cardinality=6).fit(L, y)
+    probs = lm.predict_proba(L)
+    probs[reviewed] = np.eye(6)[y_gold[reviewed]]
+    texts_ = texts(train)
+    representative = np.zeros(len(y), dtype=bool)
+    representative[reviewed] = True
+    # Without rows picked independently of the model nothing is judged: the full product, review_C as given.
+    plain = FinalClassifier(lm).fit(texts_, probs, y, L)
+    assert plain.label_model_weight_ == 1.0 and plain.review_C_ == 10.0
+    few = representative & (np.cumsum(representative) <= 19)
+    assert FinalClassifier(lm).fit(texts_, probs, y, L, representative=few).label_model_weight_ == 1.0
+    auto = FinalClassifier(lm).fit(texts_, probs, y, L, representative=representative)
+    assert auto.label_model_weight_ in (0.0, 0.5, 1.0) and auto.review_C_ in (10.0, 100.0)
+    assert 0.0 <= auto.review_weight_ <= 60 / 85 + 1e-12
+    # trec's end model learns the label model's mistakes, so counting the LFs twice overstates them:
+    # the held-out reviews lower the label model's exponent.
+    assert auto.label_model_weight_ < 1.0
+    assert auto.predict_proba(texts(test)[:50], L=L_test[:50]).shape == (50, 6)
+    with pytest.raises(ValueError, match="label_model_weight='x'"):
+        FinalClassifier(lm, label_model_weight="x").fit(texts_, probs, y, L)
+
+
+def test_loop_marks_rows_picked_without_the_model(youtube, tmp_path):
+    train = youtube.train
+    for strategy, audit, expected in (("random", 0.0, 10), ("typical", 0.0, 10), ("lf_disagreement", 0.3, 3),
+                                      ("lf_disagreement", 0.0, 0)):
+        path = tmp_path / f"{strategy}-{audit}.sqlite"
+        store = ReviewStore(path, class_names=["HAM", "SPAM"])
+        loop = ActiveLoop(LabelModel(cardinality=2), train.data, train.L, strategy=strategy, store=store,
+                          batch_size=10, audit_fraction=audit, random_state=0)
+        batch = loop.next_batch()
+        mask = loop.representative_rows()
+        in_batch = np.zeros(len(mask), dtype=bool)
+        in_batch[[loop.ids.index(str(i)) for i in batch.index]] = True
+        assert mask.sum() == expected and not (mask & ~in_batch).any(), strategy
+        store.close()
+        # A loop reopened on the store knows them again.
+        reopened = ActiveLoop(LabelModel(cardinality=2), train.data, train.L, strategy="lf_disagreement",
+                              store=ReviewStore(path), batch_size=10)
+        np.testing.assert_array_equal(reopened.representative_rows(), mask)

@@ -114,3 +114,25 @@ def test_lf_audit_reviews_expose_a_broad_imprecise_lf(trec):
     gold = (y[L[:, j] != -1] == 0).mean()
     assert abs(LabelModel(cardinality=6).fit(L, partial).precision_[j, 0] - gold) < 0.1
     assert LabelModel(cardinality=6, review_strength=np.inf).fit(L, partial).precision_[j, 0] - gold > 0.15
+
+
+def test_typical_reviews_cover_the_classes_sooner_than_random(trec):
+    # Typical rows of the largest uncovered clusters: 30 reviews in batches of 10 reach at least as many of
+    # trec's six classes as random draws do on average.
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from labeling.review import typical_batch
+
+    X = TfidfVectorizer(sublinear_tf=True).fit_transform(trec.train.data["text"])
+    y = np.asarray(trec.train.y)
+    taken = np.zeros(len(y), dtype=bool)
+    for _ in range(3):
+        batch = typical_batch(X, taken, np.flatnonzero(~taken), 10, random_state=0)
+        assert len(set(batch.tolist())) == 10 and not taken[batch].any()
+        taken[batch] = True
+    rng = np.random.default_rng(0)
+    draws = [rng.choice(len(y), 30, replace=False) for _ in range(200)]
+    random_classes = np.mean([len(np.unique(y[d])) for d in draws])
+    assert len(np.unique(y[taken])) >= random_classes
+    with pytest.raises(ValueError, match="strategy='typical' needs `features`"):
+        select(np.full((len(y), 6), 1 / 6), np.asarray(trec.train.L), 5, strategy="typical")
