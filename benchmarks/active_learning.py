@@ -7,8 +7,12 @@ final classifier (``combined_acc``: end model x label model x reviewed-rows mode
 (``EndModel.for_review_loop()``) and with sentence embeddings of the packaged MiniLM encoder added
 (``EndModel.for_review_loop(encoder=TextEncoder())``, the reviewed-rows model then reads the embeddings).
 
-    python benchmarks/active_learning.py                          # four datasets, 5 seeds
+    python benchmarks/active_learning.py                          # four datasets, 5 seeds (about 45 min on 2 cores)
+    python benchmarks/active_learning.py --encoder-only           # TF-IDF + embeddings experts only
     python benchmarks/active_learning.py --datasets trec --seeds 2 --no-encoder
+
+Strategies: ``typical`` and ``lf_disagreement`` by default, and ``random`` always; with the encoder,
+``typical`` clusters the sentence embeddings.
 
 Targets (budget 100, batch 10, mean of 5 seeds): ``combined_acc`` >= 96.0 on youtube and
 >= 74.0 on trec; on every dataset the best strategy beats random at every budget and the final
