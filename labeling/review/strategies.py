@@ -179,17 +179,18 @@ def k_center_greedy(
 
 def typical_batch(
     X: Any, taken: np.ndarray, candidates: np.ndarray, n_select: int, *, neighbours: int = 20,
-    random_state: int | np.random.Generator | None = None,
+    max_clusters: int = 500, random_state: int | np.random.Generator | None = None,
 ) -> np.ndarray:
     """The most typical row of each of the ``n_select`` largest clusters that hold no taken row.
 
-    The rows are split into ``taken + n_select`` clusters by k-means on the
-    L2-normalised vectors; among clusters holding no taken (reviewed or
-    queued) row, the largest come first, and from each the candidate with the
-    densest neighbourhood (smallest mean cosine distance to its ``neighbours``
-    nearest rows of the cluster) is picked. This is TypiClust (Hacohen et al.,
-    ICML 2022): with a few dozen labels, reviews of typical rows of every
-    region teach a classifier more than uncertain or random ones, which
+    The rows are split into ``taken + n_select`` clusters (at most
+    ``max_clusters``) by k-means on the L2-normalised vectors. Clusters holding
+    the fewest taken (reviewed or queued) rows come first, the largest first
+    among them, and from each the candidate with the densest neighbourhood
+    (smallest mean cosine distance to its ``neighbours`` nearest rows of the
+    cluster) is picked, one per cluster per round. This is TypiClust (Hacohen
+    et al., ICML 2022): with a few dozen labels, reviews of typical rows of
+    every region teach a classifier more than uncertain or random ones, which
     cluster on the rows the LFs fight over or miss small regions.
 
     Parameters
@@ -204,14 +205,16 @@ def typical_batch(
         Batch size.
     neighbours : int
         Neighbourhood size of the typicality score.
+    max_clusters : int
+        Most clusters k-means fits (its cost grows with them); past it, the
+        clusters with the fewest reviews get the next ones.
     random_state : int or Generator, optional
-        Seed of k-means.
+        Seed of k-means and of ties.
 
     Returns
     -------
     ndarray of int
-        Up to ``n_select`` rows, largest cluster first; when fewer clusters are
-        free, the rest are the most typical remaining candidates overall.
+        Up to ``n_select`` rows, in the order picked.
     """
     from sklearn.cluster import KMeans
     from sklearn.preprocessing import normalize
@@ -219,33 +222,29 @@ def typical_batch(
     rng = np.random.default_rng(random_state)
     Xn = normalize(X)
     n = Xn.shape[0]
-    n_clusters = int(min(n, int(np.count_nonzero(taken)) + n_select))
+    n_clusters = int(max(1, min(n, int(np.count_nonzero(taken)) + n_select, max_clusters)))
     km = KMeans(n_clusters=n_clusters, n_init=1, random_state=int(rng.integers(2**31 - 1))).fit(Xn)
     cluster = km.labels_
-    covered = np.zeros(n_clusters, dtype=bool)
-    covered[cluster[taken]] = True
-    allowed = np.zeros(n, dtype=bool)
-    allowed[candidates] = True
+    reviews = np.bincount(cluster[taken], minlength=n_clusters)
     sizes = np.bincount(cluster, minlength=n_clusters)
-    # Largest free clusters first; ties at random.
-    order = np.lexsort((rng.random(n_clusters), -sizes))
+    tie = rng.random(n_clusters)
+    free = np.zeros(n, dtype=bool)
+    free[candidates] = True
+    ranked: dict[int, list[int]] = {}  # per cluster: its free candidates, most typical first
     picked: list[int] = []
-    for c in order:
-        if len(picked) >= n_select:
+    while len(picked) < n_select:
+        open_ = np.flatnonzero(np.bincount(cluster[free], minlength=n_clusters) > 0)
+        if open_.size == 0:
             break
-        members = np.flatnonzero(cluster == c)
-        free = members[allowed[members]]
-        if covered[c] or free.size == 0:
-            continue
-        picked.append(int(free[np.argmax(_typicality(Xn, members, free, neighbours))]))
-    if len(picked) < n_select:  # more rows wanted than free clusters: the most typical of the rest
-        rest = np.setdiff1d(candidates, picked)
-        score = np.zeros(rest.size)
-        for c in np.unique(cluster[rest]):
+        c = int(open_[np.lexsort((tie[open_], -sizes[open_], reviews[open_]))[0]])
+        if c not in ranked:
             members = np.flatnonzero(cluster == c)
-            in_c = cluster[rest] == c
-            score[in_c] = _typicality(Xn, members, rest[in_c], neighbours)
-        picked += rest[np.argsort(-score, kind="stable")[: n_select - len(picked)]].tolist()
+            rows = members[free[members]]
+            ranked[c] = rows[np.argsort(-_typicality(Xn, members, rows, neighbours), kind="stable")].tolist()
+        row = next(r for r in ranked[c] if free[r])
+        picked.append(row)
+        free[row] = False
+        reviews[c] += 1
     return np.asarray(picked, dtype=int)
 
 
