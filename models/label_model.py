@@ -404,13 +404,13 @@ class LabelModel(BaseLabelModel):
     def _prior_mean(self, prior: np.ndarray) -> np.ndarray:
         """Prior mean of each precision, shape (n_lfs, k), under the current class prior.
 
-        A one-class LF is right on ``accuracy_prior`` of its votes, but never so
-        few that a vote for a class holding most rows would barely move its
-        probability (0.7 for a class of 65% lets one vote for the other class
+        A keyword LF (one that votes some of the classes) is right on
+        ``accuracy_prior`` of its votes, but never so few that a vote for a
+        class holding most rows would barely move its probability (0.7 for a class of 65% lets one vote for the other class
         outweigh seven for it): at least the class prior plus ``_MIN_GAP_CLOSED``
         of the distance to 1, which never binds below a class prior of one half.
-        An LF that chooses between classes is a classifier whose vote is right on
-        ``accuracy_prior`` of the rows of each of its classes; its precision on a
+        A classifier LF (one that votes every class, ``chooses_``) is right on
+        ``accuracy_prior`` of the rows of each class; its precision on a
         class then follows from Bayes' rule and the class prior: 0.7 on balanced
         classes, about 0.11 on a class of 5% (a classifier right on 70% of both
         classes mislabels far more common rows than there are rare ones).
