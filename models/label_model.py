@@ -406,8 +406,9 @@ class LabelModel(BaseLabelModel):
 
         A keyword LF (one that votes some of the classes) is right on
         ``accuracy_prior`` of its votes, but never so few that a vote for a
-        class holding most rows would barely move its probability (0.7 for a class of 65% lets one vote for the other class
-        outweigh seven for it): at least the class prior plus ``_MIN_GAP_CLOSED``
+        class holding most rows would barely move its probability (0.7 for a
+        class of 65% lets one vote for the other class outweigh seven for it):
+        at least the class prior plus ``_MIN_GAP_CLOSED``
         of the distance to 1, which never binds below a class prior of one half.
         A classifier LF (one that votes every class, ``chooses_``) is right on
         ``accuracy_prior`` of the rows of each class; its precision on a
