@@ -138,24 +138,31 @@ def fit_review_model(
         return clf, cap
     base = np.asarray(base, dtype=float)
     held = _held_out_reviews(X, y, reviewed, base.shape[1], C, random_state)
-    return clf, _best_review_weight(np.clip(base[reviewed], 1e-6, None), held, y[reviewed], cap)[0]
+    return clf, _best_review_weight(np.clip(base[reviewed], 1e-6, None), held, y[reviewed], cap)
 
 
 #: Shares of the cap ``n / (n + prior)`` tried as the reviewed-rows model's weight.
 _REVIEW_WEIGHT_SHARES = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
 
 
-def _best_review_weight(base: np.ndarray, held: np.ndarray, truth: np.ndarray, cap: float) -> tuple[float, float]:
-    """The weight (a share of ``cap``) whose product ``base x review`` gives ``truth`` the highest mean
-    log-likelihood, and that log-likelihood; ties go to the smaller weight."""
+def _review_weight_scores(base: np.ndarray, held: np.ndarray, truth: np.ndarray, cap: float):
+    """For each weight in ``cap x`` :data:`_REVIEW_WEIGHT_SHARES`, smallest first: the weight, how many of
+    ``truth`` the product ``base x review`` classifies right, and the mean log-likelihood it gives them."""
     k = base.shape[1]
-    best, best_ll = 0.0, -np.inf
     for weight in cap * _REVIEW_WEIGHT_SHARES:
         prod = base * (weight * held + (1.0 - weight) / k)
-        ll = float(np.mean(np.log(prod[np.arange(truth.size), truth] / prod.sum(axis=1))))
+        prod /= prod.sum(axis=1, keepdims=True)
+        right = int(np.sum(prod.argmax(axis=1) == truth))
+        yield float(weight), right, float(np.mean(np.log(prod[np.arange(truth.size), truth])))
+
+
+def _best_review_weight(base: np.ndarray, held: np.ndarray, truth: np.ndarray, cap: float) -> float:
+    """The weight whose product ``base x review`` gives ``truth`` the highest mean log-likelihood (ties: the smaller)."""
+    best, best_ll = 0.0, -np.inf
+    for weight, _, ll in _review_weight_scores(base, held, truth, cap):
         if ll > best_ll + 1e-9:
-            best, best_ll = float(weight), ll
-    return best, best_ll
+            best, best_ll = weight, ll
+    return best
 
 
 def _held_out_reviews(X: Any, y: np.ndarray, rows: np.ndarray, k: int, C: float, random_state: int) -> np.ndarray:
@@ -235,15 +242,11 @@ def choose_expert_weights(
         held = _held_out_reviews(Xr, y, rows, k, float(C), random_state)
         for lm_weight in LABEL_MODEL_WEIGHTS:
             base = combine(end, lm_probs[rows], L[rows], label_model_weight=lm_weight)
-            for weight in cap * _REVIEW_WEIGHT_SHARES:
-                prod = base * (weight * held + (1.0 - weight) / k)
-                prod /= prod.sum(axis=1, keepdims=True)
-                # Accuracy first, the metric the classifier is used for: the likelihood alone punished the
-                # label model's few confident mistakes and dropped it where it wins most rows (semeval).
-                right = int(np.sum(prod.argmax(axis=1) == truth))
-                score = (right, float(np.mean(np.log(prod[np.arange(rows.size), truth]))))
-                if score[0] > best_score[0] or (score[0] == best_score[0] and score[1] > best_score[1] + 1e-9):
-                    best, best_score = (lm_weight, float(C), float(weight)), score
+            # Accuracy first, the metric the classifier is used for: the likelihood alone punished the
+            # label model's few confident mistakes and dropped it where it wins most rows (semeval).
+            for weight, right, ll in _review_weight_scores(base, held, truth, cap):
+                if right > best_score[0] or (right == best_score[0] and ll > best_score[1] + 1e-9):
+                    best, best_score = (lm_weight, float(C), weight), (right, ll)
     return best
 
 
