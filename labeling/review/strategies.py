@@ -250,13 +250,16 @@ def typical_batch(
 
 def _typicality(Xn: Any, members: np.ndarray, rows: np.ndarray, neighbours: int) -> np.ndarray:
     """1 / mean cosine distance from each of ``rows`` to its nearest ``members`` (itself excluded)."""
-    sims = Xn[rows] @ Xn[members].T
-    sims = np.asarray(sims.toarray() if hasattr(sims, "toarray") else sims)
+    from sklearn.neighbors import NearestNeighbors
+
     kk = min(neighbours, members.size - 1)
     if kk < 1:
         return np.ones(rows.size)
-    nearest = -np.sort(-sims, axis=1)[:, 1: kk + 1]  # column 0 is the row itself
-    return 1.0 / (np.mean(1.0 - nearest, axis=1) + 1e-9)
+    # Searched in chunks: the first batches split the data into a few large clusters, whose full
+    # (rows x members) similarity matrix would not fit in memory on a large pool.
+    index = NearestNeighbors(n_neighbors=kk + 1, metric="cosine", algorithm="brute").fit(Xn[members])
+    dist, _ = index.kneighbors(Xn[rows])
+    return 1.0 / (np.mean(dist[:, 1:], axis=1) + 1e-9)  # column 0 is the row itself
 
 
 def select(
