@@ -199,9 +199,10 @@ class LabelModel(BaseLabelModel):
     LF that votes some of the classes (a keyword) makes its class the most
     probable; a vote of an LF that votes every class (a classifier, see
     ``chooses_``) raises its class's probability, and its prior precision on
-    a rare class is low (see ``accuracy_prior``). A precision never exceeds ``class prior / coverage`` (an LF that fires on
-    half of the rows for a class that holds a third of them is right on at
-    most two thirds of its votes). A row with no vote gets the class prior.
+    a rare class is low (see ``accuracy_prior``). A precision never exceeds
+    ``class prior / coverage`` (an LF that fires on half of the rows for a
+    class that holds a third of them is right on at most two thirds of its
+    votes). A row with no vote gets the class prior.
 
     Parameters are fit by EM from a majority-vote start on the distinct vote
     patterns weighted by their counts (cost grows with the number of distinct
@@ -376,11 +377,11 @@ class LabelModel(BaseLabelModel):
     def _floor(log_p: np.ndarray, chooses: np.ndarray) -> np.ndarray:
         """Least score, shape (n_lfs, k), a vote for each class needs over any other class.
 
-        A one-class LF is better than chance when a lone vote makes its class the
+        A keyword LF is better than chance when a lone vote makes its class the
         most probable one, whatever the class prior: it fires because it saw its
-        class. An LF that chooses between classes (a classifier) is better than
-        chance when its vote raises its class's probability; on a rare class its
-        lone vote may still leave that class less probable than the common one.
+        class. A classifier LF (``chooses``) is better than chance when its vote
+        raises its class's probability; on a rare class its lone vote may still
+        leave that class less probable than the common one.
         """
         order = np.argsort(log_p)
         best_other = np.full(len(log_p), log_p[order[-1]])
@@ -417,14 +418,12 @@ class LabelModel(BaseLabelModel):
         classes mislabels far more common rows than there are rare ones).
         """
         alpha = float(self.accuracy_prior)
-        one_class = np.maximum(alpha, prior + _MIN_GAP_CLOSED * (1.0 - prior))
-        chooses = self.chooses_
-        among = np.where(chooses, prior[None, :], 0.0)
-        share = among / np.maximum(among.sum(axis=1, keepdims=True), 1e-300)  # class prior within its choices
-        others = np.maximum(chooses.sum(axis=1, keepdims=True) - 1, 1)
-        hit, miss = alpha * share, (1 - alpha) * (1 - share) / others
+        keyword = np.maximum(alpha, prior + _MIN_GAP_CLOSED * (1.0 - prior))
+        # A classifier votes every class: right on alpha of each class's rows, wrong ones spread over the
+        # other k - 1 classes.
+        hit, miss = alpha * prior, (1 - alpha) * (1 - prior) / max(len(prior) - 1, 1)
         classifier = hit / np.maximum(hit + miss, 1e-300)
-        return np.where(chooses, classifier, one_class[None, :])
+        return np.where(self.chooses_, classifier[None, :], keyword[None, :])
 
     def _table(
         self, precision: np.ndarray, prior: np.ndarray, coverage: np.ndarray, confusion: np.ndarray | None
