@@ -14,7 +14,7 @@ from models import probs_to_preds
 
 from .final import FinalClassifier
 from .store import ReviewStore
-from .strategies import REPRESENTATIVE_STRATEGIES, get_strategy, select
+from .strategies import get_strategy, select
 
 __all__ = ["ActiveLoop", "RefitReport", "lf_accuracy_estimates", "wilson_interval", "with_human_labels"]
 
@@ -363,14 +363,14 @@ class ActiveLoop:
             audit_idx = self._rng.choice(free, size=min(n_audit, len(free)), replace=False)
             exclude = exclude.copy()
             exclude[audit_idx] = True
-        idx = select(
+        idx, fair = select(
             self.probs_, self.L, n - len(audit_idx), strategy=self.strategy, exclude=exclude,
             features=self._features() if diverse and n > len(audit_idx) else None, random_state=self._rng,
-        ) if n > len(audit_idx) else np.zeros(0, dtype=np.int64)
+            return_representative=True,
+        ) if n > len(audit_idx) else (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool))
         self._audit[audit_idx] = True
         self._representative[audit_idx] = True
-        if self.strategy in REPRESENTATIVE_STRATEGIES:
-            self._representative[idx] = True
+        self._representative[np.asarray(idx, dtype=np.int64)[fair]] = True
         idx = np.concatenate([np.asarray(idx, dtype=np.int64), audit_idx.astype(np.int64)])
         self._batch += 1
         texts = self.data[self.text_column].iloc[idx].fillna("").astype(str).tolist()

@@ -128,6 +128,10 @@ STRATEGIES = tuple(_SCORERS) + tuple(f"diverse:{name}" for name in _SCORERS if n
 #: sample for judging the final classifier (see ``FinalClassifier``).
 REPRESENTATIVE_STRATEGIES = ("random", "typical")
 
+#: Least share of the candidate rows that a tie of lowest scores must hold for a pick
+#: drawn from it at random to count as representative (see :func:`select`).
+TIE_SHARE = 0.9
+
 
 def get_strategy(name: str) -> tuple[Callable[..., np.ndarray], bool]:
     """The score function of ``name`` and whether it needs row vectors (``features``)."""
@@ -272,7 +276,8 @@ def select(
     features: Any = None,
     pool_factor: int = 5,
     random_state: int | np.random.Generator | None = None,
-) -> np.ndarray:
+    return_representative: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Indices of the ``n_select`` rows to review next, best first.
 
     Parameters
@@ -293,10 +298,21 @@ def select(
         ``diverse:*`` picks from the ``pool_factor * n_select`` best-scored rows.
     random_state : int or Generator, optional
         Seed for tie-breaking and the random baseline.
+    return_representative : bool
+        Also return which picks were made without looking at the model: every
+        pick of a :data:`REPRESENTATIVE_STRATEGIES` strategy, and a pick drawn
+        at random from a tie of lowest scores that holds at least
+        :data:`TIE_SHARE` of the candidates. ``lf_disagreement`` on data whose
+        LFs rarely conflict (sms: 14 of 4,571 rows) runs out of conflicts
+        within a batch or two and then draws from all other rows at random;
+        those reviews are a fair sample of nearly all the data and can judge
+        the final classifier's experts (``FinalClassifier``).
 
     Returns
     -------
     ndarray of int
+        The picks; with ``return_representative`` also a bool array of the same
+        length.
 
     Examples
     --------
@@ -321,15 +337,27 @@ def select(
         elif ex.size:
             allowed[ex.astype(int)] = False
     candidates = np.flatnonzero(allowed)
+    picks, fair = _select(probs, L, n_select, strategy, score_fn, diverse, allowed, candidates, features,
+                          pool_factor, rng)
+    return (picks, fair) if return_representative else picks
+
+
+def _select(
+    probs: np.ndarray, L: np.ndarray, n_select: int, strategy: str, score_fn: Callable[..., np.ndarray],
+    diverse: bool, allowed: np.ndarray, candidates: np.ndarray, features: Any, pool_factor: int, rng: Any,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`select`'s picks and which of them were made without looking at the model."""
     if candidates.size == 0:
-        return candidates
+        return candidates, np.zeros(0, dtype=bool)
     if strategy == "typical":
         if features is None:
             raise ValueError("strategy='typical' needs `features` (row vectors, e.g. sentence embeddings) to cluster.")
-        return typical_batch(features, ~allowed, candidates, n_select, random_state=rng)
+        picks = typical_batch(features, ~allowed, candidates, n_select, random_state=rng)
+        return picks, np.ones(len(picks), dtype=bool)
     if score_fn is lf_audit_scores:
         if not diverse:
-            return _lf_audit_batch(L, ~allowed, candidates, n_select, rng)
+            picks = _lf_audit_batch(L, ~allowed, candidates, n_select, rng)
+            return picks, np.zeros(len(picks), dtype=bool)
         scores = lf_audit_scores(probs, L, ~allowed)[candidates]
     else:
         scores = score_fn(probs, L)[candidates]
@@ -337,8 +365,18 @@ def select(
     order = np.lexsort((rng.random(candidates.size), -scores))
     ranked = candidates[order]
     if not diverse:
-        return ranked[:n_select]
+        picks = ranked[:n_select]
+        if strategy in REPRESENTATIVE_STRATEGIES:
+            return picks, np.ones(len(picks), dtype=bool)
+        # Rows drawn at random from a tie that holds nearly every candidate are a random sample of nearly
+        # all the data, whatever the strategy; k-center (diverse) picks from a tie are spread, not random.
+        low = scores <= scores.min() + 1e-12
+        fair = np.zeros(len(picks), dtype=bool)
+        if low.sum() >= TIE_SHARE * candidates.size:
+            fair = np.isin(picks, candidates[low])
+        return picks, fair
     if features is None:
         raise ValueError(f"strategy={strategy!r} needs `features` (row vectors, e.g. TF-IDF) to spread the batch.")
     pool = ranked[: max(n_select * pool_factor, n_select)]
-    return k_center_greedy(features, pool, n_select, first=0)
+    picks = k_center_greedy(features, pool, n_select, first=0)
+    return picks, np.zeros(len(picks), dtype=bool)

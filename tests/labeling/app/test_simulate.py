@@ -9,7 +9,9 @@ import pytest
 
 from labeling.app.simulation import leading_token_leak, simulate
 from labeling.review import ActiveLoop, ReviewStore, combine
-from labeling.review.final import FinalClassifier, fit_review_model, other_experts, review_probabilities
+from labeling.review.final import (
+    FinalClassifier, fit_review_model, min_representative, other_experts, review_probabilities,
+)
 from models import EndModel
 from models.end_model import class_probabilities, stack_features
 from labeling.matrix import ABSTAIN, covered_rows
@@ -173,7 +175,7 @@ def test_auto_label_model_weight_is_chosen_on_representative_reviews_only(trec):
     # Without rows picked independently of the model nothing is judged: the full product, review_C as given.
     plain = FinalClassifier(lm).fit(texts_, probs, y, L)
     assert plain.label_model_weight_ == 1.0 and plain.review_C_ == 10.0
-    few = representative & (np.cumsum(representative) <= 19)
+    few = representative & (np.cumsum(representative) < min_representative(6))
     assert FinalClassifier(lm).fit(texts_, probs, y, L, representative=few).label_model_weight_ == 1.0
     auto = FinalClassifier(lm).fit(texts_, probs, y, L, representative=representative)
     assert auto.label_model_weight_ in (0.0, 0.5, 1.0) and auto.review_C_ in (10.0, 100.0)

@@ -136,3 +136,26 @@ def test_typical_reviews_cover_the_classes_sooner_than_random(trec):
     assert len(np.unique(y[taken])) >= random_classes
     with pytest.raises(ValueError, match="strategy='typical' needs `features`"):
         select(np.full((len(y), 6), 1 / 6), np.asarray(trec.train.L), 5, strategy="typical")
+
+
+def test_picks_drawn_at_random_from_a_tie_of_nearly_all_rows_are_representative(yt):
+    L, probs, X = yt
+    conflict = lf_disagreement_scores(probs, L) > 0
+    assert 0.1 < conflict.mean() < 0.9
+    # While rows whose LFs conflict remain, lf_disagreement picks them: chosen by the votes, not representative.
+    idx, fair = select(probs, L, 10, strategy="lf_disagreement", random_state=0, return_representative=True)
+    assert conflict[idx].all() and not fair.any()
+    # Once they are all taken, the rest tie at 0 and are drawn at random: a fair sample of what is left.
+    idx, fair = select(probs, L, 10, strategy="lf_disagreement", exclude=conflict, random_state=0,
+                       return_representative=True)
+    assert not conflict[idx].any() and fair.all()
+    # A tie short of 90% of the candidates (the uncovered rows) is a stratum, not the data.
+    uncovered = (L == -1).all(axis=1)
+    assert uncovered.mean() < 0.9
+    idx, fair = select(probs, L, 10, strategy="uncovered", random_state=0, return_representative=True)
+    assert uncovered[idx].all() and not fair.any()
+    # Model-free strategies are representative whatever the scores; spread (diverse) picks never.
+    for strategy, expected in (("random", True), ("typical", True), ("diverse:lf_disagreement", False)):
+        _, fair = select(probs, L, 10, strategy=strategy, exclude=conflict, features=X, random_state=0,
+                         return_representative=True)
+        assert fair.all() if expected else not fair.any(), strategy
