@@ -125,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-encoder", action="store_true", help="TF-IDF experts only")
     parser.add_argument("--encoder-only", action="store_true", help="TF-IDF + embeddings experts only")
     parser.add_argument("--snorkel", action="store_true", help="also run Snorkel's label model in the loop")
+    parser.add_argument("--plot", type=Path, help="save the combined_acc curves of every dataset to this image")
     args = parser.parse_args(argv)
     strategies = [s for s in args.strategies.split(",") if s]
     missing = [str(FOLDERS[n]) for n in args.datasets if not FOLDERS[n].exists()]
@@ -136,9 +137,19 @@ def main(argv: list[str] | None = None) -> int:
     configs = _configs(not args.no_encoder, args.snorkel)
     if args.encoder_only and not args.no_encoder:
         configs = {name: c for name, c in configs.items() if name.endswith("+emb")}
+    results = []
     for name in args.datasets:
         res = run(name, FOLDERS[name], strategies, args.seeds, args.budget, args.batch, configs)
         report(name, res, TARGETS.get(name))
+        results.append(res)
+    if args.plot is not None:
+        from labeling.app.simulation import plot_learning_curves
+
+        # One panel per dataset and configuration: the curves of one run, as the tables above.
+        allres = pd.concat(results, ignore_index=True)
+        allres["dataset"] = allres["dataset"] + " (" + allres["config"] + ")"
+        plot_learning_curves(allres).savefig(args.plot, dpi=110)
+        print(f"curves: {args.plot}")
     return 0
 
 

@@ -29,8 +29,8 @@ def min_representative(n_classes: int) -> int:
 
     Ten reviews of a two-class task already show whether the label model helps
     the product (sms: 94.6 to 96.1 after ten ``typical`` reviews); ten reviews
-    of nine classes say next to nothing (semeval: choosing on them cost 2.2
-    points).
+    of nine classes tie too often (semeval: choosing on them dropped the
+    label model and cost 2.2 points).
     """
     return max(MIN_REPRESENTATIVE, MIN_REPRESENTATIVE_PER_CLASS * int(n_classes))
 
