@@ -141,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in args.datasets:
         res = run(name, FOLDERS[name], strategies, args.seeds, args.budget, args.batch, configs)
         report(name, res, TARGETS.get(name))
+        res["dataset"] = name  # the benchmark's name: youtube's WRENCH folder is called "wrench"
         results.append(res)
     if args.plot is not None:
         from labeling.app.simulation import plot_learning_curves

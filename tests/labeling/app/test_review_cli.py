@@ -191,7 +191,7 @@ def test_shell_loop_one_keypress_and_ctrl_c(tmp_path):
                 seen += os.read(master, 4096)
         except OSError:
             break
-    assert proc.wait(5) == 0
+    assert proc.wait(30) == 0  # a loaded machine can take seconds to shut the interpreter down
     try:
         while select.select([master], [], [], 0.5)[0]:
             seen += os.read(master, 4096)
