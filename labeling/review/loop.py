@@ -479,7 +479,12 @@ class ActiveLoop:
         return self.history_
 
     def representative_rows(self) -> np.ndarray:
-        """Boolean mask of the rows picked without looking at the model: audit rows and random or typical batches."""
+        """Boolean mask of the rows picked without looking at the model.
+
+        Audit rows, random or typical batches, and rows a strategy drew at
+        random from a tie of nearly all candidates (``select(...,
+        return_representative=True)``).
+        """
         return self._representative.copy()
 
     def final_classifier(
