@@ -16,7 +16,7 @@ __all__ = [
     "min_representative",
 ]
 
-#: Label-model exponents ``label_model_weight="auto"`` chooses among (largest first: ties keep the full product).
+#: Label-model exponents ``label_model_weight="auto"`` chooses among (accuracy ties go to the smallest).
 LABEL_MODEL_WEIGHTS = (1.0, 0.5, 0.0)
 #: Least held-out representative reviews for ``"auto"`` to choose; below it the label model's weight is 1 ...
 MIN_REPRESENTATIVE = 10
@@ -387,8 +387,8 @@ class FinalClassifier(ClassifierMixin, BaseEstimator):
             rows are always kept: a human label is evidence. How many rows
             were left out is :attr:`n_uncovered_dropped_`.
         representative : array-like of bool, shape (n,), optional
-            Rows picked without looking at the model (random, typical or audit
-            picks; :meth:`ActiveLoop.representative_rows`): their reviews choose
+            Rows picked without looking at the model
+            (:meth:`ActiveLoop.representative_rows`): their reviews choose
             the experts' weights when ``label_model_weight="auto"``.
         """
         texts = [str(t) for t in texts]

@@ -249,8 +249,8 @@ class ActiveLoop:
         self._known = np.zeros(len(self.ids), dtype=bool)
         # Rows drawn for the audit slice, and the audit tally: (rows reviewed, rows whose held label was right).
         self._audit = np.zeros(len(self.ids), dtype=bool)
-        # Rows picked without looking at the model (audit rows, and every row of a random or typical
-        # batch): held out, their reviews estimate how the final classifier does on any row.
+        # Rows picked without looking at the model (audit rows, random or typical batches, random draws
+        # from a tie of nearly all rows): their reviews estimate how the final classifier does on any row.
         self._representative = np.zeros(len(self.ids), dtype=bool)
         self._audit_tally = [0, 0]
         for sid in store.sample_ids():  # a loop reopened on an existing store keeps its audit rows

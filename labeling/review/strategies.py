@@ -259,8 +259,8 @@ def _typicality(Xn: Any, members: np.ndarray, rows: np.ndarray, neighbours: int)
     kk = min(neighbours, members.size - 1)
     if kk < 1:
         return np.ones(rows.size)
-    # Searched in chunks: the first batches split the data into a few large clusters, whose full
-    # (rows x members) similarity matrix would not fit in memory on a large pool.
+    # A nearest-neighbour search, which scikit-learn runs in memory-bounded chunks: the first batches
+    # split the data into a few large clusters, whose full (rows x members) similarity matrix would not fit.
     index = NearestNeighbors(n_neighbors=kk + 1, metric="cosine", algorithm="brute").fit(Xn[members])
     dist, _ = index.kneighbors(Xn[rows])
     return 1.0 / (np.mean(dist[:, 1:], axis=1) + 1e-9)  # column 0 is the row itself
