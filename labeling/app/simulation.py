@@ -109,7 +109,9 @@ def simulate(
     label_model_weight : float or "auto"
         The final classifier's exponent of the label model
         (:class:`labeling.review.FinalClassifier`; 0 leaves it out of the product,
-        ``"auto"`` chooses it on the reviews of rows picked without the model).
+        ``"auto"`` prefers 0 where the end model reproduces the label model and 1
+        elsewhere, and departs from that only when the reviews of rows picked
+        without the model clearly favour another exponent).
     progress : bool
         Show a progress bar over the runs.
 

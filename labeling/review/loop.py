@@ -505,8 +505,9 @@ class ActiveLoop:
             classifier's ``n_uncovered_dropped_``.
         label_model_weight : float or "auto"
             Exponent of the label model in the product; 0 leaves it out; ``"auto"``
-            chooses it on the reviews of :meth:`representative_rows` (see
-            :class:`labeling.review.FinalClassifier`).
+            prefers 0 where the end model reproduces the label model, else 1, and
+            lets the reviews of :meth:`representative_rows` overrule that when they
+            clearly favour another (see :class:`labeling.review.FinalClassifier`).
         """
         clf = FinalClassifier(self.model, end_model=end_model, label_model_weight=label_model_weight)
         return clf.fit(self._texts(), self.predict_proba(), self.human_labels(), self.L,
