@@ -532,8 +532,6 @@ class FinalClassifier(ClassifierMixin, BaseEstimator):
         auto = isinstance(self.label_model_weight, str)
         if auto and self.label_model_weight != "auto":
             raise ValueError(f"label_model_weight={self.label_model_weight!r}; expected a number >= 0 or 'auto'.")
-        held = None if representative is None else np.asarray(representative, dtype=bool) & (y != ABSTAIN)
-        enough = held is not None and held.sum() >= min_representative(self.n_classes_)
         self.end_model_agreement_ = None
         preferred = 1.0
         if auto and lm_probs is not None and L is not None:
@@ -541,15 +539,18 @@ class FinalClassifier(ClassifierMixin, BaseEstimator):
                 em, X, probs, keep & covered_rows(L), random_state=self.random_state
             )
             preferred = preferred_label_model_weight(self.end_model_agreement_)
-        if auto and lm_probs is not None and L is not None and enough:
-            self.label_model_weight_, self.review_C_, weight = choose_expert_weights(
-                em, X, probs, y, keep, np.asarray(lm_probs, dtype=float), np.asarray(L), held,
-                review_Cs=(self.review_C, 10 * self.review_C), prior=self.review_prior, preferred=preferred,
-                random_state=self.random_state,
-            )
-            self.review_, _ = fit_review_model(em.embedding_columns(X), y, C=self.review_C_, prior=self.review_prior)
-            self.review_weight_ = weight if self.review_ is not None else 0.0
-            return self
+            held = None if representative is None else np.asarray(representative, dtype=bool) & (y != ABSTAIN)
+            if held is not None and held.sum() >= min_representative(self.n_classes_):
+                self.label_model_weight_, self.review_C_, weight = choose_expert_weights(
+                    em, X, probs, y, keep, np.asarray(lm_probs, dtype=float), np.asarray(L), held,
+                    review_Cs=(self.review_C, 10 * self.review_C), prior=self.review_prior, preferred=preferred,
+                    random_state=self.random_state,
+                )
+                self.review_, _ = fit_review_model(
+                    em.embedding_columns(X), y, C=self.review_C_, prior=self.review_prior
+                )
+                self.review_weight_ = weight if self.review_ is not None else 0.0
+                return self
         self.label_model_weight_ = preferred if auto else float(self.label_model_weight)
         self.review_C_ = float(self.review_C)
         # The reviewed-rows model gets the weight its held-out reviews support on top of the other two.
