@@ -41,7 +41,9 @@ def test_review_loop_configuration_trains_on_hard_labels_and_weighs_reviews(yout
     em = EndModel.for_review_loop().fit(texts, probs, L=youtube.train.L)
     assert len(em.vectorizers_) == 2  # word and character n-grams
     assert em.score(youtube.test.data["text"], youtube.test.y) >= 0.9
-    # A reviewed row weighs human_weight: flipping 30 labels of reviewed rows moves the model more than unreviewed.
+    # A reviewed row weighs human_weight: at 3, flipping 30 labels of reviewed rows moves the model more than
+    # flipping them on unreviewed rows (at the default 1 the two are the same fit).
+    em = EndModel.for_review_loop(human_weight=3.0).fit(texts, probs, L=youtube.train.L)
     gold = np.asarray(youtube.train.y)
     rows = np.flatnonzero(covered_rows(youtube.train.L))[:30]
     flipped = probs.copy()
