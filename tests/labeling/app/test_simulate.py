@@ -10,7 +10,8 @@ import pytest
 from labeling.app.simulation import leading_token_leak, simulate
 from labeling.review import ActiveLoop, ReviewStore, combine
 from labeling.review.final import (
-    FinalClassifier, _clearly_better, end_model_agreement, fit_review_model, min_representative, other_experts,
+    FinalClassifier, _best_review_weight, _clearly_better, end_model_agreement, fit_review_model, min_representative,
+    other_experts,
     preferred_label_model_weight, review_probabilities,
 )
 from models import EndModel
@@ -183,7 +184,8 @@ def test_auto_label_model_weight_is_chosen_on_representative_reviews_only(trec):
     assert fit_few.label_model_weight_ == plain.label_model_weight_ and fit_few.review_C_ == 10.0
     auto = FinalClassifier(lm).fit(texts_, probs, y, L, representative=representative)
     assert auto.label_model_weight_ in (0.0, 0.5, 1.0) and auto.review_C_ in (10.0, 100.0)
-    assert 0.0 <= auto.review_weight_ <= 60 / 85 + 1e-12
+    # Within the n / (n + review_prior) cap, or in full where the held-out reviews clearly support it.
+    assert 0.0 <= auto.review_weight_ <= 60 / 85 + 1e-12 or auto.review_weight_ == 1.0
     # trec's end model reproduces the label model's class on most rows (it learns its mistakes too), so
     # counting the LFs twice overstates them: the exponent is below 1.
     assert auto.end_model_agreement_ >= 0.9 and auto.label_model_weight_ < 1.0
@@ -225,6 +227,25 @@ def test_a_one_row_lead_is_not_clearly_better():
     assert _clearly_better(np.r_[a, True], np.r_[b, False])   # 2 to 0
     assert not _clearly_better(np.r_[a, True, False], np.r_[b, False, True])  # 2 to 1
     assert not _clearly_better(b, a) and not _clearly_better(a, a)
+
+
+def test_reviewed_rows_model_joins_on_a_clear_lead_and_may_count_in_full():
+    truth = np.zeros(40, dtype=int)
+    # The other experts get 34 rows right and are confidently wrong on 6; the reviewed-rows model is sure of all.
+    base = np.tile([0.8, 0.2], (40, 1))
+    base[:6] = [0.1, 0.9]
+    held = np.tile([0.99, 0.01], (40, 1))
+    cap = 0.5
+    # Only full weight overrules a 0.9 mistake (at the cap: 0.1 x 0.745 < 0.9 x 0.255), and six rows to none is clear.
+    assert _best_review_weight(base, held, truth, cap) == 1.0
+    # Right where the others are already right, and wrong on one more row: no lead, so it stays out.
+    held_worse = held.copy()
+    held_worse[:7] = [0.01, 0.99]
+    assert _best_review_weight(base, held_worse, truth, cap) == 0.0
+    # One row gained is no clear lead either.
+    one = base.copy()
+    one[1:6] = [0.8, 0.2]
+    assert _best_review_weight(one, held, truth, cap) == 0.0
 
 
 def test_loop_marks_rows_picked_without_the_model(youtube, tmp_path):
