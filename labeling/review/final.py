@@ -204,7 +204,8 @@ def fit_review_model(
         How many reviews the model needs before it counts as much as the other
         experts: the weight is at most ``n / (n + prior)`` for ``n`` reviews, so a
         handful of labels, picked where the LFs disagree and missing whole
-        classes, cannot veto a class on their own.
+        classes, cannot veto a class on their own; with ``base``, held-out
+        reviews that clearly support full weight (1) lift that cap.
     random_state : int
         Seed of the fold assignment.
 
@@ -335,7 +336,8 @@ def choose_expert_weights(
     review_Cs : sequence of float
         Inverse L2 penalties tried for the reviewed-rows model.
     prior : float
-        As in :func:`fit_review_model`: the weight is at most ``n / (n + prior)``.
+        As in :func:`fit_review_model`: the weight is at most ``n / (n + prior)``, or 1 where the held-out
+        reviews clearly support it.
     preferred : float
         One of :data:`LABEL_MODEL_WEIGHTS`: the exponent kept unless the
         reviews clearly favour another.
@@ -412,7 +414,8 @@ class FinalClassifier(ClassifierMixin, BaseEstimator):
         Inverse L2 penalty of the reviewed-rows model.
     review_prior : float
         Reviews the reviewed-rows model needs before it can count as much as
-        the other experts (``prior`` of :func:`fit_review_model`).
+        the other experts (``prior`` of :func:`fit_review_model`), unless
+        held-out reviews clearly support full weight.
     label_model_weight : float or "auto"
         Exponent of the label model in the product (:func:`combine`). The end
         model is trained on the label model's labels, so the product counts the
