@@ -269,8 +269,15 @@ def _best_review_weight(base: np.ndarray, held: np.ndarray, truth: np.ndarray, c
     10-40; asking for a clear lead keeps every dataset at or above its start.
     """
     scores = list(_review_weight_scores(base, held, truth, cap))
-    best = max(scores, key=lambda s: (int(s[1].sum()), s[2]))  # max keeps the first, smallest, of equals
-    return best[0] if _clearly_better(best[1], scores[0][1]) else 0.0
+    return _clear_lead(scores, scores[0])[0]
+
+
+def _clear_lead(candidates: Sequence[tuple], none: tuple) -> tuple:
+    """Of ``(weight, right, log-likelihood, ...)`` candidates, the one that classifies most rows right (then: the
+    highest log-likelihood; ties: the first) if it is clearly better than ``none`` (:func:`_clearly_better`);
+    else ``none``, the candidate without the reviewed-rows model."""
+    best = max(candidates, key=lambda c: (int(c[1].sum()), c[2]))
+    return best if _clearly_better(best[1], none[1]) else none
 
 
 def _held_out_reviews(X: Any, y: np.ndarray, rows: np.ndarray, k: int, C: float, random_state: int) -> np.ndarray:
@@ -359,27 +366,20 @@ def choose_expert_weights(
     Xr = end_model.embedding_columns(X)
     cap = reviewed.sum() / (reviewed.sum() + prior)
     truth = y[rows]
-    # Per exponent: ((hits, log-likelihood), (C, weight), which rows it gets right); and without the
-    # reviewed-rows model, which it must clearly beat to join.
-    best: dict[float, tuple] = {}
-    alone: dict[float, tuple] = {}
+    # Per exponent, every (weight, which rows it gets right, log-likelihood, C); the first is weight 0, the
+    # product without the reviewed-rows model (the same for every C).
+    candidates: dict[float, list[tuple]] = {w: [] for w in LABEL_MODEL_WEIGHTS}
     for C in review_Cs:
         held = _held_out_reviews(Xr, y, rows, k, float(C), random_state)
         for lm_weight in LABEL_MODEL_WEIGHTS:
             base = combine(end, lm_probs[rows], L[rows], label_model_weight=lm_weight)
-            for weight, right, ll in _review_weight_scores(base, held, truth, cap):
-                score = (int(right.sum()), ll)
-                if weight == 0.0:
-                    alone[lm_weight] = (score, (float(review_Cs[0]), 0.0), right)
-                if lm_weight not in best or score > best[lm_weight][0]:
-                    best[lm_weight] = (score, (float(C), weight), right)
-    for lm_weight in best:
-        if not _clearly_better(best[lm_weight][2], alone[lm_weight][2]):
-            best[lm_weight] = alone[lm_weight]
+            candidates[lm_weight] += [(*score, float(C)) for score in _review_weight_scores(base, held, truth, cap)]
+    best = {w: _clear_lead(c, c[0]) for w, c in candidates.items()}
     # The challenger: most rows right, ties to the exponent nearest the preferred one, then the likelihood.
-    challenger = max(best, key=lambda w: (best[w][0][0], -abs(w - preferred), best[w][0][1]))
-    chosen = challenger if _clearly_better(best[challenger][2], best[preferred][2]) else preferred
-    return (chosen, *best[chosen][1])
+    challenger = max(best, key=lambda w: (int(best[w][1].sum()), -abs(w - preferred), best[w][2]))
+    chosen = challenger if _clearly_better(best[challenger][1], best[preferred][1]) else preferred
+    weight, _, _, C = best[chosen]
+    return chosen, C, weight
 
 
 def review_probabilities(clf: Any, weight: float, X: Any, k: int) -> np.ndarray:
