@@ -151,9 +151,9 @@ class EndModel(ClassifierMixin, BaseEstimator):
         a refit takes well under a second on a few thousand rows, and hard
         labels. A reviewed row weighs as much as a certain label-model row
         (``human_weight=1``): the loop picks rows the LFs find hard, and
-        weighing them 3 pulled the end model toward those atypical rows (on
-        youtube and sms it lost 0.1-0.5 points against weight 1 after 60-100
-        reviews picked where the LFs disagree). What the reviews know beyond the
+        weighing them 3 pulled the end model toward those atypical rows (after
+        60-100 reviews picked where the LFs disagree it lost up to 0.5 points
+        on youtube and 0.25 on sms against weight 1). What the reviews know beyond the
         label model reaches the final classifier through its reviewed-rows
         model, whose weight held-out reviews decide
         (:class:`labeling.review.FinalClassifier`).
