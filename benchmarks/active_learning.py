@@ -3,7 +3,7 @@ experts against TF-IDF plus sentence embeddings, and (``--snorkel``) Snorkel's l
 
 The train split's gold labels play the reviewer; after each batch the test accuracy of the
 final classifier (``combined_acc``: end model x label model x reviewed-rows model, see
-``labeling.review.FinalClassifier``) is recorded. The text experts run twice: on TF-IDF alone
+``models.FinalClassifier``) is recorded. The text experts run twice: on TF-IDF alone
 (``EndModel.for_review_loop()``) and with sentence embeddings of the packaged MiniLM encoder added
 (``EndModel.for_review_loop(encoder=TextEncoder())``, the reviewed-rows model then reads the embeddings).
 

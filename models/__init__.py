@@ -5,6 +5,7 @@ from .base import BaseLabelModel, NotFittedError, vote_counts
 from .calibration import expected_calibration_error, reliability_table
 from .dawid_skene import DawidSkene
 from .end_model import EndModel, soft_label_rows
+from .final import FinalClassifier, combine
 from .hyperlm_model import HyperLabelModel
 from .label_model import LabelModel
 from .majority import MajorityVote
@@ -26,14 +27,9 @@ from .selection import (
     select_on_valid,
 )
 from .snorkel_model import SnorkelLabelModel
-from .text_metrics import bleu, fit_ngram_model, perplexity, sentence_bleu_scores
 from .weighted import WeightedMajorityVote
 
 __all__ = [
-    "perplexity",
-    "fit_ngram_model",
-    "bleu",
-    "sentence_bleu_scores",
     "BaseLabelModel",
     "NotFittedError",
     "MajorityVote",
@@ -43,6 +39,8 @@ __all__ = [
     "HyperLabelModel",
     "LabelModel",
     "EndModel",
+    "FinalClassifier",
+    "combine",
     "soft_label_rows",
     "MODEL_REGISTRY",
     "make_model",

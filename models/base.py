@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from numbers import Integral
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+from sklearn.utils._param_validation import Interval, StrOptions
 
-from labeling.matrix import ABSTAIN, check_label_matrix
+from labeling.core.matrix import ABSTAIN, check_label_matrix
 
 from ._tiebreak import TIE_BREAKS, probs_to_preds
 from .metrics import score_predictions
@@ -51,9 +53,20 @@ class BaseLabelModel(ClassifierMixin, BaseEstimator):
 
     cardinality: int | None = None
     tie_break: str = "random"
+    #: Whether how often a vote pattern occurs changes the fit. ``labeling.fit_from_patterns`` fits a model
+    #: that says False on the distinct patterns alone, without repeating them by their counts.
+    uses_pattern_counts: bool = True
+
+    #: Hyper-parameter constraints in scikit-learn's form, checked by ``_validate_params`` when ``fit`` starts;
+    #: a subclass extends them with its own (``{**BaseLabelModel._parameter_constraints, ...}``).
+    _parameter_constraints: dict = {
+        "cardinality": [Interval(Integral, 2, None, closed="left"), None],
+        "tie_break": [StrOptions(set(TIE_BREAKS))],
+    }
 
     # validation -------------------------------------------------------------
     def _check_fit_input(self, L: Any, y: Any = None) -> tuple[np.ndarray, np.ndarray | None]:
+        self._validate_params()
         arr = check_label_matrix(L, cardinality=self.cardinality)
         y_arr = None
         if y is not None:

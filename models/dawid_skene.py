@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils._param_validation import Interval
 
-from labeling.matrix import ABSTAIN
+from labeling.core.matrix import ABSTAIN
 
-from ._tiebreak import TIE_BREAKS
 from .base import BaseLabelModel
 from .patterns import unique_patterns
 
@@ -63,6 +65,13 @@ class DawidSkene(BaseLabelModel):
     [0]
     """
 
+    _parameter_constraints: dict = {
+        **BaseLabelModel._parameter_constraints,
+        "smoothing": [Interval(Real, 0, None, closed="left")],
+        "n_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+    }
+
     def __init__(
         self,
         *,
@@ -88,10 +97,6 @@ class DawidSkene(BaseLabelModel):
         return scores / scores.sum(axis=1, keepdims=True)
 
     def _fit(self, L: np.ndarray, y: np.ndarray | None, class_balance: np.ndarray | None) -> None:
-        if self.tie_break not in TIE_BREAKS:
-            raise ValueError(f"tie_break={self.tie_break!r} is not one of {set(TIE_BREAKS)}.")
-        if not self.smoothing >= 0:
-            raise ValueError(f"smoothing={self.smoothing!r}; expected a number >= 0.")
         k, m = self.cardinality_, self.n_lfs_
         if y is not None and (y >= 0).any():
             vp = unique_patterns(np.concatenate([L.astype(np.int16), y.astype(np.int16)[:, None]], axis=1))

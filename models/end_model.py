@@ -7,7 +7,7 @@ from typing import Any, Sequence
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
-from labeling.matrix import ABSTAIN, check_label_matrix, covered_rows
+from labeling.core.matrix import ABSTAIN, check_label_matrix, covered_rows
 
 from .base import NotFittedError
 from .metrics import classification_report, confusion_matrix, score_predictions
@@ -53,7 +53,7 @@ class EndModel(ClassifierMixin, BaseEstimator):
     The one end model of votewise. Its features are word n-gram TF-IDF, plus
     optionally character n-grams and sentence embeddings; its classifier is
     any scikit-learn classifier that takes ``sample_weight``. :meth:`fit`
-    trains it on texts; :meth:`fit_features` is the same training step on
+    trains it on texts; :meth:`train_classifier` is the same training step on
     features already computed, which a review loop calls once per batch.
 
     Parameters
@@ -151,12 +151,11 @@ class EndModel(ClassifierMixin, BaseEstimator):
         a refit takes well under a second on a few thousand rows, and hard
         labels. A reviewed row weighs as much as a certain label-model row
         (``human_weight=1``): the loop picks rows the LFs find hard, and
-        weighing them 3 pulled the end model toward those atypical rows (after
-        60-100 reviews picked where the LFs disagree it lost up to 0.5 points
-        on youtube and 0.25 on sms against weight 1). What the reviews know beyond the
+        weighing them more pulls the end model toward those atypical rows
+        (``docs/active_learning.md``). What the reviews know beyond the
         label model reaches the final classifier through its reviewed-rows
         model, whose weight held-out reviews decide
-        (:class:`labeling.review.FinalClassifier`).
+        (:class:`models.FinalClassifier`).
         """
         from sklearn.linear_model import SGDClassifier
 
@@ -188,8 +187,8 @@ class EndModel(ClassifierMixin, BaseEstimator):
         dim = int(self.encoder.dimension())
         return X[:, X.shape[1] - dim:]
 
-    def fit_features(self, X: Any, probs: np.ndarray, keep: np.ndarray, human: np.ndarray) -> Any:
-        """Fit a fresh copy of the classifier on rows ``keep`` of features ``X`` and return it.
+    def train_classifier(self, X: Any, probs: np.ndarray, *, keep: np.ndarray, human: np.ndarray) -> Any:
+        """Train a fresh copy of the classifier on rows ``keep`` of features ``X`` and return it.
 
         The training step of :meth:`fit`, without the features: rows ``human``
         (reviewed) weigh ``human_weight``; the others carry their labels as
@@ -280,7 +279,7 @@ class EndModel(ClassifierMixin, BaseEstimator):
         vectorizers = self.make_vectorizers()
         features = stack_features(vectorizers, [texts[i] for i in kept], fit=True)
         # Features of the kept rows only, so the masks are re-indexed to them.
-        self.classifier_ = self.fit_features(features, probs[kept], np.ones(kept.size, bool), human[kept])
+        self.classifier_ = self.train_classifier(features, probs[kept], keep=np.ones(kept.size, bool), human=human[kept])
         self.vectorizers_ = vectorizers
         self.cardinality_ = probs.shape[1]
         self.n_train_rows_ = int(kept.size)

@@ -7,13 +7,14 @@ no parameters to fit. It is an optional extra (``pip install 'votewise[hyperlm]'
 
 from __future__ import annotations
 
+from numbers import Integral
 from typing import Any
 
 import numpy as np
+from sklearn.utils._param_validation import Interval
 
-from labeling.matrix import ABSTAIN, covered_rows
+from labeling.core.matrix import ABSTAIN, covered_rows
 
-from ._tiebreak import TIE_BREAKS
 from .base import BaseLabelModel
 
 __all__ = ["HyperLabelModel"]
@@ -83,6 +84,13 @@ class HyperLabelModel(BaseLabelModel):
 
     uses_class_balance = True
 
+    _parameter_constraints: dict = {
+        **BaseLabelModel._parameter_constraints,
+        "max_context_rows": [Interval(Integral, 1, None, closed="left")],
+        "device": [str],
+        "random_state": ["random_state"],
+    }
+
     def __init__(
         self,
         *,
@@ -99,8 +107,6 @@ class HyperLabelModel(BaseLabelModel):
         self.tie_break = tie_break
 
     def _fit(self, L: np.ndarray, y: np.ndarray | None, class_balance: np.ndarray | None) -> None:
-        if self.tie_break not in TIE_BREAKS:
-            raise ValueError(f"tie_break={self.tie_break!r} is not one of {set(TIE_BREAKS)}.")
         k = self.cardinality_
         self.network_ = _load_hyperlm(self.device)
         rows = np.arange(len(L))

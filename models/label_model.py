@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from labeling.matrix import ABSTAIN
+from labeling.core.matrix import ABSTAIN
 
 from ._tiebreak import TIE_BREAKS
 from .base import BaseLabelModel

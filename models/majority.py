@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._tiebreak import TIE_BREAKS
 from .base import BaseLabelModel, vote_counts
 
 __all__ = ["MajorityVote"]
@@ -32,6 +31,8 @@ class MajorityVote(BaseLabelModel):
     array([[0.33, 0.67]])
     """
 
+    uses_pattern_counts = False  # each row's vote shares depend on that row alone
+
     def __init__(self, *, cardinality: int | None = None, tie_break: str = "random") -> None:
         self.cardinality = cardinality
         self.tie_break = tie_break
@@ -39,8 +40,7 @@ class MajorityVote(BaseLabelModel):
     def _fit(self, L: np.ndarray, y: np.ndarray | None, class_balance: np.ndarray | None) -> None:
         # Nothing to learn: known labels are used by whoever owns them (e.g. the
         # active loop overrides reviewed rows), not by the vote itself.
-        if self.tie_break not in TIE_BREAKS:
-            raise ValueError(f"tie_break={self.tie_break!r} is not one of {set(TIE_BREAKS)}.")
+        pass
 
     def _predict_proba(self, L: np.ndarray) -> np.ndarray:
         counts = vote_counts(L, self.cardinality_)

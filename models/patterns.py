@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from labeling.patterns import distinct_rows, sampled_repeat_share
+from labeling.core.patterns import distinct_rows, sampled_repeat_share
 
 __all__ = ["VotePatterns", "unique_patterns"]
 
@@ -41,7 +41,7 @@ class VotePatterns:
 def unique_patterns(L: np.ndarray) -> VotePatterns:
     """Group identical rows of ``L``, numbered by first occurrence.
 
-    Calls :func:`labeling.patterns.distinct_rows` (exact: rows are packed into integers, never
+    Calls :func:`labeling.core.patterns.distinct_rows` (exact: rows are packed into integers, never
     hashed).
 
     Parameters

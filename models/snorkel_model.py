@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from numbers import Integral, Real
 
 import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
 
-from labeling.matrix import ABSTAIN
+from labeling.core.matrix import ABSTAIN
 
-from ._tiebreak import TIE_BREAKS
 from .base import BaseLabelModel
 
 __all__ = ["SnorkelLabelModel"]
@@ -41,6 +42,16 @@ class SnorkelLabelModel(BaseLabelModel):
         The fitted Snorkel model.
     """
 
+    _parameter_constraints: dict = {
+        **BaseLabelModel._parameter_constraints,
+        "n_epochs": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "l2": [Interval(Real, 0, None, closed="left")],
+        "optimizer": [StrOptions({"sgd", "adam", "adamax"})],
+        "prec_init": [Interval(Real, 0, 1, closed="neither")],
+        "random_state": ["random_state"],
+    }
+
     def __init__(
         self,
         *,
@@ -63,8 +74,6 @@ class SnorkelLabelModel(BaseLabelModel):
         self.tie_break = tie_break
 
     def _fit(self, L: np.ndarray, y: np.ndarray | None, class_balance: np.ndarray | None) -> None:
-        if self.tie_break not in TIE_BREAKS:
-            raise ValueError(f"tie_break={self.tie_break!r} is not one of {set(TIE_BREAKS)}.")
         if L.shape[1] < 3:
             raise ValueError(
                 f"SnorkelLabelModel needs at least 3 LFs; L has {L.shape[1]}. "

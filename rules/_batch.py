@@ -120,7 +120,7 @@ class LiteralIndex:
     """Process-wide registry of prefilter literals, searched in one Aho-Corasick pass per chunk."""
 
     # What it holds depends on every regex LF made in this process, not on any one LF's votes:
-    # the LF cache counts it by its type (see labeling.cache).
+    # the LF cache counts it by its type (see labeling.core.cache).
     __votewise_process_state__ = True
 
     def __init__(self) -> None:

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from labeling.safe_yaml import MAX_YAML_BYTES, load_yaml, short_repr
+from labeling.core.safe_yaml import MAX_YAML_BYTES, load_yaml, short_repr
 
 from .base import RuleLF
 from .text import keyword_lf, length_lf, regex_lf

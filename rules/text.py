@@ -12,7 +12,7 @@ import pandas as pd
 import regex
 
 from labeling import Preprocessor
-from labeling.safe_yaml import short_repr
+from labeling.core.safe_yaml import short_repr
 
 from ._batch import LITERALS, column_view
 from ._prefilter import C, prefilter, sre_parse

@@ -1,7 +1,7 @@
 """Reading data and knowledge into votewise."""
 
 from .collect import CollectError, CollectStats, collect, html_to_text
-from .encoder import TextEncoder, default_cache_dir
+from .encoder import TextEncoder
 from .kb import KBEntry, KBMatch, KnowledgeBase, normalize_text
 from .files import from_hf_dataset, from_pandas, read_csv, read_jsonl, read_parquet, read_table
 from .wrench import WrenchDataset, WrenchSplit, read_wrench, read_wrench_split
@@ -26,5 +26,4 @@ __all__ = [
     "CollectStats",
     "html_to_text",
     "TextEncoder",
-    "default_cache_dir",
 ]

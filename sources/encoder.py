@@ -20,7 +20,9 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-__all__ = ["TextEncoder", "PACKAGED_MODELS", "default_cache_dir"]
+from labeling.core.cachedir import default_cache_dir
+
+__all__ = ["TextEncoder", "PACKAGED_MODELS"]
 
 #: Model names that resolve to weights shipped in a pip package (name -> (module, install hint)).
 PACKAGED_MODELS = {
@@ -33,15 +35,6 @@ PACKAGED_MODELS = {
 _MEMORY_ITEMS = 50_000
 # Texts encoded between two cache writes (and progress-bar updates).
 _WRITE_EVERY = 1024
-
-
-def default_cache_dir() -> Path:
-    """``$VOTEWISE_CACHE/embeddings``, else ``$XDG_CACHE_HOME/votewise/embeddings``, else ``~/.cache/...``."""
-    root = os.environ.get("VOTEWISE_CACHE")
-    if root:
-        return Path(root) / "embeddings"
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "votewise" / "embeddings"
 
 
 def _text_key(text: str) -> bytes:
@@ -62,7 +55,7 @@ class TextEncoder(TransformerMixin, BaseEstimator):
         sentence-transformers as they are.
     cache_dir : str, Path, False or None
         Directory of the embedding cache (one SQLite file per model); ``None`` is
-        :func:`default_cache_dir`, ``False`` turns the disk cache off.
+        ``labeling.core.cachedir.default_cache_dir("embeddings")``, ``False`` turns the disk cache off.
     batch_size : int
         Texts per forward pass.
     normalize : bool
@@ -138,7 +131,7 @@ class TextEncoder(TransformerMixin, BaseEstimator):
         """The SQLite file holding this model's cached embeddings (``None`` when the cache is off)."""
         if self.cache_dir is False:
             return None
-        root = default_cache_dir() if self.cache_dir in (None, True) else Path(self.cache_dir)
+        root = default_cache_dir("embeddings") if self.cache_dir in (None, True) else Path(self.cache_dir)
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in str(self.model).rstrip("/").split("/")[-1])
         return root / f"{safe}-{self.model_key}.sqlite"
 

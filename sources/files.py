@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from labeling.fileio import (
+from labeling.core.fileio import (
     check_csv_warnings, csv_error, detect_format, iter_jsonl, sniff_encoding, text_as_written,
 )
 
@@ -138,7 +138,7 @@ def read_table(
     text_column, id_column
         As for :func:`read_csv`.
     format : {"csv", "tsv", "jsonl", "parquet"}, optional
-        Overrides the extension (:func:`labeling.fileio.detect_format`, the table every reader shares).
+        Overrides the extension (:func:`labeling.core.fileio.detect_format`, the table every reader shares).
     """
     fmt = detect_format(path, format)
     if not Path(path).is_file():

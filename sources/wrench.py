@@ -11,8 +11,8 @@ from typing import Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from labeling.fileio import check_utf8
-from labeling.matrix import LabelMatrix
+from labeling.core.fileio import check_utf8
+from labeling.core.matrix import LabelMatrix
 
 __all__ = ["WrenchSplit", "WrenchDataset", "read_wrench", "read_wrench_split"]
 

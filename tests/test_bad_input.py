@@ -51,7 +51,7 @@ LAUGHS = "\n".join(
 
 def _yaml():
     # Imported per test, so that each case fails on its own (not the whole file) where the limits are missing.
-    from labeling import safe_yaml
+    from labeling.core import safe_yaml
 
     return safe_yaml
 

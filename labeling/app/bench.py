@@ -19,7 +19,7 @@ from typing import Iterable, Sequence
 import numpy as np
 from tqdm.auto import tqdm
 
-from labeling.matrix import covered_rows
+from labeling.core.matrix import covered_rows
 from models import MODEL_REGISTRY, expected_calibration_error, fit_with_validation, make_model, score_predictions
 from sources import read_wrench
 

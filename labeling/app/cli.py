@@ -14,9 +14,9 @@ __all__ = ["main", "build_parser"]
 def _cmd_apply(args: argparse.Namespace) -> int:
     from sources.files import read_table
 
-    from labeling.apply import apply_lfs
-    from labeling.fileio import check_writable
-    from labeling.loading import load_lfs
+    from labeling.core.apply import apply_lfs
+    from labeling.core.fileio import check_writable
+    from labeling.core.loading import load_lfs
 
     # numpy adds .npz to a name without it: check (and report) the file that will really be written,
     # and check it, and the cache folder, before the apply rather than after it.
@@ -40,8 +40,8 @@ def _cmd_apply(args: argparse.Namespace) -> int:
 def _cmd_analyze(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from labeling.analysis import lf_summary, plot_lf_summary
-    from labeling.matrix import LabelMatrix
+    from labeling.core.analysis import lf_summary, plot_lf_summary
+    from labeling.core.matrix import LabelMatrix
 
     L = LabelMatrix.load(args.matrix)
     y = None
@@ -76,7 +76,7 @@ def _gold_labels(column, args: argparse.Namespace):
     import numpy as np
     import pandas as pd
 
-    from labeling.analysis import check_gold
+    from labeling.core.analysis import check_gold
 
     names = {name.upper(): i for i, name in enumerate(args.labels or [])}
     values = []
@@ -194,7 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "model", "unset") is None:
         args.model = ["mv"]
-    from labeling.votes import LFError
+    from labeling.core.votes import LFError
 
     try:
         return int(args.func(args) or 0)

@@ -21,8 +21,8 @@ from typing import Any, Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from labeling.analysis import lf_summary
-from labeling.apply import apply_lfs
+from labeling.core.analysis import lf_summary
+from labeling.core.apply import apply_lfs
 from labeling.dataset._progress import bars_shown
 from labeling.dataset.augment import AUGMENTATIONS, augment
 from labeling.dataset.clean import clean_texts
@@ -34,12 +34,12 @@ from labeling.dataset.export import (
 from labeling.dataset.minhash import MinHashIndex
 from labeling.dataset.privacy import PII_KINDS, scrub_pii
 from labeling.dataset.split import SplitBalanceWarning, assign_splits, leakage_report
-from labeling.fileio import FORMATS
-from labeling.loading import load_lfs
-from labeling.matrix import LabelMatrix, covered_rows
+from labeling.core.fileio import FORMATS
+from labeling.core.loading import load_lfs
+from labeling.core.matrix import LabelMatrix, covered_rows
 from labeling.review.loop import with_human_labels
 from labeling.review.store import ReviewStore
-from labeling.safe_yaml import load_yaml
+from labeling.core.safe_yaml import load_yaml
 from models import MODEL_REGISTRY, make_model
 from rules import rules_from_file
 from sources import read_table, read_wrench

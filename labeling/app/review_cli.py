@@ -39,8 +39,8 @@ def _cmd_review(args: argparse.Namespace) -> int:
 def _cmd_queue(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from labeling.apply import apply_lfs
-    from labeling.loading import load_lfs
+    from labeling.core.apply import apply_lfs
+    from labeling.core.loading import load_lfs
     from labeling.review.loop import ActiveLoop
     from labeling.review.store import ReviewStore
     from models.registry import make_model

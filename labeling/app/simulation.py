@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from labeling.matrix import ABSTAIN, covered_rows
-from labeling.review.final import FinalClassifier
+from labeling.core.matrix import ABSTAIN, covered_rows
+from models.final import FinalClassifier
 from labeling.review.loop import ActiveLoop
 from labeling.review.store import ReviewStore
 from labeling.review.strategies import get_strategy
@@ -108,7 +108,7 @@ def simulate(
         clusters, instead of TF-IDF vectors.
     label_model_weight : float or "auto"
         The final classifier's exponent of the label model
-        (:class:`labeling.review.FinalClassifier`; 0 leaves it out of the product,
+        (:class:`models.FinalClassifier`; 0 leaves it out of the product,
         ``"auto"`` prefers 0 where the end model reproduces the label model and 1
         elsewhere, and departs from that only when the reviews of rows picked
         without the model clearly favour another exponent).

@@ -21,6 +21,7 @@ from .dedup import (
 from .export import EXPORT_FORMATS, ExportResult, export_dataset, select_rows, to_chat, to_instruction
 from .privacy import PII_KINDS, PIIMatch, find_pii, mask_pii, scrub_pii
 from .split import DEFAULT_FRACTIONS, assign_splits, leakage_report, split_dataset
+from .text_metrics import bleu, fit_ngram_model, perplexity, sentence_bleu_scores
 from .translate import MarianTranslator, Translator, as_translator, back_translate
 
 __all__ = [
@@ -63,4 +64,8 @@ __all__ = [
     "export_dataset",
     "render_datasheet",
     "label_model_estimates",
+    "perplexity",
+    "fit_ngram_model",
+    "bleu",
+    "sentence_bleu_scores",
 ]

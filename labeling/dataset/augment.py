@@ -15,7 +15,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from models.text_metrics import sentence_bleu_scores
+from labeling.dataset.text_metrics import sentence_bleu_scores
 from sources.nltk_data import require
 
 from ._progress import progress_bar

@@ -4,9 +4,8 @@
 """
 
 from .agreement import agreement_report, cohen_kappa
-from .final import FinalClassifier, combine
 from .guidelines import ClassGuideline, Guidelines
-from .loop import ActiveLoop, RefitReport, lf_accuracy_estimates, wilson_interval
+from .loop import ActiveLoop, RefitReport, lf_accuracy_estimates
 from .exchange import label_studio_config
 from .store import KINDS, Decision, LeaseError, ReviewStore, Sample
 from .strategies import REPRESENTATIVE_STRATEGIES, STRATEGIES, get_strategy, k_center_greedy, select, typical_batch
@@ -16,7 +15,6 @@ from .terminal import format_sample, review_terminal
 __all__ = [
     "ActiveLoop",
     "RefitReport",
-    "wilson_interval",
     "lf_accuracy_estimates",
     "ReviewStore",
     "Sample",
@@ -38,8 +36,6 @@ __all__ = [
     "suggestion_to_lf",
     "review_terminal",
     "format_sample",
-    "FinalClassifier",
-    "combine",
     "ReviewWidget",
 ]
 

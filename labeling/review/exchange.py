@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
-from labeling.fileio import iter_jsonl
+from labeling.core.fileio import iter_jsonl
 
 # No import of .store here: ReviewStore's export/import methods call this module, and the
 # no-cycles contract counts imports inside functions too. "ReviewStore" and "Decision" in the

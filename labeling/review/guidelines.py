@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from labeling.safe_yaml import load_yaml
+from labeling.core.safe_yaml import load_yaml
 
 __all__ = ["Guidelines", "ClassGuideline"]
 

@@ -8,15 +8,16 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from labeling.apply import apply_lfs
-from labeling.matrix import ABSTAIN, LabelMatrix, check_label_matrix
+from labeling.core.analysis import wilson_interval
+from labeling.core.apply import apply_lfs
+from labeling.core.matrix import ABSTAIN, LabelMatrix, check_label_matrix
 from models import probs_to_preds
 
-from .final import FinalClassifier
+from models.final import FinalClassifier
 from .store import ReviewStore
 from .strategies import get_strategy, select
 
-__all__ = ["ActiveLoop", "RefitReport", "lf_accuracy_estimates", "wilson_interval", "with_human_labels"]
+__all__ = ["ActiveLoop", "RefitReport", "lf_accuracy_estimates", "with_human_labels"]
 
 
 @dataclass
@@ -69,23 +70,6 @@ class RefitReport:
             "audit_n": self.audit_n, "audit_accuracy": self.audit_accuracy,
             "audit_low": self.audit_low, "audit_high": self.audit_high,
         }
-
-
-def wilson_interval(hits: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """Wilson score interval of a proportion ``hits / n`` (95% for ``z=1.96``); ``(0, 1)`` when ``n == 0``.
-
-    Examples
-    --------
-    >>> [round(x, 3) for x in wilson_interval(45, 50)]
-    [0.786, 0.957]
-    """
-    if n <= 0:
-        return 0.0, 1.0
-    p = hits / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
 
 
 def with_human_labels(probs: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -434,7 +418,7 @@ class ActiveLoop:
         lf_table = lf_after.rename(columns={"est_accuracy": "est_accuracy_after"})
         lf_table.insert(1, "est_accuracy_before", lf_before["est_accuracy"].to_numpy())
         n_audit, hits = self._audit_tally
-        low, high = wilson_interval(hits, n_audit)
+        low, high = (float(v) for v in wilson_interval(hits, n_audit))
         report = RefitReport(
             n_reviewed=int((y != ABSTAIN).sum()), n_new=int(new),
             label_accuracy_before=float(before_score.mean()), label_accuracy_after=float(after_score.mean()),
@@ -493,7 +477,7 @@ class ActiveLoop:
         """The classifier to hand over: end model x label model x reviewed-rows model.
 
         Fit on this loop's texts, labels and reviews; see
-        :class:`labeling.review.FinalClassifier`.
+        :class:`models.FinalClassifier`.
 
         Parameters
         ----------
@@ -507,7 +491,7 @@ class ActiveLoop:
             Exponent of the label model in the product; 0 leaves it out; ``"auto"``
             prefers 0 where the end model reproduces the label model, else 1, and
             lets the reviews of :meth:`representative_rows` overrule that when they
-            clearly favour another (see :class:`labeling.review.FinalClassifier`).
+            clearly favour another (see :class:`models.FinalClassifier`).
         """
         clf = FinalClassifier(self.model, end_model=end_model, label_model_weight=label_model_weight)
         return clf.fit(self._texts(), self.predict_proba(), self.human_labels(), self.L,

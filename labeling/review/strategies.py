@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from labeling.matrix import ABSTAIN, covered_rows
+from labeling.core.matrix import ABSTAIN, covered_rows
 
 __all__ = [
     "STRATEGIES",

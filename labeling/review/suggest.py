@@ -7,7 +7,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from labeling.matrix import ABSTAIN
+from labeling.core.matrix import ABSTAIN
 from rules import keyword_lf
 
 __all__ = ["suggest_lfs", "suggestion_to_lf"]

@@ -1,11 +1,11 @@
-"""labeling.patterns.distinct_rows: the one grouping of identical rows behind dedup, vote patterns and label models."""
+"""labeling.core.patterns.distinct_rows: the one grouping of identical rows behind dedup, vote patterns and label models."""
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from labeling.patterns import distinct_rows
+from labeling.core.patterns import distinct_rows
 
 
 def _check(L: np.ndarray) -> None:
@@ -33,7 +33,7 @@ def test_wide_rows_that_are_all_distinct_and_rows_that_repeat():
 
 
 def test_sampled_repeat_share_reads_evenly_spaced_rows_of_the_youtube_votes(youtube):
-    from labeling.patterns import sampled_repeat_share
+    from labeling.core.patterns import sampled_repeat_share
 
     L = np.asarray(youtube.train.L)
     exact = 1 - len(distinct_rows(L)[1]) / len(L)

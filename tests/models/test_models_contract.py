@@ -258,7 +258,7 @@ def test_grid_search_and_cross_validation_over_a_label_model(youtube):
 
 
 def test_end_models_and_the_final_classifier_are_estimators(youtube):
-    from labeling.review import FinalClassifier
+    from models import FinalClassifier
 
     texts = youtube.train.data["text"].astype(str).tolist()
     probs = MajorityVote(cardinality=2).fit(youtube.train.L).predict_proba(youtube.train.L)

@@ -52,8 +52,8 @@ def test_review_loop_configuration_trains_on_hard_labels_and_weighs_reviews(yout
     reviewed[rows] = True
     X = em.transform([texts[i] for i in rows])
     keep = covered_rows(youtube.train.L)
-    as_votes = em.fit_features(em.transform(texts), flipped, keep, np.zeros(len(texts), bool))
-    as_reviews = em.fit_features(em.transform(texts), flipped, keep, reviewed)
+    as_votes = em.train_classifier(em.transform(texts), flipped, keep=keep, human=np.zeros(len(texts), bool))
+    as_reviews = em.train_classifier(em.transform(texts), flipped, keep=keep, human=reviewed)
     follows = lambda clf: (clf.predict(X) == 1 - gold[rows]).mean()  # noqa: E731
     assert follows(as_reviews) > follows(as_votes)
 

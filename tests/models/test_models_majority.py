@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from models import MajorityVote, NotFittedError, hash_tie_index, probs_to_preds
+from models import DawidSkene, MajorityVote, NotFittedError, hash_tie_index, probs_to_preds
 
 
 @pytest.mark.parametrize(
@@ -54,8 +54,10 @@ def test_errors(youtube, trec):
         mv.predict_proba(np.full((2, 10), 5))
     with pytest.raises(ValueError, match="tie_break='rnd' is not one of"):
         mv.predict(youtube.test.L, tie_break="rnd")
-    with pytest.raises(ValueError, match="tie_break='x' is not one of"):
+    with pytest.raises(ValueError, match=r"'tie_break' parameter of MajorityVote must be a str among .*Got 'x'"):
         MajorityVote(tie_break="x").fit(youtube.train.L)
+    with pytest.raises(ValueError, match=r"'smoothing' parameter of DawidSkene must be a float in the range \[0.0, inf\)"):
+        DawidSkene(smoothing=-1).fit(youtube.train.L)
     with pytest.raises(ValueError, match="L has 1686 rows, y has shape"):
         MajorityVote().fit(youtube.train.L, y=[0, 1])
 

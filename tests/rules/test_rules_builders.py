@@ -111,6 +111,7 @@ def test_changed_dataframe_is_not_served_from_the_cache():
     clear_cache()
 
 
+@pytest.mark.slow
 def test_lfs_pickle_and_run_in_worker_processes(youtube):
     lfs = list(youtube_builders().values())[:6]
     clone = pickle.loads(pickle.dumps(lfs[0]))

@@ -34,6 +34,7 @@ def test_packaged_model_encodes_offline_and_means_something(encoder, monkeypatch
     assert encoder.encode([]).shape == (0, 384)
 
 
+@pytest.mark.slow
 def test_cache_means_a_rerun_encodes_nothing(encoder, youtube):
     texts = list(youtube.test.data["text"][:40])
     first = encoder.encode(texts)
@@ -74,6 +75,7 @@ def test_scikit_learn_transformer(encoder, youtube):
     assert X.shape[0] == 20 and X.shape[1] > 384
 
 
+@pytest.mark.slow
 def test_zero_shot_lfs_vote_and_explain(encoder, youtube):
     lfs = embedding_lfs(
         {1: ["subscribe to my channel", "check out my video", "visit my website for free money"],
@@ -94,6 +96,7 @@ def test_zero_shot_lfs_vote_and_explain(encoder, youtube):
     assert spam.explain("") == [] and spam.vote_text("I love this song so much") == -1
 
 
+@pytest.mark.slow
 def test_few_shot_from_reviewed_rows(encoder, youtube):
     train = youtube.train
     texts, gold = list(train.data["text"]), np.asarray(train.y)
@@ -122,8 +125,9 @@ def test_builder_checks(encoder):
     assert out.tolist() == [1, -1, -1]
 
 
+@pytest.mark.slow
 def test_final_classifier_reads_embeddings(encoder, youtube):
-    from labeling.review import FinalClassifier
+    from models import FinalClassifier
     from models import LabelModel
     from models.end_model import EndModel, stack_features
 

@@ -33,6 +33,7 @@ def test_simulate_prints_json_and_writes_a_plot(tmp_path, capsys):
     assert plot.stat().st_size > 1000 and plot.read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.slow
 def test_simulate_end_model_table(tmp_path, capsys):
     from conftest import DATA
 
@@ -142,6 +143,7 @@ def test_export_and_import_store_commands(tmp_path, capsys):
     assert '<Choice value="SPAM"/>' in (tmp_path / "config.xml").read_text()
 
 
+@pytest.mark.slow
 def test_shell_loop_one_keypress_and_ctrl_c(tmp_path):
     """queue -> review (keys without Enter, then Ctrl-C) -> queue again, as a user runs it in a terminal."""
     import os

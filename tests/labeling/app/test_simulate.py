@@ -8,15 +8,16 @@ import numpy as np
 import pytest
 
 from labeling.app.simulation import leading_token_leak, simulate
-from labeling.review import ActiveLoop, ReviewStore, combine
-from labeling.review.final import (
+from labeling.review import ActiveLoop, ReviewStore
+from models import combine
+from models.final import (
     FinalClassifier, _best_review_weight, _clearly_better, end_model_agreement, fit_review_model, min_representative,
     other_experts,
     preferred_label_model_weight, review_probabilities,
 )
 from models import EndModel
 from models.end_model import class_probabilities, stack_features
-from labeling.matrix import ABSTAIN, covered_rows
+from labeling.core.matrix import ABSTAIN, covered_rows
 from models import LabelModel
 
 
@@ -117,7 +118,7 @@ def test_reviewed_rows_model_never_lowers_the_combination_on_trec(trec):
     y_h = loop.human_labels()
     human = y_h != ABSTAIN
     covered = covered_rows(train.L)
-    end_clf = em.fit_features(X_train, loop.predict_proba(), covered | human, human)
+    end_clf = em.train_classifier(X_train, loop.predict_proba(), keep=covered | human, human=human)
     end = class_probabilities(end_clf, X_test, 6)
     lm = np.asarray(loop.model.predict_proba(np.asarray(test.L)))
     two = (combine(end, lm, np.asarray(test.L)).argmax(1) == test.y).mean()
@@ -211,7 +212,7 @@ def test_preferred_exponent_follows_whether_the_end_model_reproduces_the_label_m
     assert preferred_label_model_weight(agreement) == expected
     # The preference is the better exponent on the test split, with no review at all: youtube's end model reads
     # the spam cues itself; semeval's cannot learn the relation patterns its LFs encode.
-    end = class_probabilities(em.fit_features(X, probs, covered_rows(L), np.zeros(len(L), bool)), X_test, k)
+    end = class_probabilities(em.train_classifier(X, probs, keep=covered_rows(L), human=np.zeros(len(L), bool)), X_test, k)
     acc = {w: (combine(end, lm.predict_proba(L_test), L_test, label_model_weight=w).argmax(1) == test.y).mean()
            for w in (0.0, 1.0)}
     assert acc[expected] > acc[1.0 - expected]

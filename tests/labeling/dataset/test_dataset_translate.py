@@ -15,7 +15,7 @@ import pytest
 
 from conftest import DATA
 from labeling.dataset import MarianTranslator, Translator, as_translator, augment, back_translate
-from models import sentence_bleu_scores
+from labeling.dataset import sentence_bleu_scores
 
 transformers = pytest.importorskip("transformers", reason="needs the translate extra: pip install 'votewise[translate]'")
 spm = pytest.importorskip("sentencepiece")

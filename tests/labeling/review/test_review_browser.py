@@ -82,6 +82,7 @@ def _marks(page) -> list:
         ".vw-text mark", "ms => ms.map(m => [m.title, getComputedStyle(m).backgroundColor])")
 
 
+@pytest.mark.slow
 def test_click_in_jupyterlab_reaches_the_store(tmp_path):
     """A reviewer's session in real JupyterLab, and the store checked after each step.
 

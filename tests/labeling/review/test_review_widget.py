@@ -219,6 +219,7 @@ def test_guidelines_yaml_and_markdown(tmp_path):
         Guidelines.load(y)
 
 
+@pytest.mark.slow
 def test_review_notebook_executes(tmp_path, monkeypatch):
     nbclient = pytest.importorskip("nbclient")
     jupytext = pytest.importorskip("jupytext")

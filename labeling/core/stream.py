@@ -63,7 +63,7 @@ def iter_chunks(
     chunk_size : int
         Rows per chunk.
     format : {"csv", "tsv", "jsonl", "parquet"}, optional
-        Overrides the guess from the extension (:func:`labeling.fileio.detect_format`).
+        Overrides the guess from the extension (:func:`labeling.core.fileio.detect_format`).
     columns : sequence of str, optional
         Read only these columns.
     **read_options

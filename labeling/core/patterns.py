@@ -267,7 +267,7 @@ def fit_from_patterns(model: Any, patterns: Any, counts: Any, **fit_params: Any)
 
     Uses, in this order: a ``fit_patterns(patterns, counts)`` or ``fit_counts(patterns, counts)``
     method; a ``sample_weight=`` argument of ``fit``; for models that learn nothing from how often
-    a row occurs (majority vote), ``fit(patterns)``; otherwise ``fit`` on the patterns repeated by
+    a row occurs (``uses_pattern_counts = False``, e.g. majority vote), ``fit(patterns)``; otherwise ``fit`` on the patterns repeated by
     their counts (exact, but memory grows with the number of rows).
 
     Parameters
@@ -305,6 +305,6 @@ def fit_from_patterns(model: Any, patterns: Any, counts: Any, **fit_params: Any)
         takes_weight = False
     if takes_weight:
         return model.fit(patterns, sample_weight=counts, **fit_params)
-    if type(model).__name__ == "MajorityVote":
+    if not getattr(model, "uses_pattern_counts", True):
         return model.fit(patterns, **fit_params)
     return model.fit(np.repeat(patterns, counts, axis=0), **fit_params)

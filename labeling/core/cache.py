@@ -27,13 +27,13 @@ import joblib
 import numpy as np
 import pandas as pd
 
+from .cachedir import default_cache_dir
 from .fileio import check_writable
 from .votes import LFFailure, compute_votes, unique_rows, validate_input, worth_dedup
 from .lf import LabelingFunction, Preprocessor
 
-__all__ = ["LFCache", "lf_fingerprint", "data_fingerprint", "default_cache_dir"]
+__all__ = ["LFCache", "lf_fingerprint", "data_fingerprint"]
 
-CACHE_ENV = "VOTEWISE_CACHE"
 _FORMAT = "2"  # bump when the stored layout or the fingerprint recipe changes
 _BASE_ATTRS = {
     "name", "f", "resources", "resource_files", "cache_key", "pre", "vectorized", "__wrapped__", "__doc__", "__name__", "__qualname__",
@@ -46,15 +46,6 @@ class _Uncacheable(Exception):
 
 
 _WARNED: set[str] = set()
-
-
-def default_cache_dir() -> Path:
-    """``$VOTEWISE_CACHE`` if set, else ``~/.cache/votewise/lf_votes``."""
-    env = os.environ.get(CACHE_ENV)
-    if env:
-        return Path(env).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "votewise" / "lf_votes"
 
 
 # --- LF fingerprints ---------------------------------------------------------------------------
@@ -515,7 +506,7 @@ class LFCache:
     Parameters
     ----------
     location : str or path, optional
-        Cache folder; default :func:`default_cache_dir` (``$VOTEWISE_CACHE`` or
+        Cache folder; default ``default_cache_dir("lf_votes")`` (``$VOTEWISE_CACHE/lf_votes`` or
         ``~/.cache/votewise/lf_votes``).
 
     Attributes
@@ -550,7 +541,7 @@ class LFCache:
     """
 
     def __init__(self, location: str | os.PathLike | None = None) -> None:
-        self.location = Path(location).expanduser() if location is not None else default_cache_dir()
+        self.location = Path(location).expanduser() if location is not None else default_cache_dir("lf_votes")
         self.hits_: list[str] = []
         self.misses_: list[str] = []
         self.uncached_: dict[str, str] = {}

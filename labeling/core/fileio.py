@@ -128,6 +128,26 @@ def decode_error(path: str | os.PathLike, encoding: str = "utf-8") -> str | None
     return None
 
 
+def decode_utf8(raw: bytes, name: str, *, what: str = "file") -> str:
+    """``raw`` decoded as UTF-8 (a leading byte-order mark dropped), or a ``ValueError`` naming ``name``'s line.
+
+    For small text inputs read whole (YAML configs, rule files); large files go through
+    :func:`decode_error`, which reads line by line.
+
+    Examples
+    --------
+    >>> decode_utf8(b"a: 1\\n\\xe9", "x.yaml", what="config")
+    Traceback (most recent call last):
+    ...
+    ValueError: x.yaml, line 2: not UTF-8 (byte 0xe9); save the config as UTF-8.
+    """
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ValueError(f"{name}, line {line}: not UTF-8 (byte 0x{raw[exc.start]:02x}); save the {what} as UTF-8.") from None
+
+
 def check_utf8(path: str | os.PathLike, exc: UnicodeDecodeError, encoding: str = "utf-8") -> ValueError:
     """A ``ValueError`` naming the file and line of a decoding error a reader met in ``path``."""
     where = decode_error(path, encoding)

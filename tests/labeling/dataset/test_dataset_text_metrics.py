@@ -8,8 +8,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from models import bleu, fit_ngram_model, perplexity, sentence_bleu_scores
-from models.text_metrics import tokenize
+from labeling.dataset import bleu, fit_ngram_model, perplexity, sentence_bleu_scores
+from labeling.dataset.text_metrics import tokenize
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +126,7 @@ def test_precision_recall_f1_equals_sklearn_with_predicted_only_classes():
 
 
 def test_cjk_text_is_split_into_characters():
-    from models.text_metrics import bleu, tokenize
+    from labeling.dataset.text_metrics import bleu, tokenize
 
     assert tokenize("我喜欢这首歌") == list("我喜欢这首歌")
     assert tokenize("この歌が好き") == list("この歌が好き")

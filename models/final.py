@@ -7,7 +7,7 @@ from typing import Any, Sequence
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from labeling.matrix import ABSTAIN, covered_rows
+from labeling.core.matrix import ABSTAIN, covered_rows
 from models.base import NotFittedError
 from models.end_model import EndModel, class_probabilities, stack_features
 
@@ -33,9 +33,9 @@ def min_representative(n_classes: int) -> int:
     """Representative reviews ``label_model_weight="auto"`` needs before it chooses: two per class, at least 10.
 
     Below it the preferred exponent stands (:func:`preferred_label_model_weight`).
-    Ten reviews of nine classes leave most classes with one review or none:
-    choosing on them dropped the label model on semeval and cost 2.2 points
-    at 10 labels.
+    Ten reviews of nine classes leave most classes with one review or none,
+    too few to tell the exponents apart (``docs/active_learning.md`` has the
+    measurements).
     """
     return max(MIN_REPRESENTATIVE, MIN_REPRESENTATIVE_PER_CLASS * int(n_classes))
 
@@ -85,7 +85,7 @@ def end_model_agreement(
         train[idx[folds != f]] = True
         if np.unique(target[folds != f]).size < 2:
             return 1.0
-        clf = end_model.fit_features(X, probs, train, none)
+        clf = end_model.train_classifier(X, probs, keep=train, human=none)
         hits += int(np.sum(class_probabilities(clf, X[idx[folds == f]], k).argmax(axis=1) == target[folds == f]))
     return hits / idx.size
 
@@ -95,10 +95,10 @@ def preferred_label_model_weight(agreement: float) -> float:
 
     An end model that predicts the label model's class on at least
     :data:`REDUNDANT_AGREEMENT` of held-out rows has learnt what the LFs say,
-    and multiplying the label model in counts that evidence twice (agreement
-    0.93 on youtube, 0.99 on sms: the end model alone is 0.8 and 1.2 points
-    better with no review). Below it the label model knows what the text
-    model cannot learn (0.76 on semeval, where leaving it out costs 5 points).
+    and multiplying the label model in counts that evidence twice. Below it
+    the label model knows what the text model cannot learn, so it stays in the
+    product (``docs/active_learning.md`` gives the agreement measured on each
+    benchmark dataset).
     """
     return 0.0 if agreement >= REDUNDANT_AGREEMENT else 1.0
 
@@ -159,7 +159,7 @@ def other_experts(
     Parameters
     ----------
     end_clf : fitted classifier
-        The end model (:meth:`models.EndModel.fit_features`).
+        The end model (:meth:`models.EndModel.train_classifier`).
     X : sparse matrix
         The training rows' stacked features.
     k : int
@@ -238,8 +238,7 @@ def fit_review_model(
 
 
 #: Shares of the cap ``n / (n + prior)`` tried as the reviewed-rows model's weight; full weight (1) is tried
-#: too, so that held-out reviews can lift the cap where they clearly show the model right (trec: 78.4 instead
-#: of 74.2 after 100 ``typical`` reviews).
+#: too, so that held-out reviews can lift the cap where they clearly show the model right.
 _REVIEW_WEIGHT_SHARES = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
 
 
@@ -263,10 +262,8 @@ def _best_review_weight(base: np.ndarray, held: np.ndarray, truth: np.ndarray, c
     These reviews were mostly not picked at random: they are the rows the
     other experts find hard, and the reviewed-rows model is trained on their
     like, so on them it looks better than on the rows it will classify.
-    Choosing its weight by their likelihood alone, on reviews picked where the
-    LFs disagree, cost sms 0.1-0.3 points at every budget from 20 to 90 (below
-    where it started) and semeval 0.4 at 40, and gained youtube 0.2-0.4 at
-    10-40; asking for a clear lead keeps every dataset at or above its start.
+    Asking for a clear lead, rather than the best likelihood, keeps that
+    flattery from adding a model that does not help.
     """
     scores = list(_review_weight_scores(base, held, truth, cap))
     return _clear_lead(scores, scores[0])[0]
@@ -305,7 +302,7 @@ def choose_expert_weights(
 
     The end model learns from the label model's labels, so multiplying the two
     counts the LFs' evidence twice: right where the end model reads the text
-    poorly (semeval), wrong where it repeats the label model's mistakes (trec).
+    poorly, wrong where it repeats the label model's mistakes.
     Which holds is a property of the data, so it is measured: an end model is
     fit without the ``held_out`` rows, the reviewed-rows model is cross-fitted
     on them, and for each exponent the (``C``, weight) whose product
@@ -313,14 +310,13 @@ def choose_expert_weights(
     their labels) is kept. The ``preferred`` exponent
     (:func:`preferred_label_model_weight`) stands unless another one classifies
     the held-out reviews clearly better (:func:`_clearly_better`): on a few dozen
-    reviews most exponents tie or differ by a row, and following a one-row lead
-    dropped the label model on semeval's random reviews and cost 3 to 6 points.
+    reviews most exponents tie or differ by a row, and a one-row lead is noise.
     Likewise, for each exponent the reviewed-rows model joins only if it
     classifies the held-out reviews clearly better than that exponent's product
     without it; its weight may then reach 1, beyond the ``n / (n + prior)`` cap.
-    Accuracy decides rather than the likelihood alone, which let a few
-    confident mistakes of the label model drop it where it wins most rows
-    (semeval). The rows must have been picked without looking at the model
+    Accuracy decides rather than the likelihood alone, so that a few
+    confident mistakes of the label model cannot drop it where it wins most
+    rows. The rows must have been picked without looking at the model
     (random, typical or audit rows): reviews picked where the LFs disagree
     would judge the experts on the rows where the label model is weakest.
 
@@ -362,7 +358,7 @@ def choose_expert_weights(
     reviewed = y != ABSTAIN
     train = np.asarray(keep, dtype=bool).copy()
     train[rows] = False
-    end = class_probabilities(end_model.fit_features(X, probs, train, reviewed & train), X[rows], k)
+    end = class_probabilities(end_model.train_classifier(X, probs, keep=train, human=reviewed & train), X[rows], k)
     Xr = end_model.embedding_columns(X)
     cap = reviewed.sum() / (reviewed.sum() + prior)
     truth = y[rows]
@@ -391,7 +387,7 @@ def review_probabilities(clf: Any, weight: float, X: Any, k: int) -> np.ndarray:
 class FinalClassifier(ClassifierMixin, BaseEstimator):
     """Classify new texts with everything a review loop learnt.
 
-    Three experts are multiplied (:func:`labeling.review.combine`):
+    Three experts are multiplied (:func:`models.combine`):
 
     - an end model (TF-IDF + linear model) trained on the loop's labels:
       label-model labels on covered rows, human labels on reviewed rows;
@@ -419,9 +415,9 @@ class FinalClassifier(ClassifierMixin, BaseEstimator):
     label_model_weight : float or "auto"
         Exponent of the label model in the product (:func:`combine`). The end
         model is trained on the label model's labels, so the product counts the
-        LFs' evidence twice; 0 leaves the label model out. Measured in
-        ``docs/active_learning.md``: 0 helps where the end model reads the text
-        well (youtube, sms) and costs 5-7 points where it does not (semeval).
+        LFs' evidence twice; 0 leaves the label model out, which helps where
+        the end model reads the text well and hurts where it does not
+        (``docs/active_learning.md``).
         ``"auto"`` (default): with enough reviews of rows picked without
         looking at the model (``representative`` in :meth:`fit`; two per class,
         at least 10: :func:`min_representative`), the exponent
@@ -553,7 +549,7 @@ class FinalClassifier(ClassifierMixin, BaseEstimator):
         y = np.asarray(y, dtype=np.int64)
         self.n_classes_ = probs.shape[1]
         keep = np.asarray(keep, dtype=bool)
-        self.end_ = em.fit_features(X, probs, keep, y != ABSTAIN)
+        self.end_ = em.train_classifier(X, probs, keep=keep, human=y != ABSTAIN)
         auto = isinstance(self.label_model_weight, str)
         if auto and self.label_model_weight != "auto":
             raise ValueError(f"label_model_weight={self.label_model_weight!r}; expected a number >= 0 or 'auto'.")

@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from .fileio import decode_utf8
+
 __all__ = ["YAMLLimitError", "load_yaml", "short_repr", "MAX_YAML_BYTES", "MAX_YAML_NODES"]
 
 MAX_YAML_BYTES = 10 * 1024 * 1024
@@ -135,13 +137,7 @@ def load_yaml(
         if size > max_bytes:
             raise YAMLLimitError(f"{name}: {size:,} bytes is more than the {max_bytes:,} a YAML input may have.")
         raw = path.read_bytes()
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            line = raw[: exc.start].count(b"\n") + 1
-            raise ValueError(
-                f"{name}, line {line}: not UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8."
-            ) from None
+        text = decode_utf8(raw, name)
     elif len(text) > max_bytes:
         raise YAMLLimitError(f"{name}: {len(text):,} characters is more than the {max_bytes:,} a YAML input may have.")
     loader = yaml.SafeLoader(text)  # safe: a YAML input never constructs Python objects
