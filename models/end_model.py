@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from numbers import Integral, Real
 from typing import Any, Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
-from labeling.core.matrix import ABSTAIN, check_label_matrix, covered_rows
+from labeling.core.matrix import check_label_matrix, covered_rows
 
 from .base import NotFittedError
 from .metrics import classification_report, confusion_matrix, score_predictions
@@ -113,6 +115,20 @@ class EndModel(ClassifierMixin, BaseEstimator):
     [1]
     """
 
+    _parameter_constraints: dict = {
+        "vectorizer": [HasMethods(["fit_transform", "transform"]), None],
+        "classifier": [HasMethods(["fit", "predict_proba"]), None],
+        "ngram_range": [tuple],
+        "min_df": [Interval(Integral, 1, None, closed="left"), Interval(Real, 0, 1, closed="right")],
+        "char_ngrams": ["boolean"],
+        "encoder": [HasMethods(["transform"]), None],
+        "C": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "class_weight": [StrOptions({"balanced"}), None],
+        "soft_labels": ["boolean"],
+        "human_weight": [Interval(Real, 0, None, closed="neither")],
+    }
+
     def __init__(
         self,
         *,
@@ -196,8 +212,7 @@ class EndModel(ClassifierMixin, BaseEstimator):
         """
         from sklearn.linear_model import LogisticRegression
 
-        if self.class_weight not in (None, "balanced"):
-            raise ValueError(f"class_weight={self.class_weight!r} is not one of {{None, 'balanced'}}.")
+        self._validate_params()
         kept = np.flatnonzero(keep)
         if self.soft_labels:
             at, labels, weights = soft_label_rows(probs[kept])
@@ -251,6 +266,7 @@ class EndModel(ClassifierMixin, BaseEstimator):
         EndModel
             ``self``, fitted.
         """
+        self._validate_params()
         texts = _texts(X)
         probs = np.asarray(probs, dtype=float)
         if probs.ndim != 2 or probs.shape[0] != len(texts):

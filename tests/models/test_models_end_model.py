@@ -95,7 +95,7 @@ def test_end_model_errors():
         em.fit(["a", "b"], [[1.0, 0.0]])
     with pytest.raises(ValueError, match="Every row has no LF vote"):
         em.fit(["a", "b"], [[0.5, 0.5], [0.5, 0.5]], L=[[-1], [-1]])
-    with pytest.raises(ValueError, match="class_weight='x' is not one of"):
+    with pytest.raises(ValueError, match=r"'class_weight' parameter of EndModel must be a str among \{'balanced'\} or None. Got 'x'"):
         EndModel(class_weight="x").fit(["spam money", "nice song"], [[0, 1], [1, 0]])
     with pytest.raises(TypeError, match="single string"):
         EndModel().fit(["spam money", "nice song"], [[0, 1], [1, 0]]).predict("money")
