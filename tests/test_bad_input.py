@@ -2,7 +2,7 @@
 
 Every case asserts the error type and that the message names where the problem is (the file and
 line, the row, the LF or the value), or, for inputs that used to give silently wrong results, the
-right result. The LF cache's edit scenarios are in ``tests/labeling/test_cache_scenarios.py``.
+right result. The LF cache's edit scenarios are in ``tests/labeling/core/test_cache_scenarios.py``.
 """
 
 from __future__ import annotations
@@ -635,7 +635,7 @@ def test_cli_analyze_missing_matrix(tmp_path, capsys):
     assert code == 2 and "missing.npz" in err
 
 
-# --- 1. The cache (scenarios in tests/labeling/test_cache_scenarios.py) ---------------------------
+# --- 1. The cache (scenarios in tests/labeling/core/test_cache_scenarios.py) ---------------------------
 
 def test_lf_declaring_a_missing_resource_file_is_uncached_with_the_path(tmp_path):
     from labeling import LFCache

@@ -3,7 +3,7 @@ import importlib.util
 import numpy as np
 import pandas as pd
 
-from conftest import EXAMPLES
+from tests.conftest import EXAMPLES
 from labeling import LabelMatrix, covered_rows
 
 

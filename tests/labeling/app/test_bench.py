@@ -6,7 +6,7 @@ import shutil
 import pytest
 
 from labeling.app.bench import BENCH_MODELS, format_bench_table, run_bench
-from conftest import DATA
+from tests.conftest import DATA
 
 
 def test_all_models_on_both_datasets():

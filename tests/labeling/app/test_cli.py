@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import EXAMPLES
+from tests.conftest import EXAMPLES
 from labeling import LabelMatrix, apply_lfs, lf_summary, load_lfs
 from labeling.app.cli import main
 

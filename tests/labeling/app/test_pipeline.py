@@ -15,7 +15,7 @@ from labeling import covered_rows
 from labeling.dataset import leakage_report
 from labeling.app.pipeline import PipelineError, build_from_config
 
-from conftest import DATA, ROOT  # noqa: E402
+from tests.conftest import DATA, ROOT  # noqa: E402
 EXAMPLE = ROOT / "examples" / "youtube_spam" / "pipeline.yaml"
 YOUTUBE = DATA / "youtube"
 

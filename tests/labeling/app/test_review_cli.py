@@ -20,7 +20,7 @@ def parse(argv):
 
 
 def test_simulate_prints_json_and_writes_a_plot(tmp_path, capsys):
-    from conftest import DATA
+    from tests.conftest import DATA
 
     plot = tmp_path / "curve.png"
     args = parse(["simulate", str(DATA / "youtube"), "--strategy", "margin", "--budget", "20", "--batch", "10",
@@ -35,7 +35,7 @@ def test_simulate_prints_json_and_writes_a_plot(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_simulate_end_model_table(tmp_path, capsys):
-    from conftest import DATA
+    from tests.conftest import DATA
 
     args = parse(["simulate", str(DATA / "youtube"), "--strategy", "uncovered", "--budget", "10", "--batch", "10",
                   "--seeds", "1", "--quiet"])
@@ -65,7 +65,7 @@ def test_review_command_missing_store(tmp_path, capsys):
 
 def _comments_csv(tmp_path, n=120):
     import pandas as pd
-    from conftest import EXAMPLES
+    from tests.conftest import EXAMPLES
 
     raw = pd.read_csv(EXAMPLES / "youtube_spam" / "data" / "Youtube01-Psy.csv").head(n)
     path = tmp_path / "comments.csv"
@@ -74,7 +74,7 @@ def _comments_csv(tmp_path, n=120):
 
 
 def test_queue_creates_and_extends_a_store(tmp_path, capsys):
-    from conftest import EXAMPLES
+    from tests.conftest import EXAMPLES
 
     data, store_path = _comments_csv(tmp_path), tmp_path / "q.sqlite"
     lfs = str(EXAMPLES / "youtube_spam" / "lfs.py")
@@ -154,7 +154,7 @@ def test_shell_loop_one_keypress_and_ctrl_c(tmp_path):
     import sys
     import time
 
-    from conftest import EXAMPLES, ROOT
+    from tests.conftest import EXAMPLES, ROOT
 
     data, store_path = _comments_csv(tmp_path), tmp_path / "shell.sqlite"
     votewise = [sys.executable, "-m", "labeling.app.cli"]

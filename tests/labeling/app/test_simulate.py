@@ -33,7 +33,7 @@ def test_trec_test_split_carries_its_fine_label_as_first_token(trec, youtube):
 
 
 def test_simulate_strips_the_leaked_prefix_with_a_warning(trec):
-    from conftest import DATA
+    from tests.conftest import DATA
 
     with pytest.warns(UserWarning, match="first token"):
         auto = simulate(DATA / "trec", strategies=["random"], budget=10, batch_size=10, seeds=1)

@@ -18,7 +18,7 @@ import pytest
 
 from labeling.review import ReviewStore
 
-from conftest import ROOT  # noqa: E402
+from tests.conftest import ROOT  # noqa: E402
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]

@@ -13,7 +13,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import DATA
+from tests.conftest import DATA
 from labeling.dataset import MarianTranslator, Translator, as_translator, augment, back_translate
 from labeling.dataset import sentence_bleu_scores
 

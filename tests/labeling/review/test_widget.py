@@ -11,7 +11,7 @@ from labeling.review import ActiveLoop, Guidelines, ReviewStore, review_terminal
 from labeling.review.widget import highlight_spans, render_sample_html
 from models import LabelModel
 
-from conftest import ROOT  # noqa: E402
+from tests.conftest import ROOT  # noqa: E402
 GUIDELINES = ROOT / "examples" / "review" / "guidelines.md"
 EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)> check my channel & win'
 

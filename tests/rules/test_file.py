@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from conftest import DATA
+from tests.conftest import DATA
 from labeling import apply_lfs
 from rules import match_label, rules_from_file
 

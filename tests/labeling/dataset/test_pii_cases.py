@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from conftest import DATA
+from tests.conftest import DATA
 from labeling.dataset import find_pii, mask_pii
 
 CASES = DATA / "pii" / "cases.tsv"

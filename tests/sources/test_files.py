@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import DATA, EXAMPLES
+from tests.conftest import DATA, EXAMPLES
 from sources import from_pandas, read_csv, read_jsonl, read_parquet, read_table, read_wrench
 
 UCI = EXAMPLES / "youtube_spam" / "data"

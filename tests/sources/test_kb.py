@@ -151,7 +151,7 @@ def test_match_spans_cover_text_that_normalises_to_the_term(parts):
 def test_knowledge_base_example_runs_end_to_end(tmp_path, capsys):
     import importlib.util
 
-    from conftest import EXAMPLES
+    from tests.conftest import EXAMPLES
 
     spec = importlib.util.spec_from_file_location("kb_example", EXAMPLES / "knowledge_base" / "run.py")
     example = importlib.util.module_from_spec(spec)

@@ -15,7 +15,7 @@ import pytest
 
 from labeling.review import ReviewStore, agreement_report, cohen_kappa
 
-from conftest import ROOT  # noqa: E402
+from tests.conftest import ROOT  # noqa: E402
 
 
 @pytest.fixture
