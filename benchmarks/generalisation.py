@@ -225,15 +225,16 @@ def run(lfsets: list[LFSet], columns, progress: bool = True) -> list[dict]:
                 if column == "default":
                     rec["prior_err"] = float(np.max(np.abs(model.class_prior_ - truth)))
                     rec["fit_s"] = time.perf_counter() - start
-                if column == "default+v":
-                    rec["chosen"] = getattr(model, "chosen_", "")
+                if column in ("default", "default+v"):
+                    rec[f"{column} family"] = getattr(model, "family_", "")
                 if ckey is not None:
                     cached[ckey] = rec[column]
             bar.update(1)
         records.append(rec)
+        # Saved after every set, so an interrupted run keeps what it computed.
+        os.makedirs(CACHE, exist_ok=True)
+        _atomic_write(cache_path, lambda tmp: json.dump(cached, open(tmp, "w"), indent=0))
     bar.close()
-    os.makedirs(CACHE, exist_ok=True)
-    _atomic_write(cache_path, lambda tmp: json.dump(cached, open(tmp, "w"), indent=0))
     return records
 
 

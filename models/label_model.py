@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,8 @@ FAMILIES = ("precision", "confusion", "majority")
 # Group detection and the label-free choice look at most this many distinct vote patterns (a seeded sample,
 # weighted by their counts), so that they cost the same on a million rows as on fifty thousand.
 _CHOICE_PATTERNS = 20_000
+# Least share of voted rows that must hold votes of two LF groups for the class balance to count as identified.
+_MIN_OVERLAP = 0.05
 
 # A dense (patterns x classes) posterior is used while it stays below this many
 # cells; beyond it (many classes) only the (pattern, voted class) cells are kept.
@@ -628,6 +631,8 @@ class LabelModel(BaseLabelModel):
         k = self.cardinality_
         Ps, ks, cs, sampled = self._sample(P, known, counts)
         self.lf_groups_ = find_lf_groups(Ps, cs, k, declared=declared)
+        if class_balance is None and self.class_prior == "estimate" and not (known >= 0).any():
+            self._warn_unidentified_prior(Ps, cs)
         family = self.family
         if family == "auto" and (known >= 0).any():
             family = "precision"  # reviewed rows anchor the precisions (see review_strength)
@@ -656,6 +661,32 @@ class LabelModel(BaseLabelModel):
             chosen._fit_family(best, P, known, counts, class_balance)
         self._adopt(chosen)
         self.family_scores_ = scores
+
+    def _warn_unidentified_prior(self, P: np.ndarray, counts: np.ndarray) -> None:
+        """Warn when the votes cannot identify the class balance (see :meth:`fit`)."""
+        k = self.cardinality_
+        voted = np.array([(counts * (P == c).any(axis=1)).sum() for c in range(k)])
+        silent = [c for c in range(k) if voted[c] == 0]
+        # Votes of distinct groups in one row are what tells right LFs from wrong ones (agreements, conflicts).
+        sources = np.zeros(len(P))
+        for g in np.unique(self.lf_groups_):
+            sources += (P[:, self.lf_groups_ == g] != ABSTAIN).any(axis=1)
+        covered = counts[sources > 0].sum()
+        overlap = counts[sources > 1].sum() / covered if covered else 0.0
+        reason = None
+        if silent:
+            reason = f"no LF votes class {silent[0]}, so nothing tells how many rows it holds"
+        elif overlap < _MIN_OVERLAP:
+            reason = (f"only {100 * overlap:.1f}% of the rows with a vote have votes of two independent LFs (or "
+                      "LF groups), so the LFs' accuracies, and with them the class balance, are guesses")
+        if reason is not None:
+            warnings.warn(
+                f"The class balance cannot be identified from these votes: {reason}. Pass class_balance=... "
+                "(e.g. from a few hundred labelled rows, models.class_balance_from_labels) or fit with "
+                "L_valid/y_valid.",
+                UserWarning,
+                stacklevel=4,
+            )
 
     def _candidate(self, family: str) -> "LabelModel":
         from sklearn.base import clone
