@@ -13,7 +13,7 @@ from ._tiebreak import TIE_BREAKS
 from .base import BaseLabelModel
 from .confusion_family import fit_confusion
 from .family_choice import CLEAR_LEAD_Z, HELD_OUT_LEAD_Z, clear_lead, held_out_agreement, paired_z
-from .lf_groups import check_lf_groups, find_lf_groups, group_vote_weights
+from .lf_groups import NEAR_DUPLICATE, check_lf_groups, find_lf_groups, group_vote_weights
 from .metrics import METRICS
 from .patterns import group_rows, unique_patterns
 
@@ -348,6 +348,7 @@ class LabelModel(BaseLabelModel):
         tol: float = 1e-4,
         review_strength: float = 20.0,
         family: str = "auto",
+        detect_groups: bool = True,
         valid_metric: str = "accuracy",
         tie_break: str = "random",
     ) -> None:
@@ -363,6 +364,7 @@ class LabelModel(BaseLabelModel):
         self.tol = tol
         self.review_strength = review_strength
         self.family = family
+        self.detect_groups = detect_groups
         self.valid_metric = valid_metric
         self.tie_break = tie_break
 
@@ -630,7 +632,8 @@ class LabelModel(BaseLabelModel):
         """Find the LF groups, then fit the family asked for, or choose one by held-out agreement."""
         k = self.cardinality_
         Ps, ks, cs, sampled = self._sample(P, known, counts)
-        self.lf_groups_ = find_lf_groups(Ps, cs, k, declared=declared)
+        self.lf_groups_ = find_lf_groups(Ps, cs, k, declared=declared, threshold=NEAR_DUPLICATE if self.detect_groups
+                                         else np.inf)
         if class_balance is None and self.class_prior == "estimate" and not (known >= 0).any():
             self._warn_unidentified_prior(Ps, cs)
         family = self.family
@@ -785,15 +788,27 @@ class LabelModel(BaseLabelModel):
                 fit_threshold(model, Lv, yv)
             return model
 
-        base = clone(self).set_params(family="precision", valid_metric=metric)
+        from .metrics import score_predictions
+
+        # The incumbent is the precision family with only the declared groups; every other family or setting,
+        # detected near-duplicate groups included, replaces it only on a clear paired lead.
+        base = clone(self).set_params(family="precision", valid_metric=metric, detect_groups=False)
         incumbent, _ = select_on_valid(base, L, Lv, yv, metric=metric, y=y, class_balance=vb, fit_params=fit_params)
         incumbent = finish(incumbent)
         rows, best, best_z = [], incumbent, 0.0
         inc_pred = incumbent.predict(Lv)
-        from .metrics import score_predictions
-
         rows.append({"candidate": "precision (validated settings)", "valid_score": score_predictions(yv, inc_pred, metric),
                      "lead_z": 0.0})
+        if self.detect_groups:
+            grouped, _ = select_on_valid(base.set_params(detect_groups=True), L, Lv, yv, metric=metric, y=y,
+                                         class_balance=vb, fit_params=fit_params)
+            grouped = finish(grouped)
+            pred = grouped.predict(Lv)
+            z = clear_lead(yv, inc_pred, pred, metric)
+            rows.append({"candidate": "precision, detected LF groups", "valid_score": score_predictions(yv, pred, metric),
+                         "lead_z": z})
+            if z >= CLEAR_LEAD_Z:
+                best, best_z = grouped, z
         for name, family, cb in (("confusion, validation class balance", "confusion", vb),
                                  ("confusion, estimated class prior", "confusion", None),
                                  ("majority, validation class balance", "majority", vb)):
@@ -808,7 +823,7 @@ class LabelModel(BaseLabelModel):
             if z >= CLEAR_LEAD_Z and z > best_z:
                 best, best_z = challenger, z
         self._adopt(best)
-        params = {key: value for key, value in best.get_params().items() if key != "family"}
+        params = {key: value for key, value in best.get_params().items() if key not in ("family", "detect_groups")}
         self.set_params(**params)
         self.valid_table_ = pd.DataFrame(rows)
 
