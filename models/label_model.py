@@ -215,6 +215,28 @@ def _logit(x: np.ndarray) -> np.ndarray:
 class LabelModel(BaseLabelModel):
     """Weak-supervision label model: how far to trust each LF's vote for each class.
 
+    Three model families, chosen with evidence (``family="auto"``):
+
+    * ``"precision"`` (described below): one precision per LF and voted class, with priors that suit sparse
+      keyword LFs;
+    * ``"confusion"``: one confusion matrix per LF, abstaining included (Dawid and Skene's model,
+      :mod:`models.confusion_family`), which fits LFs worse than chance, LFs voting the majority class on
+      every plain row and broad LFs whose firing depends on the class;
+    * ``"majority"``: majority vote.
+
+    In every family, LFs of one group count as one source of evidence: groups declared in
+    ``fit(..., lf_groups=...)`` (several prompts to one LLM) and groups of near-duplicate LFs found from the
+    votes (Jaccard index of their (row, vote) sets at least 0.6, :mod:`models.lf_groups`); see ``lf_groups_``.
+
+    Without labels, the precision family is kept unless another family predicts held-out LFs' votes clearly
+    better: each LF group is hidden in turn, and the model's prediction from the remaining votes is compared
+    with the hidden votes (:func:`models.family_choice.held_out_agreement`, a paired test at 3 standard
+    errors). With validation labels (``fit(L, L_valid=..., y_valid=...)``), the precision family's settings,
+    temperature and threshold are chosen on them, and another family or setting replaces it only on a clear
+    paired lead on the validation rows (1.96 standard errors). Known labels (``y``) always use the precision
+    family. A ``UserWarning`` says when the votes cannot identify the class balance (a class no LF votes, or
+    almost no row with votes of two independent LFs).
+
     Each LF ``j`` voting class ``c`` is right with probability ``precision_[j, c]``
     (its precision *when it votes c*), and LFs are independent given the true
     class (naive Bayes over the votes, abstentions carrying no evidence unless
@@ -289,6 +311,12 @@ class LabelModel(BaseLabelModel):
         hundred reviewed rows are enough to expose an LF that fires often but
         is rarely right, which EM alone (where the prior and the unreviewed rows
         outweigh them) would keep trusting. ``inf`` ignores the reviewed counts.
+    family : {"auto", "precision", "confusion", "majority"}
+        The model family, or ``"auto"`` to choose it with evidence (see above).
+    detect_groups : bool
+        Find groups of near-duplicate LFs from the votes (declared ``lf_groups`` are always used).
+    valid_metric : str
+        Metric of :data:`models.METRICS` the validated fit optimises (``"f1"`` also fits ``threshold``).
     tie_break : {"random", "abstain", "first"}
         Default tie rule of :meth:`predict`.
 
@@ -307,6 +335,18 @@ class LabelModel(BaseLabelModel):
         True on the row of each classifier LF: one that votes every class,
         each on at least 1% of its votes.
     class_prior_ : ndarray, shape (cardinality,)
+        Estimated class balance (or the one given or taken from validation labels).
+    family_ : str
+        The family fitted.
+    family_scores_ : dict or None
+        Without labels and ``family="auto"``: each family's held-out LF agreement.
+    lf_groups_ : ndarray of int, shape (n_lfs,)
+        Group id of each LF (declared and near-duplicate groups); LFs sharing an id count as one.
+    confusion_fit_ : ConfusionFit or None
+        Parameters of the confusion family when it is fitted.
+    valid_table_ : DataFrame
+        After a validated fit: every candidate, its validation score and its paired lead over the
+        precision family (in standard errors).
     n_patterns_ : int
         Distinct (votes, known label) rows the model was fit on.
     n_iter_ : int
