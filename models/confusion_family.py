@@ -40,10 +40,12 @@ class ConfusionFit:
         table = np.log(self.confusion).transpose(0, 2, 1) * self.lf_weight[:, None, None]
         return table.reshape(-1, k)
 
-    def posterior(self, P: np.ndarray, temperature: float = 1.0, prior: np.ndarray | None = None) -> np.ndarray:
-        prior = self.prior if prior is None else prior
+    def posterior(self, P: np.ndarray, temperature: float = 1.0, outcomes: sp.csr_matrix | None = None) -> np.ndarray:
+        """Class posteriors of vote patterns ``P`` (``outcomes``: their one-hot outcomes, when already built)."""
+        prior = self.prior
         k = self.confusion.shape[1]
-        scores = np.asarray(_outcomes(P, k) @ self.log_table()) / temperature
+        X = _outcomes(P, k) if outcomes is None else outcomes
+        scores = np.asarray(X @ self.log_table()) / temperature
         scores += np.log(np.clip(prior, 1e-12, None)) / temperature
         scores -= scores.max(axis=1, keepdims=True)
         np.exp(scores, out=scores)
@@ -97,7 +99,7 @@ def fit_confusion(
         shift = np.inf if conf is None else float(np.max(np.abs(new_conf - conf)))
         conf = new_conf
         fit = ConfusionFit(conf, prior, lf_weight)
-        q = fit.posterior(P)
+        q = fit.posterior(P, outcomes=X)
         if is_known.any():
             q[is_known] = np.eye(k)[known[is_known]]
         if shift < tol:

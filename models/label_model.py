@@ -23,7 +23,7 @@ __all__ = ["LabelModel", "FAMILIES"]
 FAMILIES = ("precision", "confusion", "majority")
 # Group detection and the label-free choice look at most this many distinct vote patterns (a seeded sample,
 # weighted by their counts), so that they cost the same on a million rows as on fifty thousand.
-_CHOICE_PATTERNS = 20_000
+_CHOICE_PATTERNS = 4_000
 # Least share of voted rows that must hold votes of two LF groups for the class balance to count as identified.
 _MIN_OVERLAP = 0.05
 
@@ -700,7 +700,10 @@ class LabelModel(BaseLabelModel):
                 if z >= best_z:
                     best, best_z = name, z
         chosen = fits[best]
-        if sampled:
+        if sampled and best == "precision":
+            # The precision family is fit on every row (its EM is a few sparse products); the others keep the
+            # parameters fit on the sample, a few hundred per LF at most, which a sample of thousands of rows
+            # pins down, and whose EM on every row would cost many times the precision fit.
             chosen._fit_family(best, P, known, counts, class_balance)
         self._adopt(chosen)
         self.family_scores_ = scores
