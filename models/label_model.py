@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -10,9 +11,21 @@ from labeling.core.matrix import ABSTAIN
 
 from ._tiebreak import TIE_BREAKS
 from .base import BaseLabelModel
+from .confusion_family import fit_confusion
+from .family_choice import CLEAR_LEAD_Z, HELD_OUT_LEAD_Z, clear_lead, held_out_agreement, paired_z
+from .lf_groups import NEAR_DUPLICATE, check_lf_groups, find_lf_groups, group_vote_weights
+from .metrics import METRICS
 from .patterns import group_rows, unique_patterns
 
-__all__ = ["LabelModel"]
+__all__ = ["LabelModel", "FAMILIES"]
+
+#: The model families :class:`LabelModel` chooses among (``family="auto"``), in order of preference on ties.
+FAMILIES = ("precision", "confusion", "majority")
+# Group detection and the label-free choice look at most this many distinct vote patterns (a seeded sample,
+# weighted by their counts), so that they cost the same on a million rows as on fifty thousand.
+_CHOICE_PATTERNS = 4_000
+# Least share of voted rows that must hold votes of two LF groups for the class balance to count as identified.
+_MIN_OVERLAP = 0.05
 
 # A dense (patterns x classes) posterior is used while it stays below this many
 # cells; beyond it (many classes) only the (pattern, voted class) cells are kept.
@@ -64,9 +77,16 @@ def _vote_csr(P: np.ndarray, k: int, chunk: int = 65536):
 class _DenseVotes:
     """Few classes: the (patterns x classes) posterior is kept whole; one sparse product per EM step."""
 
-    def __init__(self, P: np.ndarray, k: int, known: np.ndarray) -> None:
+    def __init__(self, P: np.ndarray, k: int, known: np.ndarray, groups: np.ndarray | None = None) -> None:
         self.u, self.m, self.k = P.shape[0], P.shape[1], k
         self.X = _vote_csr(P, k)
+        # Scores weigh each vote by 1 / (votes of its LF group in that row), so that a group of correlated LFs
+        # adds the mean of its members' evidence; counts (the M-step) keep every vote whole.
+        self.Xs = self.X
+        if groups is not None and len(np.unique(groups)) < len(groups):
+            w = group_vote_weights(P, groups)
+            self.Xs = self.X.copy()
+            self.Xs.data = w[P != ABSTAIN]
         self.known = known
         self.is_known = known >= 0
         self.vote_class = np.tile(np.arange(k), self.m)  # class named by column j*k+v
@@ -82,7 +102,7 @@ class _DenseVotes:
 
     def posterior(self, log_prior: np.ndarray, table: np.ndarray, offset: np.ndarray | float = 0.0) -> np.ndarray:
         """Class posteriors from a score ``table[(j, v), y]`` per vote and a per-class ``offset``."""
-        scores = np.asarray(self.X @ table)
+        scores = np.asarray(self.Xs @ table)
         scores += offset + log_prior
         scores -= _row_reduce(np.maximum, scores)[:, None]
         np.exp(scores, out=scores)
@@ -102,9 +122,12 @@ class _DenseVotes:
 class _CellVotes:
     """Many classes: only (pattern, voted class) cells are stored; other classes keep the prior."""
 
-    def __init__(self, P: np.ndarray, k: int, known: np.ndarray) -> None:
+    def __init__(self, P: np.ndarray, k: int, known: np.ndarray, groups: np.ndarray | None = None) -> None:
         u, m = P.shape
         mask = P != ABSTAIN
+        self.vote_weight = None
+        if groups is not None and len(np.unique(groups)) < len(groups):
+            self.vote_weight = group_vote_weights(P, groups)[mask]
         per_row = mask.sum(axis=1)
         cls = P[mask].astype(np.int64)
         lf = np.nonzero(mask)[1].astype(np.int64)
@@ -134,7 +157,10 @@ class _CellVotes:
         return np.bincount(self.lf_class, weights=counts[self.row], minlength=self.m * self.k).reshape(self.m, self.k)
 
     def posterior(self, log_prior: np.ndarray, weights: np.ndarray):
-        s = np.bincount(self.cell, weights=weights.ravel()[self.lf_class], minlength=self.n_cells)
+        w = weights.ravel()[self.lf_class]
+        if self.vote_weight is not None:
+            w = w * self.vote_weight
+        s = np.bincount(self.cell, weights=w, minlength=self.n_cells)
         # Classes without a vote in a row all keep score 0 (prior only), so the
         # normaliser is the prior mass of unvoted classes plus the voted cells.
         prior = np.exp(log_prior)
@@ -174,11 +200,11 @@ class _CellVotes:
         return out
 
 
-def _votes(P: np.ndarray, k: int, known: np.ndarray, m: int):
+def _votes(P: np.ndarray, k: int, known: np.ndarray, m: int, groups: np.ndarray | None = None):
     """The dense form when the posterior and the score table fit, else the cell form."""
     if len(P) * k <= _DENSE_CELLS and m * k * k <= _TABLE_CELLS:
-        return _DenseVotes(P, k, known)
-    return _CellVotes(P, k, known)
+        return _DenseVotes(P, k, known, groups)
+    return _CellVotes(P, k, known, groups)
 
 
 def _logit(x: np.ndarray) -> np.ndarray:
@@ -188,6 +214,28 @@ def _logit(x: np.ndarray) -> np.ndarray:
 
 class LabelModel(BaseLabelModel):
     """Weak-supervision label model: how far to trust each LF's vote for each class.
+
+    Three model families, chosen with evidence (``family="auto"``):
+
+    * ``"precision"`` (described below): one precision per LF and voted class, with priors that suit sparse
+      keyword LFs;
+    * ``"confusion"``: one confusion matrix per LF, abstaining included (Dawid and Skene's model,
+      :mod:`models.confusion_family`), which fits LFs worse than chance, LFs voting the majority class on
+      every plain row and broad LFs whose firing depends on the class;
+    * ``"majority"``: majority vote.
+
+    In every family, LFs of one group count as one source of evidence: groups declared in
+    ``fit(..., lf_groups=...)`` (several prompts to one LLM) and groups of near-duplicate LFs found from the
+    votes (Jaccard index of their (row, vote) sets at least 0.6, :mod:`models.lf_groups`); see ``lf_groups_``.
+
+    Without labels, the precision family is kept unless another family predicts held-out LFs' votes clearly
+    better: each LF group is hidden in turn, and the model's prediction from the remaining votes is compared
+    with the hidden votes (:func:`models.family_choice.held_out_agreement`, a paired test at 3 standard
+    errors). With validation labels (``fit(L, L_valid=..., y_valid=...)``), the precision family's settings,
+    temperature and threshold are chosen on them, and another family or setting replaces it only on a clear
+    paired lead on the validation rows (1.96 standard errors). Known labels (``y``) always use the precision
+    family. A ``UserWarning`` says when the votes cannot identify the class balance (a class no LF votes, or
+    almost no row with votes of two independent LFs).
 
     Each LF ``j`` voting class ``c`` is right with probability ``precision_[j, c]``
     (its precision *when it votes c*), and LFs are independent given the true
@@ -263,6 +311,12 @@ class LabelModel(BaseLabelModel):
         hundred reviewed rows are enough to expose an LF that fires often but
         is rarely right, which EM alone (where the prior and the unreviewed rows
         outweigh them) would keep trusting. ``inf`` ignores the reviewed counts.
+    family : {"auto", "precision", "confusion", "majority"}
+        The model family, or ``"auto"`` to choose it with evidence (see above).
+    detect_groups : bool
+        Find groups of near-duplicate LFs from the votes (declared ``lf_groups`` are always used).
+    valid_metric : str
+        Metric of :data:`models.METRICS` the validated fit optimises (``"f1"`` also fits ``threshold``).
     tie_break : {"random", "abstain", "first"}
         Default tie rule of :meth:`predict`.
 
@@ -281,6 +335,18 @@ class LabelModel(BaseLabelModel):
         True on the row of each classifier LF: one that votes every class,
         each on at least 1% of its votes.
     class_prior_ : ndarray, shape (cardinality,)
+        Estimated class balance (or the one given or taken from validation labels).
+    family_ : str
+        The family fitted.
+    family_scores_ : dict or None
+        Without labels and ``family="auto"``: each family's held-out LF agreement.
+    lf_groups_ : ndarray of int, shape (n_lfs,)
+        Group id of each LF (declared and near-duplicate groups); LFs sharing an id count as one.
+    confusion_fit_ : ConfusionFit or None
+        Parameters of the confusion family when it is fitted.
+    valid_table_ : DataFrame
+        After a validated fit: every candidate, its validation score and its paired lead over the
+        precision family (in standard errors).
     n_patterns_ : int
         Distinct (votes, known label) rows the model was fit on.
     n_iter_ : int
@@ -321,6 +387,9 @@ class LabelModel(BaseLabelModel):
         n_iter: int = 100,
         tol: float = 1e-4,
         review_strength: float = 20.0,
+        family: str = "auto",
+        detect_groups: bool = True,
+        valid_metric: str = "accuracy",
         tie_break: str = "random",
     ) -> None:
         self.cardinality = cardinality
@@ -334,6 +403,9 @@ class LabelModel(BaseLabelModel):
         self.n_iter = n_iter
         self.tol = tol
         self.review_strength = review_strength
+        self.family = family
+        self.detect_groups = detect_groups
+        self.valid_metric = valid_metric
         self.tie_break = tie_break
 
     #: ``votewise bench`` (:func:`models.fit_with_validation`) fixes the class
@@ -365,6 +437,10 @@ class LabelModel(BaseLabelModel):
             raise ValueError(f"review_strength={self.review_strength!r}; expected a number > 0 (inf ignores reviews).")
         if self.tie_break not in TIE_BREAKS:
             raise ValueError(f"tie_break={self.tie_break!r} is not one of {set(TIE_BREAKS)}.")
+        if self.family not in ("auto",) + FAMILIES:
+            raise ValueError(f"family={self.family!r} is not one of {set(('auto',) + FAMILIES)}.")
+        if self.valid_metric not in METRICS:
+            raise ValueError(f"valid_metric={self.valid_metric!r} is not one of {sorted(METRICS)}.")
 
     def _weights(self, precision: np.ndarray, prior: np.ndarray) -> np.ndarray:
         """Log-odds a lone vote adds to its class over the rest (prior-proportional confusion)."""
@@ -467,7 +543,7 @@ class LabelModel(BaseLabelModel):
         return votes.posterior(log_prior, self._weights(precision, prior) / temperature)
 
     def fit_patterns(
-        self, patterns: Any, counts: Any, y: Any = None, *, class_balance: Any = None
+        self, patterns: Any, counts: Any, y: Any = None, *, class_balance: Any = None, lf_groups: Any = None
     ) -> "LabelModel":
         """Fit from distinct vote patterns and the number of rows holding each.
 
@@ -507,27 +583,299 @@ class LabelModel(BaseLabelModel):
         if w.sum() <= 0:
             raise ValueError("counts sum to 0; at least one pattern must occur.")
         known = np.full(P.shape[0], -1, dtype=np.int64) if y_arr is None else y_arr.astype(np.int64)
-        self._fit_counts(P, known, w.astype(float), self._check_class_balance(class_balance))
+        self._check_params()
+        declared = check_lf_groups(lf_groups, self.n_lfs_)
+        self._fit_counts(P, known, w.astype(float), self._check_class_balance(class_balance), declared)
         return self
 
-    def _fit(self, L: np.ndarray, y: np.ndarray | None, class_balance: np.ndarray | None) -> None:
+    def fit(
+        self,
+        L: Any,
+        y: Any = None,
+        *,
+        class_balance: Any = None,
+        L_valid: Any = None,
+        y_valid: Any = None,
+        lf_groups: Any = None,
+    ) -> "LabelModel":
+        """Fit on votes ``L``; with ``L_valid`` and ``y_valid``, the validated fit.
+
+        Parameters
+        ----------
+        L : label matrix, shape (n_rows, n_lfs)
+            Votes (-1 = abstain).
+        y : array-like of int, optional
+            Known labels of ``L``'s rows (-1 = unknown); they stay fixed through EM and anchor the
+            precisions (the precision family is then used).
+        class_balance : array-like of float, optional
+            Fixed class prior instead of the estimate.
+        L_valid, y_valid : optional
+            Votes and gold labels of a labelled validation split. The class prior is then the validation
+            class balance, the precision family's settings (``selection_grid``) are chosen by validation
+            ``valid_metric``, then a temperature and (binary F1) a threshold; another family replaces it only
+            on a clear paired lead on the validation rows (see :func:`models.family_choice.clear_lead`).
+            The chosen settings are set on the estimator (``get_params`` shows them); ``valid_table_``
+            lists every candidate.
+        lf_groups : sequence of hashable, optional
+            One value per LF column (None = no group): LFs sharing a value are known to be correlated
+            (several prompts to one LLM) and count as one source of evidence, together with the groups of
+            near-duplicate LFs found from the votes (``lf_groups_``).
+
+        Returns
+        -------
+        self
+        """
+        arr, y_arr = self._check_fit_input(L, y)
+        self._check_params()
+        declared = check_lf_groups(lf_groups, self.n_lfs_)
+        balance = self._check_class_balance(class_balance)
+        if (L_valid is None) != (y_valid is None):
+            raise ValueError("L_valid and y_valid go together: pass both (the votes and the gold labels of the "
+                             "validation rows) or neither.")
+        if L_valid is not None:
+            self._fit_validated(arr, y_arr, balance, declared, L_valid, y_valid)
+            return self
+        P, known, counts = self._patterns(arr, y_arr)
+        self._fit_counts(P, known, counts, balance, declared)
+        return self
+
+    def _patterns(self, L: np.ndarray, y: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         m = self.n_lfs_
         if y is not None and (y >= 0).any():
             keyed = np.concatenate([L.astype(np.int16, copy=False), y.astype(np.int16)[:, None]], axis=1)
             vp = unique_patterns(keyed)
-            P, known = vp.patterns[:, :m], vp.patterns[:, m].astype(np.int64)
-        else:
-            vp = group_rows(L)
-            P, known = vp.patterns, np.full(len(vp), -1, dtype=np.int64)
-        self._fit_counts(P, known, vp.counts.astype(float), class_balance)
+            return vp.patterns[:, :m], vp.patterns[:, m].astype(np.int64), vp.counts.astype(float)
+        vp = group_rows(L)
+        return vp.patterns, np.full(len(vp), -1, dtype=np.int64), vp.counts.astype(float)
+
+    def _fit(self, L: np.ndarray, y: np.ndarray | None, class_balance: np.ndarray | None) -> None:
+        self._check_params()
+        P, known, counts = self._patterns(L, y)
+        self._fit_counts(P, known, counts, class_balance)
+
+    @staticmethod
+    def _sample(P: np.ndarray, known: np.ndarray, counts: np.ndarray):
+        """At most ``_CHOICE_PATTERNS`` patterns (a seeded sample) with their counts."""
+        if len(P) <= _CHOICE_PATTERNS:
+            return P, known, counts, False
+        keep = np.sort(np.random.default_rng(0).choice(len(P), _CHOICE_PATTERNS, replace=False))
+        return P[keep], known[keep], counts[keep], True
 
     def _fit_counts(
+        self,
+        P: np.ndarray,
+        known: np.ndarray,
+        counts: np.ndarray,
+        class_balance: np.ndarray | None,
+        declared: list | None = None,
+    ) -> None:
+        """Find the LF groups, then fit the family asked for, or choose one by held-out agreement."""
+        k = self.cardinality_
+        Ps, ks, cs, sampled = self._sample(P, known, counts)
+        self.lf_groups_ = find_lf_groups(Ps, cs, k, declared=declared, threshold=NEAR_DUPLICATE if self.detect_groups
+                                         else np.inf)
+        if class_balance is None and self.class_prior == "estimate" and not (known >= 0).any():
+            self._warn_unidentified_prior(Ps, cs)
+        family = self.family
+        if family == "auto" and (known >= 0).any():
+            family = "precision"  # reviewed rows anchor the precisions (see review_strength)
+        if family != "auto":
+            self._fit_family(family, P, known, counts, class_balance)
+            self.family_scores_ = None
+            return
+        # The precision family is kept unless another one predicts held-out LFs' votes clearly better (a paired
+        # test over the same hidden votes): without labels, a choice needs evidence too.
+        fits, agreement, scores = {}, {}, {}
+        for name in FAMILIES:
+            candidate = self._candidate(name)
+            candidate._fit_family(name, Ps, ks, cs, class_balance)
+            fits[name] = candidate
+            agreement[name], weight = held_out_agreement(candidate._predict_proba, Ps, cs, self.lf_groups_)
+        best, best_z = FAMILIES[0], HELD_OUT_LEAD_Z
+        for name in FAMILIES:
+            total = weight.sum()
+            scores[name] = float(weight @ agreement[name] / total) if total > 0 else float("nan")
+            if name != FAMILIES[0]:
+                z = paired_z(agreement[name] - agreement[FAMILIES[0]], weight)
+                if z >= best_z:
+                    best, best_z = name, z
+        chosen = fits[best]
+        if sampled and best == "precision":
+            # The precision family is fit on every row (its EM is a few sparse products); the others keep the
+            # parameters fit on the sample, a few hundred per LF at most, which a sample of thousands of rows
+            # pins down, and whose EM on every row would cost many times the precision fit.
+            chosen._fit_family(best, P, known, counts, class_balance)
+        self._adopt(chosen)
+        self.family_scores_ = scores
+
+    def _warn_unidentified_prior(self, P: np.ndarray, counts: np.ndarray) -> None:
+        """Warn when the votes cannot identify the class balance (see :meth:`fit`)."""
+        k = self.cardinality_
+        voted = np.array([(counts * (P == c).any(axis=1)).sum() for c in range(k)])
+        silent = [c for c in range(k) if voted[c] == 0]
+        # Votes of distinct groups in one row are what tells right LFs from wrong ones (agreements, conflicts).
+        sources = np.zeros(len(P))
+        for g in np.unique(self.lf_groups_):
+            sources += (P[:, self.lf_groups_ == g] != ABSTAIN).any(axis=1)
+        covered = counts[sources > 0].sum()
+        overlap = counts[sources > 1].sum() / covered if covered else 0.0
+        reason = None
+        if silent:
+            reason = f"no LF votes class {silent[0]}, so nothing tells how many rows it holds"
+        elif overlap < _MIN_OVERLAP:
+            reason = (f"only {100 * overlap:.1f}% of the rows with a vote have votes of two independent LFs (or "
+                      "LF groups), so the LFs' accuracies, and with them the class balance, are guesses")
+        if reason is not None:
+            warnings.warn(
+                f"The class balance cannot be identified from these votes: {reason}. Pass class_balance=... "
+                "(e.g. from a few hundred labelled rows, models.class_balance_from_labels) or fit with "
+                "L_valid/y_valid.",
+                UserWarning,
+                stacklevel=4,
+            )
+
+    def _candidate(self, family: str) -> "LabelModel":
+        from sklearn.base import clone
+
+        candidate = clone(self).set_params(family=family)
+        candidate.cardinality_, candidate.n_lfs_ = self.cardinality_, self.n_lfs_
+        candidate.lf_names_, candidate.lf_groups_ = self.lf_names_, self.lf_groups_
+        return candidate
+
+    def _adopt(self, other: "LabelModel") -> None:
+        """Take over ``other``'s fitted attributes (its hyper-parameters stay its own)."""
+        for key, value in vars(other).items():
+            if key.endswith("_") and not key.startswith("_"):
+                setattr(self, key, value)
+
+    def _fit_family(
+        self, family: str, P: np.ndarray, known: np.ndarray, counts: np.ndarray, class_balance: np.ndarray | None
+    ) -> None:
+        k = self.cardinality_
+        self.family_ = family
+        n = counts.sum()
+        if family == "precision":
+            self.confusion_fit_ = None
+            self._fit_precision(P, known, counts, class_balance)
+            return
+        self.precision_ = self.weights_ = self.confusion_ = self.chooses_ = None
+        self.n_patterns_ = len(P)
+        voted = P != ABSTAIN
+        self.coverage_ = np.stack([(counts[:, None] * (P == c)).sum(axis=0) for c in range(k)], axis=1) / n
+        if family == "confusion":
+            fit = fit_confusion(P, counts, k, self.lf_groups_, known=known, class_balance=class_balance)
+            self.confusion_fit_ = fit
+            self.class_prior_ = fit.prior
+            self.n_iter_ = 0
+            return
+        # Majority vote counting each LF group once; its class prior is the mean vote share of covered rows.
+        self.confusion_fit_ = None
+        self.n_iter_ = 0
+        if class_balance is not None:
+            self.class_prior_ = np.asarray(class_balance, dtype=float)
+        else:
+            shares = self._majority_shares(P)
+            covered = voted.any(axis=1)
+            mass = counts[covered] @ shares[covered] if covered.any() else np.ones(k)
+            self.class_prior_ = np.clip(mass / mass.sum(), _EPS, None) / np.clip(mass / mass.sum(), _EPS, None).sum()
+
+    def _majority_shares(self, P: np.ndarray) -> np.ndarray:
+        k = self.cardinality_
+        w = group_vote_weights(P, self.lf_groups_)
+        votes = np.stack([(w * (P == c)).sum(axis=1) for c in range(k)], axis=1)
+        total = votes.sum(axis=1, keepdims=True)
+        return np.where(total > 0, votes / np.where(total > 0, total, 1.0), 1.0 / k)
+
+    def _predict_proba(self, L: np.ndarray) -> np.ndarray:
+        family = getattr(self, "family_", "precision")
+        if family == "precision":
+            return self._predict_precision(L)
+        vp = group_rows(L)
+        t = float(self.temperature)
+        if family == "confusion":
+            probs = self.confusion_fit_.posterior(vp.patterns, temperature=t)
+        else:
+            shares = self._majority_shares(vp.patterns)
+            probs = np.power(shares, 1.0 / t)
+            probs /= probs.sum(axis=1, keepdims=True)
+        probs[(vp.patterns == ABSTAIN).all(axis=1)] = self.class_prior_
+        return probs[vp.inverse]
+
+    def _fit_validated(
+        self, L: np.ndarray, y: np.ndarray | None, balance: np.ndarray | None, declared: list | None,
+        L_valid: Any, y_valid: Any,
+    ) -> None:
+        """Settings and family chosen on validation labels; see :meth:`fit`."""
+        import pandas as pd
+        from sklearn.base import clone
+
+        from labeling.core.matrix import check_label_matrix
+
+        from .selection import class_balance_from_labels, fit_temperature, fit_threshold, select_on_valid
+
+        k, metric = self.cardinality_, self.valid_metric
+        Lv = check_label_matrix(L_valid, cardinality=k, n_lfs=self.n_lfs_)
+        yv = np.asarray(y_valid).ravel()
+        if yv.shape != (Lv.shape[0],) or yv.dtype.kind not in "iu":
+            raise ValueError(f"y_valid must hold one integer class per row of L_valid ({Lv.shape[0]}); "
+                             f"got shape {yv.shape}, dtype {yv.dtype}.")
+        if (yv >= k).any() or (yv < -1).any():
+            i = int(np.flatnonzero((yv >= k) | (yv < -1))[0])
+            raise ValueError(f"y_valid[{i}] is {yv[i]}; expected -1 or 0..{k - 1} for cardinality={k}.")
+        vb = balance if balance is not None else class_balance_from_labels(yv, k)
+        fit_params = {"lf_groups": declared}
+
+        def finish(model: "LabelModel") -> "LabelModel":
+            fit_temperature(model, Lv, yv)
+            if metric == "f1" and k == 2:
+                fit_threshold(model, Lv, yv)
+            return model
+
+        from .metrics import score_predictions
+
+        # The incumbent is the precision family with only the declared groups; every other family or setting,
+        # detected near-duplicate groups included, replaces it only on a clear paired lead.
+        base = clone(self).set_params(family="precision", valid_metric=metric, detect_groups=False)
+        incumbent, _ = select_on_valid(base, L, Lv, yv, metric=metric, y=y, class_balance=vb, fit_params=fit_params)
+        incumbent = finish(incumbent)
+        rows, best, best_z = [], incumbent, 0.0
+        inc_pred = incumbent.predict(Lv)
+        rows.append({"candidate": "precision (validated settings)", "valid_score": score_predictions(yv, inc_pred, metric),
+                     "lead_z": 0.0})
+        if self.detect_groups:
+            grouped, _ = select_on_valid(base.set_params(detect_groups=True), L, Lv, yv, metric=metric, y=y,
+                                         class_balance=vb, fit_params=fit_params)
+            grouped = finish(grouped)
+            pred = grouped.predict(Lv)
+            z = clear_lead(yv, inc_pred, pred, metric)
+            rows.append({"candidate": "precision, detected LF groups", "valid_score": score_predictions(yv, pred, metric),
+                         "lead_z": z})
+            if z >= CLEAR_LEAD_Z:
+                best, best_z = grouped, z
+        for name, family, cb in (("confusion, validation class balance", "confusion", vb),
+                                 ("confusion, estimated class prior", "confusion", None),
+                                 ("majority, validation class balance", "majority", vb)):
+            if y is not None and (y >= 0).any():
+                break  # reviewed rows anchor the precision family
+            challenger = clone(self).set_params(family=family, valid_metric=metric, temperature=1.0, threshold=None)
+            challenger.fit(L, y, class_balance=cb, lf_groups=declared)
+            challenger = finish(challenger)
+            pred = challenger.predict(Lv)
+            z = clear_lead(yv, inc_pred, pred, metric)
+            rows.append({"candidate": name, "valid_score": score_predictions(yv, pred, metric), "lead_z": z})
+            if z >= CLEAR_LEAD_Z and z > best_z:
+                best, best_z = challenger, z
+        self._adopt(best)
+        params = {key: value for key, value in best.get_params().items() if key not in ("family", "detect_groups")}
+        self.set_params(**params)
+        self.valid_table_ = pd.DataFrame(rows)
+
+    def _fit_precision(
         self, P: np.ndarray, known: np.ndarray, counts: np.ndarray, class_balance: np.ndarray | None
     ) -> None:
-        self._check_params()
         k, m = self.cardinality_, self.n_lfs_
         n = counts.sum()
-        votes = _votes(P, k, known, m)
+        votes = _votes(P, k, known, m, self.lf_groups_)
         dense = isinstance(votes, _DenseVotes)
         n_votes = votes.n_votes(counts)
         self.coverage_ = n_votes / n
@@ -593,12 +941,12 @@ class LabelModel(BaseLabelModel):
         s = float(self.review_strength)
         return (right + s * precision) / (votes.n_votes(reviewed) + s)
 
-    def _predict_proba(self, L: np.ndarray) -> np.ndarray:
+    def _predict_precision(self, L: np.ndarray) -> np.ndarray:
         vp = group_rows(L)
         k = self.cardinality_
         temperature = float(self.temperature)
         if not self.dense_:
-            votes = _CellVotes(vp.patterns, k, np.full(len(vp), -1, dtype=np.int64))
+            votes = _CellVotes(vp.patterns, k, np.full(len(vp), -1, dtype=np.int64), self.lf_groups_)
             post = self._posterior(votes, self.precision_, self.class_prior_, None, temperature)
             probs = votes.full(post, np.exp(np.log(np.clip(self.class_prior_, _EPS, None)) / temperature))
         else:
@@ -607,7 +955,7 @@ class LabelModel(BaseLabelModel):
             step = max(1, _DENSE_CELLS // k)
             for lo in range(0, len(vp), step):
                 block = vp.patterns[lo:lo + step]
-                votes = _DenseVotes(block, k, np.full(len(block), -1, dtype=np.int64))
+                votes = _DenseVotes(block, k, np.full(len(block), -1, dtype=np.int64), self.lf_groups_)
                 probs[lo:lo + step] = self._posterior(
                     votes, self.precision_, self.class_prior_, self.confusion_, temperature
                 )

@@ -88,6 +88,7 @@ def select_on_valid(
     metric: str = "accuracy",
     y: Any = None,
     class_balance: Any = None,
+    fit_params: Mapping[str, Any] | None = None,
 ) -> tuple[BaseLabelModel, pd.DataFrame]:
     """Fit ``model`` on ``L`` once per setting of ``param_grid`` and keep the best on validation.
 
@@ -113,6 +114,8 @@ def select_on_valid(
         Known labels of ``L``'s rows (-1 = unknown), passed to every fit.
     class_balance : array-like, optional
         Passed to every fit.
+    fit_params : mapping, optional
+        Further keyword arguments of every fit (``lf_groups`` for :class:`LabelModel`).
 
     Returns
     -------
@@ -130,7 +133,7 @@ def select_on_valid(
     rows, best, best_key = [], None, None
     for values in itertools.product(*(grid[n] for n in names)) if names else [()]:
         candidate = copy.deepcopy(model).set_params(**dict(zip(names, values)))
-        candidate.fit(L, y, class_balance=class_balance)
+        candidate.fit(L, y, class_balance=class_balance, **dict(fit_params or {}))
         score = score_predictions(y_valid, candidate.predict(L_valid), metric)
         loglik = _valid_log_likelihood(candidate, L_valid, y_valid)
         rows.append({**dict(zip(names, values)), metric: score, "log_likelihood": loglik})
@@ -240,6 +243,9 @@ def fit_with_validation(
     """
     if y_valid is None or L_valid is None:
         return model.fit(L, y)
+    if "valid_metric" in model.get_params():
+        # LabelModel's validated fit: the same steps, plus a family choice on a clear paired lead.
+        return model.set_params(valid_metric=metric).fit(L, y, L_valid=L_valid, y_valid=y_valid)
     balance = None
     if getattr(model, "uses_class_balance", False):
         k = model.cardinality or _infer_k(L, L_valid, y_valid)
