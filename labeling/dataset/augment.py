@@ -469,6 +469,29 @@ def random_swap(words: Sequence[str], n: int, rng: np.random.Generator, *,
     return words
 
 
+def _same_votes(sources: pd.DataFrame, variants: list[tuple[int, str, str]], lfs: Sequence[Any],
+                text_column: str) -> list[tuple[int, str, str]]:
+    """The variants on which every LF votes as on their source (votes and abstentions alike).
+
+    Protecting the spans keeps the words; this also catches what spans cannot show: a length LF whose
+    threshold a deletion crossed, a regex whose context a swap changed, an inserted synonym that makes
+    another LF fire.
+    """
+    from labeling import apply_lfs
+
+    positions = [pos for pos, _, _ in variants]
+    cand = sources.iloc[positions].copy()
+    cand.index = pd.RangeIndex(len(cand))
+    cand[text_column] = [text for _, _, text in variants]
+    base = sources.iloc[sorted(set(positions))].copy()
+    order = {pos: k for k, pos in enumerate(sorted(set(positions)))}
+    base.index = pd.RangeIndex(len(base))
+    before = np.asarray(apply_lfs(base, lfs, progress=False))[[order[p] for p in positions]]
+    after = np.asarray(apply_lfs(cand, lfs, progress=False))
+    same = (before == after).all(axis=1)
+    return [v for v, ok in zip(variants, same) if ok]
+
+
 def _check_methods(methods: Sequence[str] | Mapping[str, int]) -> dict[str, int]:
     if isinstance(methods, str):
         methods = [methods]
@@ -523,7 +546,9 @@ def augment(
     lfs : sequence of LF, optional
         The labeling functions behind the labels: the words their ``explain()`` spans cover in a row
         are never replaced, deleted or swapped in its variants, and nothing is inserted inside a span
-        (see :func:`protected_words`). Without them every content word may change.
+        (see :func:`protected_words`), and a variant on which any of them votes otherwise than on its
+        source (a deletion that crosses a length LF's threshold, an inserted word that makes another LF
+        fire) is dropped. Without them every content word may change.
     tagger : {"auto", "spacy", "textblob"}
         Part-of-speech tagger for synonym replacement and insertion: ``"auto"`` uses spaCy's
         ``en_core_web_sm`` when installed, else the tagger bundled with TextBlob.
@@ -597,14 +622,19 @@ def augment(
         )
 
     seen: set[tuple[int, str]] = set()
-    rows, index, src_ids, methods_col, new_texts = [], [], [], [], []
-    per_method: dict[tuple[int, str], int] = {}
+    unique: list[tuple[int, str, str]] = []
     for pos, method, text in sorted(variants, key=lambda v: v[0]):
         text = text.strip()
         key = (pos, text.lower())
         if not text or text == texts[pos] or key in seen:
             continue
         seen.add(key)
+        unique.append((pos, method, text))
+    if lfs and unique:
+        unique = _same_votes(sources, unique, lfs, text_column)
+    rows, index, src_ids, methods_col, new_texts = [], [], [], [], []
+    per_method: dict[tuple[int, str], int] = {}
+    for pos, method, text in unique:
         k = per_method.get((pos, method), 0)
         per_method[(pos, method)] = k + 1
         rows.append(pos)

@@ -181,3 +181,17 @@ def test_a_missing_inflection_library_names_the_extra(corpus, monkeypatch):
     with pytest.raises(ImportError, match=r"pip install 'votewise\[augment\]'"):
         augment(df, methods=["synonym"], tagger="textblob")
     assert len(augment(df, methods=["swap"], random_state=0)) > 0  # swap and delete need neither
+
+
+def test_a_variant_whose_votes_change_is_dropped(corpus):
+    # A length LF's span is the whole text, so it protects no word; deletions that make the text short
+    # enough for it to fire would change the row's votes, and those variants are dropped.
+    df, lfs = corpus
+    short = length_lf("short", 0, max_len=9)
+    both = augment(df, methods={"delete": 3}, alpha=0.4, random_state=0)
+    kept = augment(df, methods={"delete": 3}, alpha=0.4, lfs=[*lfs, short], random_state=0)
+    fires = lambda texts: np.asarray(short(pd.DataFrame({"text": list(texts)})))  # noqa: E731
+    src_votes = fires(df.loc[both["source_id"], "text"])
+    assert ((fires(both["text"]) != src_votes)).any()  # without the LFs, some deletions flip it
+    assert (fires(kept["text"]) == fires(df.loc[kept["source_id"], "text"])).all()
+    assert 0 < len(kept) < len(both)
