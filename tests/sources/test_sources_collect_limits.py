@@ -8,6 +8,7 @@ import threading
 import time
 import urllib.parse
 from collections import Counter
+from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -181,3 +182,80 @@ def test_api_mode_allowed_by_robots_keeps_its_crawl_delay(server, tmp_path):
     assert stats.finished and stats.records == 6 and server.hits["/robots.txt"] == 1
     # robots.txt, then four pages: a wait close to 3 s before each page.
     assert sum(1 for w in waits if 2.5 <= w <= 3.0) == 4, waits
+
+
+_CHILD = """
+import sys
+from sources import collect
+collect(sys.argv[1], url=sys.argv[2], pagination="page", records="items", rate_limit=None, progress=False)
+"""
+
+
+class _SlowPages(BaseHTTPRequestHandler):
+    """40 pages of 3 records, each page answered after 50 ms, then an empty page."""
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
+        if self.path.startswith("/robots.txt"):
+            body = b"User-agent: *\nDisallow: /private/\n"
+        else:
+            page = int(q.get("page", 1))
+            time.sleep(0.05)
+            items = [{"id": i} for i in range((page - 1) * 3, page * 3)] if page <= 40 else []
+            body = json.dumps({"items": items}).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+
+@pytest.mark.slow  # two child processes killed mid-run
+def test_sigkilled_runs_resume_with_their_stored_arguments_losing_and_repeating_nothing(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    httpd = _Server(("127.0.0.1", 0), _SlowPages)
+    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    url = f"http://127.0.0.1:{httpd.server_address[1]}/api/items"
+    out = tmp_path / "items.jsonl"
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    try:
+        for kill_at in (5, 60):
+            child = subprocess.Popen([sys.executable, "-c", _CHILD, str(out), url], env=env)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and child.poll() is None:
+                if out.exists() and out.read_text().count("\n") >= kill_at:
+                    break
+                time.sleep(0.01)
+            child.send_signal(signal.SIGKILL)
+            child.wait()
+        assert (tmp_path / "items.jsonl.run.json").exists()
+        stats = collect(out, url=url, pagination="page", records="items", **FAST)
+        assert stats.resumed and stats.finished
+        ids = [json.loads(line)["id"] for line in out.read_text().splitlines()]
+        assert ids == list(range(120))  # nothing lost, nothing twice, in order
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_a_state_from_before_stored_arguments_resumes_and_adopts_them(server, tmp_path, caplog):
+    out = tmp_path / "a.jsonl"
+    kw = dict(url=server.base + "/api/items", pagination="page", records="items", **FAST)
+    collect(out, max_pages=1, **kw)
+    (tmp_path / "a.jsonl.run.json").unlink()  # as left by a version that kept no arguments
+    with caplog.at_level("WARNING", logger="votewise.collect"):
+        stats = collect(out, **kw)
+    assert stats.resumed and stats.finished and "no stored arguments" in caplog.text
+    assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == list(range(6))
+    with pytest.raises(CollectError, match="other arguments"):
+        collect(out, url=server.base + "/api/other", pagination="page", records="items", **FAST)
