@@ -5,8 +5,8 @@ The four word-level operations are those of EDA (Wei and Zou, 2019), made to kee
 - A synonym takes the place of a word only in the same part of speech and inflection: each word gets a
   Penn Treebank tag from its sentence (spaCy's ``en_core_web_sm`` when it is installed, else the tagger
   bundled with TextBlob); the synonym comes from WordNet's most frequent senses of the word's lemma in
-  that part of speech, and is inflected to the word's tag with ``lemminflect`` ("won" gives "gained",
-  "parents" "parents"' synonyms in the plural). Multi-word lemmas ("picture show"), rare words (Zipf
+  that part of speech, and is inflected to the word's tag with ``lemminflect`` ("won" gives "gained", not
+  "acquire"; "movies" gives "films"). Multi-word lemmas ("picture show"), rare words (Zipf
   frequency below :data:`MIN_ZIPF` in ``wordfreq``), proper nouns and synonyms not known in that part of
   speech are never used.
 - Words an LF voted on (the spans of its ``explain()``) are never replaced, deleted or swapped, and no
@@ -53,8 +53,8 @@ __all__ = [
 
 AUGMENTATIONS = ("synonym", "insert", "delete", "swap", "back_translation")
 TAGGERS = ("auto", "spacy", "textblob")
-# Fewer than 1 in 1000 per million words (Zipf 3): words most readers would stop at ("birdcall", "sporting
-# house") and that a label model's training text rarely contains.
+# Zipf 3.0 is one occurrence per million words: rarer words ("birdcall", "morn") make a reader stop, and
+# a model trained on the variants learns little from them.
 MIN_ZIPF = 3.0
 _INSTALL = "pip install 'votewise[augment]'"
 # Function words carry no content to paraphrase; replacing them mostly breaks grammar.
