@@ -16,7 +16,7 @@ One module per job: :mod:`~sources.collect.http` (requests, retries, deadline, s
 """
 
 from .html import html_to_text
-from .http import MAX_RETRY_AFTER, ResponseTooLarge, retry_after_seconds
+from .http import MAX_RETRY_AFTER, RedirectDisallowed, ResponseTooLarge, retry_after_seconds
 from .run import DEFAULT_MAX_BYTES, collect
 from .stats import USER_AGENT, CollectError, CollectStats
 
@@ -24,6 +24,6 @@ from .stats import USER_AGENT, CollectError, CollectStats
 _retry_after_seconds = retry_after_seconds
 
 __all__ = [
-    "collect", "CollectError", "CollectStats", "ResponseTooLarge", "html_to_text", "retry_after_seconds",
+    "collect", "CollectError", "CollectStats", "ResponseTooLarge", "RedirectDisallowed", "html_to_text", "retry_after_seconds",
     "USER_AGENT", "DEFAULT_MAX_BYTES", "MAX_RETRY_AFTER",
 ]

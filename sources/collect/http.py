@@ -23,15 +23,38 @@ from typing import Callable, Mapping
 
 from .stats import USER_AGENT, CollectError, CollectStats
 
-__all__ = ["Fetcher", "ResponseTooLarge", "MAX_RETRY_AFTER", "retry_after_seconds"]
+__all__ = ["Fetcher", "Refused", "ResponseTooLarge", "RedirectDisallowed", "MAX_RETRY_AFTER", "retry_after_seconds"]
 
 # The longest wait taken from a server's Retry-After; a longer one fails the attempt like any other.
 MAX_RETRY_AFTER = 300.0
 _CHUNK = 64 * 1024
 
 
-class ResponseTooLarge(CollectError):
-    """A response is larger than ``max_bytes``; it is refused, not retried."""
+class Refused(CollectError):
+    """A request refused on the collector's side; asking again would give the same answer, so it is not retried."""
+
+
+class ResponseTooLarge(Refused):
+    """A response is larger than ``max_bytes``."""
+
+
+class RedirectDisallowed(Refused):
+    """A response redirects to a URL that robots.txt disallows; the redirect is not followed."""
+
+
+class _RedirectGuard(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect only to a URL the collection may fetch (robots.txt is asked first)."""
+
+    def __init__(self, allowed: Callable[[str], bool] | None) -> None:
+        super().__init__()
+        self._allowed = allowed
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        target = urllib.parse.urljoin(req.full_url, newurl)
+        if self._allowed is not None and not self._allowed(target):
+            raise RedirectDisallowed(f"GET {req.full_url} redirects (HTTP {code}) to {target}, which robots.txt "
+                                     "disallows; the redirect was not followed.")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
 class _RequestTimeout(TimeoutError):
@@ -146,6 +169,7 @@ class Fetcher:
         Seconds one attempt may take, from connecting to the last byte of the body.
     max_bytes : int or None
         Largest body accepted; a larger one raises :class:`ResponseTooLarge` (None: no limit).
+        A redirect is followed only where :attr:`allowed` (when set) allows; else :class:`RedirectDisallowed`.
     headers : mapping, optional
         Extra request headers.
     stats : CollectStats
@@ -163,6 +187,8 @@ class Fetcher:
         self.stats, self.sleep = stats, sleep
         self._last: dict[str, float] = {}
         self.host_delay: dict[str, float] = {}  # robots.txt Crawl-delay per host
+        # Asked before following a redirect (set by Robots): a redirect must not lead where robots.txt forbids.
+        self.allowed: Callable[[str], bool] | None = None
 
     def _wait_turn(self, url: str) -> None:
         host = urllib.parse.urlsplit(url).netloc
@@ -176,13 +202,14 @@ class Fetcher:
 
     def _attempt(self, url: str) -> tuple[int, bytes, Mapping[str, str]]:
         deadline = _Deadline(self.timeout)
-        opener = urllib.request.build_opener(_HTTPHandler(deadline), _HTTPSHandler(deadline))
+        opener = urllib.request.build_opener(_HTTPHandler(deadline), _HTTPSHandler(deadline),
+                                             _RedirectGuard(self.allowed))
         try:
             request = urllib.request.Request(url, headers=self.headers)
             try:
                 with opener.open(request, timeout=self.timeout) as resp:
                     return resp.status, _read_body(resp, url, self.max_bytes, deadline), resp.headers
-            except ResponseTooLarge:
+            except Refused:
                 raise
             except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
                 # A socket shut down by the deadline surfaces as a dropped connection: say what happened.
@@ -208,7 +235,7 @@ class Fetcher:
                     raise CollectError(f"GET {url} answered HTTP {exc.code} {exc.reason}; not retrying a client error.") from exc
                 reason = f"HTTP {exc.code}"
                 retry_after = exc.headers.get("Retry-After") if exc.headers else None
-            except ResponseTooLarge:
+            except Refused:
                 raise
             except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError,
                     http.client.HTTPException, OSError) as exc:

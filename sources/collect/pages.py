@@ -7,7 +7,7 @@ from typing import Any
 
 from .api import now
 from .html import html_to_text
-from .http import Fetcher, ResponseTooLarge
+from .http import Fetcher, RedirectDisallowed, ResponseTooLarge
 from .robots import Robots
 from .stats import CollectError, CollectStats
 from .writer import ResumableJSONL
@@ -37,6 +37,8 @@ def collect_pages(fetch: Fetcher, robots: Robots, out: ResumableJSONL, stats: Co
             status, body, headers = fetch.get(page, allow_4xx=True)
         except ResponseTooLarge:
             return [], f"{page} (larger than max_bytes={fetch.max_bytes})", None
+        except RedirectDisallowed:
+            return [], f"{page} (redirects where robots.txt disallows)", None
         except CollectError as exc:
             return [], None, str(exc)
         if status != 200:

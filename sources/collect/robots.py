@@ -16,7 +16,9 @@ class Robots:
     ``protego`` applies the longest matching ``Allow``/``Disallow`` rule (so ``Allow: /`` does not
     override ``Disallow: /private/``); a host's ``Crawl-delay`` becomes the fetcher's minimum gap
     between requests to it. A host without a robots.txt (4xx), or whose robots.txt cannot be fetched
-    after the retries, allows everything, as crawlers commonly do.
+    after the retries (or is larger than the size limit), allows everything, as crawlers commonly do.
+    The fetcher asks :meth:`allowed` before following a redirect, so a redirect cannot lead a collection
+    where robots.txt forbids.
 
     Parameters
     ----------
@@ -30,11 +32,15 @@ class Robots:
         self.fetch = fetch
         self.enabled = enabled
         self._hosts: dict[str, object | None] = {}
+        if enabled:
+            fetch.allowed = self.allowed  # redirects are checked too
 
     def _rules(self, url: str):
         parts = urllib.parse.urlsplit(url)
         host = f"{parts.scheme}://{parts.netloc}"
         if host not in self._hosts:
+            # Nothing is known while robots.txt itself is fetched (a redirect of it may come back here).
+            self._hosts[host] = None
             self._hosts[host] = self._read(host, parts.netloc)
         return self._hosts[host]
 

@@ -83,6 +83,10 @@ class Server:
                         self._head(200, "text/html", 10**10)
                         while True:
                             self._write(path, b"z" * 65536)
+                    if path in ("/go", "/api/go"):  # redirects into a disallowed path
+                        target = "/private/x" if path == "/go" else "/api/private/items"
+                        self._head(302, "text/html", 0, [("Location", target)])
+                        return
                     if path == "/api/items":
                         page = int(q.get("page", 1))
                         items = [{"id": i} for i in range((page - 1) * 2, page * 2)] if page <= 3 else []
@@ -259,3 +263,14 @@ def test_a_state_from_before_stored_arguments_resumes_and_adopts_them(server, tm
     assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == list(range(6))
     with pytest.raises(CollectError, match="other arguments"):
         collect(out, url=server.base + "/api/other", pagination="page", records="items", **FAST)
+
+
+def test_a_redirect_into_a_disallowed_path_is_not_followed(server, tmp_path):
+    stats = collect(tmp_path / "p.jsonl", pages=[server.base + "/go", server.base + "/fine"], **FAST)
+    assert stats.records == 1 and stats.skipped == [f"{server.base}/go (redirects where robots.txt disallows)"]
+    with pytest.raises(CollectError, match=r"/api/go redirects \(HTTP 302\) to .*/api/private/items, which robots"):
+        collect(tmp_path / "a.jsonl", url=server.base + "/api/go", records="items", **FAST)
+    assert server.hits["/private/x"] == 0 and server.hits["/api/private/items"] == 0
+    # Without robots.txt the redirect is followed.
+    stats = collect(tmp_path / "b.jsonl", url=server.base + "/api/go", records="items", respect_robots=False, **FAST)
+    assert stats.records == 1 and server.hits["/api/private/items"] == 1
