@@ -57,6 +57,10 @@ class Site:
                     page = int(q.get("page", 1))
                     chunk = ITEMS[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
                     return self._send(200, json.dumps({"data": {"items": chunk}}))
+                if parts.path == "/api/overlap":  # pages of 5 that overlap by 2: ids repeat across pages
+                    start = (int(q.get("page", 1)) - 1) * 3
+                    chunk = ITEMS[start : start + 5] if start < len(ITEMS) else []
+                    return self._send(200, json.dumps({"data": {"items": chunk}}))
                 if parts.path == "/api/cursor":
                     start = int(q.get("cursor") or 0)
                     chunk = ITEMS[start : start + PAGE_SIZE]
@@ -214,12 +218,48 @@ def test_client_errors_and_bad_arguments_are_explained(site, tmp_path):
 
 def test_id_field_skips_records_seen_before(site, tmp_path):
     out = tmp_path / "o.jsonl"
-    stats = collect(out, url=site.base + "/api/pages", pagination="page", records="data.items", id_field="id",
-                    **FAST)
-    assert stats.duplicates == 0
-    stats = collect(out, url=site.base + "/api/cursor", pagination="cursor", records="results", id_field="id",
-                    restart=False, **FAST)
-    assert stats.requests == 0  # same output, already finished
+    kw = dict(url=site.base + "/api/overlap", pagination="page", records="data.items", id_field="id", **FAST)
+    first = collect(out, max_pages=3, **kw)
+    assert [r["id"] for r in read(out)] == list(range(11)) and first.duplicates == 4
+    # Resumed: the ids written by the first call are still known.
+    second = collect(out, **kw)
+    assert second.resumed and second.finished and second.duplicates > 0
+    assert [r["id"] for r in read(out)] == list(range(23))
+
+
+def test_resuming_with_other_arguments_is_refused_naming_the_difference(site, tmp_path):
+    out = tmp_path / "o.jsonl"
+    kw = dict(pagination="page", records="data.items", **FAST)
+    collect(out, url=site.base + "/api/pages", max_pages=2, **kw)
+    before = out.read_bytes()
+    hits = sum(site.hits.values())
+    # A new endpoint would keep paginating the old one; other params would mix two queries.
+    with pytest.raises(CollectError, match=r"other arguments(.|\n)*url: stored '.*/api/pages', given '.*/api/overlap'"):
+        collect(out, url=site.base + "/api/overlap", **kw)
+    with pytest.raises(CollectError, match=r"params: stored \{\}, given \{'lang': 'en'\}"):
+        collect(out, url=site.base + "/api/pages", params={"lang": "en"}, **kw)
+    with pytest.raises(CollectError, match=r"mode: stored 'api', given 'pages'"):
+        collect(out, pages=[site.base + "/pages/a.html"], **FAST)
+    assert out.read_bytes() == before and sum(site.hits.values()) == hits  # nothing fetched, nothing written
+    # Operational settings may change; the same arguments resume.
+    stats = collect(out, url=site.base + "/api/pages", pagination="page", records="data.items",
+                    rate_limit=None, backoff=0.0, timeout=3.0, max_retries=1, progress=False)
+    assert stats.resumed and [r["id"] for r in read(out)] == list(range(23))
+    # restart=True starts a new run with the new arguments.
+    stats = collect(out, url=site.base + "/api/overlap", restart=True, id_field="id", **kw)
+    assert not stats.resumed and stats.finished and [r["id"] for r in read(out)] == list(range(23))
+
+
+def test_a_new_page_list_does_not_resume_the_old_one(site, tmp_path):
+    out = tmp_path / "pages.jsonl"
+    old = [f"{site.base}/pages/{n}.html" for n in "abc"]
+    collect(out, pages=old, max_pages=2, **FAST)
+    new = [f"{site.base}/pages/{n}.html" for n in "xyzc"]
+    with pytest.raises(CollectError, match=r"pages: stored 3 URLs, given 4; first difference at position 0 "
+                                           r"\(stored '.*/a.html', given '.*/x.html'\)"):
+        collect(out, pages=new, **FAST)
+    stats = collect(out, pages=new, restart=True, **FAST)
+    assert [r["url"] for r in read(out)] == new and stats.records == 4
 
 
 def test_html_to_text_drops_scripts_and_keeps_blocks():

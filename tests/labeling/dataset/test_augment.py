@@ -24,6 +24,12 @@ def wordnet():
 
 
 @pytest.fixture(scope="module")
+def inflection(wordnet):
+    pytest.importorskip("lemminflect", reason="pip install 'votewise[augment]'")
+    pytest.importorskip("wordfreq", reason="pip install 'votewise[augment]'")
+
+
+@pytest.fixture(scope="module")
 def comments(youtube):
     df = youtube.valid.data.copy()
     df["label"] = youtube.valid.y
@@ -56,7 +62,7 @@ def test_synonyms_from_wordnet(wordnet):
     assert synonyms("xqzzyv") == ()
 
 
-def test_synonym_replace_and_insert(wordnet):
+def test_synonym_replace_and_insert(inflection):
     words = "this song is really great".split()
     rng = np.random.default_rng(0)
     replaced = synonym_replace(words, 1, rng)
@@ -67,7 +73,7 @@ def test_synonym_replace_and_insert(wordnet):
     assert len(inserted) == len(words) + 2
 
 
-def test_augment_youtube(comments, wordnet):
+def test_augment_youtube(comments, inflection):
     out = augment(comments, methods={"synonym": 1, "swap": 1, "delete": 1, "insert": 1}, random_state=3)
     assert set(out["augmentation"]) == {"synonym", "swap", "delete", "insert"}
     assert out.index.is_unique
@@ -107,9 +113,8 @@ def test_augment_errors(comments, kwargs, error, match):
         augment(comments, **kwargs)
 
 
-def test_synonyms_follow_part_of_speech_and_common_senses():
-    # Finding 8: "song" became "birdcall" and "channel" "duct" (rare noun senses), "love" a noun.
-    pytest.importorskip("nltk")
+def test_synonyms_follow_part_of_speech_and_common_senses(inflection):
+    # "song" became "birdcall" and "channel" "duct" (rare noun senses), "love" a noun.
     from sources.nltk_data import MissingResourceError, require
 
     try:
