@@ -47,7 +47,7 @@ _EMAIL = re.compile(
     re.IGNORECASE,
 )
 _IBAN = re.compile(r"(?<![\w])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?!\w)", re.IGNORECASE)
-_CARD = re.compile(r"(?<![\w.])\d(?:[ -]?\d){12,18}(?![\w.]|-\d)")
+_CARD = re.compile(r"(?<![\w.])\d(?:[ -]?\d){12,18}(?![\w]|[.,-]\d)")
 _IP = re.compile(
     r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?![\w]|\.\d)"
     r"|(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{0,4})"
@@ -84,10 +84,11 @@ _UK_POSTCODE = r"(?:GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{
 _US_STATE_ZIP = r"[A-Z]{2} \d{5}(?:-\d{4})?"
 _ADDRESS = re.compile(
     # "221B Baker Street", "1600 Pennsylvania Ave NW, Apt 4, Washington, DC 20500"
-    rf"(?<![\w.,])\d{{1,5}}[A-Za-z]?,?\s+(?:[A-Z][a-z'-]+\.?\s+){{1,3}}{_STREET_TYPES}\b\.?"
+    r"(?<![\w.,])(?:(?:Flat|Apt|Apartment|Unit|Suite)\s+\w{1,4},?\s+)?"
+    rf"\d{{1,5}}[A-Za-z]?,?\s+(?:[A-Z][a-z'-]+\.?\s+){{1,3}}{_STREET_TYPES}\b\.?"
     r"(?:\s+(?:N|S|E|W|NE|NW|SE|SW)\b)?"
     r"(?:,?\s+(?:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|#)\.?\s*#?\w{1,5})?"
-    rf"(?:,\s*[A-Z][a-z]+(?:\s[A-Z][a-z]+)?(?=,|\s+{_UK_POSTCODE}\b|\s+{_US_STATE_ZIP}\b|\s*$|\s*[.;!?\n]))?"
+    rf"(?:,\s*[A-Z][a-z]+(?:\s[A-Z][a-z]+)?(?=,|\s+{_UK_POSTCODE}\b|\s+{_US_STATE_ZIP}\b|\s*$|\s*[.;!?\n]|\s+[a-z]))?"
     rf"(?:,?\s+(?:{_US_STATE_ZIP}|{_UK_POSTCODE})\b)?"
     # "Hauptstraße 5, 10115 Berlin"
     r"|(?<![\w])[A-ZÄÖÜ][a-zäöüß]+(?:straße|strasse|str\.|weg|platz|allee|gasse|damm|ring)\s+\d{1,4}[a-z]?"
@@ -107,13 +108,14 @@ _NAMED_SECRET = re.compile(
     r"|(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9]{16,}|xox[abprs]-[A-Za-z0-9-]{10,}|(?:AKIA|ASIA)[0-9A-Z]{16}"
     r"|AIza[0-9A-Za-z_-]{35}|eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,})"
 )
-# "?token=...", "api_key: ...", "password=...", "Authorization: Bearer ...": the value after a secret's name.
+# "?token=...", "api_key: ...", "DB_PASSWORD = '...'", "Authorization: Bearer ...": the value after a secret's
+# name (quoted values may hold any character but a quote or a space).
 _KEYED_SECRET = re.compile(
-    r"(?:\b(?:access[_-]?token|refresh[_-]?token|id[_-]?token|auth[_-]?token|token|api[_-]?key|apikey|"
+    r"(?:(?<![A-Za-z0-9])(?:access[_-]?token|refresh[_-]?token|id[_-]?token|auth[_-]?token|token|api[_-]?key|apikey|"
     r"client[_-]?secret|secret(?:[_-]?key)?|private[_-]?key|passw(?:or)?d|pwd|pass|sig|signature|"
-    r"session(?:[_-]?id)?|sid|auth|key|code|x-amz-signature|x-amz-credential)\b[\"']?\s*[:=]\s*[\"']?"
+    r"session(?:[_-]?id)?|sid|auth|key|code|x-amz-signature|x-amz-credential)(?![A-Za-z0-9])[\"']?\s*[:=]\s*"
     r"|\b(?:Bearer|Basic|token)\s+)"
-    r"([A-Za-z0-9._~+/%-]{8,}={0,2})",
+    r"(?:[\"']([^\"'\s]{6,})[\"']|([A-Za-z0-9._~+/%-]{8,}={0,2}))",
     re.IGNORECASE,
 )
 _URL_USERINFO = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s/:@]+:([^\s/@]+)@", re.IGNORECASE)
@@ -131,9 +133,14 @@ _NOT_PERSONAL_BEFORE = re.compile(
     r"order|invoice|ref|reference|tracking|serial|patent|lottery|lotto|numbers|draw|page|pp|id|nr|code|model|"
     r"part|usd|eur|gbp|inr|rs|price|cost|total|pop|population|case|ticket|booking|confirmation|account|acct|"
     r"item|product|batch|lot|bug|issue|pr|commit|build|job|run|tx|transaction|parcel|shipment|"
-    r"container|flight|train|bus|route|room|seat)\b[\s:#.]*(?:no\.?\s*|number\s*)?|[$€£¥₹]\s*)$",
+    r"container|flight|train|bus|route|room|seat)\b[\s:#.]*(?:no\.?\s*|number\s*)?|[$€£¥₹]\s*"
+    # code: "order_id = ...", "userId: ..."
+    r"|[A-Za-z]\w*(?:_id|_no|_num|_number|_ref|Id|ID)[\"']?\s*[:=]\s*[\"']?)$",
     re.IGNORECASE,
 )
+_FILE_EXTENSIONS = frozenset({"png", "jpg", "jpeg", "gif", "svg", "webp", "bmp", "ico", "pdf", "txt", "csv", "json",
+                              "js", "css", "py", "html", "zip", "mp3", "mp4"})
+_BROADCAST = frozenset({"everyone", "here", "channel", "all", "team"})
 _NOT_PERSONAL_AFTER = re.compile(
     r"^\s*(?:%|(?:views|likes|subscribers|followers|people|persons|times|votes|comments|downloads|users|copies|"
     r"units|dollars|euros|pounds|rupees|usd|eur|gbp|km|kg|mi|miles|metres|meters|years|tons|tonnes|"
@@ -320,17 +327,19 @@ def _phone_spans(text: str, s: int, e: int, regions: Sequence[str]) -> list[tupl
 def _spans_email(text: str, regions: Sequence[str]) -> list[tuple[int, int]]:
     if "@" not in text and "at" not in text.lower():
         return []
-    return [m.span() for m in _EMAIL.finditer(text)]
+    # "icon@2x.png" is a file name: no top-level domain is a file extension.
+    return [m.span() for m in _EMAIL.finditer(text) if m.group().rsplit(".", 1)[-1].lower() not in _FILE_EXTENSIONS]
 
 
 def _spans_secret(text: str, regions: Sequence[str]) -> list[tuple[int, int]]:
     out = [m.span() for m in _NAMED_SECRET.finditer(text)]
     for m in _KEYED_SECRET.finditer(text):
-        value = m.group(1)
+        group = 1 if m.group(1) is not None else 2
+        value = m.group(group)
         # A secret mixes letters and digits (or is long); "password=hunter22" yes, "token=example" no.
         mixed = any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
         if mixed or len(value) >= 24:
-            out.append(m.span(1))
+            out.append(m.span(group))
     out += [m.span(1) for m in _URL_USERINFO.finditer(text)]
     return out
 
@@ -386,7 +395,17 @@ def _spans_address(text: str, regions: Sequence[str]) -> list[tuple[int, int]]:
 
 
 def _spans_handle(text: str, regions: Sequence[str]) -> list[tuple[int, int]]:
-    return [m.span() for m in _HANDLE.finditer(text)] if "@" in text else []
+    if "@" not in text:
+        return []
+    out = []
+    for m in _HANDLE.finditer(text):
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        # "@dataclass(frozen=True)" / "@pytest.mark.slow" on a line of their own are decorators, and
+        # "@everyone" / "@here" address a channel, not a person.
+        decorator = not text[line_start:m.start()].strip() and re.match(r"[\w.]*(?:\(|\s*$)", text[m.end():])
+        if not decorator and m.group()[1:].lower() not in _BROADCAST:
+            out.append(m.span())
+    return out
 
 
 # In precedence order: where two kinds claim overlapping text, the earlier wins (an e-mail is never also a
