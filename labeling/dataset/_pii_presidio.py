@@ -148,17 +148,19 @@ def _agrees(text: str, m: PIIMatch, regions: Sequence[str]) -> bool:
     if m.kind == "phone":
         return not not_personal(text, m.start, m.end) and phone_ok(s, phone_context(text, m.start), regions)
     if m.kind == "card":
-        return card_ok(s)
+        return card_ok(s) and not not_personal(text, m.start, m.end)
     if m.kind == "iban":
         return iban_ok(s)
     if m.kind == "ip":
-        return ip_ok(s)
+        return ip_ok(s) and not not_personal(text, m.start, m.end)
     if m.kind == "us_ssn":
         parts = _SSN_SHAPE.match(s)
         return bool(parts) and ssn_ok(*parts.groups()) and not not_personal(text, m.start, m.end)
     if m.kind == "person":
         tokens = s.split()
-        return (bool(tokens) and not any(c.isdigit() or c in "@#_/:" for c in s)
+        # "Maintainer:" or "Lieferadresse:" is a field's label, not a name.
+        label = len(tokens) == 1 and text[m.end:m.end + 1] == ":"
+        return (bool(tokens) and not label and not any(c.isdigit() or c in "@#_/:" for c in s)
                 and all(_NAME_TOKEN.match(t) for t in tokens) and any(len(t.strip(".")) > 1 for t in tokens)
                 and not s.isupper())
     if m.kind == "birth_date":
@@ -166,6 +168,23 @@ def _agrees(text: str, m: PIIMatch, regions: Sequence[str]) -> bool:
     if m.kind == "address":
         return bool(_ADDRESS_CUE.search(text[max(0, m.start - 25):m.start]))
     return False
+
+
+_TITLE_BEFORE = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Sir|Dame|Rev)\.?\s+$")
+_NAME_AFTER = re.compile(r"^(?: [A-Z][a-z'’-]+){1,2}\b")
+
+
+def _whole_name(text: str, m: PIIMatch) -> PIIMatch:
+    """A name with its title ("Dr. Ahmed Khan") and, after a lone first name, the capitalised words that follow."""
+    start, end = m.start, m.end
+    title = _TITLE_BEFORE.search(text[max(0, start - 6):start])
+    if title:
+        start -= len(title.group())
+    if " " not in m.text:
+        after = _NAME_AFTER.match(text[end:])
+        if after:
+            end += after.end()
+    return PIIMatch("person", start, end, text[start:end])
 
 
 def merge_matches(text: str, ours: list[PIIMatch], theirs: list[PIIMatch], regions: Sequence[str],
@@ -187,5 +206,5 @@ def merge_matches(text: str, ours: list[PIIMatch], theirs: list[PIIMatch], regio
         if any(m.start < o.end and o.start < m.end for o in merged):
             continue
         if _agrees(text, m, regions):
-            merged.append(m)
+            merged.append(_whole_name(text, m) if m.kind == "person" else m)
     return sorted(merged, key=lambda m: m.start)
