@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import os
 import re
 from typing import Iterable, Iterator, Sequence
 
@@ -85,7 +86,7 @@ def _load_spacy():
 def presidio_analyzer():
     """Presidio's ``AnalyzerEngine`` with its default recognisers over spaCy's ``en_core_web_sm``.
 
-    Built once per process. Nothing is downloaded: the spaCy pipeline comes from its installed package (Presidio
+    Presidio's default settings (``conf/default.yaml``) but for the model. Built once per process. Nothing is downloaded: the spaCy pipeline comes from its installed package (Presidio
     would otherwise try to download one), and the e-mail recogniser checks domains against the public-suffix
     list that ``tldextract`` ships.
 
@@ -95,9 +96,11 @@ def presidio_analyzer():
         With the install command, when the ``privacy`` extra is missing.
     """
     try:
+        import presidio_analyzer as pa
         import tldextract
+        import yaml
         from presidio_analyzer import AnalyzerEngine
-        from presidio_analyzer.nlp_engine import SpacyNlpEngine
+        from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
         from presidio_analyzer.predefined_recognizers import EmailRecognizer
     except ImportError as exc:
         raise ImportError(f"Presidio is not installed; install the privacy extra with {INSTALL_HINT}") from exc
@@ -110,7 +113,12 @@ def presidio_analyzer():
         def validate_result(self, pattern_text: str):
             return bool(offline_tld(pattern_text).fqdn)
 
-    nlp_engine = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": "en_core_web_sm"}])
+    # Presidio's own default settings (entity mapping, labels it ignores such as ORGANIZATION and CARDINAL),
+    # with the small English model in place of the large one.
+    with open(os.path.join(os.path.dirname(pa.__file__), "conf", "default.yaml"), encoding="utf-8") as fh:
+        ner_conf = NerModelConfiguration.from_dict(yaml.safe_load(fh)["ner_model_configuration"])
+    nlp_engine = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": "en_core_web_sm"}],
+                                ner_model_configuration=ner_conf)
     nlp_engine.nlp = {"en": _load_spacy()}  # loaded already: Presidio's own load() would try to download it
     engine = AnalyzerEngine(nlp_engine=nlp_engine, supported_languages=["en"])
     engine.registry.remove_recognizer("EmailRecognizer")
