@@ -109,7 +109,7 @@ def _find_many(texts: Sequence[str], kinds: tuple[str, ...], regions: Sequence[s
         for text in bar:
             yield find_builtin(text, kinds, regions)
         return
-    for text, theirs in zip(bar, analyze_presidio(texts)):
+    for text, theirs in zip(bar, analyze_presidio(texts, for_merge=engine == "merged")):
         if engine == "presidio":
             yield [m for m in theirs if m.kind in kinds or m.kind not in PII_KINDS]
         else:
