@@ -63,7 +63,8 @@ _ADDRESS_CUE = re.compile(
     re.IGNORECASE,
 )
 _SSN_SHAPE = re.compile(r"^(\d{3})[- ]?(\d{2})[- ]?(\d{4})$")
-_NAME_TOKEN = re.compile(r"^(?:[A-Z][a-z'’-]*\.?|[A-Z]\.|(?:van|von|de|da|del|der|di|le|la|bin|al)|[A-Z][a-z]+-[A-Z][a-z]+)$")
+# A word of a name: capitalised ("O'Neill", "McDonald", "Jean-Luc"), an initial, or a particle ("van", "de").
+_NAME_TOKEN = re.compile(r"^(?:[A-Z][^\W\d_]*(?:['’-][A-Z]?[^\W\d_]+)*\.?|[A-Z]\.|(?:van|von|de|da|del|der|di|le|la|bin|al))$")
 
 
 def presidio_available() -> bool:
@@ -245,7 +246,13 @@ def merge_matches(text: str, ours: list[PIIMatch], theirs: list[PIIMatch], regio
             o = near[0]
             merged[merged.index(o)] = PIIMatch("address", o.start, m.end, text[o.start:m.end])
             continue
-        if any(m.start < o.end and o.start < m.end for o in merged):
+        overlapping = [o for o in merged if m.start < o.end and o.start < m.end]
+        # Presidio's longer span of the same kind ("the 3rd of May 1985" over "3rd of May 1985") replaces ours.
+        if (len(overlapping) == 1 and overlapping[0].kind == m.kind and m.start <= overlapping[0].start
+                and overlapping[0].end <= m.end and _agrees(text, m, regions)):
+            merged[merged.index(overlapping[0])] = m
+            continue
+        if overlapping:
             continue
         if _agrees(text, m, regions):
             merged.append(_whole_name(text, m) if m.kind == "person" else m)

@@ -12,8 +12,11 @@ import pytest
 from conftest import DATA
 from labeling.dataset import privacy
 from labeling.dataset._pii_eval import read_pii_cases, score_pii
+from labeling.dataset._pii_presidio import merge_matches
 from labeling.dataset.privacy import (
     BUILTIN_KINDS,
+    DEFAULT_REGIONS,
+    PIIMatch,
     PII_KINDS,
     find_pii,
     kinds_checked,
@@ -141,3 +144,45 @@ def test_scrub_pii_merged_reports_every_kind():
     assert res.engine == "merged" and res.kinds_missing == () and res.kinds_checked == PII_KINDS
     assert res.data["text"].tolist() == ["Please ask [PERSON] to call [PHONE]", "version 1.2.3.4 on 12/03/2024"]
     assert res.counts["person"] == 1 and res.counts["phone"] == 1 and res.counts["rows_with_pii"] == 1
+
+
+def _theirs(text, *items):
+    """Presidio-style matches (kind, span text) located in ``text``."""
+    out = []
+    for kind, span in items:
+        start = text.index(span)
+        out.append(PIIMatch(kind, start, start + len(span), span))
+    return out
+
+
+@pytest.mark.parametrize(
+    "text, theirs, expected",
+    [
+        # Names Presidio's model finds are kept, with their title; field labels are not names.
+        ("Margaret O'Neill\nHead of Sales", [("person", "Margaret O'Neill")], [("person", "Margaret O'Neill")]),
+        ("Appointment with Dr. Ahmed Khan.", [("person", "Ahmed Khan")], [("person", "Dr. Ahmed Khan")]),
+        ("# Maintainer: Jane Smith", [("person", "Maintainer"), ("person", "Jane")], [("person", "Jane Smith")]),
+        ("OMG LOL WTF", [("person", "OMG LOL WTF")], []),
+        # Dates are personal only after a birth word; Presidio's longer span replaces votewise's.
+        ("The meeting is on 12/03/2024.", [("birth_date", "12/03/2024")], []),
+        ("I was born on the 3rd of May 1985.", [("birth_date", "the 3rd of May 1985")],
+         [("birth_date", "the 3rd of May 1985")]),
+        # Numbers Presidio reports are kept only when votewise's validator agrees.
+        ("version 1.2.3.4 is out", [("ip", "1.2.3.4")], []),
+        ("order_id = 4532015112830366", [("card", "4532015112830366")], []),
+        ("Use 000-12-3456 as a placeholder", [("us_ssn", "000-12-3456")], []),
+        ("call 555-0142 after 5", [("phone", "555-0142")], [("phone", "555-0142")]),
+        ("Population 13 960 000", [("phone", "13 960 000")], []),
+        # A place after one of votewise's addresses extends it; a place on its own is not an address.
+        ("Ship to 742 Evergreen Terrace, Springfield please", [("address", "Springfield")],
+         [("address", "742 Evergreen Terrace, Springfield")]),
+        ("Flights to London are cheap", [("address", "London")], []),
+        ("he lives in Leeds now", [("address", "Leeds")], [("address", "Leeds")]),
+        # Entity types without a votewise kind are not taken.
+        ("ref 07946746291", [("us_bank_number", "07946746291")], []),
+    ],
+)
+def test_merge_keeps_what_votewise_checks_accept(text, theirs, expected):
+    ours = find_pii(text, engine="builtin")
+    merged = merge_matches(text, ours, _theirs(text, *theirs), DEFAULT_REGIONS, PII_KINDS)
+    assert [(m.kind, m.text) for m in merged] == expected
