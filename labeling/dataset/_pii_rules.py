@@ -76,6 +76,8 @@ BIRTH_CONTEXT = re.compile(
     re.IGNORECASE,
 )
 
+_BIRTH_HINT = re.compile(r"(?i:born|birth|bday|b-day|dob|d\.o\.b|geboren|née?|nacid|nat[ao]|\bb\.)")
+
 _STREET_TYPES = (
     r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Place|Pl|Way|Terrace|Close|"
     r"Crescent|Square|Sq|Parkway|Pkwy|Highway|Hwy|Gardens|Grove|Row|Mews|Walk|Hill)"
@@ -118,6 +120,8 @@ _KEYED_SECRET = re.compile(
     r"(?:[\"']([^\"'\s]{6,})[\"']|([A-Za-z0-9._~+/%-]{8,}={0,2}))",
     re.IGNORECASE,
 )
+_SECRET_PREFIX = re.compile(r"gh[pousr]_|github_pat_|sk-|[spr]k_|xox|AKIA|ASIA|AIza|eyJ")
+_SECRET_WORD = re.compile(r"(?i:bearer|basic|token)\s")
 _URL_USERINFO = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s/:@]+:([^\s/@]+)@", re.IGNORECASE)
 
 _DATE = re.compile(r"^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./](?:\d{4}|\d{2}))$")
@@ -332,7 +336,10 @@ def _spans_email(text: str, regions: Sequence[str]) -> list[tuple[int, int]]:
 
 
 def _spans_secret(text: str, regions: Sequence[str]) -> list[tuple[int, int]]:
-    out = [m.span() for m in _NAMED_SECRET.finditer(text)]
+    # Cheap tests first: most texts have no token prefix, no "=" or ":" and no "Bearer"/"Basic"/"token".
+    out = [m.span() for m in _NAMED_SECRET.finditer(text)] if _SECRET_PREFIX.search(text) else []
+    if "=" not in text and ":" not in text and not _SECRET_WORD.search(text):
+        return out
     for m in _KEYED_SECRET.finditer(text):
         group = 1 if m.group(1) is not None else 2
         value = m.group(group)
@@ -387,6 +394,8 @@ def _spans_phone(text: str, regions: Sequence[str]) -> list[tuple[int, int]]:
 
 
 def _spans_birth_date(text: str, regions: Sequence[str]) -> list[tuple[int, int]]:
+    if not _BIRTH_HINT.search(text):
+        return []
     return [m.span() for m in _DATE_ANY.finditer(text) if BIRTH_CONTEXT.search(text[max(0, m.start() - 30):m.start()])]
 
 
@@ -425,7 +434,8 @@ _FINDERS: dict[str, Callable[[str, Sequence[str]], list[tuple[int, int]]]] = {
 }
 BUILTIN_KINDS: tuple[str, ...] = tuple(_FINDERS)
 _NOT_IN_URL = frozenset({"card", "phone", "iban", "us_ssn", "uk_nino", "address", "birth_date"})
-_NEEDS_DIGIT = frozenset({"iban", "card", "ip", "us_ssn", "uk_nino", "phone", "birth_date"})
+# Every pattern of these kinds has a digit (addresses: a house number, postcode or box number).
+_NEEDS_DIGIT = frozenset({"iban", "card", "ip", "us_ssn", "uk_nino", "phone", "birth_date", "address"})
 
 
 def find_builtin(text: str, kinds: Sequence[str], regions: Sequence[str]) -> list[PIIMatch]:
