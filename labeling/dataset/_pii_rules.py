@@ -120,10 +120,18 @@ _KEYED_SECRET = re.compile(
     r"(?:[\"']([^\"'\s]{6,})[\"']|([A-Za-z0-9._~+/%-]{8,}={0,2}))",
     re.IGNORECASE,
 )
+_ADDRESS_HINT = re.compile(
+    rf"\b{_STREET_TYPES}\b|stra(?:ße|sse)|str\.|(?:weg|platz|allee|gasse|damm|ring)\s+\d|"
+    r"\b(?:rue|avenue|av\.|boulevard|bd|place|chemin|allée|impasse|quai)\b|\bBox\b|\b[A-Z]{1,2}\d|[A-Z]{2} \d{5}"
+)
 _SECRET_PREFIX = re.compile(r"gh[pousr]_|github_pat_|sk-|[spr]k_|xox|AKIA|ASIA|AIza|eyJ")
-_SECRET_WORD = re.compile(r"(?i:bearer|basic|token)\s")
+# Every secret's name holds one of these (in lower case); a text with none of them is not searched further.
+_SECRET_WORDS = ("token", "key", "secret", "passw", "pwd", "pass", "sig", "session", "sid", "auth", "code",
+                 "bearer", "basic", "amz", "://")
 _URL_USERINFO = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s/:@]+:([^\s/@]+)@", re.IGNORECASE)
 
+_DIGIT = re.compile(r"\d")
+_AT_WORD = re.compile(r"[\[(<{]\s*at\s*[\])>}]", re.IGNORECASE)
 _DATE = re.compile(r"^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./](?:\d{4}|\d{2}))$")
 _YEARS = re.compile(r"^(?:19|20)\d\d ?[-/] ?(?:19|20)\d\d$")
 _THOUSANDS = re.compile(r"^[1-9]\d{0,2}(?:([.,  ])\d{3})(?:\1\d{3})*$")
@@ -329,7 +337,7 @@ def _phone_spans(text: str, s: int, e: int, regions: Sequence[str]) -> list[tupl
 
 
 def _spans_email(text: str, regions: Sequence[str]) -> list[tuple[int, int]]:
-    if "@" not in text and "at" not in text.lower():
+    if "@" not in text and not _AT_WORD.search(text):
         return []
     # "icon@2x.png" is a file name: no top-level domain is a file extension.
     return [m.span() for m in _EMAIL.finditer(text) if m.group().rsplit(".", 1)[-1].lower() not in _FILE_EXTENSIONS]
@@ -338,7 +346,8 @@ def _spans_email(text: str, regions: Sequence[str]) -> list[tuple[int, int]]:
 def _spans_secret(text: str, regions: Sequence[str]) -> list[tuple[int, int]]:
     # Cheap tests first: most texts have no token prefix, no "=" or ":" and no "Bearer"/"Basic"/"token".
     out = [m.span() for m in _NAMED_SECRET.finditer(text)] if _SECRET_PREFIX.search(text) else []
-    if "=" not in text and ":" not in text and not _SECRET_WORD.search(text):
+    low = text.lower()
+    if not any(word in low for word in _SECRET_WORDS):
         return out
     for m in _KEYED_SECRET.finditer(text):
         group = 1 if m.group(1) is not None else 2
@@ -400,6 +409,8 @@ def _spans_birth_date(text: str, regions: Sequence[str]) -> list[tuple[int, int]
 
 
 def _spans_address(text: str, regions: Sequence[str]) -> list[tuple[int, int]]:
+    if not _ADDRESS_HINT.search(text):
+        return []  # no street word, box, postcode or ZIP shape: the full pattern cannot match
     return [m.span() for m in _ADDRESS.finditer(text)]
 
 
@@ -440,7 +451,7 @@ _NEEDS_DIGIT = frozenset({"iban", "card", "ip", "us_ssn", "uk_nino", "phone", "b
 
 def find_builtin(text: str, kinds: Sequence[str], regions: Sequence[str]) -> list[PIIMatch]:
     """The built-in recognisers' matches of ``kinds`` in ``text``: non-overlapping, sorted by position."""
-    has_digit = any(c.isdigit() for c in text)
+    has_digit = _DIGIT.search(text) is not None
     urls = [m.span() for m in _URL.finditer(text)] if "http" in text or "www." in text else []
     taken: list[tuple[int, int]] = []
     found: list[PIIMatch] = []
