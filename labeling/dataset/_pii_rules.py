@@ -131,6 +131,7 @@ _SECRET_WORDS = ("token", "key", "secret", "passw", "pwd", "pass", "sig", "sessi
 _URL_USERINFO = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s/:@]+:([^\s/@]+)@", re.IGNORECASE)
 
 _DIGIT = re.compile(r"\d")
+_DIGIT_RUN = re.compile(r"(?<![\d+.,])\d{10,15}(?!\d)")
 _AT_WORD = re.compile(r"[\[(<{]\s*at\s*[\])>}]", re.IGNORECASE)
 _DATE = re.compile(r"^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./](?:\d{4}|\d{2}))$")
 _YEARS = re.compile(r"^(?:19|20)\d\d ?[-/] ?(?:19|20)\d\d$")
@@ -395,10 +396,49 @@ def _spans_uk_nino(text: str, regions: Sequence[str]) -> list[tuple[int, int]]:
     return out
 
 
+def _glued_phone(text: str, s: int, e: int, regions: Sequence[str]) -> tuple[int, int] | None:
+    """A phone number in a run of digits glued to words ("call09050000327", "help:08700621170150p/min").
+
+    SMS adverts glue numbers to the words around them and to the rate after them ("...0150p" is the
+    number and "150p"). A run that starts with a trunk ``0`` is a phone number when it, or its first 11 or 10
+    digits followed by the rest and a letter, is a valid number in one of ``regions``; a run that starts with
+    a country code ("447801259231") when it is valid with a ``+``.
+    """
+    pn = _phonenumbers()
+    run = text[s:e]
+    if not_personal(text, s, e):
+        return None
+    if run[0] == "0":
+        # "...0150p", "...79am", "...701.50gbp": the rest is a rate or a time glued on
+        glued_after = text[e:e + 1].isalpha() or bool(re.match(r"[.,]\d", text[e:e + 2]))
+        for n in (len(run), 11, 10):
+            if n > len(run) or (n < len(run) and not glued_after):
+                continue
+            for region in regions:
+                try:
+                    if pn.is_valid_number(pn.parse(run[:n], region)):
+                        return s, s + n
+                except pn.NumberParseException:
+                    continue
+        return None
+    if 11 <= len(run) <= 13 and not re.match(r"[.,]\d", text[e:e + 2]):
+        try:
+            if pn.is_valid_number(pn.parse("+" + run, None)):
+                return s, e
+        except pn.NumberParseException:
+            return None
+    return None
+
+
 def _spans_phone(text: str, regions: Sequence[str]) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     for m in _PHONE.finditer(text):
         out += _phone_spans(text, *m.span(), regions)
+    for m in _DIGIT_RUN.finditer(text):
+        if not any(s <= m.start() < e for s, e in out):
+            span = _glued_phone(text, *m.span(), regions)
+            if span:
+                out.append(span)
     return out
 
 

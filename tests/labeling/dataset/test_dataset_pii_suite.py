@@ -92,6 +92,11 @@ def test_merged_keeps_presidio_recall_and_builtin_precision(cases):
         ("link-local fe80::1%eth0 responds", [("ip", "fe80::1%eth0")]),
         ("route via fe80::1ff:fe23:4567:890a%3", [("ip", "fe80::1ff:fe23:4567:890a%3")]),
         ("The card on file is 5555-5555-5555-4444.", [("card", "5555-5555-5555-4444")]),
+        # Numbers glued to words and to the rate or time after them, as in SMS adverts.
+        ("to claim, call09050123456", [("phone", "09050123456")]),
+        ("help:08700621234150p provided by tones", [("phone", "08700621234")]),
+        ("2optout 087123456781.50gbp/mtmsg18", [("phone", "08712345678")]),
+        ("u 447911123456 have a secret admirer", [("phone", "447911123456")]),
     ],
 )
 def test_reported_leaks_are_masked(text, found):
