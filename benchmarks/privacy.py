@@ -1,7 +1,8 @@
 """Benchmark: personal-data recall and false positives per kind, votewise's recognisers against Presidio.
 
 Run: ``python benchmarks/privacy.py`` (``--cases FILE`` for another case file in the same format;
-``--markdown`` prints the table as Markdown, as in ``docs/dataset.md``).
+``--markdown`` prints the table as Markdown, as in ``docs/dataset.md``; ``--sms``: also the digit runs left in
+the WRENCH sms messages after masking).
 
 Three engines over ``tests/data/pii/suite.tsv`` (SMS, e-mail, chat and code texts; items of 12 kinds and
 look-alikes that hold no personal data), in one run:
@@ -20,6 +21,7 @@ labelled item ("extra spans"), and texts per CPU-second of ``scrub_pii`` over ``
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from pathlib import Path
@@ -35,6 +37,26 @@ import pandas as pd  # noqa: E402
 from labeling.dataset.privacy import PII_KINDS, find_pii, scrub_pii  # noqa: E402
 
 ENGINES = ("builtin", "presidio", "merged")
+SMS = ROOT.parent / "shared" / "data" / "sms"
+# A run of at least 8 digits, with single separators: what a phone number that got through looks like.
+_DIGITS_LEFT = re.compile(r"\+?\d(?:[ ()./-]?\d){7,}")
+
+
+def sms_leftovers(examples: int) -> None:
+    """Digit runs of 8+ digits left in the WRENCH sms messages (all splits) after each engine's masking."""
+    from sources.wrench import read_wrench
+
+    ds = read_wrench(SMS)
+    texts = [t for split in ("train", "valid", "test") for t in ds[split].data["text"]]
+    print(f"\nWRENCH sms, {len(texts)} messages: digit runs of 8+ digits left after masking")
+    for engine in ENGINES:
+        masked = scrub_pii(pd.DataFrame({"text": texts}), engine=engine).data["text"]
+        left = [(m.group(), t) for t in masked for m in _DIGITS_LEFT.finditer(t)]
+        before = sum(len(_DIGITS_LEFT.findall(t)) for t in texts)
+        print(f"{engine:9s} {len(left):4d} of {before}")
+        for run, text in left[:examples] if engine == "builtin" else []:
+            i = text.find(run)
+            print(f"          {run!r:24s} in ...{text[max(0, i - 30):i + len(run) + 15]!r}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -42,6 +64,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cases", type=Path, default=ROOT / "tests" / "data" / "pii" / "suite.tsv")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     parser.add_argument("--repeat", type=int, default=5, help="copies of the suite timed through scrub_pii")
+    parser.add_argument("--sms", type=int, nargs="?", const=10, default=None, metavar="EXAMPLES",
+                        help="also count the digit runs left in WRENCH sms after masking (and show EXAMPLES)")
     args = parser.parse_args(argv)
     cases = read_pii_cases(args.cases)
     texts = [c.text for c in cases]
@@ -82,6 +106,8 @@ def main(argv: list[str] | None = None) -> None:
         widths = [max(len(str(x[i])) for x in [header, *rows]) for i in range(len(header))]
         for r in [header, *rows]:
             print("  ".join(str(x).ljust(w) for x, w in zip(r, widths)))
+    if args.sms is not None:
+        sms_leftovers(args.sms)
 
 
 if __name__ == "__main__":

@@ -202,3 +202,19 @@ def test_merge_keeps_what_votewise_checks_accept(text, theirs, expected):
     ours = find_pii(text, engine="builtin")
     merged = merge_matches(text, ours, _theirs(text, *theirs), DEFAULT_REGIONS, PII_KINDS)
     assert [(m.kind, m.text) for m in merged] == expected
+
+
+def test_long_run_says_up_front_what_it_runs(monkeypatch, caplog):
+    import logging
+
+    import pandas as pd
+
+    monkeypatch.setattr(privacy, "_RATE", {"builtin": 0.5, "presidio": 0.5, "merged": 0.5})
+    df = pd.DataFrame({"text": ["call 020 7946 0958"] * 20})
+    with caplog.at_level(logging.INFO, logger="votewise.build"):
+        scrub_pii(df, engine="builtin", progress=True)
+    assert "pii: builtin engine on 20 texts, about 1 min on one core" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="votewise.build"):
+        scrub_pii(df, engine="builtin", progress=False)
+    assert caplog.text == ""
