@@ -42,11 +42,11 @@ SMS = ROOT.parent / "shared" / "data" / "sms"
 _DIGITS_LEFT = re.compile(r"\+?\d(?:[ ()./-]?\d){7,}")
 
 
-def sms_leftovers(examples: int) -> None:
+def sms_leftovers(examples: int, folder: Path = SMS) -> None:
     """Digit runs of 8+ digits left in the WRENCH sms messages (all splits) after each engine's masking."""
     from sources.wrench import read_wrench
 
-    ds = read_wrench(SMS)
+    ds = read_wrench(folder)
     texts = [t for split in ("train", "valid", "test") for t in ds[split].data["text"]]
     print(f"\nWRENCH sms, {len(texts)} messages: digit runs of 8+ digits left after masking")
     for engine in ENGINES:
@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=5, help="copies of the suite timed through scrub_pii")
     parser.add_argument("--sms", type=int, nargs="?", const=10, default=None, metavar="EXAMPLES",
                         help="also count the digit runs left in WRENCH sms after masking (and show EXAMPLES)")
+    parser.add_argument("--sms-folder", type=Path, default=SMS, help="the WRENCH sms folder (default: %(default)s)")
     args = parser.parse_args(argv)
     cases = read_pii_cases(args.cases)
     texts = [c.text for c in cases]
@@ -107,7 +108,7 @@ def main(argv: list[str] | None = None) -> None:
         for r in [header, *rows]:
             print("  ".join(str(x).ljust(w) for x, w in zip(r, widths)))
     if args.sms is not None:
-        sms_leftovers(args.sms)
+        sms_leftovers(args.sms, args.sms_folder)
 
 
 if __name__ == "__main__":
