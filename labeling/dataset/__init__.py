@@ -19,7 +19,18 @@ from .dedup import (
     text_hash,
 )
 from .export import EXPORT_FORMATS, ExportResult, export_dataset, select_rows, to_chat, to_instruction
-from .privacy import PII_KINDS, PIIMatch, find_pii, mask_pii, scrub_pii
+from .privacy import (
+    BUILTIN_KINDS,
+    PII_ENGINES,
+    PII_KINDS,
+    PIIMatch,
+    PIIResult,
+    find_pii,
+    kinds_checked,
+    kinds_missing,
+    mask_pii,
+    scrub_pii,
+)
 from .split import DEFAULT_FRACTIONS, assign_splits, leakage_report, split_dataset
 from .text_metrics import bleu, fit_ngram_model, perplexity, sentence_bleu_scores
 from .translate import MarianTranslator, Translator, as_translator, back_translate
@@ -37,10 +48,15 @@ __all__ = [
     "drop_exact_duplicates",
     "drop_near_duplicates",
     "PII_KINDS",
+    "BUILTIN_KINDS",
+    "PII_ENGINES",
     "PIIMatch",
+    "PIIResult",
     "find_pii",
     "mask_pii",
     "scrub_pii",
+    "kinds_checked",
+    "kinds_missing",
     "AUGMENTATIONS",
     "synonyms",
     "synonym_replace",
