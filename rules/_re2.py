@@ -1,0 +1,325 @@
+"""Python regular expressions run on RE2, whose search time is linear in the text by construction.
+
+A rule's pattern is written in Python's ``re`` syntax. :func:`compile_re2` parses it with ``re``'s own
+parser and writes the same expression in RE2's syntax, so the pattern means what ``re`` says it means:
+``\\w``, ``\\d`` and ``\\s`` (inside and outside ``[...]``) become the exact sets of characters Python's
+``re`` matches, ``$`` keeps Python's "end, or before a final newline", ``\\Z`` becomes ``\\z``, verbose
+patterns lose their whitespace and comments, and nested counted repeats of one character
+(``(a{1,99}){1,99}``) are flattened, as RE2 refuses repeat counts past 1000. What RE2 cannot run
+(back-references, lookahead and lookbehind, atomic groups, possessive repeats, conditionals) raises
+:class:`UnsupportedPattern` naming the construct.
+
+Known differences that remain: ``\\b`` and ``\\B`` treat only ASCII letters, digits and ``_`` as word
+characters, and ``IGNORECASE`` follows RE2's Unicode simple case folding.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import sys
+from typing import Any
+
+import numpy as np
+import re2
+
+from ._prefilter import C, sre_parse
+
+__all__ = ["UnsupportedPattern", "compile_re2", "Re2Pattern"]
+
+_MAX_REPEAT = 1000  # RE2's largest repeat count, also for the product of nested counts
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class UnsupportedPattern(ValueError):
+    """A pattern uses a construct RE2 cannot run in linear time (the message names it)."""
+
+
+@functools.cache
+def _everything() -> str:
+    """Every code point once, in order (lone surrogates, which cannot reach RE2, as NUL)."""
+    cps = np.arange(sys.maxunicode + 1, dtype="<u4")
+    cps[0xD800:0xE000] = 0
+    return cps.tobytes().decode("utf-32-le")
+
+
+@functools.cache
+def _ranges_of(source: str, flags: int) -> tuple[tuple[int, int], ...]:
+    """Code-point ranges of the characters that the one-character Python pattern ``source`` matches.
+
+    Found by running ``re`` itself over every code point (a few tens of milliseconds, once per pattern
+    piece and process), so ``\\w``, ``\\d``, ``\\s`` and case-insensitive letters mean exactly what
+    they mean to Python, whatever Unicode version RE2 was built with.
+    """
+    kept = "".join(re.findall(source, _everything(), flags))
+    points = np.unique(np.frombuffer(kept.encode("utf-32-le"), dtype="<u4").astype(np.int64))
+    if len(points) == 0:
+        return ()
+    breaks = np.flatnonzero(np.diff(points) != 1)
+    starts = np.concatenate([[points[0]], points[breaks + 1]])
+    ends = np.concatenate([points[breaks], [points[-1]]])
+    return tuple(zip(starts.tolist(), ends.tolist()))
+
+
+_CATEGORY_CODES = {C.CATEGORY_DIGIT: r"\d", C.CATEGORY_NOT_DIGIT: r"\D", C.CATEGORY_SPACE: r"\s",
+                   C.CATEGORY_NOT_SPACE: r"\S", C.CATEGORY_WORD: r"\w", C.CATEGORY_NOT_WORD: r"\W"}
+
+
+def _py_char(cp: int) -> str:
+    return f"\\U{cp:08x}"
+
+
+def _char(cp: int) -> str:
+    ch = chr(cp)
+    return ch if ch.isascii() and (ch.isalnum() or ch == "_") else f"\\x{{{cp:x}}}"
+
+
+def _ranges_text(ranges: list[tuple[int, int]]) -> str:
+    parts = []
+    for lo, hi in ranges:
+        # RE2 reads UTF-8: a class may not name the surrogate block, which no text holds there anyway.
+        for a, b in ((lo, min(hi, 0xD7FF)), (max(lo, 0xE000), hi)):
+            if a <= b:
+                parts.append(_char(a) if a == b else f"{_char(a)}-{_char(b)}")
+    return "".join(parts)
+
+
+class _Writer:
+    """Writes a parsed ``re`` pattern in RE2 syntax; raises :class:`UnsupportedPattern` on what RE2 lacks.
+
+    ``flags`` passed down the tree are the ``re`` flags in force at each node. Case-insensitive
+    characters and classes are written out as the exact classes Python matches (RE2's own case folding
+    differs), so RE2 itself always runs case-sensitively.
+    """
+
+    def __init__(self, flags: int) -> None:
+        self.ascii = flags & re.ASCII
+
+    def unsupported(self, what: str, hint: str) -> UnsupportedPattern:
+        return UnsupportedPattern(f"RE2 cannot run {what} ({hint})")
+
+    def seq(self, items: Any, flags: int) -> str:
+        return "".join(self.node(op, av, flags) for op, av in items)
+
+    def klass(self, items: Any, flags: int) -> str:
+        negate = bool(items) and items[0][0] is C.NEGATE
+        if flags & re.IGNORECASE or any(op is C.CATEGORY for op, _ in items):
+            # Python's own answer for this class, case folding and Unicode categories included.
+            parts = []
+            for op, av in items:
+                if op is C.LITERAL:
+                    parts.append(_py_char(av))
+                elif op is C.RANGE:
+                    parts.append(f"{_py_char(av[0])}-{_py_char(av[1])}")
+                elif op is C.CATEGORY:
+                    parts.append(_CATEGORY_CODES[av])
+            source = f"[{'^' if negate else ''}{''.join(parts)}]"
+            ranges = list(_ranges_of(source, (flags & re.IGNORECASE) | self.ascii))
+            negate = False
+        else:
+            ranges = []
+            for op, av in items:
+                if op is C.LITERAL:
+                    ranges.append((av, av))
+                elif op is C.RANGE:
+                    ranges.append((av[0], av[1]))
+        body = _ranges_text(sorted(ranges))
+        if not body:  # matches no character (or, negated, any)
+            return "[\\x00-\\x{10ffff}]" if negate else "[^\\x00-\\x{10ffff}]"
+        return f"[{'^' if negate else ''}{body}]"
+
+    def literal(self, cp: int, flags: int) -> str:
+        if flags & re.IGNORECASE:
+            ranges = _ranges_of(re.escape(chr(cp)), re.IGNORECASE | self.ascii)
+            if ranges != ((cp, cp),):
+                return f"[{_ranges_text(list(ranges))}]"
+        return _char(cp)
+
+    def node(self, op: Any, av: Any, flags: int) -> str:
+        if op is C.LITERAL:
+            return self.literal(av, flags)
+        if op is C.NOT_LITERAL:
+            return self.klass([(C.NEGATE, None), (C.LITERAL, av)], flags)
+        if op is C.ANY:
+            return "(?s:.)" if flags & re.DOTALL else "[^\\n]"
+        if op is C.IN:
+            return self.klass(av, flags)
+        if op is C.AT:
+            return self.at(av, flags)
+        if op is C.BRANCH:
+            return "(?:" + "|".join(self.seq(b, flags) for b in av[1]) + ")"
+        if op is C.SUBPATTERN:
+            group, add, remove, body = av
+            inner = self.seq(body, (flags | add) & ~remove)
+            return f"({inner})" if group is not None else f"(?:{inner})"
+        if op in (C.MAX_REPEAT, C.MIN_REPEAT):
+            return self.repeat(op, av, flags)
+        if op in (C.GROUPREF, getattr(C, "GROUPREF_EXISTS", None)):
+            what = "a back-reference" if op is C.GROUPREF else "a conditional group (?(1)...)"
+            raise self.unsupported(what, "RE2 matches without backtracking, so it cannot refer back to a group")
+        if op in (C.ASSERT, C.ASSERT_NOT):
+            what = {(C.ASSERT, 1): "a lookahead (?=...)", (C.ASSERT_NOT, 1): "a negative lookahead (?!...)",
+                    (C.ASSERT, -1): "a lookbehind (?<=...)", (C.ASSERT_NOT, -1): "a negative lookbehind (?<!...)"}
+            raise self.unsupported(what[op, av[0]],
+                                   "match the context itself, e.g. '(?:^|\\W)word' instead of '(?<!\\w)word'")
+        if op is getattr(C, "ATOMIC_GROUP", None):
+            raise self.unsupported("an atomic group (?>...)", "RE2 never backtracks: write a plain group (?:...)")
+        if op is getattr(C, "POSSESSIVE_REPEAT", None):
+            raise self.unsupported("a possessive repeat (*+, ++, ?+)", "RE2 never backtracks: drop the extra +")
+        raise self.unsupported(f"the construct {op}", "rewrite the pattern")  # pragma: no cover
+
+    def at(self, code: Any, flags: int) -> str:
+        if code is C.AT_BEGINNING:
+            return "(?m:^)" if flags & re.MULTILINE else "\\A"
+        if code is C.AT_BEGINNING_STRING:
+            return "\\A"
+        if code is C.AT_END:
+            # Python's $ also matches before a newline that ends the text; RE2's only at the very end.
+            return "(?m:$)" if flags & re.MULTILINE else "(?:\\n?\\z)"
+        if code is C.AT_END_STRING:
+            return "\\z"
+        if code is C.AT_BOUNDARY:
+            return "\\b"
+        if code is C.AT_NON_BOUNDARY:
+            return "\\B"
+        raise self.unsupported(f"the anchor {code}", "rewrite the pattern")  # pragma: no cover
+
+    def repeat(self, op: Any, av: Any, flags: int) -> str:
+        lo, hi, body = av
+        body = list(body)
+        lazy = "?" if op is C.MIN_REPEAT else ""  # the same texts match either way; kept for explain spans
+        unbounded = hi == C.MAXREPEAT
+        nested = _single_repeat(body)
+        if nested is not None and not unbounded:
+            flat = _flatten(lo, hi, *nested)
+            if flat is not None:  # (a{1,99}){1,99} is a{1,9801}: one counted repeat, no product of counts
+                return self.counted(self.node(*nested[2], flags), flat[0], flat[1], lazy)
+        inner = self.seq(body, flags)
+        return self.counted(f"(?:{inner})", lo, None if unbounded else hi, lazy)
+
+    def counted(self, atom: str, lo: int, hi: int | None, lazy: str) -> str:
+        if hi is None:
+            if lo == 0:
+                return atom + "*" + lazy
+            if lo == 1:
+                return atom + "+" + lazy
+            return self.big(atom, lo, lo, lazy) + atom + "*" + lazy
+        if hi == 0:
+            return ""
+        if (lo, hi) == (0, 1):
+            return atom + "?" + lazy
+        return self.big(atom, lo, hi, lazy)
+
+    def big(self, atom: str, lo: int, hi: int, lazy: str) -> str:
+        """``atom{lo,hi}`` as a sequence of repeats of at most 1000 each (RE2's limit; counts add, not multiply)."""
+        parts = []
+        while lo > 0 or hi > 0:
+            step_hi = min(hi, _MAX_REPEAT)
+            step_lo = min(lo, step_hi)
+            if step_lo == step_hi:
+                parts.append(f"{atom}{{{step_lo}}}" if step_lo != 1 else atom)
+            else:
+                parts.append(f"{atom}{{{step_lo},{step_hi}}}{lazy}")
+            lo -= step_lo
+            hi -= step_hi
+        return "".join(parts)
+
+
+def _single_repeat(body: list) -> tuple[int, int, tuple] | None:
+    """``(lo, hi, atom)`` when ``body`` is one repeat of one single-character matcher (``a{1,99}``), else None."""
+    while len(body) == 1 and body[0][0] is C.SUBPATTERN and not body[0][1][1] and not body[0][1][2]:
+        body = list(body[0][1][3])
+    if len(body) != 1 or body[0][0] is not C.MAX_REPEAT and body[0][0] is not C.MIN_REPEAT:
+        return None
+    lo, hi, inner = body[0][1]
+    inner = list(inner)
+    if len(inner) != 1 or inner[0][0] not in (C.LITERAL, C.NOT_LITERAL, C.ANY, C.IN):
+        return None
+    return lo, hi, inner[0]
+
+
+def _flatten(m: int, n: int, a: int, b: int, atom: tuple) -> tuple[int, int] | None:
+    """``(lo, hi)`` such that ``(c{a,b}){m,n}`` matches what ``c{lo,hi}`` does, when its lengths form one range.
+
+    The lengths it matches are the union of ``[k*a, k*b]`` for ``k`` in ``m..n``; they form one range when
+    consecutive intervals touch. With ``m == 0`` the empty match is one more length, which joins the range
+    only when it starts at 0 or 1.
+    """
+    if b == C.MAXREPEAT or n * b > 10 * _MAX_REPEAT * _MAX_REPEAT:
+        return None
+    ks = range(max(m, 1), n + 1)
+    if not ks:
+        return None
+    for k in ks[:-1]:
+        if (k + 1) * a > k * b + 1:
+            return None
+    lo, hi = ks[0] * a, ks[-1] * b
+    if m == 0 and lo > 0:
+        if lo > 1:
+            return None  # lengths 0 and lo.. are not one range: leave it to RE2 (and its error)
+        lo = 0
+    return lo, hi
+
+
+class Re2Pattern:
+    """A Python pattern compiled by RE2: ``search`` and ``finditer`` on ``str`` with ``re``'s offsets."""
+
+    def __init__(self, pattern: re.Pattern) -> None:
+        self.python = pattern
+        self.translated = translate(pattern)
+        options = re2.Options()
+        options.log_errors = False  # errors are raised with the rule's name, not printed by RE2
+        options.max_mem = 64 << 20  # room for long flattened repeats; RE2's default (8 MiB) refuses some
+        try:
+            self._compiled = re2.compile(self.translated, options)
+        except re2.error as exc:
+            reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+            if "repetition size" in reason:
+                reason += "; RE2 allows repeat counts up to 1000, also for counts of nested repeats multiplied"
+            raise UnsupportedPattern(f"RE2 refuses the pattern ({reason})") from None
+
+    @staticmethod
+    def _utf8_safe(text: str) -> str:
+        # A lone surrogate cannot be UTF-8: replace it by U+FFFD (one character, so offsets stay the same).
+        return _SURROGATE.sub("\ufffd", text)
+
+    def search(self, text: str, pos: int = 0) -> Any:
+        try:
+            return self._compiled.search(text, pos)
+        except UnicodeEncodeError:
+            return self._compiled.search(self._utf8_safe(text), pos)
+
+    def finditer(self, text: str) -> Any:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = self._utf8_safe(text)
+        return self._compiled.finditer(text)
+
+    def __getstate__(self) -> dict:
+        return {"python": self.python}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["python"])
+
+
+def translate(pattern: re.Pattern) -> str:
+    """The RE2 expression that matches what ``pattern`` matches (raises :class:`UnsupportedPattern`).
+
+    Examples
+    --------
+    >>> translate(re.compile(r"free\\Z"))
+    'free\\\\z'
+    """
+    if not isinstance(pattern.pattern, str):
+        raise UnsupportedPattern("RE2 runs text patterns only, not bytes")
+    flags = pattern.flags
+    parsed = sre_parse.parse(pattern.pattern, flags)
+    flags |= parsed.state.flags if hasattr(parsed, "state") else 0
+    # Flags are applied node by node (see _Writer): the RE2 expression carries none of its own.
+    return _Writer(flags).seq(parsed, flags)
+
+
+def compile_re2(pattern: re.Pattern) -> Re2Pattern:
+    """Compile a Python pattern for RE2 (raises :class:`UnsupportedPattern` naming what RE2 cannot run)."""
+    return Re2Pattern(pattern)
