@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import re2
 
-from ._prefilter import C, sre_parse
+from ._prefilter import C, icase_fold, sre_parse
 
 __all__ = ["UnsupportedPattern", "compile_re2", "Re2Pattern"]
 
@@ -37,9 +37,8 @@ class UnsupportedPattern(ValueError):
 
 @functools.cache
 def _everything() -> str:
-    """Every code point once, in order (lone surrogates, which cannot reach RE2, as NUL)."""
-    cps = np.arange(sys.maxunicode + 1, dtype="<u4")
-    cps[0xD800:0xE000] = 0
+    """Every code point once, in order, less the surrogates (no UTF-8 text holds one)."""
+    cps = np.concatenate([np.arange(0xD800, dtype="<u4"), np.arange(0xE000, sys.maxunicode + 1, dtype="<u4")])
     return cps.tobytes().decode("utf-32-le")
 
 
@@ -47,18 +46,36 @@ def _everything() -> str:
 def _ranges_of(source: str, flags: int) -> tuple[tuple[int, int], ...]:
     """Code-point ranges of the characters that the one-character Python pattern ``source`` matches.
 
-    Found by running ``re`` itself over every code point (a few tens of milliseconds, once per pattern
+    Found by running ``re`` itself over every code point (a fraction of a second, once per pattern
     piece and process), so ``\\w``, ``\\d``, ``\\s`` and case-insensitive letters mean exactly what
     they mean to Python, whatever Unicode version RE2 was built with.
     """
     kept = "".join(re.findall(source, _everything(), flags))
-    points = np.unique(np.frombuffer(kept.encode("utf-32-le"), dtype="<u4").astype(np.int64))
+    points = np.frombuffer(kept.encode("utf-32-le"), dtype="<u4").astype(np.int64)  # sorted: found in order
     if len(points) == 0:
         return ()
     breaks = np.flatnonzero(np.diff(points) != 1)
     starts = np.concatenate([[points[0]], points[breaks + 1]])
     ends = np.concatenate([points[breaks], [points[-1]]])
     return tuple(zip(starts.tolist(), ends.tolist()))
+
+
+@functools.cache
+def _python_class_text(source: str, flags: int) -> str:
+    """RE2 class text for the one-character Python pattern ``source`` (e.g. ``[\\w.]`` case-insensitively)."""
+    return _ranges_text(list(_ranges_of(source, flags)))
+
+
+@functools.cache
+def _ascii_icase(cp: int, ascii_only: int) -> tuple[int, ...]:
+    """The characters ``re.IGNORECASE`` lets the ASCII character ``cp`` match, from ``re``'s own fold table."""
+    ch = chr(cp)
+    flags = re.IGNORECASE | ascii_only
+    candidates = {ch, ch.lower(), ch.upper()}
+    if not ascii_only:
+        fold = icase_fold()
+        candidates |= {chr(c) for c, letter in fold.table.items() if letter == ch.lower()} | set(fold.unsure)
+    return tuple(sorted(ord(c) for c in candidates if re.fullmatch(re.escape(ch), c, flags)))
 
 
 _CATEGORY_CODES = {C.CATEGORY_DIGIT: r"\d", C.CATEGORY_NOT_DIGIT: r"\D", C.CATEGORY_SPACE: r"\s",
@@ -103,8 +120,15 @@ class _Writer:
 
     def klass(self, items: Any, flags: int) -> str:
         negate = bool(items) and items[0][0] is C.NEGATE
-        if flags & re.IGNORECASE or any(op is C.CATEGORY for op, _ in items):
-            # Python's own answer for this class, case folding and Unicode categories included.
+        if flags & re.IGNORECASE and not negate and all(
+            op is C.LITERAL and av < 128 or op is C.RANGE and av[1] < 128 for op, av in items
+        ):
+            # ASCII characters only: each with the characters re.IGNORECASE ties to it.
+            chars = {c for op, av in items for a in ([av] if op is C.LITERAL else range(av[0], av[1] + 1))
+                     for c in _ascii_icase(a, self.ascii)}
+            return f"[{_ranges_text([(c, c) for c in sorted(chars)])}]"
+        if flags & re.IGNORECASE:
+            # Python's own answer for this class under its case folding (RE2 folds differently).
             parts = []
             for op, av in items:
                 if op is C.LITERAL:
@@ -114,26 +138,30 @@ class _Writer:
                 elif op is C.CATEGORY:
                     parts.append(_CATEGORY_CODES[av])
             source = f"[{'^' if negate else ''}{''.join(parts)}]"
-            ranges = list(_ranges_of(source, (flags & re.IGNORECASE) | self.ascii))
-            negate = False
-        else:
-            ranges = []
-            for op, av in items:
-                if op is C.LITERAL:
-                    ranges.append((av, av))
-                elif op is C.RANGE:
-                    ranges.append((av[0], av[1]))
-        body = _ranges_text(sorted(ranges))
+            body = _python_class_text(source, re.IGNORECASE | self.ascii)
+            return f"[{body}]" if body else "[^\\x00-\\x{10ffff}]"
+        parts = []
+        for op, av in items:
+            if op is C.LITERAL:
+                parts.append(_ranges_text([(av, av)]))
+            elif op is C.RANGE:
+                parts.append(_ranges_text([(av[0], av[1])]))
+            elif op is C.CATEGORY:  # \w, \d, \s and their negations: the (cached) sets Python's re matches
+                parts.append(_python_class_text(_CATEGORY_CODES[av], self.ascii))
+        body = "".join(parts)  # RE2 takes overlapping ranges in one class as their union
         if not body:  # matches no character (or, negated, any)
             return "[\\x00-\\x{10ffff}]" if negate else "[^\\x00-\\x{10ffff}]"
         return f"[{'^' if negate else ''}{body}]"
 
     def literal(self, cp: int, flags: int) -> str:
-        if flags & re.IGNORECASE:
-            ranges = _ranges_of(re.escape(chr(cp)), re.IGNORECASE | self.ascii)
-            if ranges != ((cp, cp),):
-                return f"[{_ranges_text(list(ranges))}]"
-        return _char(cp)
+        if not flags & re.IGNORECASE:
+            return _char(cp)
+        if cp < 128:
+            chars = _ascii_icase(cp, self.ascii)
+            return _char(cp) if chars == (cp,) else f"[{''.join(map(_char, chars))}]"
+        if _ranges_of(re.escape(chr(cp)), re.IGNORECASE | self.ascii) == ((cp, cp),):
+            return _char(cp)
+        return f"[{_python_class_text(re.escape(chr(cp)), re.IGNORECASE | self.ascii)}]"
 
     def node(self, op: Any, av: Any, flags: int) -> str:
         if op is C.LITERAL:
@@ -261,17 +289,62 @@ def _flatten(m: int, n: int, a: int, b: int, atom: tuple) -> tuple[int, int] | N
     return lo, hi
 
 
+def _single_char_repeat(op: Any, av: Any) -> tuple[int, int, tuple] | None:
+    """``(lo, hi, atom)`` when the node is ``c{lo,hi}`` (or nested repeats of ``c`` that flatten to it), else None."""
+    if op is not C.MAX_REPEAT and op is not C.MIN_REPEAT:
+        return None
+    lo, hi, body = av
+    body = list(body)
+    if len(body) == 1 and body[0][0] in (C.LITERAL, C.NOT_LITERAL, C.ANY, C.IN):
+        return lo, hi, body[0]
+    nested = _single_repeat(body)
+    if nested is not None and hi != C.MAXREPEAT:
+        flat = _flatten(lo, hi, *nested)
+        if flat is not None:
+            return flat[0], flat[1], nested[2]
+    return None
+
+
+def _trim_edges(items: list) -> list:
+    """The pattern with a repeat of one character at either end cut to its least count: ``a{1,9801}$`` is ``a$``.
+
+    For "does it match somewhere" (not for the span it matches) the two are the same: an unanchored
+    match with ``k >= lo`` copies of ``c`` at its start contains one with exactly ``lo`` copies, and so at
+    its end. RE2 stays linear either way, but a long counted repeat makes its automaton large (seconds on
+    150,000 characters); votes use the trimmed pattern, explained spans the full one.
+    """
+    items = list(items)
+    for end in (0, -1):
+        while items:
+            found = _single_char_repeat(*items[end])
+            if found is None:
+                break
+            lo, _, atom = found
+            if lo == 0:
+                del items[end]
+                continue
+            items[end] = atom if lo == 1 else (C.MAX_REPEAT, (lo, lo, [atom]))
+            break
+    return items
+
+
 class Re2Pattern:
-    """A Python pattern compiled by RE2: ``search`` and ``finditer`` on ``str`` with ``re``'s offsets."""
+    """A Python pattern compiled by RE2: ``exists``, ``search`` and ``finditer`` on ``str`` with ``re``'s offsets."""
 
     def __init__(self, pattern: re.Pattern) -> None:
         self.python = pattern
         self.translated = translate(pattern)
+        self._compiled = self._compile(self.translated)
+        trimmed = translate(pattern, trim=True)
+        self._exists = self._compiled if trimmed == self.translated else self._compile(trimmed)
+
+    @staticmethod
+    def _compile(expression: str) -> Any:
         options = re2.Options()
         options.log_errors = False  # errors are raised with the rule's name, not printed by RE2
         options.max_mem = 64 << 20  # room for long flattened repeats; RE2's default (8 MiB) refuses some
         try:
-            self._compiled = re2.compile(self.translated, options)
+            return re2.compile(expression, options)
         except re2.error as exc:
             reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
             if "repetition size" in reason:
@@ -283,7 +356,15 @@ class Re2Pattern:
         # A lone surrogate cannot be UTF-8: replace it by U+FFFD (one character, so offsets stay the same).
         return _SURROGATE.sub("\ufffd", text)
 
+    def exists(self, text: str) -> bool:
+        """Whether the pattern matches somewhere in ``text`` (the vote)."""
+        try:
+            return self._exists.search(text) is not None
+        except UnicodeEncodeError:
+            return self._exists.search(self._utf8_safe(text)) is not None
+
     def search(self, text: str, pos: int = 0) -> Any:
+        """The leftmost match at or after ``pos``, as ``re.Pattern.search`` finds it."""
         try:
             return self._compiled.search(text, pos)
         except UnicodeEncodeError:
@@ -303,8 +384,11 @@ class Re2Pattern:
         self.__init__(state["python"])
 
 
-def translate(pattern: re.Pattern) -> str:
+def translate(pattern: re.Pattern, *, trim: bool = False) -> str:
     """The RE2 expression that matches what ``pattern`` matches (raises :class:`UnsupportedPattern`).
+
+    With ``trim``, an expression that matches somewhere in the same texts, with repeats of one
+    character at either end cut to their least count (see :func:`_trim_edges`).
 
     Examples
     --------
@@ -316,8 +400,9 @@ def translate(pattern: re.Pattern) -> str:
     flags = pattern.flags
     parsed = sre_parse.parse(pattern.pattern, flags)
     flags |= parsed.state.flags if hasattr(parsed, "state") else 0
+    items = _trim_edges(list(parsed)) if trim else parsed
     # Flags are applied node by node (see _Writer): the RE2 expression carries none of its own.
-    return _Writer(flags).seq(parsed, flags)
+    return _Writer(flags).seq(items, flags)
 
 
 def compile_re2(pattern: re.Pattern) -> Re2Pattern:

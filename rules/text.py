@@ -134,6 +134,9 @@ class RegexLF(RuleLF):
     def _matching(self, texts: Any, idx: Any) -> list[int]:
         """Positions ``i`` (of ``idx``, or of all texts) whose text the pattern matches."""
         positions = range(len(texts)) if idx is None else idx.tolist()
+        if self.engine == "re2":
+            exists = self._compiled.exists
+            return [i for i in positions if exists(texts[i])]
         search = self._search
         return [i for i in positions if search(texts[i]) is not None]
 
