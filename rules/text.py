@@ -111,6 +111,8 @@ class RegexLF(RuleLF):
         return state
 
     def __setstate__(self, state: dict) -> None:
+        state.setdefault("engine", "re2")
+        state.setdefault("group", 0)
         self.__dict__.update(state)
         self._clauses, self._icase = LITERALS.register(self._prefilter)
         self._compiled = self._compile()
