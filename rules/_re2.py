@@ -25,7 +25,7 @@ import re2
 
 from ._prefilter import C, icase_fold, sre_parse
 
-__all__ = ["UnsupportedPattern", "compile_re2", "Re2Pattern"]
+__all__ = ["Re2Pattern", "UnsupportedPattern", "compile_re2", "translate"]
 
 _MAX_REPEAT = 1000  # RE2's largest repeat count, also for the product of nested counts
 _SURROGATE = re.compile("[\ud800-\udfff]")
