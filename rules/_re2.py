@@ -29,6 +29,7 @@ __all__ = ["Re2Pattern", "UnsupportedPattern", "compile_re2", "translate"]
 
 _MAX_REPEAT = 1000  # RE2's largest repeat count, also for the product of nested counts
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_UNANCHORED = getattr(getattr(getattr(getattr(re2, "_re2", None), "RE2", None), "Anchor", None), "UNANCHORED", None)
 
 
 class UnsupportedPattern(ValueError):
@@ -61,9 +62,9 @@ def _ranges_of(source: str, flags: int) -> tuple[tuple[int, int], ...]:
 
 
 @functools.cache
-def _python_class_text(source: str, flags: int) -> str:
+def _python_class_text(source: str, flags: int, top: int = sys.maxunicode) -> str:
     """RE2 class text for the one-character Python pattern ``source`` (e.g. ``[\\w.]`` case-insensitively)."""
-    return _ranges_text(list(_ranges_of(source, flags)))
+    return _ranges_text(_ranges_of(source, flags), top)
 
 
 @functools.cache
@@ -91,9 +92,13 @@ def _char(cp: int) -> str:
     return ch if ch.isascii() and (ch.isalnum() or ch == "_") else f"\\x{{{cp:x}}}"
 
 
-def _ranges_text(ranges: list[tuple[int, int]]) -> str:
+def _ranges_text(ranges: Any, top: int = sys.maxunicode) -> str:
+    """RE2 class text for code-point ranges, leaving out code points past ``top``."""
     parts = []
     for lo, hi in ranges:
+        if lo > top:
+            continue
+        hi = min(hi, top)
         # RE2 reads UTF-8: a class may not name the surrogate block, which no text holds there anyway.
         for a, b in ((lo, min(hi, 0xD7FF)), (max(lo, 0xE000), hi)):
             if a <= b:
@@ -109,8 +114,12 @@ class _Writer:
     differs), so RE2 itself always runs case-sensitively.
     """
 
-    def __init__(self, flags: int) -> None:
+    def __init__(self, flags: int, *, capture: bool = True, ascii_text: bool = False) -> None:
         self.ascii = flags & re.ASCII
+        self.capture = capture  # False: every group non-capturing (a yes/no search reports no groups)
+        # For texts known to be ASCII, classes keep only their ASCII members: the same answers, and a
+        # program a fraction of the size (Python's \w alone is some 700 ranges of code points).
+        self.top = 0x7F if ascii_text else sys.maxunicode
 
     def unsupported(self, what: str, hint: str) -> UnsupportedPattern:
         return UnsupportedPattern(f"RE2 cannot run {what} ({hint})")
@@ -126,7 +135,7 @@ class _Writer:
             # ASCII characters only: each with the characters re.IGNORECASE ties to it.
             chars = {c for op, av in items for a in ([av] if op is C.LITERAL else range(av[0], av[1] + 1))
                      for c in _ascii_icase(a, self.ascii)}
-            return f"[{_ranges_text([(c, c) for c in sorted(chars)])}]"
+            return f"[{_ranges_text([(c, c) for c in sorted(chars)], self.top)}]"
         if flags & re.IGNORECASE:
             # Python's own answer for this class under its case folding (RE2 folds differently).
             parts = []
@@ -138,16 +147,16 @@ class _Writer:
                 elif op is C.CATEGORY:
                     parts.append(_CATEGORY_CODES[av])
             source = f"[{'^' if negate else ''}{''.join(parts)}]"
-            body = _python_class_text(source, re.IGNORECASE | self.ascii)
+            body = _python_class_text(source, re.IGNORECASE | self.ascii, self.top)
             return f"[{body}]" if body else "[^\\x00-\\x{10ffff}]"
         parts = []
         for op, av in items:
             if op is C.LITERAL:
-                parts.append(_ranges_text([(av, av)]))
+                parts.append(_ranges_text([(av, av)], self.top))
             elif op is C.RANGE:
-                parts.append(_ranges_text([(av[0], av[1])]))
+                parts.append(_ranges_text([(av[0], av[1])], self.top))
             elif op is C.CATEGORY:  # \w, \d, \s and their negations: the (cached) sets Python's re matches
-                parts.append(_python_class_text(_CATEGORY_CODES[av], self.ascii))
+                parts.append(_python_class_text(_CATEGORY_CODES[av], self.ascii, self.top))
         body = "".join(parts)  # RE2 takes overlapping ranges in one class as their union
         if not body:  # matches no character (or, negated, any)
             return "[\\x00-\\x{10ffff}]" if negate else "[^\\x00-\\x{10ffff}]"
@@ -158,9 +167,10 @@ class _Writer:
             return _char(cp)
         if cp < 128:
             chars = _ascii_icase(cp, self.ascii)
+            chars = tuple(c for c in chars if c <= self.top)
             return _char(cp) if chars == (cp,) else f"[{''.join(map(_char, chars))}]"
-        if _ranges_of(re.escape(chr(cp)), re.IGNORECASE | self.ascii) == ((cp, cp),):
-            return _char(cp)
+        if self.top < cp or _ranges_of(re.escape(chr(cp)), re.IGNORECASE | self.ascii) == ((cp, cp),):
+            return _char(cp)  # (in an ASCII-only program a non-ASCII letter matches nothing either way)
         return f"[{_python_class_text(re.escape(chr(cp)), re.IGNORECASE | self.ascii)}]"
 
     def node(self, op: Any, av: Any, flags: int) -> str:
@@ -179,7 +189,7 @@ class _Writer:
         if op is C.SUBPATTERN:
             group, add, remove, body = av
             inner = self.seq(body, (flags | add) & ~remove)
-            return f"({inner})" if group is not None else f"(?:{inner})"
+            return f"({inner})" if group is not None and self.capture else f"(?:{inner})"
         if op in (C.MAX_REPEAT, C.MIN_REPEAT):
             return self.repeat(op, av, flags)
         if op in (C.GROUPREF, getattr(C, "GROUPREF_EXISTS", None)):
@@ -337,6 +347,16 @@ class Re2Pattern:
         self._compiled = self._compile(self.translated)
         trimmed = translate(pattern, trim=True)
         self._exists = self._compiled if trimmed == self.translated else self._compile(trimmed)
+        trimmed_ascii = translate(pattern, trim=True, ascii_text=True)
+        self._exists_ascii = self._exists if trimmed_ascii == trimmed else self._compile(trimmed_ascii)
+        # The binding's own Match on UTF-8 bytes: a yes/no answer without building a match object (half
+        # the time of .search on short texts). Older bindings without it use .search.
+        self._match = self._low_level(self._exists)
+        self._match_ascii = self._low_level(self._exists_ascii)
+
+    @staticmethod
+    def _low_level(compiled: Any) -> Any:
+        return getattr(getattr(compiled, "_regexp", None), "Match", None) if _UNANCHORED is not None else None
 
     @staticmethod
     def _compile(expression: str) -> Any:
@@ -358,10 +378,18 @@ class Re2Pattern:
 
     def exists(self, text: str) -> bool:
         """Whether the pattern matches somewhere in ``text`` (the vote)."""
-        try:
-            return self._exists.search(text) is not None
-        except UnicodeEncodeError:
-            return self._exists.search(self._utf8_safe(text)) is not None
+        if text.isascii():
+            compiled, match = self._exists_ascii, self._match_ascii
+            data = text.encode("ascii")
+        else:
+            compiled, match = self._exists, self._match
+            try:
+                data = text.encode("utf-8")
+            except UnicodeEncodeError:
+                data = self._utf8_safe(text).encode("utf-8")
+        if match is None:  # pragma: no cover - bindings without the low-level Match
+            return compiled.search(data.decode("utf-8")) is not None
+        return match(_UNANCHORED, data, 0, len(data))[0][0] >= 0
 
     def search(self, text: str, pos: int = 0) -> Any:
         """The leftmost match at or after ``pos``, as ``re.Pattern.search`` finds it."""
@@ -384,11 +412,12 @@ class Re2Pattern:
         self.__init__(state["python"])
 
 
-def translate(pattern: re.Pattern, *, trim: bool = False) -> str:
+def translate(pattern: re.Pattern, *, trim: bool = False, ascii_text: bool = False) -> str:
     """The RE2 expression that matches what ``pattern`` matches (raises :class:`UnsupportedPattern`).
 
     With ``trim``, an expression that matches somewhere in the same texts, with repeats of one
-    character at either end cut to their least count (see :func:`_trim_edges`).
+    character at either end cut to their least count (see :func:`_trim_edges`) and no capturing groups.
+    With ``ascii_text``, an expression that answers the same on ASCII texts (classes cut to ASCII).
 
     Examples
     --------
@@ -402,7 +431,7 @@ def translate(pattern: re.Pattern, *, trim: bool = False) -> str:
     flags |= parsed.state.flags if hasattr(parsed, "state") else 0
     items = _trim_edges(list(parsed)) if trim else parsed
     # Flags are applied node by node (see _Writer): the RE2 expression carries none of its own.
-    return _Writer(flags).seq(items, flags)
+    return _Writer(flags, capture=not trim, ascii_text=ascii_text).seq(items, flags)
 
 
 def compile_re2(pattern: re.Pattern) -> Re2Pattern:
