@@ -2,6 +2,8 @@
 
 Every builder returns a vectorized :class:`~labeling.LabelingFunction` (a :class:`RuleLF`) that
 also explains its votes: ``lf.explain(text)`` lists the ``(start, end, what)`` spans that fired.
+Regexes (builders and rule files) run on RE2, in linear time. The spaCy builders (``entity_lf``,
+``entity_pair_lf``, ``spacy_pattern_lf``, ``spacy_preprocessor``) load spaCy only when called.
 nltk data is installed offline with ``python -m sources.install_data`` and found without configuration when
 a builder first needs it; importing :mod:`rules` changes no global state.
 """
@@ -25,7 +27,16 @@ from .preprocess import (
 )
 from .rulefile import match_label, rules_from_file
 from .sentiment import SentimentLF, sentiment_lf, sentiment_score
-from .text import LengthLF, RegexLF, keyword_lf, length_lf, regex_lf
+from .spacy_lfs import (
+    EntityLF,
+    EntityPairLF,
+    SpacyPatternLF,
+    entity_lf,
+    entity_pair_lf,
+    spacy_pattern_lf,
+    spacy_preprocessor,
+)
+from .text import LengthLF, RegexLF, RegexTimeout, UnsupportedPattern, keyword_lf, length_lf, regex_lf
 from .window import WindowLF, window_lf
 
 __all__ = [
@@ -45,7 +56,16 @@ __all__ = [
     "EmbeddingLF",
     "rules_from_file",
     "match_label",
+    "entity_lf",
+    "entity_pair_lf",
+    "spacy_pattern_lf",
+    "spacy_preprocessor",
+    "EntityLF",
+    "EntityPairLF",
+    "SpacyPatternLF",
     "RegexLF",
+    "RegexTimeout",
+    "UnsupportedPattern",
     "LengthLF",
     "SentimentLF",
     "KBLF",

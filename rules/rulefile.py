@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+import yaml
+
 from labeling.core.safe_yaml import MAX_YAML_BYTES, load_yaml, short_repr
 
 from .base import RuleLF
-from .text import keyword_lf, length_lf, regex_lf
+from .text import ENGINES, keyword_lf, length_lf, regex_lf
 
 __all__ = ["rules_from_file", "match_label"]
 
@@ -112,7 +115,8 @@ class _Labels:
         return label
 
 
-def _tsv_rules(path: Path, text: str, to_label: _Labels, *, prefix: str, column: str, flags: int) -> list[RuleLF]:
+def _tsv_rules(path: Path, text: str, to_label: _Labels, *, prefix: str, column: str, flags: int,
+               engine: str) -> list[RuleLF]:
     lfs = []
     for lineno, line in enumerate(text.splitlines(), start=1):
         if "\t" not in line or line.lstrip().startswith("#"):
@@ -124,7 +128,7 @@ def _tsv_rules(path: Path, text: str, to_label: _Labels, *, prefix: str, column:
         label = to_label(label_word, f"line {lineno}")
         name = f"{prefix}{len(lfs):02d}_{label_word.strip().lower()}"
         try:
-            lf = regex_lf(name, pattern, label, flags=flags, column=column)
+            lf = regex_lf(name, pattern, label, flags=flags, column=column, engine=engine)
         except (ValueError, TypeError) as exc:
             raise ValueError(f"{path}, line {lineno}: {exc}") from None
         lf.source = f"{path.name}:{lineno}"
@@ -147,9 +151,104 @@ def _flags(value: Any, where: str) -> int:
     return out
 
 
-def _yaml_rules(path: Path, text: str, to_label: _Labels, *, prefix: str, column: str, flags: int) -> list[RuleLF]:
+# The keys a YAML rule may have, by the kind of rule: anything else is a typo, refused before any work.
+_COMMON_KEYS = ("name", "label", "column", "example")
+_KIND_KEYS = {
+    "regex": ("regex", "flags", "engine", "timeout"),
+    "keywords": ("keywords", "case", "whole_word"),
+    "length": ("length",),
+}
+_ALL_KEYS = sorted({*_COMMON_KEYS, *(k for keys in _KIND_KEYS.values() for k in keys)})
+_LENGTH_KEYS = ("min", "max", "unit")
+
+
+def _did_you_mean(word: Any, choices: Sequence[str]) -> str:
+    close = difflib.get_close_matches(str(word), choices, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else f"; expected one of {sorted(choices)}."
+
+
+def _key_lines(path: Path, text: str) -> list[dict[str, int]]:
+    """Line of each key of each rule, raising on a key given twice in one mapping (YAML keeps the last).
+
+    Composes the node graph only (aliases stay shared nodes, so nothing is expanded); the document
+    was already loaded within limits by :func:`~labeling.core.safe_yaml.load_yaml`.
+    """
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    seen: set[int] = set()
+
+    def check(node: yaml.Node) -> None:
+        if id(node) in seen:
+            return
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            lines: dict[Any, int] = {}
+            for key, value in node.value:
+                name = key.value if isinstance(key, yaml.ScalarNode) else None
+                if name is not None and name in lines:
+                    raise ValueError(
+                        f"{path}, line {key.start_mark.line + 1}: the key {name!r} is given twice in one mapping "
+                        f"(first on line {lines[name]}); keep one."
+                    )
+                if name is not None:
+                    lines[name] = key.start_mark.line + 1
+                check(value)
+        elif isinstance(node, yaml.SequenceNode):
+            for item in node.value:
+                check(item)
+
+    if root is None:
+        return []
+    check(root)
+    rules = root
+    if isinstance(root, yaml.MappingNode):
+        rules = next((v for k, v in root.value if isinstance(k, yaml.ScalarNode) and k.value == "rules"), root)
+    if not isinstance(rules, yaml.SequenceNode):
+        return []
+    return [{k.value: k.start_mark.line + 1 for k, _ in item.value if isinstance(k, yaml.ScalarNode)}
+            if isinstance(item, yaml.MappingNode) else {} for item in rules.value]
+
+
+def _bool(rule: Mapping, key: str) -> bool:
+    value = rule.get(key, False)
+    if not isinstance(value, bool):
+        raise ValueError(f"{key} is {short_repr(value)}; expected true or false.")
+    return value
+
+
+def _length(bounds: Any) -> dict[str, Any]:
+    if not isinstance(bounds, Mapping):
+        raise ValueError("length takes a mapping such as {max: 5, unit: words}.")
+    for key in bounds:
+        if key not in _LENGTH_KEYS:
+            raise ValueError(f"unknown field length.{key}{_did_you_mean(key, _LENGTH_KEYS)}")
+    for key in ("min", "max"):
+        value = bounds.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            raise ValueError(f"length.{key} is {short_repr(value)}; expected a whole number >= 0.")
+    unit = bounds.get("unit", "words")
+    if unit not in ("words", "chars"):
+        raise ValueError(f"length.unit is {short_repr(unit)}; expected words or chars.")
+    return {"min_len": bounds.get("min"), "max_len": bounds.get("max"), "unit": unit}
+
+
+def _engine(rule: Mapping, default: str) -> dict[str, Any]:
+    engine = rule.get("engine", default)
+    if engine not in ENGINES:
+        raise ValueError(f"engine is {short_repr(engine)}; expected one of {sorted(ENGINES)}.")
+    timeout = rule.get("timeout")
+    if timeout is not None:
+        if engine != "python":
+            raise ValueError("timeout applies to `engine: python` only (RE2 runs in linear time).")
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+            raise ValueError(f"timeout is {short_repr(timeout)}; expected a number of seconds > 0.")
+    return {"engine": engine, "timeout": timeout}
+
+
+def _yaml_rules(path: Path, text: str, to_label: _Labels, *, prefix: str, column: str, flags: int,
+                engine: str) -> list[RuleLF]:
     # Safe (a rule file never constructs Python objects) and bounded (aliases cannot expand it past limits).
     data = load_yaml(path, text=text)
+    key_lines = _key_lines(path, text)
     if isinstance(data, Mapping) and "rules" in data:
         data = data["rules"]
     if not isinstance(data, list):
@@ -159,31 +258,35 @@ def _yaml_rules(path: Path, text: str, to_label: _Labels, *, prefix: str, column
         where = f"rule {i}"
         if not isinstance(rule, Mapping) or rule.get("label") is None:
             raise ValueError(f"{path}, {where}: each rule is a mapping with a 'label' and one of regex/keywords/length.")
+        lines = key_lines[i] if i < len(key_lines) else {}
+        for key in rule:
+            if key not in _ALL_KEYS:
+                line = f" (line {lines[key]})" if key in lines else ""
+                raise ValueError(f"{path}, {where}{line}: unknown key {short_repr(key)}{_did_you_mean(key, _ALL_KEYS)}")
         kinds = [k for k in ("regex", "keywords", "length") if k in rule]
         if len(kinds) != 1:
             raise ValueError(f"{path}, {where}: give exactly one of regex, keywords, length; got {kinds or 'none'}.")
-        known = {"name", "label", "regex", "keywords", "length", "flags", "case", "whole_word", "column", "example"}
-        unknown = set(rule) - known
-        if unknown:
-            raise ValueError(f"{path}, {where}: unknown key(s) {sorted(unknown)}; expected some of {sorted(known)}.")
+        for key in rule:
+            if key not in _COMMON_KEYS and key not in _KIND_KEYS[kinds[0]]:
+                raise ValueError(f"{path}, {where}: the key {key!r} does not apply to a {kinds[0]} rule; it takes "
+                                 f"{sorted(_COMMON_KEYS + _KIND_KEYS[kinds[0]])}.")
         label = to_label(rule["label"], where)
         name = str(rule.get("name") or f"{prefix}{i:02d}_{str(rule['label']).strip().lower()}")
         col = rule.get("column", column)
         try:
+            if not isinstance(col, str) or not col:
+                raise ValueError(f"column is {short_repr(col)}; expected a column name.")
             if "regex" in rule:
                 if not isinstance(rule["regex"], str) or not rule["regex"]:
                     raise ValueError(f"regex must be a non-empty string; got {short_repr(rule['regex'])}.")
                 lf = regex_lf(name, rule["regex"], label,
-                              flags=flags | _flags(rule.get("flags"), f"{path}, {where}"), column=col)
+                              flags=flags | _flags(rule.get("flags"), f"{path}, {where}"), column=col,
+                              **_engine(rule, engine))
             elif "keywords" in rule:
-                lf = keyword_lf(name, rule["keywords"], label, case=bool(rule.get("case", False)),
-                                whole_word=bool(rule.get("whole_word", False)), column=col)
+                lf = keyword_lf(name, rule["keywords"], label, case=_bool(rule, "case"),
+                                whole_word=_bool(rule, "whole_word"), column=col)
             else:
-                bounds = rule["length"] or {}
-                if not isinstance(bounds, Mapping):
-                    raise ValueError("length takes a mapping such as {max: 5, unit: words}.")
-                lf = length_lf(name, label, min_len=bounds.get("min"), max_len=bounds.get("max"),
-                               unit=bounds.get("unit", "words"), column=col)
+                lf = length_lf(name, label, column=col, **_length(rule["length"] or {}))
         except (ValueError, TypeError) as exc:
             if str(exc).startswith(str(path)):
                 raise
@@ -202,14 +305,18 @@ def rules_from_file(
     column: str = "text",
     prefix: str = "rule_",
     flags: int = 0,
+    engine: str = "re2",
 ) -> list[RuleLF]:
     """Read labeling rules from a TSV or YAML file into batch LFs. Nothing in the file is executed.
 
     **TSV** (any file not ending in ``.yaml``/``.yml``): every line with a tab is a rule
     ``LABEL<TAB>regex[<TAB>example]`` (WRENCH's rule listings, e.g. TREC's ``readme.txt``); other lines
     (prose, headings, ``#`` comments) are skipped. **YAML**: a list of mappings with ``label`` and one of
-    ``regex`` (with optional ``flags: [IGNORECASE]``), ``keywords`` (with ``case``, ``whole_word``) or
-    ``length`` (``{min, max, unit}``), plus optional ``name``, ``column`` and ``example``.
+    ``regex`` (with optional ``flags: [IGNORECASE]``, ``engine``, ``timeout``), ``keywords`` (with ``case``,
+    ``whole_word``) or ``length`` (``{min, max, unit}``), plus optional ``name``, ``column`` and ``example``.
+    The whole file is checked before any LF is built: an unknown key (with the closest known one), a
+    key given twice, a field of the wrong type or a pattern RE2 cannot run is an error naming the file
+    and the rule (or line).
 
     Label words are mapped to class ids by ``label_map`` first, then by name against ``labels`` (class
     names in id order, or a ``{id: name}`` mapping; default: a WRENCH ``label.json`` beside the file):
@@ -230,6 +337,10 @@ def rules_from_file(
         LF names are ``{prefix}{index:02d}_{label word}`` unless a YAML rule has a ``name``.
     flags : int
         ``re`` flags added to every regex rule (TSV rules are otherwise case-sensitive, as written).
+    engine : {"re2", "python"}
+        Regex engine of every regex rule (a YAML rule's ``engine`` key overrides it). RE2 runs in linear
+        time; a pattern it cannot run is an error naming the rule, unless the engine is ``"python"``
+        (backtracking, each search under a time limit).
 
     Returns
     -------
@@ -259,7 +370,9 @@ def rules_from_file(
         raise ValueError(f"{path}, line {line}: not UTF-8 (byte 0x{raw[exc.start]:02x}); save the rule file as UTF-8.") from None
     to_label = _Labels(path, labels, label_map)
     read = _yaml_rules if path.suffix.lower() in (".yaml", ".yml") else _tsv_rules
-    lfs = read(path, text, to_label, prefix=prefix, column=column, flags=flags)
+    if engine not in ENGINES:
+        raise ValueError(f"engine={engine!r} is not one of {set(ENGINES)}.")
+    lfs = read(path, text, to_label, prefix=prefix, column=column, flags=flags, engine=engine)
     if not lfs:
         raise ValueError(f"{path}: no rules found (TSV rules are LABEL<TAB>regex lines; YAML a list of rules).")
     return lfs

@@ -70,8 +70,11 @@ class SentimentLF(RuleLF):
         if not 0.0 <= threshold < 1.0:
             raise ValueError(f"LF {name!r}: threshold={threshold}; expected a value in [0, 1).")
         self.polarity, self.threshold, self.method = polarity, threshold, method
+        # Fail now, with the install command, rather than in the middle of an apply.
         if method == "vader":
-            _vader()  # fail now, with the install hint, rather than in the middle of an apply
+            _vader()
+        else:
+            _textblob_polarity()
 
     def _fires(self, score: np.ndarray) -> np.ndarray:
         return score > self.threshold if self.polarity == "positive" else score < -self.threshold

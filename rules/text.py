@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import signal
-import threading
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -15,20 +13,19 @@ from labeling import Preprocessor
 from labeling.core.safe_yaml import short_repr
 
 from ._batch import LITERALS, column_view
-from ._prefilter import C, prefilter, sre_parse
+from ._prefilter import prefilter
+from ._re2 import UnsupportedPattern, compile_re2
 from .base import RuleLF, Span
 
-__all__ = ["RegexLF", "RegexTimeout", "regex_lf", "keyword_lf", "LengthLF", "length_lf", "REGEX_TIMEOUT"]
+__all__ = ["RegexLF", "RegexTimeout", "UnsupportedPattern", "regex_lf", "keyword_lf", "LengthLF", "length_lf",
+           "ENGINES", "REGEX_TIMEOUT"]
+
+ENGINES = ("re2", "python")
+"""Regex engines: ``"re2"`` (the default: linear time by construction, see :mod:`rules._re2`) and ``"python"``
+(backtracking, for back-references and lookarounds, each search under a time limit)."""
 
 REGEX_TIMEOUT = 1.0
-"""Seconds one regex search on one text may take before the LF stops with :class:`RegexTimeout`.
-
-Python's ``re`` backtracks: ``(a+)+$`` on thirty ``a`` and a ``!`` takes longer than the age of the
-universe. Rule files are data, so a pattern from one must not hang a run: a pattern that could
-backtrack badly (nested or several unbounded repeats, a repeated alternation, a backreference)
-searches under this per-text limit, in ``re`` stopped by a SIGALRM watchdog in the main thread,
-in the ``regex`` engine (``re``'s syntax, its own timeout) elsewhere; the others keep plain ``re``.
-"""
+"""Seconds one search on one text may take with ``engine="python"`` before the LF stops with :class:`RegexTimeout`."""
 
 # re's flag values differ from regex's (ASCII is 256 in re, 128 in regex): translate by name.
 _FLAG_PAIRS = [(re.IGNORECASE, regex.IGNORECASE), (re.MULTILINE, regex.MULTILINE), (re.DOTALL, regex.DOTALL),
@@ -36,121 +33,20 @@ _FLAG_PAIRS = [(re.IGNORECASE, regex.IGNORECASE), (re.MULTILINE, regex.MULTILINE
 
 
 class RegexTimeout(TimeoutError):
-    """A regex search ran past its time limit (catastrophic backtracking); names the LF, pattern and text."""
+    """A search with ``engine="python"`` ran past its time limit; names the LF, pattern and text."""
 
 
-class _Expired(BaseException):
-    """Raised by the watchdog's signal handler inside a stuck ``re`` search (BaseException: no LF code catches it)."""
-
-
-class _Watchdog:
-    """Interrupts a ``re`` search that makes no progress for ``timeout`` seconds, from a SIGALRM timer.
-
-    CPython's ``re`` checks for signals while it backtracks, so a handler that raises stops it. The
-    timer ticks every ``timeout`` seconds; a tick that finds the same text still being searched as
-    at the tick before raises, so one text may take between ``timeout`` and twice that. Two
-    system calls per LF and chunk instead of per text: the exact ``re`` engine at its own speed.
-    Only possible in the main thread and when no other interval timer runs; :meth:`start` returns
-    False otherwise and the caller uses the ``regex`` engine's own timeout instead.
-    """
-
-    def __init__(self, timeout: float) -> None:
-        self.timeout = timeout
-        self.count = 0
-        self._seen = -1
-        self._previous: Any = None
-        self._stopping = False
-
-    def start(self) -> bool:
-        if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
-            return False
-        if signal.getitimer(signal.ITIMER_REAL) != (0.0, 0.0):
-            return False  # someone else's timer: leave it alone
-        self._stopping = False
-        self._previous = signal.signal(signal.SIGALRM, self._tick)
-        if self._previous is None:  # a handler not set from Python: restore the default afterwards
-            self._previous = signal.SIG_DFL
-        signal.setitimer(signal.ITIMER_REAL, self.timeout, self.timeout)
-        return True
-
-    def stop(self) -> None:
-        if self._previous is None:
-            return
-        self._stopping = True  # a tick already on its way must not raise any more
-        signal.setitimer(signal.ITIMER_REAL, 0, 0)
-        signal.signal(signal.SIGALRM, self._previous)
-        self._previous = None
-        self._seen = -1
-
-    def _tick(self, signum: int, frame: Any) -> None:
-        if self._stopping:
-            return
-        if self.count == self._seen:
-            raise _Expired
-        self._seen = self.count
-
-
-def _risky(pattern: re.Pattern) -> bool:
-    """Whether a search could take more than about quadratic time: backtracking can then blow up.
-
-    Nested repeats (``(a+)+``), a repeated alternation (``(a|aa)+``), two unbounded repeats
-    (``.*.*=``) or a backreference. A pattern with at most one unbounded repeat, none nested, tries
-    each start position in linear time; those keep the ``re`` engine (and its exact case folding).
-    """
-    try:
-        parsed = sre_parse.parse(pattern.pattern, pattern.flags)
-    except Exception:  # pragma: no cover - re compiled it, so its parser reads it
-        return True
-    unbounded = 0
-
-    def walk(items: Any, inside_repeat: bool) -> bool:
-        nonlocal unbounded
-        for op, av in items:
-            if op in (C.MAX_REPEAT, C.MIN_REPEAT, getattr(C, "POSSESSIVE_REPEAT", None)):
-                lo, hi, body = av
-                big = hi == C.MAXREPEAT or hi > 100
-                if inside_repeat and big:
-                    return True
-                unbounded += big
-                if unbounded > 1 or walk(body, inside_repeat or big):
-                    return True
-            elif op in (C.GROUPREF, C.GROUPREF_EXISTS):
-                return True
-            elif op == C.BRANCH:
-                if inside_repeat:
-                    return True
-                if any(walk(branch, inside_repeat) for branch in av[1]):
-                    return True
-            elif op == C.SUBPATTERN:
-                if walk(av[-1], inside_repeat):
-                    return True
-            elif op in (C.ASSERT, C.ASSERT_NOT):
-                if walk(av[1], inside_repeat):
-                    return True
-            elif op == getattr(C, "ATOMIC_GROUP", None):
-                if walk(av, inside_repeat):
-                    return True
-        return False
-
-    return walk(parsed, False)
-
-
-def _guarded(pattern: re.Pattern) -> Any:
-    """The pattern compiled by ``regex`` (which takes a timeout) when it is risky, else None (use ``re``)."""
-    if not _risky(pattern):
-        return None
+def _python_engine(pattern: re.Pattern) -> Any:
+    """The pattern compiled by ``regex`` in ``re``-compatible mode: the backtracking engine that takes a timeout."""
     flags = regex.VERSION0
     for ours, theirs in _FLAG_PAIRS:
         if pattern.flags & ours:
             flags |= theirs
-    try:
-        return regex.compile(pattern.pattern, flags)
-    except regex.error:  # pragma: no cover - a pattern re accepts and regex refuses: keep re, unguarded
-        return None
+    return regex.compile(pattern.pattern, flags)
 
 
 class RegexLF(RuleLF):
-    """Votes ``label`` when ``pattern.search(text)`` finds a match (see :func:`regex_lf`)."""
+    """Votes ``label`` when the pattern matches somewhere in the text (see :func:`regex_lf`)."""
 
     kind = "regex"
 
@@ -164,18 +60,28 @@ class RegexLF(RuleLF):
         column: str = "text",
         pre: Sequence[Preprocessor] | None = None,
         keywords: Sequence[str] | None = None,
+        group: int = 0,
+        engine: str = "re2",
         timeout: float | None = None,
     ) -> None:
         super().__init__(name, label, column=column, pre=pre)
         if not isinstance(pattern, (str, re.Pattern)):
             raise TypeError(f"LF {name!r}: the pattern must be a string; got {type(pattern).__name__} {short_repr(pattern)}.")
+        if isinstance(pattern, re.Pattern) and flags:
+            raise ValueError(f"LF {name!r}: pass flags= only with a pattern string, not a compiled pattern.")
+        if engine not in ENGINES:
+            raise ValueError(f"LF {name!r}: engine={engine!r} is not one of {set(ENGINES)}.")
+        if engine == "re2" and timeout is not None:
+            raise ValueError(f"LF {name!r}: timeout= applies to engine='python' only; RE2 runs in linear time.")
         try:
             self.pattern = pattern if isinstance(pattern, re.Pattern) else re.compile(pattern, flags)
         except re.error as exc:
             raise ValueError(f"LF {name!r}: invalid regular expression {short_repr(pattern)}: {exc}") from exc
-        self.timeout = REGEX_TIMEOUT if timeout is None else float(timeout)
-        if isinstance(pattern, re.Pattern) and flags:
-            raise ValueError(f"LF {name!r}: pass flags= only with a pattern string, not a compiled pattern.")
+        self.engine = engine
+        self.timeout = (REGEX_TIMEOUT if timeout is None else float(timeout)) if engine == "python" else None
+        if self.timeout is not None and not self.timeout > 0:
+            raise ValueError(f"LF {name!r}: timeout={timeout!r}; expected a number of seconds > 0.")
+        self.group = group  # the group whose span explain() reports (whole-word keywords match their context)
         self.keywords = list(keywords) if keywords is not None else None
         if self.keywords is not None:
             self.kind = "keyword"
@@ -184,74 +90,61 @@ class RegexLF(RuleLF):
     def _register(self) -> None:
         self._prefilter = prefilter(self.pattern)
         self._clauses, self._icase = LITERALS.register(self._prefilter)
-        self._engine = _guarded(self.pattern)
+        self._compiled = self._compile()
+
+    def _compile(self) -> Any:
+        if self.engine == "python":
+            return _python_engine(self.pattern)
+        try:
+            return compile_re2(self.pattern)
+        except UnsupportedPattern as exc:
+            raise UnsupportedPattern(
+                f"LF {self.name!r}: regex {short_repr(self.pattern.pattern)}: {exc}. Rewrite it without that "
+                "construct, or run it with Python's backtracking engine under a time limit: "
+                "engine='python' (in a rule file, `engine: python` in the rule)."
+            ) from None
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
         del state["_clauses"]  # literal ids are per process
-        state.pop("_engine", None)  # rebuilt from the pattern
+        state.pop("_compiled", None)  # rebuilt from the pattern
         return state
 
     def __setstate__(self, state: dict) -> None:
+        state.setdefault("engine", "re2")
+        state.setdefault("group", 0)
         self.__dict__.update(state)
-        self.timeout = state.get("timeout", REGEX_TIMEOUT)
         self._clauses, self._icase = LITERALS.register(self._prefilter)
-        self._engine = _guarded(self.pattern)
+        self._compiled = self._compile()
 
     def _timed_out(self, text: str) -> RegexTimeout:
         where = f" (from {self.source})" if getattr(self, "source", None) else ""
         return RegexTimeout(
             f"LF {self.name!r}{where}: regex {short_repr(self.pattern.pattern)} ran past its {self.timeout:g} s "
-            f"limit on the text {short_repr(text)}; the pattern backtracks catastrophically (nested repeats such "
-            "as (a+)+). Rewrite it without nested quantifiers."
+            f"limit (engine='python') on the text {short_repr(text)}; the pattern backtracks catastrophically. "
+            "Rewrite it so that RE2 can run it (the default engine), or raise timeout=."
         )
 
-    def _search(self, text: str) -> bool:
-        # The regex engine's own timeout: for risky patterns where the watchdog cannot run.
+    def _search(self, text: str, pos: int = 0) -> Any:
+        if self.engine == "re2":
+            return self._compiled.search(text, pos)
         try:
-            return self._engine.search(text, timeout=self.timeout) is not None
+            return self._compiled.search(text, pos, timeout=self.timeout)
         except TimeoutError:
             raise self._timed_out(text) from None
 
     def _matching(self, texts: Any, idx: Any) -> list[int]:
-        """Positions ``i`` (of ``idx``, or of all texts) whose text the pattern matches, time-limited when risky."""
+        """Positions ``i`` (of ``idx``, or of all texts) whose text the pattern matches."""
         positions = range(len(texts)) if idx is None else idx.tolist()
-        if self._engine is None:  # a pattern that cannot backtrack badly (see _risky): plain re
-            search = self.pattern.search
-            return [i for i in positions if search(texts[i]) is not None]
-        dog = _Watchdog(self.timeout)
-        if not dog.start():
-            search = self._search
-            return [i for i in positions if search(texts[i])]
-        search = self.pattern.search
-        out: list[int] = []
-        todo = list(positions)
-        k = 0
-        try:
-            while k < len(todo):
-                try:
-                    for k in range(k, len(todo)):
-                        dog.count += 1
-                        if search(texts[todo[k]]) is not None:
-                            out.append(todo[k])
-                    k = len(todo)
-                except _Expired:
-                    # re is stuck on this text: the regex engine, which avoids much of re's backtracking
-                    # (it answers (a+)+$ at once), decides it under its own time limit, or names it.
-                    dog.stop()
-                    if self._search(texts[todo[k]]):
-                        out.append(todo[k])
-                    k += 1
-                    if not dog.start():
-                        out.extend(i for i in todo[k:] if self._search(texts[i]))
-                        return out
-        finally:
-            dog.stop()
-        return out
+        if self.engine == "re2":
+            exists = self._compiled.exists
+            return [i for i in positions if exists(texts[i])]
+        search = self._search
+        return [i for i in positions if search(texts[i]) is not None]
 
     def votes(self, df: pd.DataFrame) -> np.ndarray:
         view = column_view(df, self.column)
-        hits = view.cached(("regex", self.pattern), lambda: self._hits(view))
+        hits = view.cached(("regex", self.engine, self.pattern), lambda: self._hits(view))
         per_text = self._abstain(len(view))
         per_text[hits] = self.label
         return view.broadcast(per_text)
@@ -261,19 +154,25 @@ class RegexLF(RuleLF):
         return np.asarray(self._matching(view.texts, idx), dtype=np.intp)
 
     def explain(self, text: str) -> list[Span]:
-        spans = []
-        if self._engine is not None and not self._matching([text], None):
-            return spans  # (time-limited) no match: nothing to explain, and finditer below cannot hang
-        for m in self.pattern.finditer(text):
-            if m.end() > m.start() or not spans:
-                what = f"keyword {m.group()!r}" if self.keywords is not None else f"regex {self.pattern.pattern}"
-                spans.append(Span(m.start(), m.end(), what))
+        spans: list[Span] = []
+        pos = 0
+        while pos <= len(text):
+            m = self._search(text, pos)
+            if m is None:
+                break
+            start, end = m.span(self.group)
+            if end > start or not spans:
+                what = f"keyword {m.group(self.group)!r}" if self.keywords is not None else f"regex {self.pattern.pattern}"
+                spans.append(Span(start, end, what))
+            # Go on after the reported span (whole-word keywords share their context with the next match).
+            pos = max(end, m.start() + 1) if end > m.start() else m.start() + 1
         return spans
 
     @property
     def info(self) -> dict[str, Any]:
         extra = {"keywords": self.keywords} if self.keywords is not None else {}
-        return {**super().info, "pattern": self.pattern.pattern, "flags": int(self.pattern.flags), **extra}
+        engine = {"engine": self.engine, "timeout": self.timeout} if self.engine != "re2" else {}
+        return {**super().info, "pattern": self.pattern.pattern, "flags": int(self.pattern.flags), **engine, **extra}
 
 
 def regex_lf(
@@ -284,16 +183,22 @@ def regex_lf(
     flags: int = 0,
     column: str = "text",
     pre: Sequence[Preprocessor] | None = None,
+    engine: str = "re2",
     timeout: float | None = None,
 ) -> RegexLF:
     """An LF that votes ``label`` when a regular expression matches anywhere in the text.
 
+    The pattern is written in Python's ``re`` syntax and runs on RE2, whose search time grows
+    linearly with the text whatever the pattern, so no rule can hang a run (``(a+)+$`` on 150,000
+    characters takes about a millisecond). Votes are those of ``re.search(pattern, text, flags)``
+    (see :mod:`rules._re2` for the two documented differences). A pattern RE2 cannot run (a
+    back-reference, a lookahead or lookbehind) raises :class:`UnsupportedPattern` here, naming the
+    LF and the construct; ``engine="python"`` runs it on Python's backtracking engine instead, each
+    search under a time limit, past which the run stops with :class:`RegexTimeout`.
+
     The batch path tests each distinct text of a chunk once, and first rules out texts that lack a
     literal the pattern needs (found for all regex LFs together in one Aho-Corasick pass), so most
-    texts never reach the search. Votes are exactly those of ``re.search(pattern, text, flags)``;
-    the search itself runs in the ``regex`` engine under a per-text time limit, so a pattern that
-    backtracks catastrophically stops the run with :class:`RegexTimeout` naming the LF, the
-    pattern and the text (and :func:`~labeling.apply_lfs` names the row) instead of hanging.
+    texts never reach the search.
 
     Parameters
     ----------
@@ -309,8 +214,10 @@ def regex_lf(
         Text column.
     pre : sequence of Preprocessor, optional
         Vectorized preprocessors applied to each chunk first.
+    engine : {"re2", "python"}
+        ``"re2"`` (linear time) or ``"python"`` (backtracking, time-limited; only when asked for).
     timeout : float, optional
-        Seconds one search may take (default :data:`REGEX_TIMEOUT`).
+        With ``engine="python"``: seconds one search may take (default :data:`REGEX_TIMEOUT`).
 
     Returns
     -------
@@ -325,7 +232,7 @@ def regex_lf(
     >>> lf.explain("Check it out!")
     [Span(start=0, end=12, what='regex check\\\\s+(it\\\\s+)?out')]
     """
-    return RegexLF(name, pattern, label, flags=flags, column=column, pre=pre, timeout=timeout)
+    return RegexLF(name, pattern, label, flags=flags, column=column, pre=pre, engine=engine, timeout=timeout)
 
 
 def keyword_lf(
@@ -370,9 +277,12 @@ def keyword_lf(
         raise ValueError(f"LF {name!r}: keywords must be non-empty strings; got {short_repr(keywords)}.")
     # Longest first so that the reported span is the longest keyword at a position.
     alternation = "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
-    pattern = rf"(?<!\w)(?:{alternation})(?!\w)" if whole_word else f"(?:{alternation})"
+    # Whole words: the keyword with a non-word character or the text's edge on each side, matched as
+    # context (RE2 has no lookaround); group 1 is the keyword itself, the span explain() reports.
+    pattern = rf"(?:\A|\W)({alternation})(?:\W|\Z)" if whole_word else f"(?:{alternation})"
     return RegexLF(
-        name, pattern, label, flags=0 if case else re.IGNORECASE, column=column, pre=pre, keywords=words
+        name, pattern, label, flags=0 if case else re.IGNORECASE, column=column, pre=pre, keywords=words,
+        group=1 if whole_word else 0,
     )
 
 

@@ -20,7 +20,7 @@ from typing import Any, Hashable, Iterable, Mapping, NamedTuple, Sequence
 
 import ahocorasick
 
-from .nltk_data import lemmatize_word
+from .nltk_data import lemmatize_word, require
 
 __all__ = ["KnowledgeBase", "KBEntry", "KBMatch", "normalize_text", "locate"]
 
@@ -120,6 +120,35 @@ def _lemma(token: str) -> str:
     return lemmatize_word(token)  # WordNet is loaded on the first call, only when lemmatising
 
 
+LEMMATIZERS = ("wordnet", "spacy")
+
+
+def _spacy_lemmatized(text: str, pipeline: str) -> tuple[str, list[int]]:
+    """Text as spaCy's lemmas (each folded as :func:`normalize_text` does), space-joined, with input offsets.
+
+    The Doc comes from the shared cache (:func:`sources.spacy_docs.doc_cache`), so a text also read by
+    spaCy LFs is parsed once. Lemmas are chosen in context (``"saw"`` is ``"see"`` as a verb).
+    """
+    from .spacy_docs import doc_cache
+
+    out: list[str] = []
+    out_pos: list[int] = []
+    for token in doc_cache(pipeline).doc(text):
+        if token.is_space:
+            continue
+        lemma = _fold_term(token.lemma_ or token.text) or _fold_term(token.text)
+        if not lemma:
+            continue
+        if out:
+            out.append(" ")
+            out_pos.append(token.idx)
+        start, end = token.idx, token.idx + len(token.text) - 1
+        for k, ch in enumerate(lemma):
+            out.append(ch)
+            out_pos.append(end if k == len(lemma) - 1 else min(start + k, end))
+    return "".join(out), out_pos
+
+
 def _lemmatized(text: str) -> tuple[str, list[int]]:
     """Normalised text with every word replaced by its WordNet lemma, and input offsets per character."""
     norm, pos = normalize_text(text)
@@ -152,9 +181,13 @@ class KnowledgeBase:
         ``{term: label}``, ``[(term, label), ...]``, ``[KBEntry, ...]`` or plain terms (label ``None``).
     pairs : mapping or iterable, optional
         ``{(left, right): label}``, ``[(left, right, label), ...]`` or ``[KBEntry, ...]`` with tuple terms.
-    lemmatize : bool
-        Also match inflected forms (``"islands"`` finds the term ``"island"``), via WordNet lemmas;
-        needs the nltk data (``python -m sources.install_data``).
+    lemmatize : bool or {"wordnet", "spacy"}
+        Also match inflected forms (``"islands"`` finds the term ``"island"``). ``True`` or ``"wordnet"``:
+        WordNet lemmas, word by word (needs the nltk data: ``python -m sources.install_data``).
+        ``"spacy"``: spaCy's lemmas, chosen in context by its tagger (needs ``pip install 'votewise[spacy]'``).
+        A missing piece fails here, when the knowledge base is built, with the command that installs it.
+    spacy_pipeline : str, optional
+        The spaCy pipeline for ``lemmatize="spacy"`` (default ``en_core_web_sm``).
     name : str
         Shown in provenance and reprs.
 
@@ -170,11 +203,24 @@ class KnowledgeBase:
         terms: Mapping[str, Any] | Iterable[Any] | None = None,
         pairs: Mapping[tuple[str, str], Any] | Iterable[Any] | None = None,
         *,
-        lemmatize: bool = False,
+        lemmatize: bool | str = False,
         name: str = "kb",
+        spacy_pipeline: str | None = None,
     ) -> None:
         self.name = name
+        if lemmatize is True:
+            lemmatize = "wordnet"
+        if lemmatize is not False and lemmatize not in LEMMATIZERS:
+            raise ValueError(f"{name}: lemmatize={lemmatize!r} is not one of True, False, {set(LEMMATIZERS)}.")
         self.lemmatize = lemmatize
+        self.spacy_pipeline = spacy_pipeline
+        # Check now that what lemmatising needs is installed: a missing piece fails here, not mid-run.
+        if lemmatize == "wordnet":
+            require("wordnet")
+        elif lemmatize == "spacy":
+            from .spacy_docs import load_pipeline
+
+            load_pipeline(spacy_pipeline)
         self.entries: list[KBEntry] = [self._term_entry(t, i) for i, t in enumerate(_items(terms))]
         self.pair_entries: list[KBEntry] = [self._pair_entry(p, i) for i, p in enumerate(_items(pairs))]
         self._automaton = None
@@ -335,10 +381,14 @@ class KnowledgeBase:
     def normalize(self, text: str) -> str:
         """The normalised form used for matching (lemmatised when ``lemmatize``)."""
         if self.lemmatize:
-            return _lemmatized(text)[0]
+            return self._normalize_with_offsets(text)[0].strip()
         return _fold_term(text)
 
     def _normalize_with_offsets(self, text: str) -> tuple[str, list[int] | None]:
+        if self.lemmatize == "spacy":
+            from .spacy_docs import DEFAULT_PIPELINE
+
+            return _spacy_lemmatized(text, self.spacy_pipeline or DEFAULT_PIPELINE)
         return _lemmatized(text) if self.lemmatize else normalize_text(text)
 
     def _build(self):

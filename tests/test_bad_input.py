@@ -129,22 +129,30 @@ def test_nested_quantifier_from_a_rule_file_returns(tmp_path, kind):
     assert L.values[:, 0].tolist() == [-1, 1]  # the same votes as re.search
 
 
-def test_catastrophic_regex_stops_with_the_rule_and_row_named(tmp_path):
+def test_catastrophic_regex_from_a_rule_file_gets_its_votes_on_re2(tmp_path):
     path = write(tmp_path / "rules.txt", "1\t(a|aa)+$\n")
     [lf] = rules_from_file(path, labels=["ham", "spam"])
-    lf.timeout = 0.2
+    data = pd.DataFrame({"text": ["fine", "a" * 60 + "!", "a" * 150_000, "a" * 150_000 + "!"]})
+    start = time.perf_counter()
+    L = apply_lfs(data, [lf], progress=False)
+    assert time.perf_counter() - start < 10
+    assert L.values[:, 0].tolist() == [-1, -1, 1, -1]
+
+
+def test_python_engine_rule_past_its_time_limit_names_rule_and_row(tmp_path):
+    path = write(tmp_path / "rules.yaml", "rules:\n  - {label: 1, regex: '(a|aa)+$', engine: python, timeout: 0.2}\n")
+    [lf] = rules_from_file(path, labels=["ham", "spam"])
     data = pd.DataFrame({"text": ["fine", "a" * 60 + "!"]}, index=["r1", "r2"])
     start = time.perf_counter()
-    with pytest.raises(LFError, match=r"LF 'rule_00_1' failed on row 1 \(id 'r2'\).*rules\.txt:1.*time limit|"
-                                      r"LF 'rule_00_1' failed on row 1 \(id 'r2'\).*\(a\|aa\)\+\$"):
+    with pytest.raises(LFError, match=r"LF 'rule_00_1' failed on row 1 \(id 'r2'\).*rules\.yaml:rule 0.*0\.2 s limit"):
         apply_lfs(data, [lf], progress=False)
     assert time.perf_counter() - start < 20
 
 
-def test_votewise_build_with_a_catastrophic_rule_stops_naming_it(tmp_path, capsys):
+def test_votewise_build_with_a_rule_re2_cannot_run_stops_naming_it(tmp_path, capsys):
     rows = [{"text": f"comment {i}: " + ("a" * 40 + "!" if i == 7 else TEXTS[i % 5])} for i in range(40)]
     write(tmp_path / "rows.jsonl", "\n".join(json.dumps(r) for r in rows) + "\n")
-    write(tmp_path / "rules.yaml", "rules:\n  - {name: r_evil, label: SPAM, regex: '(a|aa)+$'}\n"
+    write(tmp_path / "rules.yaml", "rules:\n  - {name: r_evil, label: SPAM, regex: '(?<=a)b'}\n"
                                    "  - {name: r_free, label: SPAM, keywords: [free]}\n")
     config = {"labels": ["HAM", "SPAM"], "progress": False, "output": "out",
               "sources": [{"path": "rows.jsonl", "format": "jsonl"}], "lfs": {"rules": ["rules.yaml"]},
@@ -153,21 +161,21 @@ def test_votewise_build_with_a_catastrophic_rule_stops_naming_it(tmp_path, capsy
     start = time.perf_counter()
     code, err = cli(["build", tmp_path / "pipeline.yaml", "--quiet"], capsys)
     assert time.perf_counter() - start < 60
-    assert code == 2 and "LF 'r_evil'" in err and "rules.yaml:rule 0" in err and "1 s limit" in err, err
+    assert code == 2 and "LF 'r_evil'" in err and "rules.yaml, rule 0" in err and "lookbehind" in err, err
 
 
 def test_regex_timeout_names_pattern_and_text():
     from rules.text import RegexTimeout
 
-    lf = regex_lf("evil", r"(x|xx)+y", 1, timeout=0.2)
+    lf = regex_lf("evil", r"(x|xx)+y", 1, engine="python", timeout=0.2)
     with pytest.raises(RegexTimeout, match=r"LF 'evil'.*\(x\|xx\)\+y.*0\.2 s.*'xxxx"):
         lf.explain("x" * 60)
 
 
-def test_catastrophic_regex_outside_the_main_thread_is_time_limited_too():
+def test_python_engine_outside_the_main_thread_is_time_limited_too():
     import threading
 
-    lf = regex_lf("evil", r"(x|xx)+y", 1, timeout=0.2)
+    lf = regex_lf("evil", r"(x|xx)+y", 1, engine="python", timeout=0.2)
     caught: list[BaseException] = []
 
     def run():
@@ -183,7 +191,7 @@ def test_catastrophic_regex_outside_the_main_thread_is_time_limited_too():
     assert isinstance(caught[0], LFError) and "LF 'evil' failed on row 0" in str(caught[0])
 
 
-def test_the_regex_watchdog_leaves_other_signal_handlers_alone():
+def test_regex_engines_leave_signal_handlers_alone():
     import signal
 
     def mine(signum, frame):
@@ -191,8 +199,8 @@ def test_the_regex_watchdog_leaves_other_signal_handlers_alone():
 
     previous = signal.signal(signal.SIGALRM, mine)
     try:
-        lf = regex_lf("risky", r"(a|b)+c", 1, timeout=0.2)
-        assert lf(pd.DataFrame({"text": ["abc", "ab"]})).tolist() == [1, -1]
+        for lf in (regex_lf("risky", r"(a|b)+c", 1), regex_lf("risky", r"(a|b)+c", 1, engine="python", timeout=0.2)):
+            assert lf(pd.DataFrame({"text": ["abc", "ab"]})).tolist() == [1, -1]
         assert signal.getsignal(signal.SIGALRM) is mine and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
     finally:
         signal.signal(signal.SIGALRM, previous)

@@ -150,6 +150,7 @@ patterns = st.sampled_from([
     r"a{2,3}b", r"(a|b)?c", r"[ab]c", r"(?<!a)b c", r"(ab)\1", r"(?=ab)a", r"a.b", r"\bab\b", r"(ab|)c",
     r"is", r"mis+", r"(ki|sk) ", r"[ik]s", r"I\u00e9", r"ss", r"(?-i:ab)|sk", r"(?a)ks", r"\ufeffab", r"si$",
 ])
+PYTHON_ONLY = {r"(?<!a)b c", r"(ab)\1", r"(?=ab)a"}
 
 
 # Texts glued from the pattern's own letter runs, each letter spelt as any character re.IGNORECASE
@@ -173,7 +174,9 @@ def texts_for(pattern: str) -> st.SearchStrategy[list[str]]:
 @given(pattern=patterns, flags=st.sampled_from([0, re.IGNORECASE, re.IGNORECASE]), data=st.data())
 def test_batch_votes_equal_re_search(pattern, flags, data):
     texts = data.draw(texts_for(pattern))
-    lf = regex_lf("p", pattern, 1, flags=flags)
+    # RE2 runs every pattern but those that look around or refer back, which run on Python's engine.
+    engine = "python" if pattern in PYTHON_ONLY else "re2"
+    lf = regex_lf("p", pattern, 1, flags=flags, engine=engine)
     expected = [1 if re.search(pattern, t, flags) else ABSTAIN for t in texts]
     assert lf(pd.DataFrame({"text": texts})).tolist() == expected
 

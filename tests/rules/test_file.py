@@ -3,6 +3,7 @@
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from tests.conftest import DATA
@@ -97,7 +98,25 @@ def test_rule_files_never_run_code(tmp_path):
         ("ENTITY\t(unclosed\n", ".txt", r"line 1: .*invalid regular expression"),
         ("just prose, no rules\n", ".txt", "no rules found"),
         ("- {label: HAM}\n", ".yaml", "give exactly one of regex, keywords, length"),
-        ("- {label: HAM, regex: x, colour: red}\n", ".yaml", r"unknown key\(s\) \['colour'\]"),
+        ("- {label: HAM, regex: x, colour: red}\n", ".yaml", r"rule 0 \(line 1\): unknown key 'colour'; did you mean 'column'\?"),
+        ("- label: HAM\n  regx: x\n", ".yaml", r"rule 0 \(line 2\): unknown key 'regx'; did you mean 'regex'\?"),
+        ("- {label: HAM, keywords: [x], wholeword: true}\n", ".yaml", r"unknown key 'wholeword'; did you mean 'whole_word'"),
+        ("- {label: HAM, keywords: [x], zzz: 1}\n", ".yaml", r"unknown key 'zzz'; expected one of \['case', 'column'"),
+        ("- {label: HAM, keywords: [x], flags: [I]}\n", ".yaml", r"the key 'flags' does not apply to a keywords rule"),
+        ("- label: HAM\n  label: SPAM\n  regex: x\n", ".yaml", r"line 2: the key 'label' is given twice .*first on line 1"),
+        ("rules:\n- {label: HAM, regex: x}\n- label: HAM\n  keywords: [a]\n  keywords: [b]\n", ".yaml",
+         r"line 5: the key 'keywords' is given twice"),
+        ("- {label: HAM, length: {max: five}}\n", ".yaml", r"rule 0: length\.max is 'five'; expected a whole number"),
+        ("- {label: HAM, length: {min: true}}\n", ".yaml", r"rule 0: length\.min is True; expected a whole number"),
+        ("- {label: HAM, length: {mx: 5}}\n", ".yaml", r"rule 0: unknown field length\.mx; did you mean 'max'\?"),
+        ("- {label: HAM, length: {max: 5, unit: lines}}\n", ".yaml", r"rule 0: length\.unit is 'lines'"),
+        ("- {label: HAM, keywords: [x], case: 'no'}\n", ".yaml", r"rule 0: case is 'no'; expected true or false"),
+        ("- {label: HAM, regex: x, engine: perl}\n", ".yaml", r"rule 0: engine is 'perl'; expected one of"),
+        ("- {label: HAM, regex: x, timeout: 2}\n", ".yaml", r"rule 0: timeout applies to `engine: python` only"),
+        ("- {label: HAM, regex: '(a)\\1'}\n", ".yaml", r"rule 0: LF 'rule_00_ham': regex '\(a\)\\\\1': RE2 cannot run a "
+                                                       r"back-reference .*engine: python"),
+        ("- {label: HAM, regex: 'x(?!y)'}\n", ".yaml", r"rule 0: .*RE2 cannot run a negative lookahead \(\?!\.\.\.\)"),
+        ("ENTITY\t(?<=a)b\n", ".txt", r"line 1: .*RE2 cannot run a lookbehind \(\?<=\.\.\.\)"),
         ("- {label: HAM, regex: x, flags: [LOUD]}\n", ".yaml", "unknown regex flag 'LOUD'"),
         ("rules: 3\n", ".yaml", "expected a YAML list of rules"),
     ],
@@ -116,3 +135,38 @@ def test_label_map_overrides_names(tmp_path):
     assert [lf.label for lf in lfs] == [0, 1]
     with pytest.raises(FileNotFoundError, match="does not exist"):
         rules_from_file(tmp_path / "missing.tsv")
+
+
+def test_a_bad_rule_late_in_the_file_fails_before_any_lf_runs(tmp_path):
+    # Every rule is checked when the file is read: a typo in the last rule stops the load, not the apply.
+    rules = "".join(f"- {{label: HAM, keywords: [w{i}]}}\n" for i in range(50)) + "- {label: SPAM, length: {max: five}}\n"
+    path = tmp_path / "rules.yaml"
+    path.write_text(rules)
+    with pytest.raises(ValueError, match=r"rules\.yaml, rule 50: length\.max is 'five'"):
+        rules_from_file(path, labels=["HAM", "SPAM"])
+
+
+def test_engine_python_in_a_rule_runs_what_re2_cannot(tmp_path):
+    path = tmp_path / "rules.yaml"
+    path.write_text("- {label: SPAM, regex: '(\\w+) \\1', engine: python, timeout: 0.5}\n"
+                    "- {label: SPAM, regex: 'free(?! trial)'}\n")
+    with pytest.raises(ValueError, match=r"rule 1: .*negative lookahead"):
+        rules_from_file(path, labels=["HAM", "SPAM"])
+    path.write_text("- {label: SPAM, regex: '(\\w+) \\1', engine: python, timeout: 0.5}\n")
+    [lf] = rules_from_file(path, labels=["HAM", "SPAM"])
+    assert (lf.engine, lf.timeout) == ("python", 0.5)
+    assert lf(pd.DataFrame({"text": ["so so good", "so good"]})).tolist() == [1, -1]
+    tsv = tmp_path / "rules.txt"
+    tsv.write_text("ENTY\t(?<=the )colou?r\n")
+    [lf] = rules_from_file(tsv, labels=["DESC", "ENTY"], engine="python")
+    assert lf(pd.DataFrame({"text": ["the color red", "a color"]})).tolist() == [1, -1]
+
+
+def test_well_formed_typed_fields_still_load(tmp_path):
+    path = tmp_path / "rules.yaml"
+    path.write_text("- {label: HAM, length: {min: 0, max: 3, unit: chars}}\n"
+                    "- {label: SPAM, keywords: [Free], case: true, whole_word: true, column: body}\n")
+    short, free = rules_from_file(path, labels=["HAM", "SPAM"])
+    assert (short.min_len, short.max_len, short.unit) == (0, 3, "chars")
+    assert free.column == "body"
+    assert free(pd.DataFrame({"body": ["Free stuff", "free stuff", "Freedom"]})).tolist() == [1, -1, -1]

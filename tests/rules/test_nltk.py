@@ -98,3 +98,35 @@ def test_preprocessors_feed_lfs_batch_and_row():
 
     assert row_pre(Row({"text": "Running dogs"}))["tokens"] == ["run", "dog"]
     assert np.asarray(apply_lfs(df, [lf], progress=False)).ravel().tolist() == [1, -1, 1]
+
+
+@pytest.fixture
+def no_nltk_data(monkeypatch, tmp_path):
+    """nltk with none of votewise's data installed, and no loaded reader left from other tests."""
+    from rules import sentiment
+
+    monkeypatch.setenv("VOTEWISE_NLTK_DATA", str(tmp_path))
+    monkeypatch.setattr(nd, "_PACKAGE_DIR", tmp_path / "pkg")
+    monkeypatch.setattr(nd, "_USER_DIR", tmp_path / "user")
+    monkeypatch.setattr(nltk.data, "path", [str(tmp_path / "empty")])
+    sentiment._vader.cache_clear()
+    yield
+    sentiment._vader.cache_clear()
+
+
+def test_sentiment_lf_without_vader_fails_when_built_naming_the_command(no_nltk_data):
+    from rules import sentiment_lf
+
+    with pytest.raises(MissingResourceError, match=r"'vader_lexicon' is not installed.*python -m sources\.install_data"):
+        sentiment_lf("positive", 0)
+    assert sentiment_lf("positive", 0, method="textblob").vote_text("I love this great song!") == 0  # needs no nltk data
+
+
+def test_lemmatizing_knowledge_base_without_wordnet_fails_when_built(no_nltk_data):
+    from sources import KnowledgeBase
+
+    with pytest.raises(MissingResourceError, match=r"'wordnet' is not installed.*python -m sources\.install_data"):
+        KnowledgeBase(["island"], lemmatize=True)
+    with pytest.raises(ValueError, match=r"lemmatize='porter' is not one of"):
+        KnowledgeBase(["island"], lemmatize="porter")
+    assert KnowledgeBase(["island"]).match("an island")  # plain matching needs no data
