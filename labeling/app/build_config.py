@@ -95,14 +95,12 @@ class ConfigError(PipelineError):
     def __init__(self, problems: list[ConfigProblem], source: str | None = None):
         self.problems = list(problems)
         first = self.problems[0]
-        head = f"{source}: " if source else ""
-        if len(self.problems) == 1:
-            message = head + first.message
-        else:
+        self.step, self.key, self.source = first.step, first.key, source
+        message = (f"{source}: " if source else "") + str(first)
+        if len(self.problems) > 1:
             rest = "\n".join(f"  {p}" for p in self.problems[1:])
-            message = (f"{head}{first.message}\n{len(self.problems) - 1} more problem(s) in the same config:\n"
-                       f"{rest}")
-        super().__init__(first.step, first.key, message)
+            message += f"\n{len(self.problems) - 1} more problem(s) in the same config:\n{rest}"
+        ValueError.__init__(self, message)
 
 
 # ------------------------------------------------------------------------------------------ settings
