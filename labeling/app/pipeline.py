@@ -648,7 +648,7 @@ def build_from_config(
             name=config.name, description=config.description, sources=source_names, lf_summary=summary,
             label_model=label_model_estimates(model), cleaning=cleaning, processing=cleaned.processing,
             random_state=seed, steps=_step_record(config, counts), pii=cleaned.pii,
-            lf_files={os.path.relpath(p, base): _file_sha256(p) for p in (*config.lfs.python, *config.lfs.rules)},
+            lf_files={settings_record(p, base): _file_sha256(p) for p in (*config.lfs.python, *config.lfs.rules)},
             templates=_templates(ex), augmentation=_augmentation_record(config.augment, counts.get("augment"), base),
             split_settings=settings_record(config.split, base),
             leakage={"threshold": leak_at, "cross_split_pairs": len(leakage),

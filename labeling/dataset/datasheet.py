@@ -157,7 +157,9 @@ def render_datasheet(
         out += ["## Export filters", "", "Rows left out of the export:", ""]
         out += [f"- {reason}: {n}" for reason, n in filtered.items()] + [""]
     if split_settings:
-        out += _split_section(split_settings, {s: len(f) for s, f in splits.items()})
+        # Shares are of the source rows: augmented variants are added to train after splitting.
+        sizes = {s: int(f["augmentation"].isna().sum()) if "augmentation" in f else len(f) for s, f in splits.items()}
+        out += _split_section(split_settings, sizes)
     if leakage:
         pairs = int(leakage.get("cross_split_pairs", 0))
         verdict = ("no near-duplicate pair spans two splits" if pairs == 0
@@ -214,7 +216,8 @@ def _plain(value: Any) -> str:
 def _split_section(settings: Mapping[str, Any], sizes: Mapping[str, int]) -> list[str]:
     fractions = settings.get("fractions") or {}
     total = sum(sizes.values()) or 1
-    lines = ["## Splits", "", "| split | fraction asked | rows | share |", "|---|---|---|---|"]
+    lines = ["## Splits", "", "Exported source rows per split (augmented rows not counted):", "",
+             "| split | fraction asked | rows | share |", "|---|---|---|---|"]
     for name, share in fractions.items():
         n = sizes.get(name, 0)
         lines.append(f"| {name} | {share:g} | {n} | {n / total:.3f} |")
