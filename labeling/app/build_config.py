@@ -257,6 +257,20 @@ class BuildConfig:
     augment: AugmentSettings | None = None
     export: ExportSettings = field(default_factory=ExportSettings)
 
+    def input_paths(self) -> tuple[Path, ...]:
+        """Every file or folder the build reads (sources, LF and rule files, reviews, translation models),
+        for a check that the output folder is none of them and holds none of them."""
+        paths: list[Path] = []
+        for src in self.sources:
+            paths += list(src.files) + ([src.wrench] if src.wrench is not None else [])
+        paths += [*self.lfs.python, *self.lfs.rules]
+        if self.review is not None:
+            paths += [p for p in (self.review.store, self.review.path) if p is not None]
+        bt = self.augment.back_translation if self.augment is not None else None
+        if bt is not None:
+            paths += [bt.forward, bt.backward]
+        return tuple(paths)
+
 
 def settings_record(settings: Any, base: Path | None = None) -> Any:
     """Plain values (dicts, lists, strings, numbers) of a settings dataclass, for the datasheet and logs.

@@ -376,7 +376,9 @@ def _clean(settings: CleanSettings, data: pd.DataFrame, seed: int, counts: dict,
         out.removed.append(res.removed.assign(step="dedup_near"))
         _log("dedup_near", {**res.counts, "rows_out": len(data)}, counts)
     out.data = data
-    out.removed = [_mask_removed(r, s) for r in out.removed]
+    # Rows removed before or by the PII step still hold their raw text; dedup's rows are masked already.
+    out.removed = [_mask_removed(r, s) if len(r) and r["step"].iloc[0] in ("clean", "pii") else r
+                   for r in out.removed]
     return out
 
 
