@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from functools import lru_cache
@@ -14,7 +15,6 @@ from ._result import StepResult, check_text_column, removed_frame
 
 __all__ = ["normalize_text", "clean_texts", "strip_markup_text"]
 
-_SPACE = re.compile(r"\s+")
 # Zero-width space, word joiner, BOM and soft hyphen are invisible and make equal-looking texts differ.
 # Bidirectional controls (embeddings, overrides, isolates, LRM/RLM/ALM) reorder how text is displayed, so a
 # text can show something other than what it holds; C1 control characters are never text.
@@ -91,8 +91,10 @@ def strip_markup_text(text: str) -> str:
     >>> strip_markup_text("&lt;div&gt; <script>alert(1)</script>ok <ukp>")
     '<div> ok <ukp>'
     """
-    if "<" not in text and "&" not in text:
-        return text
+    if "<" not in text:
+        # No tag can start: the parser would pass the whole text to handle_data with its entities
+        # decoded by html.unescape, which is what this does without the parser's per-call cost.
+        return html.unescape(text) if "&" in text else text
     parser = _MarkupStripper()
     parser.feed(text)
     parser.close()
@@ -115,6 +117,8 @@ def _normalize_form(text: str, form: str) -> str:
         return text
     if form in ("NFC", "NFD"):
         return unicodedata.normalize(form, text)
+    if unicodedata.is_normalized(form, text):
+        return text  # the common case, decided in C; a kept character is never in normal form
     kept = _kept_compat()
     if not kept.search(text):
         return unicodedata.normalize(form, text)
@@ -175,7 +179,8 @@ def normalize_text(
     if not text.isprintable():  # one C call; most texts have no control character at all
         text = _CONTROL.sub("", text)
     if collapse_whitespace:
-        text = _SPACE.sub(" ", text).strip()
+        # str.split() splits on runs of the same Unicode whitespace as the regex \s+, stripping both ends.
+        text = " ".join(text.split())
     if lowercase:
         text = text.lower()
     return text
