@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import string
 from dataclasses import dataclass, field
@@ -223,9 +224,10 @@ def to_chat(
 
 
 def _append_jsonl(records: Iterable[dict[str, Any]], fh: Any) -> None:
-    for rec in records:
-        # allow_nan=False: NaN and Infinity are not JSON; _json_safe has turned them into null.
-        fh.write(json.dumps(_json_safe(rec), ensure_ascii=False, default=_json_default, allow_nan=False) + "\n")
+    # One encoder for every line: json.dumps with options builds a new encoder per call.
+    # allow_nan=False: NaN and Infinity are not JSON; _json_safe has turned them into null.
+    encode = json.JSONEncoder(ensure_ascii=False, default=_json_default, allow_nan=False).encode
+    fh.write("".join(encode(_json_safe(rec)) + "\n" for rec in records))
 
 
 # Rows turned into records at a time when writing JSONL: a whole split as dicts would take about a
@@ -237,14 +239,27 @@ def _write_jsonl_chunks(df: pd.DataFrame, path: Path, records: Callable[[pd.Data
                         bar: Any) -> None:
     """Write ``records(part)`` for consecutive row chunks of ``df``: the same file as one call, in bounded memory."""
     with open(path, "w", encoding="utf-8") as fh:
+        # Arrow-backed columns (text read from Parquet) yield their values one Python call each when a
+        # chunk becomes records; as object columns they convert in one call.
+        arrow = {c: object for c, t in df.dtypes.items() if isinstance(t, (pd.ArrowDtype, pd.StringDtype))}
         for lo in range(0, len(df), _CHUNK):
             part = df.iloc[lo:lo + _CHUNK]
-            _append_jsonl(records(part), fh)
+            _append_jsonl(records(part.astype(arrow) if arrow else part), fh)
             bar.update(len(part))
+
+
+_PLAIN = frozenset({str, int, bool, type(None)})
 
 
 def _json_safe(value: Any) -> Any:
     """The value with missing numbers (NaN, None, pd.NA, NaT) and infinities as None, recursively."""
+    kind = type(value)
+    if kind in _PLAIN:  # nearly every value of a record: returned before any other check
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind is dict:
+        return {k: v if type(v) in _PLAIN else _json_safe(v) for k, v in value.items()}
     if isinstance(value, dict):
         return {k: _json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
