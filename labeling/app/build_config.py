@@ -720,6 +720,9 @@ def parse_config(config: Mapping[str, Any], base: str | os.PathLike, *, source: 
         augment=_augment(problems, get("augment"), base),
         export=_export(problems, get("export")),
     )
+    if not built.lfs.python and not built.lfs.rules and not (all_wrench and built.lfs.stored):
+        problems.append(ConfigProblem("lfs", "python", "no labeling functions: give `python: lfs.py` and/or "
+                                                       "`rules: [file]` (only WRENCH sources bring stored votes)."))
     if labels is None and "labels" not in top.value and not all_wrench:
         top.fail("labels", "give the class names in id order, e.g. labels: [HAM, SPAM] (only WRENCH sources "
                            "bring their own).")

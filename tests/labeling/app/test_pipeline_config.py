@@ -177,10 +177,19 @@ def test_labels_are_required_unless_every_source_is_wrench():
     assert parse_config(wrench, EXAMPLE_DIR).labels is None
 
 
+def test_labeling_functions_are_required_unless_wrench_votes_stand_in():
+    with pytest.raises(ConfigError, match=r"step 'lfs', key 'python': no labeling functions"):
+        parse_config({"labels": ["A", "B"], "sources": ["data/*.csv"]}, EXAMPLE_DIR)
+    wrench = {"sources": [{"wrench": str(ROOT / "tests" / "data" / "youtube")}]}
+    assert parse_config(wrench, EXAMPLE_DIR).lfs.stored
+    with pytest.raises(ConfigError, match=r"step 'lfs', key 'python'"):
+        parse_config({**wrench, "lfs": {"stored": False}}, EXAMPLE_DIR)
+
+
 def test_steps_protecting_shipped_data_stay_on_unless_turned_off():
-    config = parse_config({"labels": ["A", "B"], "sources": ["data/*.csv"]}, EXAMPLE_DIR)
+    config = parse_config({"labels": ["A", "B"], "sources": ["data/*.csv"], "lfs": {"python": "lfs.py"}}, EXAMPLE_DIR)
     assert config.clean.pii is not None and config.clean.near_duplicates is not None
     assert config.review is None and config.augment is None and config.output is None
-    off = parse_config({"labels": ["A", "B"], "sources": ["data/*.csv"],
+    off = parse_config({"labels": ["A", "B"], "sources": ["data/*.csv"], "lfs": {"python": "lfs.py"},
                         "clean": {"pii": False, "near_duplicates": False}}, EXAMPLE_DIR)
     assert off.clean.pii is None and off.clean.near_duplicates is None
