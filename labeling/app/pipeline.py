@@ -506,9 +506,9 @@ def _plan(config: BuildConfig) -> str:
     return " -> ".join(steps)
 
 
-# Seconds per 100,000 rows that the benchmark (benchmarks/dataset_build.py) measured for the default
-# cleaning, a grouped split and a JSONL export on a 2-core machine: the basis of the up-front estimate.
-_SECONDS_PER_100K = 40.0
+# CPU seconds per 100,000 rows that benchmarks/dataset_build.py measured for the YouTube example's LFs, the
+# default cleaning, a grouped split and a JSONL export: the basis of the up-front estimate.
+_SECONDS_PER_100K = 31.0
 
 
 def build_from_config(
@@ -573,8 +573,8 @@ def build_from_config(
     k = len(labels)
     _log("sources", {"files": len(source_names), "rows": len(data)}, counts)
     minutes = len(data) / 100_000 * _SECONDS_PER_100K / 60
-    logger.info("%-11s %s", "plan", f"{len(data):,} rows; roughly {max(minutes, 0.1):.1f} min on 2 cores "
-                                    "for the default cleaning, split and a JSONL export")
+    logger.info("%-11s %s", "plan", f"{len(data):,} rows; roughly {max(minutes, 0.1):.1f} min of one free core "
+                                    "for simple LFs, the default cleaning, a split and a JSONL export")
 
     lfs = _load_lfs(config.lfs, labels)
     if lfs:
