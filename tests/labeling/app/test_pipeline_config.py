@@ -56,7 +56,8 @@ def test_a_typo_under_export_fails_before_any_row_is_read(tmp_path, no_rows_read
     raw["sources"][0]["path"] = str(EXAMPLE_DIR / "data" / "Youtube0*.csv")
     raw["lfs"]["python"] = str(EXAMPLE_DIR / "lfs.py")
     path.write_text(yaml.safe_dump(raw), encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"step 'export', key 'formts': unknown key\. Did you mean 'formats'\?") as info:
+    typo = r"step 'export', key 'formts': unknown key\. Did you mean 'formats'\?"
+    with pytest.raises(ConfigError, match=typo) as info:
         build_from_config(path, output=tmp_path / "out")
     assert str(path) in str(info.value)  # the message names the file
     assert not (tmp_path / "out").exists()
