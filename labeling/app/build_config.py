@@ -4,7 +4,8 @@
 settings (:class:`SourceSettings`, :class:`CleanSettings`, :class:`ExportSettings`, ...). Every problem in
 the file is collected, with a "did you mean" suggestion (:func:`difflib.get_close_matches`) for misspelt
 keys and values, and reported together in one :class:`ConfigError` before a single row is read: a typo
-under ``export:`` fails in a fraction of a second instead of after the label model and cleaning ran.
+under ``export:`` fails within milliseconds of parsing, before sources, LFs or cleaning run. A wrong value
+is recorded and its default stands in, so checking goes on to the end of the file.
 
 Checks that need no data run here: keys and types, numeric ranges, names (label models, export formats,
 PII kinds, augmentation methods), label-model parameters against the model's signature, files and
@@ -298,10 +299,6 @@ def settings_record(settings: Any, base: Path | None = None) -> Any:
 # ------------------------------------------------------------------------------------------- reading
 
 
-class _Skip(Exception):
-    """A value was wrong; the problem is recorded and the default stands in so checking can go on."""
-
-
 class _Reader:
     """Typed lookups in one mapping of the config; each problem is recorded, not raised, so all are reported."""
 
@@ -486,13 +483,15 @@ def _label_model(problems: list[ConfigProblem], value: Any) -> LabelModelSetting
     r = _Reader(problems, "label_model", value, _MODEL_KEYS)
     fallback = DEFAULT_LABEL_MODEL if DEFAULT_LABEL_MODEL in MODEL_REGISTRY else "mv"
     name = r.text("name", fallback)
-    if name not in MODEL_REGISTRY:
+    known = name in MODEL_REGISTRY
+    if not known:
         r.fail("name", f"unknown label model {name!r}.{_did_you_mean(name, MODEL_REGISTRY)} "
                        f"Known: {sorted(MODEL_REGISTRY)}.")
         name = fallback
     params = dict(r.get("params", {}, _is(Mapping), "a mapping of model parameters"))
     try:
-        accepts = inspect.signature(MODEL_REGISTRY[name]).parameters
+        # Parameters are checked against the model named; for an unknown name there is nothing to check.
+        accepts = inspect.signature(MODEL_REGISTRY[name]).parameters if known else {}
     except (TypeError, ValueError):
         accepts = {}
     takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepts.values())
