@@ -6,20 +6,22 @@ the MinHash passes' candidate and confirmed pairs too).
 Rows are new comments of 6 to 30 words drawn from the vocabulary of the YouTube comments (WRENCH
 youtube, all splits, with their word frequencies), so most rows are distinct as in a real crawl, and
 changed so the cleaning steps have work: 5% are exact copies of an earlier row, 5% near-duplicates (a
-word added), 1% carry a phone number or an e-mail address, 1% HTML markup. The pipeline is the default one a new user gets (no
-``clean:`` section: normalisation, exact and near dedup, PII masking all on), the YouTube example's
-labeling functions, the default label model, an 80/10/10 split with near-duplicate grouping, the
-leakage check and a JSONL export.
+word added), 1% carry a phone number or an e-mail address, 1% HTML markup. The pipeline is the default one
+a new user gets (no ``clean:`` section: normalisation, PII masking, then exact and near dedup of the masked
+text), the YouTube example's labeling functions, the default label model, an 80/10/10 split with
+near-duplicate grouping, the leakage check and a JSONL export.
 
 Per step it prints the wall time (from the end of the previous step to the step's log line) and the
 peak resident memory seen during the step (sampled every 50 ms), then the whole run's peak (the
-process's ``VmHWM``). One run only: the machine is shared, so timings are indicative.
+process's ``VmHWM``), the load average before and after and the share of a core the run got. One run only:
+on a shared machine the timings are indicative.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import tempfile
 import threading
@@ -107,6 +109,9 @@ def main(argv: list[str] | None = None) -> None:
         class StepTimer(logging.Handler):
             def emit(self, record: logging.LogRecord) -> None:
                 step = str(record.args[0]).strip() if isinstance(record.args, tuple) and record.args else "?"
+                if step == "plan":  # the build's up-front plan and estimate, not a step
+                    print(f"  {record.getMessage()}", flush=True)
+                    return
                 now = time.perf_counter()
                 steps.append((step, now - last["t"], peak["value"]))
                 print(f"  {step:<12} {now - last['t']:8.1f} s {peak['value']:8.0f} MB", flush=True)
@@ -131,16 +136,24 @@ def main(argv: list[str] | None = None) -> None:
             "export": {"formats": ["jsonl"]},
         }
         threading.Thread(target=sample, daemon=True).start()
+        load_before = os.getloadavg()
+        cpu0 = time.process_time()
         start = time.perf_counter()
         last["t"] = start
         result = build_from_config(config)
         total = time.perf_counter() - start
+        cpu = time.process_time() - cpu0
+        load_after = os.getloadavg()
         stop.set()
 
     print(f"\n{'step':<12} {'seconds':>8} {'peak RSS MB':>12}")
     for step, seconds, mb in steps:
         print(f"{step:<12} {seconds:8.1f} {mb:12.0f}")
     print(f"{'total':<12} {total:8.1f} {_hwm_mb():12.0f}  (whole process peak, VmHWM)")
+    # The machine may be shared: the load and the share of a core this process got say how far the
+    # wall times are from those of an idle machine.
+    print(f"load average (1 min) {load_before[0]:.1f} before, {load_after[0]:.1f} after on {os.cpu_count()} cores; "
+          f"this process used {cpu / total:.0%} of one core on average")
     print("rows:", {k: v for k, v in result.counts.items() if k in ("sources", "dedup_exact", "dedup_near", "pii",
                                                                    "split", "leakage", "export")})
 

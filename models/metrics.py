@@ -62,14 +62,28 @@ def precision_recall_f1(
 
     Examples
     --------
+    >>> precision_recall_f1([1, 0, 1, 0], [1, -1, 0, 0])  # the abstention on a negative row costs nothing
+    (1.0, 0.5, 0.6666666666666666)
     >>> p, r, f = precision_recall_f1([0, 1, 2, 2], [0, 1, 3, -1], average="micro")
     >>> round(float(p), 3), round(float(r), 3)
     (0.667, 0.5)
     """
     y_true, y_pred = _pair(y_true, y_pred)
-    labels = None if average == "binary" else np.union1d(y_true[y_true >= 0], y_pred[y_pred >= 0])
+    classes = np.union1d(y_true[y_true >= 0], y_pred[y_pred >= 0])
+    if average == "binary":
+        if len(classes) > 2:
+            raise ValueError(
+                f"average='binary' needs at most two classes; y_true and y_pred hold {classes.tolist()} "
+                "(abstentions -1 aside). Use average='macro', 'micro', 'weighted' or None."
+            )
+        # The positive class alone, listed: abstentions are then no class, so they are false negatives of
+        # the positive rows they abstain on (recall falls) and never false positives (precision does not).
+        p, r, f, _ = precision_recall_fscore_support(
+            y_true, y_pred, average=None, labels=[pos_label], zero_division=0
+        )
+        return float(p[0]), float(r[0]), float(f[0])
     p, r, f, _ = precision_recall_fscore_support(
-        y_true, y_pred, average=average, pos_label=pos_label, labels=labels, zero_division=0
+        y_true, y_pred, average=average, labels=classes, zero_division=0
     )
     return p, r, f
 
@@ -86,7 +100,13 @@ METRICS = {"accuracy": accuracy, "acc": accuracy, "f1": _f1, "f1_macro": _macro_
 
 
 def score_predictions(y_true: Any, y_pred: Any, metric: str = "accuracy") -> float:
-    """Score predictions by a metric name in :data:`METRICS`."""
+    """Score predictions by a metric name in :data:`METRICS`; abstentions (-1) in ``y_pred`` count as wrong.
+
+    Examples
+    --------
+    >>> score_predictions([1, 0, 1, 0], [1, -1, -1, 0], metric="f1")
+    0.6666666666666666
+    """
     try:
         fn = METRICS[metric]
     except KeyError:

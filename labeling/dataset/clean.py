@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from functools import lru_cache
@@ -14,9 +15,13 @@ from ._result import StepResult, check_text_column, removed_frame
 
 __all__ = ["normalize_text", "clean_texts", "strip_markup_text"]
 
-_SPACE = re.compile(r"\s+")
 # Zero-width space, word joiner, BOM and soft hyphen are invisible and make equal-looking texts differ.
-_INVISIBLE = re.compile("[\u200b\u2060\ufeff\u00ad]")
+# Bidirectional controls (embeddings, overrides, isolates, LRM/RLM/ALM) reorder how text is displayed, so a
+# text can show something other than what it holds; C1 control characters are never text.
+_INVISIBLE = re.compile("[\u200b\u2060\ufeff\u00ad\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\x80-\x9f]")
+# ASCII control characters other than whitespace (NUL, BEL, ESC, DEL, ...): never text, and NUL breaks C
+# readers and terminals. Tab, newline, vertical tab, form feed and carriage return are whitespace.
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f]")
 # ZWJ and ZWNJ are letters' business in emoji sequences (👨‍👩‍👧), Persian, Arabic and Indic scripts: they
 # are only dropped where a side is ASCII (or the text's edge), where they can only be noise.
 _STRAY_JOINER = re.compile("[\u200c\u200d](?![^\x00-\x7f])|(?<![^\x00-\x7f])[\u200c\u200d]")
@@ -86,8 +91,10 @@ def strip_markup_text(text: str) -> str:
     >>> strip_markup_text("&lt;div&gt; <script>alert(1)</script>ok <ukp>")
     '<div> ok <ukp>'
     """
-    if "<" not in text and "&" not in text:
-        return text
+    if "<" not in text:
+        # No tag can start: the parser would pass the whole text to handle_data with its entities
+        # decoded by html.unescape, which is what this does without the parser's per-call cost.
+        return html.unescape(text) if "&" in text else text
     parser = _MarkupStripper()
     parser.feed(text)
     parser.close()
@@ -110,6 +117,8 @@ def _normalize_form(text: str, form: str) -> str:
         return text
     if form in ("NFC", "NFD"):
         return unicodedata.normalize(form, text)
+    if unicodedata.is_normalized(form, text):
+        return text  # the common case, decided in C; a kept character is never in normal form
     kept = _kept_compat()
     if not kept.search(text):
         return unicodedata.normalize(form, text)
@@ -125,7 +134,7 @@ def normalize_text(
     collapse_whitespace: bool = True,
     lowercase: bool = False,
 ) -> str:
-    """Normalise one text: HTML markup, Unicode form, invisible characters, whitespace.
+    """Normalise one text: HTML markup, Unicode form, invisible and control characters, whitespace.
 
     Only markup is removed, never words: an HTML parser finds the tags, and text in angle brackets that
     is not an HTML tag (``x < y``, ``<ukp>``) is kept.
@@ -145,6 +154,10 @@ def normalize_text(
     lowercase : bool
         Lower-case the result (off by default: case carries meaning for many tasks).
 
+    Invisible characters (zero-width space, BOM, soft hyphen), bidirectional controls (U+202A-U+202E,
+    U+2066-U+2069, U+200E, U+200F, U+061C) and control characters other than whitespace (NUL, ESC, DEL,
+    C1) are always removed.
+
     Returns
     -------
     str
@@ -163,8 +176,11 @@ def normalize_text(
     if not text.isascii():
         text = _INVISIBLE.sub("", text)
         text = _STRAY_JOINER.sub("", text)
+    if not text.isprintable():  # one C call; most texts have no control character at all
+        text = _CONTROL.sub("", text)
     if collapse_whitespace:
-        text = _SPACE.sub(" ", text).strip()
+        # str.split() splits on runs of the same Unicode whitespace as the regex \s+, stripping both ends.
+        text = " ".join(text.split())
     if lowercase:
         text = text.lower()
     return text

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import string
 from dataclasses import dataclass, field
@@ -29,7 +30,9 @@ __all__ = ["EXPORT_FORMATS", "ExportResult", "select_rows", "to_instruction", "t
 
 logger = logging.getLogger("votewise.build")
 
-EXPORT_FORMATS = ("jsonl", "csv", "parquet", "hf", "instruction", "chat")
+# "alpaca" is the usual name of the instruction layout; both write the same records, each to its own folder.
+EXPORT_FORMATS = ("jsonl", "csv", "parquet", "hf", "instruction", "alpaca", "chat")
+_RECORD_FORMATS = ("instruction", "alpaca", "chat")
 DEFAULT_INSTRUCTION = "Classify the text as one of: {labels}. Answer with the label only."
 DEFAULT_PROMPT = "Classify the text as one of: {labels}. Answer with the label only.\n\nText: {text}"
 
@@ -159,21 +162,24 @@ def to_instruction(
     text_column: str = "text",
     label_column: str = "label",
     metadata: bool = False,
+    ids: bool = True,
 ) -> list[dict[str, Any]]:
-    """Instruction-tuning records ``{"instruction", "input", "output"}`` (Alpaca layout).
+    """Instruction-tuning records ``{"id", "instruction", "input", "output"}`` (the Alpaca layout).
 
     ``instruction`` is a template: ``{labels}`` is the comma-separated class names and any column
-    name (``{text}``, ...) is the row's value. ``output`` is the class name.
+    name (``{text}``, ...) is the row's value. ``output`` is the class name. ``id`` is the row id, so every
+    record can be traced to its source row (``ids=False`` leaves it out).
 
     Examples
     --------
     >>> df = pd.DataFrame({"text": ["win a prize"], "label": [1]}, index=["r1"])
     >>> to_instruction(df, label_names=["HAM", "SPAM"], instruction="Spam? ({labels})")
-    [{'instruction': 'Spam? (HAM, SPAM)', 'input': 'win a prize', 'output': 'SPAM'}]
+    [{'id': 'r1', 'instruction': 'Spam? (HAM, SPAM)', 'input': 'win a prize', 'output': 'SPAM'}]
     """
     out = []
     for rid, row, answer in _records(df, label_names, text_column, label_column):
-        rec = {"instruction": _render(instruction, row, "instruction"), "input": row["text"], "output": answer}
+        rec: dict[str, Any] = {"id": str(rid)} if ids else {}
+        rec.update(instruction=_render(instruction, row, "instruction"), input=row["text"], output=answer)
         if metadata:
             rec["metadata"] = _metadata(rid, row)
         out.append(rec)
@@ -189,11 +195,12 @@ def to_chat(
     text_column: str = "text",
     label_column: str = "label",
     metadata: bool = False,
+    ids: bool = True,
 ) -> list[dict[str, Any]]:
-    """Chat fine-tuning records ``{"messages": [system?, user, assistant]}``.
+    """Chat fine-tuning records ``{"id", "messages": [system?, user, assistant]}``.
 
     The user message is ``prompt_template`` filled with ``{text}``, ``{labels}`` and any column;
-    the assistant message is the class name.
+    the assistant message is the class name; ``id`` is the row id (``ids=False`` leaves it out).
 
     Examples
     --------
@@ -208,7 +215,8 @@ def to_chat(
             {"role": "user", "content": _render(prompt_template, row, "prompt")},
             {"role": "assistant", "content": answer},
         ]
-        rec: dict[str, Any] = {"messages": messages}
+        rec: dict[str, Any] = {"id": str(rid)} if ids else {}
+        rec["messages"] = messages
         if metadata:
             rec["metadata"] = _metadata(rid, row)
         out.append(rec)
@@ -216,9 +224,10 @@ def to_chat(
 
 
 def _append_jsonl(records: Iterable[dict[str, Any]], fh: Any) -> None:
-    for rec in records:
-        # allow_nan=False: NaN and Infinity are not JSON; _json_safe has turned them into null.
-        fh.write(json.dumps(_json_safe(rec), ensure_ascii=False, default=_json_default, allow_nan=False) + "\n")
+    # One encoder for every line: json.dumps with options builds a new encoder per call.
+    # allow_nan=False: NaN and Infinity are not JSON; _json_safe has turned them into null.
+    encode = json.JSONEncoder(ensure_ascii=False, default=_json_default, allow_nan=False).encode
+    fh.write("".join(encode(_json_safe(rec)) + "\n" for rec in records))
 
 
 # Rows turned into records at a time when writing JSONL: a whole split as dicts would take about a
@@ -230,14 +239,27 @@ def _write_jsonl_chunks(df: pd.DataFrame, path: Path, records: Callable[[pd.Data
                         bar: Any) -> None:
     """Write ``records(part)`` for consecutive row chunks of ``df``: the same file as one call, in bounded memory."""
     with open(path, "w", encoding="utf-8") as fh:
+        # Arrow-backed columns (text read from Parquet) yield their values one Python call each when a
+        # chunk becomes records; as object columns they convert in one call.
+        arrow = {c: object for c, t in df.dtypes.items() if isinstance(t, (pd.ArrowDtype, pd.StringDtype))}
         for lo in range(0, len(df), _CHUNK):
             part = df.iloc[lo:lo + _CHUNK]
-            _append_jsonl(records(part), fh)
+            _append_jsonl(records(part.astype(arrow) if arrow else part), fh)
             bar.update(len(part))
+
+
+_PLAIN = frozenset({str, int, bool, type(None)})
 
 
 def _json_safe(value: Any) -> Any:
     """The value with missing numbers (NaN, None, pd.NA, NaT) and infinities as None, recursively."""
+    kind = type(value)
+    if kind in _PLAIN:  # nearly every value of a record: returned before any other check
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind is dict:
+        return {k: v if type(v) in _PLAIN else _json_safe(v) for k, v in value.items()}
     if isinstance(value, dict):
         return {k: _json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -367,6 +389,7 @@ def export_dataset(
     instruction: str = DEFAULT_INSTRUCTION,
     system_prompt: str | None = None,
     metadata: bool = False,
+    ids: bool = True,
     datasheet: Mapping[str, Any] | None = None,
     progress: bool = False,
 ) -> ExportResult:
@@ -396,9 +419,12 @@ def export_dataset(
     prompt_template, system_prompt : str
         Chat layout templates (``{text}``, ``{labels}``, any column).
     instruction : str
-        Instruction layout template.
+        Instruction (``alpaca``) layout template.
     metadata : bool
         Add a ``metadata`` object (id, provenance, confidence) to instruction/chat records.
+    ids : bool
+        Give every instruction/chat record its row ``id`` (default); the tabular formats always have an
+        ``id`` column.
     datasheet : mapping, optional
         Extra keyword arguments of :func:`render_datasheet` (``name``, ``lf_summary``, ``label_model``, ``cleaning``...).
     progress : bool
@@ -462,17 +488,18 @@ def export_dataset(
         bar = progress_bar(total=sum(result.counts.values()), desc=f"export {fmt}", enabled=progress,
                            min_total=200_000)
         for name, rows in kept.items():
-            if fmt in ("instruction", "chat"):
+            if fmt in _RECORD_FORMATS:
                 path = folder / f"{name}.jsonl"
-                if fmt == "instruction":
+                if fmt != "chat":
                     def recs(part: pd.DataFrame) -> list[dict[str, Any]]:
                         return to_instruction(part, label_names=label_names, instruction=instruction,
-                                              text_column=text_column, label_column=label_column, metadata=metadata)
+                                              text_column=text_column, label_column=label_column, metadata=metadata,
+                                              ids=ids)
                 else:
                     def recs(part: pd.DataFrame) -> list[dict[str, Any]]:
                         return to_chat(part, label_names=label_names, prompt_template=prompt_template,
                                        system_prompt=system_prompt, text_column=text_column,
-                                       label_column=label_column, metadata=metadata)
+                                       label_column=label_column, metadata=metadata, ids=ids)
                 _write_jsonl_chunks(rows, path, recs, bar)
             else:
                 table = tables[name]

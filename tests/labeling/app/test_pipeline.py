@@ -126,7 +126,11 @@ def test_wrench_source_with_stored_votes_and_reviews(tmp_path, youtube):
     assert (human["confidence"] == 1.0).all()
     assert (human["reviewer"] == "ann").all()
     inst = [json.loads(x) for x in (tmp_path / "out" / "instruction" / "train.jsonl").read_text().splitlines()]
-    assert inst and set(inst[0]) == {"instruction", "input", "output"}
+    # Every record carries its row id by default, so an exported line traces back to its source row.
+    assert inst and all(set(rec) == {"id", "instruction", "input", "output"} for rec in inst)
+    train = result.splits["train"]
+    assert {rec["id"] for rec in inst} <= set(train.index.astype(str))
+    assert all(rec["input"] == train.loc[rec["id"], "text"] for rec in inst[:50])
     again = build_from_config(_wrench_config(tmp_path, review=config["review"], output=str(tmp_path / "out2")))
     pd.testing.assert_frame_equal(result.splits["train"], again.splits["train"])  # seeded end to end
 
@@ -177,7 +181,7 @@ def test_build_leaves_out_uncovered_rows_by_default(tmp_path, youtube, caplog):
         ({"export": {"formats": ["xml"]}}, "export", "formats"),
         ({"export": {"min_confidence": 2}}, "export", "min_confidence"),
         ({"label_model": {"name": "nonexistent"}}, "label_model", "name"),
-        ({"label_model": {"params": {"alpha": 1}}}, "label_model", "params"),
+        ({"label_model": {"params": {"alpha": 1}}}, "label_model", "params.alpha"),
         ({"sources": [{"path": "missing/*.csv"}]}, "sources", "[0].path"),
         ({"sources": [{"wrench": str(YOUTUBE), "text_colum": "x"}]}, "sources", "[0].text_colum"),
         ({"lfs": {"python": "missing_lfs.py"}}, "lfs", "python"),

@@ -35,6 +35,15 @@ from labeling.dataset import clean_texts, normalize_text
         # NFKC folds look-alikes but not fractions, superscripts or subscripts.
         ("1½ cups, 5 m² of H₂O", {}, "1½ cups, 5 m² of H₂O"),
         ("ﬁne ＡＢＣ", {}, "fine ABC"),
+        # NUL, escape sequences and bidirectional controls are never text: a right-to-left override
+        # (U+202E) makes "evil\u202etxt.exe" display as "evilexe.txt".
+        ("a\x00b", {}, "ab"),
+        ("evil\u202etxt.exe", {}, "eviltxt.exe"),
+        ("\u2066isolated\u2069 \u202aembedded\u202c \u200fmark", {}, "isolated embedded mark"),
+        ("red\x1b[31m text\x7f\x08", {}, "red[31m text"),
+        ("c1\x85\x9bcontrols", {"collapse_whitespace": False}, "c1controls"),
+        ("tab\tand\nnewline kept", {"collapse_whitespace": False}, "tab\tand\nnewline kept"),
+        ("\u05e9\u05dc\u05d5\u05dd", {}, "\u05e9\u05dc\u05d5\u05dd"),
     ],
 )
 def test_normalize_text(raw, kwargs, expected):

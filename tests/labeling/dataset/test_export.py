@@ -81,6 +81,22 @@ def test_fine_tuning_layouts(splits):
         to_chat(rows, label_names=NAMES, prompt_template="{author}: {text}")
 
 
+def test_fine_tuning_records_carry_their_row_id_by_default(tmp_path, splits):
+    rows = splits["test"][splits["test"]["label"] >= 0].iloc[:5]
+    ids = [str(i) for i in rows.index]
+    assert [r["id"] for r in to_chat(rows, label_names=NAMES)] == ids
+    assert [r["id"] for r in to_instruction(rows, label_names=NAMES)] == ids
+    assert "id" not in to_chat(rows, label_names=NAMES, ids=False)[0]
+    assert set(to_instruction(rows, label_names=NAMES, ids=False)[0]) == {"instruction", "input", "output"}
+    res = export_dataset({"test": rows}, tmp_path, label_names=NAMES, formats=["alpaca", "instruction", "chat"])
+    alpaca = (tmp_path / "alpaca" / "test.jsonl").read_text(encoding="utf-8")
+    # "alpaca" names the instruction layout: the same records, in their own folder.
+    assert alpaca == (tmp_path / "instruction" / "test.jsonl").read_text(encoding="utf-8")
+    assert [json.loads(x)["id"] for x in alpaca.splitlines()] == ids
+    assert [json.loads(x)["id"] for x in (tmp_path / "chat" / "test.jsonl").read_text().splitlines()] == ids
+    assert res.paths["alpaca"] == [tmp_path / "alpaca" / "test.jsonl"]
+
+
 def test_export_all_formats(tmp_path, splits, youtube, model):
     try:
         import datasets  # noqa: F401
