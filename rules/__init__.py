@@ -23,6 +23,7 @@ from .preprocess import (
     tokens_preprocessor,
     words,
 )
+from .prompt import PromptLF, lf_groups, prompt_lf, prompt_report, run_prompts
 from .rulefile import match_label, rules_from_file
 from .sentiment import SentimentLF, sentiment_lf, sentiment_score
 from .text import LengthLF, RegexLF, keyword_lf, length_lf, regex_lf
@@ -43,6 +44,11 @@ __all__ = [
     "embedding_lfs",
     "embedding_lfs_from_labels",
     "EmbeddingLF",
+    "prompt_lf",
+    "PromptLF",
+    "lf_groups",
+    "prompt_report",
+    "run_prompts",
     "rules_from_file",
     "match_label",
     "RegexLF",

@@ -100,6 +100,10 @@ class Backend:
     different question.
     """
 
+    # The LF cache hashes a backend by type: what decides answers is in a prompted LF's cache_key
+    # (kind, model, params), not in the client or the loaded weights a backend holds.
+    __votewise_process_state__ = True
+
     kind: str = "backend"
     model: str = ""
     batch_size: int = 1
