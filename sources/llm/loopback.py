@@ -67,6 +67,10 @@ class LoopbackServer:
         The ``base_url`` for the client, e.g. ``http://127.0.0.1:53211/v1``.
     requests : list of str
         The last user message of every request received, in arrival order.
+    max_in_flight : int
+        The most requests the server was handling at one time.
+    authorizations : set of str
+        The ``Authorization`` headers received.
 
     Examples
     --------
@@ -80,6 +84,9 @@ class LoopbackServer:
         self.latency = float(latency)
         self.model = model
         self.requests: list[str] = []
+        self.max_in_flight = 0
+        self.authorizations: set[str] = set()
+        self._in_flight = 0
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._httpd.daemon_threads = True
@@ -132,10 +139,17 @@ class LoopbackServer:
                 question = next((m.get("content", "") for m in reversed(messages) if m.get("role") == "user"), "")
                 with server._lock:
                     server.requests.append(question)
-                reply = server.answer(messages)
-                if not isinstance(reply, Reply):
-                    reply = Reply(str(reply))
-                time.sleep(server.latency + reply.delay)
+                    server.authorizations.add(self.headers.get("Authorization", ""))
+                    server._in_flight += 1
+                    server.max_in_flight = max(server.max_in_flight, server._in_flight)
+                try:
+                    reply = server.answer(messages)
+                    if not isinstance(reply, Reply):
+                        reply = Reply(str(reply))
+                    time.sleep(server.latency + reply.delay)
+                finally:
+                    with server._lock:
+                        server._in_flight -= 1
                 if reply.body is not None:
                     self._send(reply.status, reply.body, reply.headers)
                 elif reply.status != 200:
