@@ -311,13 +311,27 @@ def test_the_lf_cache_and_the_groups(texts, tmp_path):
         assert lf_groups([lf, keyword_lf("kw", "free", 1), other]) == ["openai:loopback", None, "openai:loopback"]
 
 
-def test_dask_and_joblib_workers_vote_the_same(texts, tmp_path):
+@pytest.mark.slow
+def test_workers_streaming_and_dask_vote_the_same(texts, tmp_path):
+    dd = pytest.importorskip("dask.dataframe")
+    from labeling.distributed import apply_lfs_dask
+    from labeling.stream import apply_lfs_to_file
+
     with LoopbackServer(lambda m: model_answer(comment_of(m))) as server:
         lf = make_lf(server, tmp_path)
-        one = apply_lfs(texts, [lf], progress=False)
-        lf.backend._client = None  # what a fresh process has
-        two = apply_lfs(texts, [lf], progress=False, n_jobs=2, chunk_size=64)
-        assert np.array_equal(one.values, two.values)
+        expected = np.array([expected_vote(t) for t in texts["text"]])
+        # joblib workers get a pickled LF: no client, no connection, each opens its own.
+        workers = apply_lfs(texts, [lf], progress=False, n_jobs=2, chunk_size=64)
+        assert np.array_equal(workers.values[:, 0], expected)
+        calls = len(server.requests)
+        assert calls == texts["text"].nunique()
+        lazy = apply_lfs_dask(dd.from_pandas(texts, npartitions=3), [lf])
+        assert np.array_equal(lazy.compute().loc[texts.index].to_numpy()[:, 0], expected)  # dask sorts the ids
+        csv = tmp_path / "comments.csv"
+        texts.to_csv(csv, index=False)
+        result = apply_lfs_to_file(csv, [lf], tmp_path / "votes.npy", chunk_size=100, progress=False)
+        assert np.array_equal(result.label_matrix().values[:, 0], expected)
+        assert len(server.requests) == calls  # both answered from the response cache
 
 
 _KILLED_RUN = textwrap.dedent(
@@ -335,6 +349,7 @@ _KILLED_RUN = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_sigkill_mid_run_then_resume_makes_exactly_the_missing_calls(texts, tmp_path):
     with LoopbackServer(lambda m: model_answer(comment_of(m)), latency=0.02) as server:
         script = tmp_path / "run.py"
