@@ -127,6 +127,10 @@ class ResponseCache:
         """Disk space of the cache file and its write-ahead log."""
         return sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
 
+    def checkpoint(self) -> None:
+        """Fold the write-ahead log into the cache file (SQLite also does it on its own as the log grows)."""
+        self._connection().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def close(self) -> None:
         """Close this process's connection (it reopens when used again)."""
         if self._conn is not None and self._pid == os.getpid():
