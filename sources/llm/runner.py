@@ -125,7 +125,7 @@ def ask(
     stop: BudgetExceeded | None = None
     size = max(1, int(backend.batch_size))
     units = [todo[s : s + size] for s in range(0, len(todo), size)]
-    bar = tqdm(total=len(todo), unit="call", disable=not progress or len(todo) < _BAR_FROM,
+    bar = tqdm(total=len(todo), unit="call", disable=not progress or len(todo) < _BAR_FROM, leave=False,
                desc=f"{backend.describe()}: {len(todo):,} calls ({len(found):,} cached), {backend.concurrency} at once")
     pending: dict[Future, list[bytes]] = {}
     workers = max(1, int(backend.concurrency))
