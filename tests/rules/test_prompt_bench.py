@@ -62,3 +62,10 @@ def test_bench_scores_prompted_lfs_on_the_test_split(tmp_path, capsys, monkeypat
 def test_bench_lfs_only_needs_lfs():
     with pytest.raises(ValueError, match="lfs_only=True needs lfs="):
         run_bench([str(YOUTUBE)], "mv", lfs_only=True, progress=False)
+
+
+def test_the_shipped_bench_file_builds_without_calling():
+    from rules import rules_from_file
+
+    (lf,) = rules_from_file(ROOT / "examples/prompted/bench_youtube.yaml", labels=["HAM", "SPAM"])
+    assert lf.backend.base_url == "http://localhost:11434/v1" and lf.classes == {1: ("spam",), 0: ("ham",)}
