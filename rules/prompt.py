@@ -41,7 +41,7 @@ from .base import RuleLF, Span
 
 __all__ = ["PromptLF", "prompt_lf", "lf_groups", "run_prompts", "prompt_report", "prompt_from_rule"]
 
-_DEFAULT = object()
+_SHOWN = 3  # unparseable answers kept per LF for the report
 _EDGE = " \t\r\n\"'`*_.,:;!?()[]{}<>"
 
 
@@ -60,6 +60,7 @@ class _Runtime:
         self.budget = budget
         self.progress = progress
         self.stats = CallStats()
+        self.unparseable: list[str] = []  # a few answers that named no class, to show in the report
 
 
 class PromptLF(RuleLF):
@@ -127,6 +128,7 @@ class PromptLF(RuleLF):
     def reset_stats(self) -> None:
         """Start counting calls, cached answers and tokens from zero."""
         self._runtime.stats = CallStats()
+        self._runtime.unparseable = []
 
     @property
     def cache(self) -> ResponseCache | None:
@@ -262,6 +264,8 @@ class PromptLF(RuleLF):
             vote, _, found = self.decide(answer)
             if found is None and _norm(answer.text).strip(_EDGE) not in self.abstain_words:
                 unparseable += 1
+                if len(self._runtime.unparseable) < _SHOWN and answer.text not in self._runtime.unparseable:
+                    self._runtime.unparseable.append(answer.text)
             votes[i] = vote
         self._runtime.stats.unparseable += unparseable
         return votes
@@ -426,15 +430,19 @@ def prompt_report(lfs: Iterable[LabelingFunction]) -> pd.DataFrame:
 
     Columns: ``backend``, ``group``, ``prompts``, ``cached``, ``calls``, ``failed``, ``not_asked``,
     ``unparseable``, ``tokens_in``, ``tokens_out``, ``seconds`` (counted since each LF's
-    ``reset_stats()``, in this process).
+    ``reset_stats()``, in this process) and ``unparseable_examples``: up to three answers that named no
+    class, as ``repr`` strings (control characters escaped, safe to print).
     """
     rows = []
     for lf in _prompted(lfs):
-        rows.append({"lf": lf.name, "backend": lf.backend.describe(), "group": lf.group, **lf.stats.as_dict()})
-    table = pd.DataFrame(rows, columns=["lf", "backend", "group", *CallStats().as_dict()])
+        shown = "; ".join(repr(a[:60]) for a in lf._runtime.unparseable)
+        rows.append({"lf": lf.name, "backend": lf.backend.describe(), "group": lf.group, **lf.stats.as_dict(),
+                     "unparseable_examples": shown})
+    text = ["lf", "backend", "group"]
+    table = pd.DataFrame(rows, columns=[*text, *CallStats().as_dict(), "unparseable_examples"])
     if len(table):
-        total = table.drop(columns=["lf", "backend", "group"]).sum()
-        table.loc[len(table)] = {"lf": "total", "backend": "", "group": "", **total.to_dict()}
+        total = table.drop(columns=[*text, "unparseable_examples"]).sum()
+        table.loc[len(table)] = {"lf": "total", "backend": "", "group": "", **total.to_dict(), "unparseable_examples": ""}
     return table.set_index("lf")
 
 

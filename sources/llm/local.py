@@ -73,22 +73,28 @@ class TransformersBackend(Backend):
     def params(self) -> dict[str, Any]:
         return {"chat_template": self.chat_template, "scoring": "verbaliser-logprob-sum"}
 
-    def _load(self) -> tuple[Any, Any]:
+    def _load_tokenizer(self) -> Any:
         with self._lock:
-            if self._model is None or self._tokenizer is None:
+            if self._tokenizer is None:
                 try:
-                    import torch  # noqa: F401
-                    from transformers import AutoModelForCausalLM, AutoTokenizer
+                    from transformers import AutoTokenizer
                 except ImportError as exc:
                     raise ImportError(f"TransformersBackend needs transformers: {LOCAL_INSTALL_HINT}") from exc
-                if self._tokenizer is None:
-                    self._tokenizer = AutoTokenizer.from_pretrained(self.tokenizer_source or self.model_source)
-                if self._model is None:
-                    self._model = AutoModelForCausalLM.from_pretrained(self.model_source)
-            model = self._model
-            if getattr(model, "training", False):
-                model.eval()
-            return model, self._tokenizer
+                self._tokenizer = AutoTokenizer.from_pretrained(self.tokenizer_source or self.model_source)
+            return self._tokenizer
+
+    def _load(self) -> tuple[Any, Any]:
+        tokenizer = self._load_tokenizer()
+        with self._lock:
+            if self._model is None:
+                try:
+                    from transformers import AutoModelForCausalLM
+                except ImportError as exc:
+                    raise ImportError(f"TransformersBackend needs transformers: {LOCAL_INSTALL_HINT}") from exc
+                self._model = AutoModelForCausalLM.from_pretrained(self.model_source)
+            if getattr(self._model, "training", False):
+                self._model.eval()  # no dropout: scores are repeatable
+            return self._model, tokenizer
 
     def _device(self) -> Any:
         import torch
@@ -118,7 +124,7 @@ class TransformersBackend(Backend):
         return head, tails
 
     def count_tokens(self, prompt: Prompt) -> tuple[int, int]:
-        _, tokenizer = self._load()
+        tokenizer = self._load_tokenizer()  # a dry run needs no weights
         head, tails = self._encode(tokenizer, prompt)
         return len(head) + sum(len(t) for t in tails), 0
 
@@ -172,10 +178,11 @@ class TransformersBackend(Backend):
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         del state["_lock"]
+        # What was loaded from a folder is loaded again by the worker; objects given by the caller travel.
         if self.model_source is not None:
-            state["_model"] = None  # reloaded from its folder in the worker
+            state["_model"] = None
         if self.tokenizer_source is not None or self.model_source is not None:
-            state["_tokenizer"] = None if (self.tokenizer_source or self.model_source) else state["_tokenizer"]
+            state["_tokenizer"] = None
         return state
 
     def __setstate__(self, state: dict) -> None:

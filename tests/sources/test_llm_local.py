@@ -126,3 +126,24 @@ def test_a_missing_model_folder_names_it(tmp_path):
     backend = TransformersBackend(str(tmp_path / "no-such-model"))
     with pytest.raises(Exception, match="no-such-model"):
         backend.ask_batch([Prompt((("user", "x"),), ("a", "b"))])
+
+
+def test_a_pickled_backend_reloads_from_its_folder(tiny_model, rows):
+    import pickle
+
+    backend = TransformersBackend(str(tiny_model))
+    prompt = Prompt((("user", TEMPLATE.format(text=rows["text"].iloc[0])),), ("ham", "spam"))
+    (before,) = backend.ask_batch([prompt])
+    clone = pickle.loads(pickle.dumps(backend))
+    assert clone._model is None and clone._tokenizer is None
+    (after,) = clone.ask_batch([prompt])
+    assert after.scores == pytest.approx(before.scores, abs=1e-5)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no GPU")
+def test_gpu_scores_match_cpu_scores(tiny_model, rows):
+    prompts = [Prompt((("user", TEMPLATE.format(text=t)),), ("ham", "not spam", "spam")) for t in rows["text"][:16]]
+    cpu = TransformersBackend(str(tiny_model), batch_size=8).ask_batch(prompts)
+    gpu = TransformersBackend(str(tiny_model), batch_size=8, device="cuda").ask_batch(prompts)
+    for a, b in zip(cpu, gpu):
+        assert np.allclose(list(a.scores.values()), list(b.scores.values()), atol=1e-3)

@@ -101,6 +101,8 @@ def test_votes_follow_the_answers_and_a_rerun_makes_no_call(texts, tmp_path):
         assert np.array_equal(again.values[:, 0], expected)
         report = prompt_report([lf])
         assert report.loc["llm_spam", "cached"] == distinct and report.loc["total", "calls"] == 0
+        assert report.loc["llm_spam", "unparseable"] == unparseable
+        assert report.loc["llm_spam", "unparseable_examples"] == "'I cannot tell.'"  # shown, never a label
 
 
 def test_explain_gives_the_model_answer(texts, tmp_path):
@@ -217,7 +219,7 @@ def test_malformed_bodies_are_failed_calls_not_votes(texts, tmp_path, body):
 
 def test_answers_outside_the_verbalisers_abstain_and_are_counted(texts, tmp_path):
     rows = texts.iloc[:20]
-    replies = ["SPAM", "spam!", "Ham - a fan", "hamster", "spammy", "unsure", "", "**ham**"] * 3
+    replies = ["SPAM", "spam!", "Ham - a fan", "hamster", "\x1b[2Jspammy", "unsure", "", "**ham**"] * 3
     expected = [1, 1, 0, ABSTAIN, ABSTAIN, ABSTAIN, ABSTAIN, 0] * 3
     by_comment = {t: replies[i] for i, t in enumerate(rows["text"].drop_duplicates())}
     with LoopbackServer(lambda m: by_comment[comment_of(m)]) as server:
@@ -227,7 +229,10 @@ def test_answers_outside_the_verbalisers_abstain_and_are_counted(texts, tmp_path
     assert L.values[:, 0].tolist() == want
     distinct = list(by_comment.values())
     # "unsure" is an abstain word, not unparseable; "hamster", "spammy" and "" name no class.
-    assert lf.stats.unparseable == sum(r in ("hamster", "spammy", "") for r in distinct)
+    assert lf.stats.unparseable == sum(r in ("hamster", "\x1b[2Jspammy", "") for r in distinct)
+    # Shown in the report, with control characters escaped for a terminal.
+    shown = prompt_report([lf]).loc["llm_spam", "unparseable_examples"]
+    assert shown == "'hamster'; '\\x1b[2Jspammy'; ''" and "\x1b" not in shown
 
 
 def test_logprob_scores_are_thresholded(texts, tmp_path):
