@@ -171,7 +171,9 @@ def ask(
                         budget.add_tokens(answer.tokens_in + answer.tokens_out)
                 bar.update(len(unit))
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        # Every submitted call has finished unless the loop was interrupted (Ctrl-C): then do not wait
+        # for calls in flight; their answers are lost, every earlier one is cached.
+        pool.shutdown(wait=False, cancel_futures=True)
         bar.close()
         stats.seconds = time.perf_counter() - start
     if stop is not None:

@@ -200,3 +200,12 @@ def test_importing_rules_loads_no_model_client():
     out = subprocess.run([sys.executable, "-c", "import json; " + code], cwd=ROOT, capture_output=True, text=True,
                          check=True, env={"PYTHONPATH": str(ROOT), "PATH": ""})
     assert json.loads(out.stdout) == []
+
+
+@pytest.mark.parametrize("module", ["rules.prompt", "sources.llm.cache", "sources.llm.base"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0
