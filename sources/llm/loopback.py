@@ -18,6 +18,12 @@ from typing import Any, Callable
 __all__ = ["LoopbackServer", "Reply"]
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # Many clients connect at once (a concurrency benchmark): the default backlog of 5 would refuse some.
+    request_queue_size = 256
+
+
 @dataclass
 class Reply:
     """What the loopback server sends for one request.
@@ -88,8 +94,7 @@ class LoopbackServer:
         self.authorizations: set[str] = set()
         self._in_flight = 0
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
-        self._httpd.daemon_threads = True
+        self._httpd = _Server(("127.0.0.1", port), self._handler())
         self._thread: threading.Thread | None = None
 
     @property

@@ -34,3 +34,21 @@ def test_prompted_example_mixes_rule_and_prompted_lfs(tmp_path, capsys):
     assert again.loc["total", "calls"] == 0  # every answer comes from the response cache
     with pytest.raises(SystemExit):
         example.main(["--base-url", "http://127.0.0.1:9/v1"])  # --model is required with an endpoint
+
+
+@pytest.mark.slow
+def test_prompted_example_runs_with_a_local_model(tmp_path, capsys, youtube):
+    pytest.importorskip("transformers")
+    pytest.importorskip("tokenizers")
+    spec = importlib.util.spec_from_file_location(
+        "llm_local_tests", Path(__file__).resolve().parents[1] / "sources" / "test_llm_local.py")
+    local_tests = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(local_tests)
+    local_tests.build_tiny_lm(tmp_path / "tiny-lm", youtube["test"].data["text"])
+    example = _load_example()
+    report = example.main(["--local", str(tmp_path / "tiny-lm"), "--device", "cpu", "--rows", "40",
+                           "--cache", str(tmp_path / "answers.sqlite")])
+    assert "rule + prompted LFs" in capsys.readouterr().out
+    # A scoring backend always answers a verbaliser: nothing fails, nothing is unparseable.
+    assert report.loc["total", "calls"] > 0 and report.loc["total", "failed"] == 0
+    assert report.loc["total", "unparseable"] == 0 and report.loc["total", "tokens_out"] == 0

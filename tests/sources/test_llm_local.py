@@ -24,16 +24,14 @@ def rows(youtube):
     return youtube["test"].data.iloc[:60]
 
 
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory, youtube):
-    """A 2-layer GPT-2 with a word-level tokenizer over the YouTube comments, saved like a real model folder."""
+def build_tiny_lm(folder, texts) -> None:
+    """Save a 2-layer GPT-2 with a word-level tokenizer over ``texts`` in ``folder``, like a real model folder."""
     from tokenizers import Tokenizer, models, pre_tokenizers
     from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
 
     words = {"[UNK]": 0, "[PAD]": 1}
-    texts = list(youtube["test"].data["text"]) + [TEMPLATE, "Answer with exactly one of: ham, spam. not"]
     splitter = pre_tokenizers.Whitespace()
-    for text in texts:
+    for text in list(texts) + [TEMPLATE, "Answer with exactly one of: ham, spam. not"]:
         for word, _ in splitter.pre_tokenize_str(text):
             words.setdefault(word, len(words))
     tok = Tokenizer(models.WordLevel(words, unk_token="[UNK]"))
@@ -42,10 +40,14 @@ def tiny_model(tmp_path_factory, youtube):
     torch.manual_seed(0)
     config = GPT2Config(vocab_size=len(words), n_positions=128, n_embd=32, n_layer=2, n_head=2,
                         pad_token_id=1, bos_token_id=0, eos_token_id=0)
-    model = GPT2LMHeadModel(config)
-    folder = tmp_path_factory.mktemp("tiny-lm")
-    model.save_pretrained(folder)
+    GPT2LMHeadModel(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory, youtube):
+    folder = tmp_path_factory.mktemp("tiny-lm")
+    build_tiny_lm(folder, youtube["test"].data["text"])
     return folder
 
 
