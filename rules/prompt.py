@@ -225,8 +225,8 @@ class PromptLF(RuleLF):
         ok = np.ones(len(df), dtype=bool)
         prompts = []
         for i, values in enumerate(zip(*columns)):
-            if any(v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
-                   for v in values):
+            if any(v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v))
+                   or (isinstance(v, str) and not v.strip()) for v in values):
                 ok[i] = False  # nothing to ask about: abstain without a call
                 continue
             prompts.append(self.prompt(dict(zip(self.fields, values))))
@@ -290,7 +290,7 @@ class PromptLF(RuleLF):
                 out[i, order.index(found)] = 1.0
         return out
 
-    def answer(self, text: str, **columns: Any) -> dict[str, Any]:
+    def answer(self, text: str, /, **columns: Any) -> dict[str, Any]:
         """The model's answer on one row and what the LF made of it (also when it abstains)."""
         df = pd.DataFrame({self.column: [text], **{k: [v] for k, v in columns.items()}})
         got = self.answers(df)[0]
@@ -299,9 +299,15 @@ class PromptLF(RuleLF):
         vote, prob, found = self.decide(got)
         return {"answer": got.text, "vote": vote, "class_read": found, "probability": prob, "cached": got.cached}
 
-    def explain(self, text: str, **columns: Any) -> list[Span]:
-        """The whole text with the model's answer (and its probability) when the LF votes; else ``[]``."""
+    def explain(self, text: str, /, **columns: Any) -> list[Span]:
+        """The whole text with the model's answer (and its probability) when the LF votes; else ``[]``.
+
+        A template over several fields needs the others as keywords (``explain(text, title=...)``);
+        without them there is nothing to ask and the result is ``[]``.
+        """
         if not isinstance(text, str) or not text.strip():
+            return []
+        if any(f not in columns for f in self.fields if f != self.column):
             return []
         got = self.answer(text, **columns)
         if got["vote"] == ABSTAIN:

@@ -15,7 +15,7 @@ import pytest
 
 from labeling import ABSTAIN, apply_lfs
 from labeling.cache import lf_fingerprint
-from rules import PromptLF, keyword_lf, lf_groups, prompt_lf, rules_from_file
+from rules import PromptLF, Span, keyword_lf, lf_groups, prompt_lf, rules_from_file
 from sources.llm import Answer, LoopbackServer, OpenAIBackend, TransformersBackend
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,6 +89,20 @@ def test_empty_rows_abstain_without_a_call(youtube, tmp_path):
         L = apply_lfs(df, [lf], progress=False)
         assert L.values[:, 0].tolist() == [1, ABSTAIN, 1, 1, ABSTAIN, 1]
         assert len(server.requests) == 4
+
+
+def test_explain_row_shows_the_answer_and_needs_every_field(youtube, tmp_path):
+    from rules import explain_row
+
+    with LoopbackServer(lambda m: "spam") as server:
+        lf = make(backend=OpenAIBackend("m", base_url=server.url))
+        two = make(template="Title: {title}\n{text}", backend=OpenAIBackend("m", base_url=server.url))
+        row = {"text": "check out my channel", "title": "Shakira live"}
+        assert explain_row([lf, two], row) == [
+            {"lf": "llm", "label": None, "column": "text", "start": 0, "end": 20, "what": "m answered 'spam'"}]
+        assert len(server.requests) == 1  # `two` needs its other field to ask
+        assert two.explain("Shakira live", text="great") == [Span(0, 12, "m answered 'spam'")]
+        assert server.requests[-1] == "Title: Shakira live\ngreat"
 
 
 def test_the_fingerprint_ignores_counts_and_clients_but_not_the_prompt():
