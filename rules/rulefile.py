@@ -245,7 +245,7 @@ def _engine(rule: Mapping, default: str) -> dict[str, Any]:
 
 
 def _yaml_rules(path: Path, text: str, to_label: _Labels, *, prefix: str, column: str, flags: int,
-                engine: str) -> list[RuleLF]:
+                engine: str, prompt_options: Mapping[str, Any] | None = None) -> list[RuleLF]:
     # Safe (a rule file never constructs Python objects) and bounded (aliases cannot expand it past limits).
     data = load_yaml(path, text=text)
     key_lines = _key_lines(path, text)
@@ -256,6 +256,9 @@ def _yaml_rules(path: Path, text: str, to_label: _Labels, *, prefix: str, column
     lfs = []
     for i, rule in enumerate(data):
         where = f"rule {i}"
+        if isinstance(rule, Mapping) and "prompt" in rule:
+            lfs.append(_prompt_rule(path, rule, where, to_label, f"{prefix}{i:02d}_prompt", prompt_options))
+            continue
         if not isinstance(rule, Mapping) or rule.get("label") is None:
             raise ValueError(f"{path}, {where}: each rule is a mapping with a 'label' and one of regex/keywords/length.")
         lines = key_lines[i] if i < len(key_lines) else {}
@@ -297,6 +300,16 @@ def _yaml_rules(path: Path, text: str, to_label: _Labels, *, prefix: str, column
     return lfs
 
 
+def _prompt_rule(path: Path, rule: Mapping[str, Any], where: str, to_label: _Labels, name: str,
+                 options: Mapping[str, Any] | None) -> RuleLF:
+    from .prompt import prompt_from_rule  # a prompted LF: see rules.prompt
+
+    lf = prompt_from_rule(rule, where=f"{path}, {where}", to_label=to_label, name=name, options=options)
+    lf.source = f"{path.name}:{where}"
+    lf.example = None
+    return lf
+
+
 def rules_from_file(
     path: str | Path,
     *,
@@ -306,6 +319,7 @@ def rules_from_file(
     prefix: str = "rule_",
     flags: int = 0,
     engine: str = "re2",
+    prompt_options: Mapping[str, Any] | None = None,
 ) -> list[RuleLF]:
     """Read labeling rules from a TSV or YAML file into batch LFs. Nothing in the file is executed.
 
@@ -322,6 +336,11 @@ def rules_from_file(
     names in id order, or a ``{id: name}`` mapping; default: a WRENCH ``label.json`` beside the file):
     exact, unique prefix (``LOCATION`` -> ``LOC``) or unique abbreviation (``ENTITY`` -> ``ENTY``).
     Integer labels are used as they are.
+
+    A YAML rule with ``prompt`` is a prompted LF (:func:`rules.prompt_lf`): ``prompt`` (the template over
+    row fields), ``classes`` (class name -> verbalisers), optional ``name``, ``threshold``, ``few_shot``
+    (``[{text, label}]``), ``system``, ``group``, ``abstain_words`` and ``backend``
+    (``{kind: openai, model, base_url, ...}``; never a key); see docs/prompted.md.
 
     Parameters
     ----------
@@ -341,6 +360,9 @@ def rules_from_file(
         Regex engine of every regex rule (a YAML rule's ``engine`` key overrides it). RE2 runs in linear
         time; a pattern it cannot run is an error naming the rule, unless the engine is ``"python"``
         (backtracking, each search under a time limit).
+    prompt_options : mapping, optional
+        ``prompt_lf`` arguments for the file's prompt rules: ``backend`` (used where a rule names none),
+        ``cache``, ``budget``, ``progress``.
 
     Returns
     -------
@@ -369,10 +391,13 @@ def rules_from_file(
         line = raw[: exc.start].count(b"\n") + 1
         raise ValueError(f"{path}, line {line}: not UTF-8 (byte 0x{raw[exc.start]:02x}); save the rule file as UTF-8.") from None
     to_label = _Labels(path, labels, label_map)
-    read = _yaml_rules if path.suffix.lower() in (".yaml", ".yml") else _tsv_rules
     if engine not in ENGINES:
         raise ValueError(f"engine={engine!r} is not one of {set(ENGINES)}.")
-    lfs = read(path, text, to_label, prefix=prefix, column=column, flags=flags, engine=engine)
+    if path.suffix.lower() in (".yaml", ".yml"):
+        lfs = _yaml_rules(path, text, to_label, prefix=prefix, column=column, flags=flags, engine=engine,
+                          prompt_options=prompt_options)
+    else:
+        lfs = _tsv_rules(path, text, to_label, prefix=prefix, column=column, flags=flags, engine=engine)
     if not lfs:
         raise ValueError(f"{path}: no rules found (TSV rules are LABEL<TAB>regex lines; YAML a list of rules).")
     return lfs

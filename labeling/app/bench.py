@@ -10,6 +10,7 @@ majority vote and weighted majority vote reproduce the published numbers.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import sys
 import time
@@ -19,11 +20,11 @@ from typing import Iterable, Sequence
 import numpy as np
 from tqdm.auto import tqdm
 
-from labeling.core.matrix import covered_rows
+from labeling.core.matrix import LabelMatrix, covered_rows
 from models import MODEL_REGISTRY, expected_calibration_error, fit_with_validation, make_model, score_predictions
 from sources import read_wrench
 
-__all__ = ["BENCH_MODELS", "run_bench", "format_bench_table"]
+__all__ = ["BENCH_MODELS", "run_bench", "format_bench_table", "load_lf_set"]
 
 #: Short names run by ``--model all``, in table order (``hyperlm`` only where its extra is installed).
 BENCH_MODELS = ("mv", "wmv", "ds", "snorkel", "hyperlm", "default")
@@ -69,6 +70,38 @@ def _expand_models(models: Iterable[str] | str | None) -> list[str]:
     return names
 
 
+def load_lf_set(path: str | Path, label_names: Sequence[str]) -> list:
+    """LFs from a Python file (``.py``) or a rule file (YAML or TSV, class names from ``label_names``)."""
+    from labeling.core.loading import load_lfs
+    from rules import rules_from_file
+
+    path = Path(path)
+    return load_lfs(path) if path.suffix == ".py" else rules_from_file(path, labels=list(label_names))
+
+
+def _add_lf_votes(ds, lfs: Sequence, *, only: bool, progress: bool):
+    """``ds`` with each split's votes extended by (or, with ``only``, replaced by) the votes of ``lfs``."""
+    from labeling.core.apply import apply_lfs
+
+    splits = {}
+    for name in ds:
+        split = ds[name]
+        new = apply_lfs(split.data, lfs, cardinality=ds.cardinality, progress=progress)
+        if only:
+            votes, names = np.asarray(new), list(new.lf_names)
+        else:
+            votes = np.hstack([np.asarray(split.L), np.asarray(new)])
+            names = [*split.L.lf_names, *new.lf_names]
+        splits[name] = dataclasses.replace(split, L=LabelMatrix(votes, lf_names=names, index=split.data.index))
+    if progress:
+        from rules import prompt_report
+
+        report = prompt_report(lfs)
+        if len(report):  # the prompted LFs' calls, cached answers, failures and tokens
+            print(report.drop(columns=["backend"]).to_string(), file=sys.stderr)
+    return dataclasses.replace(ds, splits=splits)
+
+
 def run_bench(
     folders: Sequence[str],
     models: Sequence[str] | str | None = ("mv",),
@@ -76,6 +109,8 @@ def run_bench(
     metric: str = "acc",
     fit_split: str = "train",
     progress: bool = True,
+    lfs: str | Path | Sequence | None = None,
+    lfs_only: bool = False,
 ) -> list[dict]:
     """Fit each model on each WRENCH folder and score it on the test split.
 
@@ -93,6 +128,11 @@ def run_bench(
         model then sees the test votes, never the test labels).
     progress : bool
         Show a progress bar on stderr.
+    lfs : path or list of LabelingFunction, optional
+        More LFs, applied to every split's rows and added to the folder's stored votes: a Python LF
+        file, a rule file (prompted LFs included) or a list. This is how prompted LFs are measured.
+    lfs_only : bool
+        Use only the votes of ``lfs``, not the folder's stored ones.
 
     Returns
     -------
@@ -123,6 +163,11 @@ def run_bench(
             raise ValueError(
                 f"{folder} has no {fit_split}.json; use fit_split='test' (--fit-split test) to fit on test votes."
             )
+        if lfs is not None:
+            extra = load_lf_set(lfs, ds.label_names) if isinstance(lfs, (str, Path)) else list(lfs)
+            ds = _add_lf_votes(ds, extra, only=lfs_only, progress=progress)
+        elif lfs_only:
+            raise ValueError("lfs_only=True needs lfs= (the LFs whose votes replace the stored ones).")
         datasets.append((_dataset_name(Path(folder)), ds))
 
     jobs = [(dname, ds, name) for dname, ds in datasets for name in names]

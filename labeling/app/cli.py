@@ -106,7 +106,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from .bench import format_bench_table, run_bench
 
     records = run_bench(
-        args.folders, args.model, metric=args.metric, fit_split=args.fit_split, progress=not args.quiet
+        args.folders, args.model, metric=args.metric, fit_split=args.fit_split, progress=not args.quiet,
+        lfs=args.lfs, lfs_only=args.lfs_only,
     )
     print(json.dumps(records, indent=1) if args.json else format_bench_table(records))
     return 0
@@ -175,6 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="votes to fit on (test: for folders without a train split)")
     p.add_argument("--json", action="store_true", help="print a list of JSON records")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--lfs", default=None, metavar="FILE",
+                   help="more LFs (Python file or rule file, prompted LFs included) applied to each split")
+    p.add_argument("--lfs-only", action="store_true", help="use only the --lfs votes, not the stored ones")
     p.set_defaults(func=_cmd_bench)
 
     p = sub.add_parser("build", help="build a dataset from a pipeline YAML file")
