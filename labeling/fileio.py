@@ -12,17 +12,23 @@ import csv
 import gzip
 import json
 import lzma
+import math
 import os
+import sys
 import tempfile
 import warnings
+import zipfile
+import zlib
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+import numpy as np
 import pandas as pd
 
 __all__ = [
     "FORMATS", "EXTENSIONS", "detect_format", "sniff_encoding", "check_utf8", "iter_jsonl", "check_writable",
-    "decode_error", "text_as_written", "extra_fields", "csv_error", "check_csv_warnings",
+    "decode_error", "text_as_written", "extra_fields", "csv_error", "check_csv_warnings", "load_json", "loads_json",
+    "compression_error", "COMPRESSION_ERRORS", "check_npy_header", "check_npz",
 ]
 
 try:  # the strings pandas reads as missing by default, kept for the columns other than the text
@@ -154,15 +160,136 @@ def iter_jsonl(path: str | os.PathLike, *, encoding: str | None = None, start: i
             for lineno, line in enumerate(fh, start=1):
                 if lineno <= start or not line.strip():
                     continue
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise ValueError(f"{path}, line {lineno}: malformed JSON ({exc.msg} at column {exc.colno}).") from None
+                rec = loads_json(line, f"{path}, line {lineno}")
                 if not isinstance(rec, dict):
                     raise ValueError(f"{path}, line {lineno}: expected a JSON object, got {type(rec).__name__}.")
                 yield lineno, rec
         except UnicodeDecodeError as exc:
             raise check_utf8(path, exc, encoding) from None
+        except COMPRESSION_ERRORS as exc:
+            raise compression_error(path, exc, lineno) from None
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # json.loads keeps the last of two equal keys silently: {"text": "a", "text": "b"} is one field "b".
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for k, _ in pairs:
+            if k in seen:
+                raise _DuplicateKey(k)
+            seen.add(k)
+    return obj
+
+
+def loads_json(text: str | bytes, where: str) -> Any:
+    """``json.loads(text)``, with every failure a ``ValueError`` that starts with ``where`` (file and line).
+
+    Refused, beside malformed JSON: an object with the same key twice (``json`` would keep the last one
+    silently) and nesting deeper than Python's recursion limit (``RecursionError`` otherwise).
+    """
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{where}: malformed JSON ({exc.msg} at column {exc.colno}).") from None
+    except _DuplicateKey as exc:
+        raise ValueError(
+            f"{where}: the key {exc.args[0]!r} appears twice in one object; JSON readers keep only one of them. "
+            "Rename or remove one."
+        ) from None
+    except RecursionError:
+        raise ValueError(
+            f"{where}: JSON nested too deeply to read (arrays or objects more than about "
+            f"{sys.getrecursionlimit()} levels deep); flatten the record."
+        ) from None
+
+
+def load_json(path: str | os.PathLike) -> Any:
+    """The JSON document in ``path``; a malformed or undecodable file raises ``ValueError`` naming it."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise check_utf8(path, exc) from None
+    return loads_json(text, str(path))
+
+
+# What the decompressors raise on a truncated or damaged file (gzip: EOFError or BadGzipFile, an OSError).
+COMPRESSION_ERRORS = (EOFError, zlib.error, lzma.LZMAError, gzip.BadGzipFile, zipfile.BadZipFile)
+
+
+def compression_error(path: str | os.PathLike, exc: BaseException, line: int | None = None) -> ValueError:
+    """A ``ValueError`` for a truncated or damaged compressed file, naming it (and the last line read)."""
+    where = f"{path}, after line {line}" if line else str(path)
+    return ValueError(
+        f"{where}: the compressed file is truncated or damaged ({type(exc).__name__}: {exc}); the rows after this "
+        "point cannot be read. Copy or download the file again, or decompress what is left and fix its end."
+    )
+
+
+def _npy_expected(fh: Any, where: str) -> tuple[tuple[int, ...], np.dtype, int]:
+    """Shape, dtype and data size in bytes that an open ``.npy`` stream's header claims (the header only)."""
+    try:
+        version = np.lib.format.read_magic(fh)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(fh)
+        else:
+            shape, _, dtype = np.lib.format.read_array_header_2_0(fh)
+    except (ValueError, OSError, SyntaxError, TypeError) as exc:
+        raise ValueError(f"{where}: not a numpy array file ({str(exc)[:120]}).") from None
+    if dtype.hasobject:
+        raise ValueError(
+            f"{where}: holds Python objects (pickled data), which votewise never writes and never loads; "
+            "the file is damaged or not written by votewise."
+        )
+    return shape, dtype, math.prod(shape) * dtype.itemsize
+
+
+def check_npy_header(path: str | os.PathLike) -> tuple[int, ...]:
+    """Check that the header of a ``.npy`` file fits the file's size before anything is allocated; return the shape.
+
+    A header is a few bytes of text: a damaged or crafted one can claim 10**12 rows, which numpy would
+    try to allocate (or map) in full before finding the data missing.
+    """
+    path = Path(path)
+    with open(path, "rb") as fh:
+        shape, dtype, need = _npy_expected(fh, str(path))
+        have = path.stat().st_size - fh.tell()
+    if need != have:
+        raise ValueError(
+            f"{path}: its header claims an array of shape {shape} ({dtype}, {need:,} bytes) but the file holds "
+            f"{have:,} bytes of data; the file is truncated, damaged or not written by votewise."
+        )
+    return shape
+
+
+def check_npz(path: str | os.PathLike, *, what: str = "file") -> None:
+    """Check every array of a ``.npz`` file as :func:`check_npy_header` does, from the zip's own sizes.
+
+    Raises ``ValueError`` naming the file (and array) for a file that is not a zip of plain arrays, an
+    array of Python objects, or a header whose shape does not fit the array's stored size.
+    """
+    path = Path(path)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for info in zf.infolist():
+                if not info.filename.endswith(".npy"):
+                    continue
+                with zf.open(info) as fh:
+                    shape, dtype, need = _npy_expected(fh, f"{path} (array {info.filename[:-4]!r})")
+                    have = info.file_size - fh.tell()
+                if need != have:
+                    raise ValueError(
+                        f"{path} (array {info.filename[:-4]!r}): its header claims shape {shape} ({need:,} bytes) "
+                        f"but the array holds {have:,} bytes; the {what} is damaged or not written by votewise."
+                    )
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise ValueError(f"{path}: not a readable .npz {what} ({type(exc).__name__}: {exc}).") from None
 
 
 def check_writable(path: str | os.PathLike, *, what: str = "output", folder: bool = False) -> Path:
@@ -249,6 +376,8 @@ def csv_error(path: str | os.PathLike, exc: Exception, encoding: str = "utf-8") 
         return ValueError(f"{path}: malformed CSV: {exc}")
     if isinstance(exc, UnicodeDecodeError):
         return check_utf8(path, exc, encoding)
+    if isinstance(exc, COMPRESSION_ERRORS):
+        return compression_error(path, exc)
     return exc
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from labeling.fileio import (
-    check_csv_warnings, csv_error, detect_format, iter_jsonl, sniff_encoding, text_as_written,
+    COMPRESSION_ERRORS, check_csv_warnings, csv_error, detect_format, iter_jsonl, sniff_encoding, text_as_written,
 )
 
 __all__ = ["require_column", "read_csv", "read_jsonl", "read_parquet", "read_table", "from_pandas", "from_hf_dataset"]
@@ -91,7 +91,7 @@ def read_csv(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", pd.errors.ParserWarning)
             df = pd.read_csv(path, **kwargs)
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, *COMPRESSION_ERRORS) as exc:
         raise csv_error(path, exc, kwargs["encoding"]) from None
     check_csv_warnings(caught, path, sep=kwargs.get("sep", ","), encoding=kwargs["encoding"])
     return _check_columns(df, str(path), text_column, id_column)
