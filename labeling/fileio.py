@@ -28,7 +28,7 @@ import pandas as pd
 __all__ = [
     "FORMATS", "EXTENSIONS", "detect_format", "sniff_encoding", "check_utf8", "iter_jsonl", "check_writable",
     "decode_error", "text_as_written", "extra_fields", "csv_error", "check_csv_warnings", "load_json", "loads_json",
-    "compression_error", "COMPRESSION_ERRORS", "check_npy_header", "check_npz",
+    "compression_error", "COMPRESSION_ERRORS", "check_npy_header", "check_npz", "duplicate_header", "check_text_cells",
 ]
 
 try:  # the strings pandas reads as missing by default, kept for the columns other than the text
@@ -290,6 +290,58 @@ def check_npz(path: str | os.PathLike, *, what: str = "file") -> None:
         if isinstance(exc, FileNotFoundError):
             raise
         raise ValueError(f"{path}: not a readable .npz {what} ({type(exc).__name__}: {exc}).") from None
+
+
+def duplicate_header(path: str | os.PathLike, columns: Iterable[Any], options: dict[str, Any]) -> str | None:
+    """Where a CSV header names a column twice, or None. pandas renames the second ``text`` to ``text.1``.
+
+    Only looked into when the columns pandas returned include such a renamed pair (``x`` and ``x.1``),
+    so a file without one pays nothing.
+    """
+    names = [str(c) for c in columns]
+    present = set(names)
+    if not any(c.rpartition(".")[0] in present and c.rpartition(".")[2].isdigit() for c in names):
+        return None
+    header_options = {k: v for k, v in options.items() if k in ("sep", "delimiter", "encoding", "compression", "quotechar")}
+    try:
+        raw = pd.read_csv(path, nrows=1, header=None, dtype=str, keep_default_na=False, **header_options)
+    except Exception:
+        return None
+    header = [str(v) for v in raw.iloc[0].tolist()] if len(raw) else []
+    seen: dict[str, int] = {}
+    for i, name in enumerate(header):
+        if name in seen:
+            return (
+                f"{path}, line 1: the header names the column {name!r} twice (fields {seen[name] + 1} and {i + 1}); "
+                "column names must be unique, as an LF reads a column by its name. Rename one."
+            )
+        seen[name] = i
+    return None
+
+
+_CONTAINERS = (dict, list, tuple, set, np.ndarray)
+
+
+def check_text_cells(df: pd.DataFrame, text_column: str, source: str, *, start: int = 0) -> None:
+    """Raise ``ValueError`` naming ``source`` and the row when a text cell holds a dict, list or array.
+
+    JSON lines and Parquet can hold a nested value where the text should be; LFs, deduplication and
+    the rule builders expect a string there and would fail far from the cause ("unhashable type").
+    ``start`` is the position of ``df``'s first row in the file.
+    """
+    col = df[text_column]
+    if col.dtype != object:
+        return
+    types = set(map(type, col.tolist()))
+    if not any(issubclass(t, _CONTAINERS) for t in types):
+        return
+    i = next(i for i, v in enumerate(col.tolist()) if isinstance(v, _CONTAINERS))
+    value = col.iloc[i]
+    raise ValueError(
+        f"{source}, row {start + i}: the text column {text_column!r} holds a {type(value).__name__} "
+        f"({str(value)[:60]}), not a string; flatten the record so that {text_column!r} is text, or pass "
+        "text_column= naming the column that holds the text."
+    )
 
 
 def check_writable(path: str | os.PathLike, *, what: str = "output", folder: bool = False) -> Path:

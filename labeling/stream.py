@@ -20,7 +20,8 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .fileio import (
-    COMPRESSION_ERRORS, check_csv_warnings, check_npy_header, check_writable, csv_error, detect_format, iter_jsonl,
+    COMPRESSION_ERRORS, check_csv_warnings, check_npy_header, check_text_cells, check_writable, csv_error, detect_format,
+    duplicate_header, iter_jsonl,
     load_json, sniff_encoding, text_as_written,
 )
 from .votes import LFFailure, check_lfs, check_options, compute_votes, validate_input
@@ -86,7 +87,7 @@ def iter_chunks(
         read_options.setdefault("encoding", sniff_encoding(path))
         try:
             with pd.read_csv(path, chunksize=chunk_size, usecols=columns, **read_options) as reader:
-                checked = False
+                checked, first = False, True
                 while True:
                     # Warnings caught per chunk (never around the yield, which runs the caller's code).
                     with warnings.catch_warnings(record=True) as caught:
@@ -96,6 +97,11 @@ def iter_chunks(
                         except StopIteration:
                             break
                     # Longer rows are looked into once per file (the look reads the whole file).
+                    if not checked and first:
+                        twice = duplicate_header(path, chunk.columns, read_options)
+                        if twice:
+                            raise ValueError(twice)
+                    first = False
                     checked |= check_csv_warnings(caught, path, sep=read_options.get("sep", ","),
                                                   encoding=read_options["encoding"], check_fields=not checked)
                     yield chunk
@@ -471,6 +477,8 @@ def _apply_to_file(
                 fh.write(_npy_header((0, len(lfs)), dtype))
             start = 0
             for k, chunk in enumerate(chunks):
+                if not len(chunk):
+                    continue  # a CSV with a header and no rows gives one empty chunk: reported below, by file
                 chunk = _prepare_chunk(chunk, source, start, text_column, id_column)
                 if id_column is not None:
                     id_check.add(chunk.index, start)
@@ -515,7 +523,7 @@ def _apply_to_file(
         progress_path.unlink(missing_ok=True)
         if ids_partial is not None:
             ids_partial.unlink(missing_ok=True)
-        raise ValueError(f"{source} has no rows; nothing to label.")
+        raise ValueError(f"{source} has no rows (a header at most); nothing to label. Check that it is the file you meant.")
     meta_path = out.with_suffix(".json")
     meta = {"lf_names": names, "n_rows": n, "source": source.name, "ids": ids_path.name if ids_path else None}
     # The .json is what says a result is complete: it goes first and comes back last, so a run
@@ -537,6 +545,8 @@ def _apply_to_file(
 def _prepare_chunk(
     chunk: pd.DataFrame, source: Path, start: int, text_column: str | None, id_column: str | None
 ) -> pd.DataFrame:
+    if text_column is not None and text_column in chunk.columns:
+        check_text_cells(chunk, text_column, str(source), start=start)
     if text_column is not None and text_column in chunk.columns and chunk[text_column].isna().any():
         chunk[text_column] = chunk[text_column].fillna("")
     if id_column is not None:

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from labeling.fileio import (
-    COMPRESSION_ERRORS, check_csv_warnings, csv_error, detect_format, iter_jsonl, sniff_encoding, text_as_written,
+    COMPRESSION_ERRORS, check_csv_warnings, check_text_cells, csv_error, duplicate_header, detect_format, iter_jsonl, sniff_encoding, text_as_written,
 )
 
 __all__ = ["require_column", "read_csv", "read_jsonl", "read_parquet", "read_table", "from_pandas", "from_hf_dataset"]
@@ -30,6 +30,7 @@ def _check_columns(df: pd.DataFrame, source: str, text_column: str | None, id_co
         if col is not None:
             require_column(df, col, source=source, role=role)
     if text_column is not None:
+        check_text_cells(df, text_column, source)
         missing = df[text_column].isna()
         if missing.any():
             # Kept, not dropped: a silently shorter table would misalign labels with rows.
@@ -94,6 +95,9 @@ def read_csv(
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, *COMPRESSION_ERRORS) as exc:
         raise csv_error(path, exc, kwargs["encoding"]) from None
     check_csv_warnings(caught, path, sep=kwargs.get("sep", ","), encoding=kwargs["encoding"])
+    twice = duplicate_header(path, df.columns, kwargs)
+    if twice:
+        raise ValueError(twice)
     return _check_columns(df, str(path), text_column, id_column)
 
 
