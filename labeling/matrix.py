@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .fileio import check_npz
+from .outputs import atomic_write
 
 ABSTAIN: int = -1
 """The vote of a labeling function that does not label a row."""
@@ -307,14 +308,16 @@ class LabelMatrix:
             kinds.append(kind)
             arrays["index" if k == 0 else f"index_{k}"] = arr
         names = [None if n is None else str(n) for n in self.index.names]
-        np.savez_compressed(
-            path,
-            values=self.values,
-            lf_names=np.asarray(self.lf_names, dtype=str),
-            index_kind=np.asarray(kinds[0] if len(kinds) == 1 else "multi:" + ",".join(kinds)),
-            index_names=np.asarray(json.dumps(names)),
-            **arrays,
-        )
+        # Under a temporary name until complete: a killed save never leaves a half-written matrix.
+        with atomic_write(path, "wb") as fh:
+            np.savez_compressed(
+                fh,
+                values=self.values,
+                lf_names=np.asarray(self.lf_names, dtype=str),
+                index_kind=np.asarray(kinds[0] if len(kinds) == 1 else "multi:" + ",".join(kinds)),
+                index_names=np.asarray(json.dumps(names)),
+                **arrays,
+            )
         return path
 
     @classmethod

@@ -17,12 +17,14 @@ def _cmd_apply(args: argparse.Namespace) -> int:
     from labeling.apply import apply_lfs
     from labeling.fileio import check_writable
     from labeling.loading import load_lfs
+    from labeling.outputs import check_outputs
 
     # numpy adds .npz to a name without it: check (and report) the file that will really be written,
     # and check it, and the cache folder, before the apply rather than after it.
     out = Path(args.out)
     if out.suffix != ".npz":
         out = out.with_name(out.name + ".npz")
+    check_outputs({"--out": out}, {"--data": args.data, "--lfs": args.lfs, "--cache": args.cache})
     check_writable(out, what="--out")
     if args.cache is not None:
         check_writable(args.cache, what="--cache", folder=True)

@@ -37,6 +37,7 @@ from labeling.dataset.split import SplitBalanceWarning, assign_splits, leakage_r
 from labeling.fileio import FORMATS
 from labeling.loading import load_lfs
 from labeling.matrix import LabelMatrix, covered_rows
+from labeling.outputs import check_outputs, config_paths, relocated, replace_folder
 from labeling.review.loop import with_human_labels
 from labeling.review.store import ReviewStore
 from labeling.safe_yaml import load_yaml
@@ -590,6 +591,8 @@ def build_from_config(
         base = Path(base_dir)
     if output is not None:
         config["output"] = os.fspath(Path(output).resolve())
+    if isinstance(config.get("output"), str):  # before any work: the output folder may be no file and hold no input
+        check_outputs((), config_paths(config, base, source=path_or_dict), folders={"output": _resolve(base, config["output"])})
     top = _Section("config", config, STEPS)
     seed = top.get("seed", 0, kind=int, expect="an integer")
     if progress is None:
@@ -726,32 +729,35 @@ def build_from_config(
     )
     out = top.text("output")
     if out is not None:
-        out_dir = _resolve(base, out)
-        cleaning = {step: {k: v for k, v in c.items() if k not in ("rows_in", "rows_out")}
-                    for step, c in counts.items() if step in ("clean", "dedup_exact", "dedup_near", "pii")}
-        try:
-            result.export = export_dataset(
-                splits, out_dir, label_names=labels, formats=formats, **filters,
-                keep_probs=ex.flag("keep_probs", False),
-                prompt_template=ex.text("prompt_template", DEFAULT_PROMPT),
-                instruction=ex.text("instruction", DEFAULT_INSTRUCTION),
-                system_prompt=ex.text("system_prompt"),
-                metadata=ex.flag("metadata", False), progress=progress,
-                datasheet=dict(
-                    name=name, description=top.text("description"), sources=source_names,
-                    lf_summary=summary, label_model=label_model_estimates(model), cleaning=cleaning,
-                    processing=processing, random_state=seed,
-                ),
-            )
-        except (KeyError, ValueError) as exc:
-            msg = exc.args[0] if exc.args else str(exc)
-            key = "prompt_template" if "template" in str(msg) else None
-            raise PipelineError("export", key, str(msg)) from exc
-        except ImportError as exc:
-            raise PipelineError("export", "formats", str(exc)) from exc
-        removed.to_csv(out_dir / "removed.csv")
-        if len(leakage):
-            leakage.to_csv(out_dir / "leakage.csv", index=False)
+        final_dir = _resolve(base, out)
+        with replace_folder(final_dir) as out_dir:  # replaced as a whole: nothing of an earlier build stays
+            cleaning = {step: {k: v for k, v in c.items() if k not in ("rows_in", "rows_out")}
+                        for step, c in counts.items() if step in ("clean", "dedup_exact", "dedup_near", "pii")}
+            try:
+                result.export = export_dataset(
+                    splits, out_dir, label_names=labels, formats=formats, **filters,
+                    keep_probs=ex.flag("keep_probs", False),
+                    prompt_template=ex.text("prompt_template", DEFAULT_PROMPT),
+                    instruction=ex.text("instruction", DEFAULT_INSTRUCTION),
+                    system_prompt=ex.text("system_prompt"),
+                    metadata=ex.flag("metadata", False), progress=progress,
+                    datasheet=dict(
+                        name=name, description=top.text("description"), sources=source_names,
+                        lf_summary=summary, label_model=label_model_estimates(model), cleaning=cleaning,
+                        processing=processing, random_state=seed,
+                    ),
+                )
+            except (KeyError, ValueError) as exc:
+                msg = exc.args[0] if exc.args else str(exc)
+                key = "prompt_template" if "template" in str(msg) else None
+                raise PipelineError("export", key, str(msg)) from exc
+            except ImportError as exc:
+                raise PipelineError("export", "formats", str(exc)) from exc
+            removed.to_csv(out_dir / "removed.csv")
+            if len(leakage):
+                leakage.to_csv(out_dir / "leakage.csv", index=False)
+        result.export = relocated(result.export, out_dir, final_dir)
+        out_dir = final_dir
         result.output = out_dir
         _log("export", {"dir": str(out_dir), **result.export.counts,
                         **{f"filtered_{k}": v for k, v in result.export.filtered.items()}}, counts)
