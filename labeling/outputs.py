@@ -129,17 +129,6 @@ def check_outputs(
         s = Path(os.path.expanduser(os.fspath(store)))
         reads.append(("the review store", s))
         reads.extend(("the review store's journal", s.with_name(s.name + side)) for side in _STORE_SIDE_FILES)
-    for what, path in dirs:
-        if path.is_file() or (path.exists() and not path.is_dir()):
-            raise OutputError(
-                f"{_describe(what, path)} exists and is a file, not a folder: the output is a folder of files. "
-                "Give a folder path (a new one, or one written by an earlier build)."
-            )
-        if path.is_dir() and any(path.iterdir()) and not any((path / m).exists() for m in (BUILD_MARKER, *_OLD_BUILD_FILES)):
-            raise OutputError(
-                f"{_describe(what, path)} exists and holds files that no votewise build wrote; it is replaced as a "
-                "whole, so they would be deleted. Give a new or empty folder (or delete this one yourself)."
-            )
     writes = dirs + files
     for what, out in writes:
         for in_what, inp in reads:
@@ -156,6 +145,17 @@ def check_outputs(
                 detail = "an output must not be written into an input folder"
             raise OutputError(
                 f"{_describe(what, out)} {rel} the input {_describe(in_what, inp)}: {detail}. Write to another path."
+            )
+    for what, path in dirs:
+        if path.is_file() or (path.exists() and not path.is_dir()):
+            raise OutputError(
+                f"{_describe(what, path)} exists and is a file, not a folder: the output is a folder of files. "
+                "Give a folder path (a new one, or one written by an earlier build)."
+            )
+        if path.is_dir() and any(path.iterdir()) and not any((path / m).exists() for m in (BUILD_MARKER, *_OLD_BUILD_FILES)):
+            raise OutputError(
+                f"{_describe(what, path)} exists and holds files that no votewise build wrote; it is replaced as a "
+                "whole, so they would be deleted. Give a new or empty folder (or delete this one yourself)."
             )
     for i, (what, out) in enumerate(writes):
         for other_what, other in writes[i + 1:]:
