@@ -29,7 +29,7 @@ import joblib
 import numpy as np
 import pandas as pd
 
-from .fileio import check_writable
+from .fileio import check_npz, check_writable
 from .votes import LFError, LFFailure, compute_votes, unique_rows, validate_input, worth_dedup
 from .lf import LabelingFunction, Preprocessor
 
@@ -642,6 +642,7 @@ class LFCache:
         if not path.exists():
             return None
         try:
+            check_npz(path, what="cache file")  # a damaged header must not make np.load allocate terabytes
             with np.load(path, allow_pickle=False) as z:
                 votes, fail_pos, fail_err = z["votes"], z["fail_pos"], z["fail_err"]
             if votes.ndim != 1 or votes.dtype.kind not in "iu":

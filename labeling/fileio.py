@@ -28,7 +28,7 @@ import pandas as pd
 __all__ = [
     "FORMATS", "EXTENSIONS", "detect_format", "sniff_encoding", "check_utf8", "iter_jsonl", "check_writable",
     "decode_error", "text_as_written", "extra_fields", "csv_error", "check_csv_warnings", "load_json", "loads_json",
-    "compression_error", "COMPRESSION_ERRORS", "check_npy_header", "check_npz", "duplicate_header", "check_text_cells",
+    "compression_error", "is_compression_error", "COMPRESSION_ERRORS", "check_npy_header", "check_npz", "duplicate_header", "check_text_cells",
 ]
 
 try:  # the strings pandas reads as missing by default, kept for the columns other than the text
@@ -166,6 +166,10 @@ def iter_jsonl(path: str | os.PathLike, *, encoding: str | None = None, start: i
                 yield lineno, rec
         except UnicodeDecodeError as exc:
             raise check_utf8(path, exc, encoding) from None
+        except OSError as exc:
+            if not is_compression_error(path, exc):
+                raise
+            raise compression_error(path, exc, lineno) from None
         except COMPRESSION_ERRORS as exc:
             raise compression_error(path, exc, lineno) from None
 
@@ -219,6 +223,17 @@ def load_json(path: str | os.PathLike) -> Any:
 
 # What the decompressors raise on a truncated or damaged file (gzip: EOFError or BadGzipFile, an OSError).
 COMPRESSION_ERRORS = (EOFError, zlib.error, lzma.LZMAError, gzip.BadGzipFile, zipfile.BadZipFile)
+
+
+def is_compression_error(path: str | os.PathLike, exc: BaseException) -> bool:
+    """Whether ``exc``, raised while reading ``path``, means a truncated or damaged compressed file.
+
+    Beside :data:`COMPRESSION_ERRORS`, bz2 raises a plain ``OSError("Invalid data stream")`` for bytes
+    that are not bz2: only a plain ``OSError`` from a file with a compression extension counts.
+    """
+    if isinstance(exc, COMPRESSION_ERRORS):
+        return True
+    return type(exc) is OSError and Path(path).suffix.lower() in _COMPRESSION
 
 
 def compression_error(path: str | os.PathLike, exc: BaseException, line: int | None = None) -> ValueError:
@@ -428,7 +443,7 @@ def csv_error(path: str | os.PathLike, exc: Exception, encoding: str = "utf-8") 
         return ValueError(f"{path}: malformed CSV: {exc}")
     if isinstance(exc, UnicodeDecodeError):
         return check_utf8(path, exc, encoding)
-    if isinstance(exc, COMPRESSION_ERRORS):
+    if is_compression_error(path, exc):
         return compression_error(path, exc)
     return exc
 

@@ -10,7 +10,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from .fileio import check_npz
+from .fileio import check_npz, loads_json
 from .outputs import atomic_write
 
 ABSTAIN: int = -1
@@ -342,7 +342,7 @@ class LabelMatrix:
             if missing:
                 raise ValueError(f"{path} is not a votewise label matrix: missing arrays {sorted(missing)}.")
             kind = str(z["index_kind"]) if "index_kind" in z.files else ("str" if z["index"].dtype.kind == "U" else "int")
-            names = json.loads(str(z["index_names"])) if "index_names" in z.files else None
+            names = loads_json(str(z["index_names"]), f"{path} (index_names)") if "index_names" in z.files else None
             if kind.startswith("multi:"):
                 kinds = kind[len("multi:"):].split(",")
                 levels = [_decode_ids(k, z["index" if i == 0 else f"index_{i}"]) for i, k in enumerate(kinds)]

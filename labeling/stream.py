@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 
 from .fileio import (
     COMPRESSION_ERRORS, check_csv_warnings, check_npy_header, check_text_cells, check_writable, csv_error, detect_format,
-    duplicate_header, iter_jsonl,
+    duplicate_header, is_compression_error, iter_jsonl,
     load_json, sniff_encoding, text_as_written,
 )
 from .votes import LFFailure, check_lfs, check_options, compute_votes, validate_input
@@ -106,6 +106,10 @@ def iter_chunks(
                                                   encoding=read_options["encoding"], check_fields=not checked)
                     yield chunk
         except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, *COMPRESSION_ERRORS) as exc:
+            raise csv_error(path, exc, read_options["encoding"]) from None
+        except OSError as exc:  # bz2's "Invalid data stream" is a plain OSError
+            if not is_compression_error(path, exc):
+                raise
             raise csv_error(path, exc, read_options["encoding"]) from None
         except ValueError as exc:  # e.g. usecols naming a column the file lacks
             if str(exc).startswith(str(path)):
@@ -196,6 +200,7 @@ class StreamResult:
 
     def votes(self) -> np.ndarray:
         """The votes as a read-only memory map (nothing is loaded until indexed)."""
+        check_npy_header(self.path)
         return np.load(self.path, mmap_mode="r")
 
     def label_matrix(self, *, mmap: bool = True) -> LabelMatrix:
@@ -219,6 +224,8 @@ def read_votes(path: str | os.PathLike, *, mmap: bool = True) -> LabelMatrix:
             "written last), or the file is not an output of apply_lfs_to_file. Run apply_lfs_to_file again."
         )
     meta = load_json(meta_path)
+    if not isinstance(meta, dict):
+        raise ValueError(f"{meta_path}: expected a JSON object (lf_names, n_rows, ids); got {type(meta).__name__}.")
     try:
         check_npy_header(path)
         values = np.load(path, mmap_mode="r" if mmap else None)
@@ -233,7 +240,10 @@ def read_votes(path: str | os.PathLike, *, mmap: bool = True) -> LabelMatrix:
         )
     index = None
     if meta.get("ids"):
-        index = pd.read_parquet(path.parent / meta["ids"]).iloc[:, 0].to_numpy()
+        try:
+            index = pd.read_parquet(path.parent / meta["ids"]).iloc[:, 0].to_numpy()
+        except (OSError, ValueError) as exc:  # pyarrow's message names no file
+            raise ValueError(f"{path.parent / meta['ids']}: the row ids of {path.name} cannot be read ({exc}).") from None
         if len(index) != len(values):
             raise ValueError(f"{path.parent / meta['ids']} has {len(index)} row ids for {len(values)} rows of votes.")
     return LabelMatrix(values, lf_names=meta.get("lf_names"), index=index)

@@ -65,12 +65,18 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _exit_error(lf: str, exc: SystemExit, position: Any, row_id: Any = None) -> LFError:
-    """The LFError for an LF that called ``sys.exit`` (or ``exit()``): a bug, never a vote or bad data."""
+def _exit_error(lf: str, exc: BaseException, position: Any, row_id: Any = None) -> LFError:
+    """The LFError for an LF that called ``sys.exit`` (or raised another exception that ends the program).
+
+    ``SystemExit`` and other ``BaseException`` subclasses pass every ``except Exception``: uncaught, they
+    would end ``votewise apply`` with status 0, no output and no message. Always a bug, never a vote or
+    bad data, so fault tolerance does not apply. ``KeyboardInterrupt`` (the user's Ctrl-C) is not one.
+    """
     where = f"on row {position} (id {row_id!r})" if row_id is not None else f"on rows from {position}"
+    what = f"called sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else f"raised {type(exc).__name__}"
     err = LFError(
-        f"LF {lf!r} called sys.exit({exc.code!r}) {where}; an LF returns a vote (or raises an exception), it must "
-        "not end the program. Remove the exit call.",
+        f"LF {lf!r} {what} {where}; an LF returns a vote (or raises an Exception), it must not end the program. "
+        "Remove the exit call.",
         lf=lf, position=int(position), row_id=row_id,
     )
     err.__cause__ = exc
@@ -267,7 +273,9 @@ def _run_row_lf(
             failures.append(LFFailure(lf.name, int(positions[i]), ids[i], _describe(exc)))
             out.append(ABSTAIN)
             start = i + 1
-        except SystemExit as exc:  # not an Exception: it would end the run with no error and no output
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # SystemExit & co.: not an Exception, it would end the run with no message
             i = len(out)
             raise _exit_error(lf.name, exc, positions[i], ids[i]) from exc
     return _check_votes(lf.name, out, ids, positions, cardinality)
@@ -299,8 +307,6 @@ def _run_batch_lf(
         return _check_batch_output(lf.name, _call_batch(lf, chunk, positions, view), chunk, positions, cardinality)
     except LFError:
         raise
-    except SystemExit as exc:
-        raise _exit_error(lf.name, exc, positions[0]) from exc
     except Exception as chunk_exc:
         # Find the rows that break it, so the error (or the failure report) names a row, not a chunk.
         votes = np.full(len(chunk), ABSTAIN, dtype=np.int32)
@@ -328,6 +334,10 @@ def _run_batch_lf(
                 lf=lf.name, position=int(positions[0]),
             ) from chunk_exc
         return votes
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # SystemExit & co. (after Exception: this catches only what that does not)
+        raise _exit_error(lf.name, exc, positions[0]) from exc
 
 
 # Cells that an LF could change in place (x.tags.append(...)): the row cannot refuse that, so LFs get copies.
@@ -390,6 +400,21 @@ class _CellGuard:
             )
 
 
+def _guarded_chunk(chunk: pd.DataFrame) -> tuple[pd.DataFrame, _CellGuard | None]:
+    """The chunk vectorized LFs get: the same, except that columns holding mutable cells hold copies of them."""
+    names = list(chunk.columns)
+    if len(set(names)) != len(names):
+        return chunk, None
+    columns = [chunk.iloc[:, j].tolist() if chunk.dtypes.iloc[j] == object else [] for j in range(len(names))]
+    guard = _CellGuard(names, columns)
+    if not guard.watched:
+        return chunk, None
+    copied = chunk.copy(deep=False)
+    for j in guard.watched:
+        copied.isetitem(j, pd.Series(guard.given[j], index=chunk.index, dtype=object))
+    return copied, guard
+
+
 def _rows(chunk: pd.DataFrame) -> tuple[list[Row], _CellGuard | None]:
     # Column by column to Python objects, then zipped: several times faster than to_dict("records").
     names = list(chunk.columns)
@@ -432,11 +457,15 @@ def label_chunk(
     rows: list[Row] | None = None
     guard: _CellGuard | None = None
     view: pd.DataFrame | None = None
+    batch_chunk, batch_guard = chunk, None
     for j, lf in enumerate(lfs):
         if lf.vectorized:
             if view is None:
-                view = chunk.copy(deep=False)  # copy-on-write: shares the data, not the DataFrame object
-            block[:, j] = _run_batch_lf(lf, chunk, positions, cardinality, fault_tolerant, failures, view)
+                batch_chunk, batch_guard = _guarded_chunk(chunk)  # list cells copied, as for row LFs
+                view = batch_chunk.copy(deep=False)  # copy-on-write: shares the data, not the DataFrame object
+            block[:, j] = _run_batch_lf(lf, batch_chunk, positions, cardinality, fault_tolerant, failures, view)
+            if batch_guard is not None:
+                batch_guard.check(lf.name, chunk.index, positions)
         else:
             if rows is None:
                 rows, guard = _rows(chunk)
@@ -510,6 +539,8 @@ def check_lfs(lfs: Iterable[LabelingFunction], cardinality: int | None = None) -
         raise TypeError(f"cardinality={cardinality!r}; expected an integer number of classes.")
     if cardinality is not None and cardinality < 2:
         raise ValueError(f"cardinality={cardinality}; expected at least 2 classes.")
+    if cardinality is not None and cardinality > np.iinfo(np.int32).max:
+        raise ValueError(f"cardinality={cardinality}; a label matrix holds at most 2**31-1 classes.")
     return lfs
 
 

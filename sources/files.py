@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from labeling.fileio import (
-    COMPRESSION_ERRORS, check_csv_warnings, check_text_cells, csv_error, duplicate_header, detect_format, iter_jsonl, sniff_encoding, text_as_written,
+    COMPRESSION_ERRORS, check_csv_warnings, check_text_cells, csv_error, duplicate_header, is_compression_error, detect_format, iter_jsonl, sniff_encoding, text_as_written,
 )
 
 __all__ = ["require_column", "read_csv", "read_jsonl", "read_parquet", "read_table", "from_pandas", "from_hf_dataset"]
@@ -93,6 +93,10 @@ def read_csv(
             warnings.simplefilter("always", pd.errors.ParserWarning)
             df = pd.read_csv(path, **kwargs)
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, *COMPRESSION_ERRORS) as exc:
+        raise csv_error(path, exc, kwargs["encoding"]) from None
+    except OSError as exc:  # bz2's "Invalid data stream" is a plain OSError
+        if not is_compression_error(path, exc):
+            raise
         raise csv_error(path, exc, kwargs["encoding"]) from None
     check_csv_warnings(caught, path, sep=kwargs.get("sep", ","), encoding=kwargs["encoding"])
     twice = duplicate_header(path, df.columns, kwargs)

@@ -90,6 +90,8 @@ def _load_json(path: Path) -> object:
         raise check_utf8(path, exc) from None
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}") from exc
+    except RecursionError:
+        raise ValueError(f"{path}: JSON nested too deeply to read; a WRENCH split is an object of flat records.") from None
 
 
 def read_wrench_split(

@@ -314,3 +314,43 @@ def test_a_header_only_file_is_named_when_streamed(tmp_path):
         with pytest.raises(ValueError, match=rf"{name.replace('.', '[.]')} has no rows"):
             apply_lfs_to_file(tmp_path / name, [lf_check], tmp_path / "v.npy", progress=False)
     assert not (tmp_path / "v.npy").exists() and not (tmp_path / "v.npy.partial").exists()
+
+
+def test_a_vectorized_lf_changing_list_cells_is_stopped_and_the_callers_frame_kept(comments):
+    df = _tagged(comments)
+
+    def appends(chunk):
+        chunk["tags"].map(lambda t: t.append("seen"))
+        return np.full(len(chunk), -1)
+
+    with pytest.raises(LFError, match="LF 'lf_appends' changed the list in column 'tags' of row 0"):
+        apply_lfs(df, [LabelingFunction("lf_appends", appends, vectorized=True)], progress=False)
+    assert [len(t) for t in df.tags] == [2 if i % 2 == 0 else 1 for i in range(len(df))]
+    reads = LabelingFunction("lf_len", lambda chunk: chunk["tags"].map(len).to_numpy() - 1, vectorized=True)
+    assert apply_lfs(df, [reads], progress=False).values[:, 0].tolist() == [1 if i % 2 == 0 else 0
+                                                                            for i in range(len(df))]
+
+
+class _Stop(BaseException):
+    pass
+
+
+def test_an_lf_raising_another_base_exception_is_an_lf_error(comments):
+    @labeling_function()
+    def lf_stops(x):
+        raise _Stop()
+
+    with pytest.raises(LFError, match="LF 'lf_stops' raised _Stop on row 0"):
+        apply_lfs(comments, [lf_stops], progress=False)
+
+
+@pytest.mark.parametrize("name", ["g.csv.bz2", "g.jsonl.bz2", "g.csv.gz", "g.csv.zip"])
+def test_bytes_that_are_not_the_compression_they_claim_are_named(tmp_path, name):
+    (tmp_path / name).write_bytes(b"not compressed at all " * 50)
+    with pytest.raises(ValueError, match=rf"{name.replace('.', '[.]')}.*truncated or damaged"):
+        read_table(tmp_path / name)
+
+
+def test_a_cardinality_no_matrix_can_hold_is_refused(comments):
+    with pytest.raises(ValueError, match=r"cardinality=10+; a label matrix holds at most 2\*\*31-1 classes"):
+        apply_lfs(comments, [lf_check], cardinality=10**30, progress=False)
