@@ -44,7 +44,9 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
     from labeling.analysis import lf_summary, plot_lf_summary
     from labeling.matrix import LabelMatrix
+    from labeling.outputs import check_outputs
 
+    check_outputs({"--plot": args.plot}, {"matrix": args.matrix, "--data": args.data})
     L = LabelMatrix.load(args.matrix)
     y = None
     if args.data is not None:

@@ -173,6 +173,9 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
     from .simulation import plot_learning_curves, simulate
 
+    from labeling.outputs import check_outputs
+
+    check_outputs({"--plot": args.plot}, {f"folder {i + 1}": f for i, f in enumerate(args.folder)})
     strategies = [s for arg in (args.strategy or ["entropy"]) for s in arg.split(",") if s]
     end_model, encoder = (False if args.no_end_model else None), None
     if args.encoder:

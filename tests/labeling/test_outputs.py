@@ -256,3 +256,27 @@ def test_a_rebuild_replaces_the_folder_as_a_whole(tmp_path):
     assert all(p.exists() for ps in second.export.paths.values() for p in ps)  # paths name the final folder
     assert sorted(p.name for p in tmp_path.iterdir()) == ["comments.csv", "out"]
     assert (second.output / "removed.csv").exists() and (second.output / "DATASET.md").exists()
+
+
+def test_analyze_plot_over_the_matrix_is_refused(tmp_path, capsys):
+    from labeling import LabelMatrix
+
+    path = LabelMatrix(np.array([[0, 1], [1, -1]]), lf_names=["a", "b"]).save(tmp_path / "L.npz")
+    before = path.read_bytes()
+    assert main(["analyze", str(path), "--plot", str(path)]) == 2
+    assert "--plot" in capsys.readouterr().err and path.read_bytes() == before
+
+
+def test_a_saved_label_matrix_is_written_atomically(tmp_path, monkeypatch):
+    from labeling import LabelMatrix
+
+    path = LabelMatrix(np.array([[0, 1]]), lf_names=["a", "b"]).save(tmp_path / "L.npz")
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(np, "savez_compressed", killed)
+    with pytest.raises(KeyboardInterrupt):
+        LabelMatrix(np.array([[1, 1], [0, 0]]), lf_names=["a", "b"]).save(path)
+    monkeypatch.undo()
+    assert LabelMatrix.load(path).shape == (1, 2) and os.listdir(tmp_path) == ["L.npz"]
