@@ -140,6 +140,27 @@ def check_utf8(path: str | os.PathLike, exc: UnicodeDecodeError, encoding: str =
     return ValueError(where or f"{path}: not valid {encoding}: {exc}")
 
 
+def _open_archive(path: str | os.PathLike, suffix: str, encoding: str) -> Any:
+    """A text stream over the one file of a ``.zip``, or a ``.zst`` file (as pandas' CSV reader reads them)."""
+    import io
+
+    if suffix == ".zip":
+        try:
+            zf = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise compression_error(path, exc) from None
+        names = [n for n in zf.namelist() if not n.endswith("/")]
+        if len(names) != 1:
+            zf.close()
+            raise ValueError(f"{path}: a zip archive of JSON lines must hold exactly one file; it holds {len(names)}.")
+        return io.TextIOWrapper(zf.open(names[0]), encoding=encoding)
+    try:
+        import zstandard
+    except ImportError:
+        raise ImportError(f"{path}: reading .zst files needs the zstandard package: pip install zstandard") from None
+    return io.TextIOWrapper(zstandard.open(path, "rb"), encoding=encoding)
+
+
 def iter_jsonl(path: str | os.PathLike, *, encoding: str | None = None, start: int = 0) -> Iterator[tuple[int, dict]]:
     """Yield ``(line number, object)`` for each non-blank line of a JSON-lines file.
 
@@ -152,6 +173,8 @@ def iter_jsonl(path: str | os.PathLike, *, encoding: str | None = None, start: i
     if suffix in (".gz", ".bz2", ".xz"):
         opener: Any = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}[suffix]
         fh = opener(path, "rt", encoding=encoding)
+    elif suffix in (".zip", ".zst"):
+        fh = _open_archive(path, suffix, encoding)
     else:
         fh = open(path, encoding=encoding)
     lineno = 0

@@ -376,7 +376,7 @@ def _encode_ids(level: pd.Index) -> tuple[str, np.ndarray]:
 
 def _decode_ids(kind: str, arr: np.ndarray) -> Any:
     if kind == "json":
-        return pd.Index([json.loads(v) for v in arr.tolist()], dtype=object)
+        return pd.Index([loads_json(v, "a row id") for v in arr.tolist()], dtype=object)
     if kind == "str":
         return pd.Index(arr.tolist(), dtype=object)
     return arr  # "typed", and files written before the kind existed ("int")

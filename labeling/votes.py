@@ -341,7 +341,7 @@ def _run_batch_lf(
 
 
 # Cells that an LF could change in place (x.tags.append(...)): the row cannot refuse that, so LFs get copies.
-_MUTABLE_CELLS = (list, dict, set, bytearray, np.ndarray)
+_MUTABLE_CELLS = (list, dict, set, bytearray, np.ndarray, tuple)  # a tuple may hold a list
 
 
 class _CellGuard:

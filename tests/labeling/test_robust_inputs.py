@@ -354,3 +354,39 @@ def test_bytes_that_are_not_the_compression_they_claim_are_named(tmp_path, name)
 def test_a_cardinality_no_matrix_can_hold_is_refused(comments):
     with pytest.raises(ValueError, match=r"cardinality=10+; a label matrix holds at most 2\*\*31-1 classes"):
         apply_lfs(comments, [lf_check], cardinality=10**30, progress=False)
+
+
+def test_a_wrench_vote_or_label_past_int64_names_the_record(tmp_path):
+    from sources import read_wrench_split
+
+    for record, match in (({"label": 0, "weak_labels": [0, 10**30], "data": {"text": "a"}}, "has weak label 10+ for LF 1"),
+                          ({"label": 10**30, "weak_labels": [0, 1], "data": {"text": "a"}}, "has label 10+"),
+                          ({"label": 0, "weak_labels": [0, 1], "data": {"text": {"a": 1}}}, "has a dict as its text")):
+        path = tmp_path / "train.json"
+        path.write_text(json.dumps({"0": {"label": 1, "weak_labels": [1, 1], "data": {"text": "b"}}, "7": record}))
+        with pytest.raises(ValueError, match=rf"train\.json: record '7' {match}"):
+            read_wrench_split(path)
+
+
+def test_a_tuple_cell_holding_a_list_is_protected_too(comments):
+    df = comments.head(4).copy()
+    df["pair"] = [(["a"], 1) for _ in range(len(df))]
+
+    @labeling_function()
+    def lf_inner(x):
+        x.pair[0].append("b")
+        return -1
+
+    with pytest.raises(LFError, match="LF 'lf_inner' changed the tuple in column 'pair'"):
+        apply_lfs(df, [lf_inner], progress=False)
+    assert all(p == (["a"], 1) for p in df.pair)
+
+
+def test_json_lines_in_a_zip_are_read(tmp_path):
+    path = tmp_path / "d.jsonl.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("d.jsonl", '{"text": "check"}\n{"text": "b"}\n')
+    assert read_table(path)["text"].tolist() == ["check", "b"]
+    path.write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match=r"d\.jsonl\.zip.*truncated or damaged"):
+        read_table(path)
