@@ -204,7 +204,8 @@ def output_lock(path: str | os.PathLike, *, what: str = "output") -> Iterator[No
     """Hold ``path + ".lock"`` while the block writes ``path``; refuse at once if another run holds it.
 
     The lock is an operating-system file lock (``filelock``): it is released when the process ends,
-    even by SIGKILL, so a killed run never leaves a stale lock behind.
+    even by SIGKILL, so a killed run never leaves a stale lock behind. The empty lock file itself stays
+    beside the output.
 
     Raises
     ------
@@ -225,8 +226,9 @@ def output_lock(path: str | os.PathLike, *, what: str = "output") -> Iterator[No
     try:
         yield
     finally:
+        # The lock file stays: deleting it on release would let a run waiting on the old file and a run
+        # creating a new one both hold "the" lock.
         lock.release()
-        Path(lock.lock_file).unlink(missing_ok=True)
 
 
 @contextlib.contextmanager

@@ -118,7 +118,7 @@ def test_a_second_run_into_a_locked_output_is_refused(tmp_path):
             apply_lfs_to_file(data, [lf_check], out, progress=False)
     assert not out.exists()
     apply_lfs_to_file(data, [lf_check], out, progress=False)  # the lock is gone with the run that held it
-    assert read_votes(out).shape == (150, 1) and not (tmp_path / "votes.npy.lock").exists()
+    assert read_votes(out).shape == (150, 1)
 
 
 def test_replace_folder_swaps_the_whole_folder_or_nothing(tmp_path):
