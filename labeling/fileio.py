@@ -28,7 +28,7 @@ import pandas as pd
 __all__ = [
     "FORMATS", "EXTENSIONS", "detect_format", "sniff_encoding", "check_utf8", "iter_jsonl", "check_writable",
     "decode_error", "text_as_written", "extra_fields", "csv_error", "check_csv_warnings", "load_json", "loads_json",
-    "compression_error", "is_compression_error", "COMPRESSION_ERRORS", "check_npy_header", "check_npz", "duplicate_header", "check_text_cells",
+    "compression_error", "is_compression_error", "COMPRESSION_ERRORS", "check_npy_header", "check_npz", "duplicate_header", "parquet_duplicate_columns", "check_text_cells",
 ]
 
 try:  # the strings pandas reads as missing by default, kept for the columns other than the text
@@ -352,6 +352,25 @@ def duplicate_header(path: str | os.PathLike, columns: Iterable[Any], options: d
             return (
                 f"{path}, line 1: the header names the column {name!r} twice (fields {seen[name] + 1} and {i + 1}); "
                 "column names must be unique, as an LF reads a column by its name. Rename one."
+            )
+        seen[name] = i
+    return None
+
+
+def parquet_duplicate_columns(path: str | os.PathLike) -> str | None:
+    """Where a Parquet file's schema names a column twice (pyarrow then fails with "Multiple matches"), or None."""
+    try:
+        import pyarrow.parquet as pq
+
+        names = pq.read_schema(path).names
+    except Exception:  # not readable: the reader reports it
+        return None
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if name in seen:
+            return (
+                f"{path}: the schema names the column {name!r} twice (columns {seen[name] + 1} and {i + 1}); column "
+                "names must be unique, as an LF reads a column by its name. Rename one when writing the file."
             )
         seen[name] = i
     return None

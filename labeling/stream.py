@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 from .fileio import (
     COMPRESSION_ERRORS, check_csv_warnings, check_npy_header, check_text_cells, check_writable, csv_error, detect_format,
     duplicate_header, is_compression_error, iter_jsonl,
-    load_json, sniff_encoding, text_as_written,
+    load_json, parquet_duplicate_columns, sniff_encoding, text_as_written,
 )
 from .votes import LFFailure, check_lfs, check_options, compute_votes, validate_input
 from .lf import LabelingFunction
@@ -139,6 +139,9 @@ def iter_chunks(
             raise ValueError(f"{path}: not a readable Parquet file ({exc}).") from None
         with pf:
             names = pf.schema_arrow.names
+            twice = parquet_duplicate_columns(path)
+            if twice:
+                raise ValueError(twice)
             missing = [c for c in columns or () if c not in names]
             if missing:  # pyarrow would silently return no such column
                 raise KeyError(f"{path}: no column(s) {missing}; the columns are {names}.")

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from labeling.fileio import (
-    COMPRESSION_ERRORS, check_csv_warnings, check_text_cells, csv_error, duplicate_header, is_compression_error, detect_format, iter_jsonl, sniff_encoding, text_as_written,
+    COMPRESSION_ERRORS, check_csv_warnings, check_text_cells, csv_error, duplicate_header, is_compression_error, parquet_duplicate_columns, detect_format, iter_jsonl, sniff_encoding, text_as_written,
 )
 
 __all__ = ["require_column", "read_csv", "read_jsonl", "read_parquet", "read_table", "from_pandas", "from_hf_dataset"]
@@ -124,6 +124,9 @@ def read_parquet(
     """Read a Parquet file (pyarrow); a damaged or non-Parquet file raises ``ValueError`` naming it."""
     if not Path(path).is_file():
         raise FileNotFoundError(f"No such file: {path}")
+    twice = parquet_duplicate_columns(path)
+    if twice:
+        raise ValueError(twice)
     try:
         df = pd.read_parquet(path, **kwargs)
     except (OSError, ValueError) as exc:

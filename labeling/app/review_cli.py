@@ -150,7 +150,9 @@ def _cmd_import_store(args: argparse.Namespace) -> int:
     from labeling.review.store import ReviewStore
 
     _check_store_path(args.store)
-    check_outputs({"the store": args.store}, {"file": args.file})  # the store is written: it may not be the file read
+    # The store (and the journal SQLite keeps beside it) is written: neither may be the file read.
+    check_outputs({"the store": args.store, **{f"the store's {side} file": f"{args.store}{side}"
+                                               for side in ("-wal", "-journal")}}, {"file": args.file})
     classes = [c.strip() for c in args.classes.split(",") if c.strip()] if args.classes else None
     store = ReviewStore(args.store, class_names=classes)
     try:

@@ -390,3 +390,27 @@ def test_json_lines_in_a_zip_are_read(tmp_path):
     path.write_bytes(b"not a zip")
     with pytest.raises(ValueError, match=r"d\.jsonl\.zip.*truncated or damaged"):
         read_table(path)
+
+
+def test_a_parquet_file_naming_a_column_twice_is_named(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "two.parquet"
+    pq.write_table(pa.table([pa.array(["free"]), pa.array(["great"])], names=["text", "text"]), path)
+    with pytest.raises(ValueError, match=r"two\.parquet: the schema names the column 'text' twice"):
+        read_table(path)
+    with pytest.raises(ValueError, match="names the column 'text' twice"):
+        apply_lfs_to_file(path, [lf_check], tmp_path / "v.npy", progress=False)
+
+
+def test_a_knowledge_base_json_file_that_is_malformed_or_repeats_a_term_is_named(tmp_path):
+    from sources import KnowledgeBase
+
+    path = tmp_path / "kb.json"
+    path.write_text('{"free money": "SPAM", "free money": "HAM"}')
+    with pytest.raises(ValueError, match=r"kb\.json: the key 'free money' appears twice"):
+        KnowledgeBase.from_json(path)
+    path.write_text('{"free money": ')
+    with pytest.raises(ValueError, match=r"kb\.json: malformed JSON"):
+        KnowledgeBase.from_json(path)
