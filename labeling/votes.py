@@ -319,7 +319,11 @@ def _run_batch_lf(
                 )[0]
             except LFError:
                 raise
-            except Exception as exc:
+            except KeyboardInterrupt:
+                raise
+            except BaseException as exc:
+                if not isinstance(exc, Exception):  # SystemExit & co. on this row alone
+                    raise _exit_error(lf.name, exc, positions[i], chunk.index[i]) from exc
                 if not fault_tolerant:
                     raise LFError(
                         f"LF {lf.name!r} failed on row {positions[i]} (id {chunk.index[i]!r}): {_describe(exc)}",

@@ -414,3 +414,16 @@ def test_a_knowledge_base_json_file_that_is_malformed_or_repeats_a_term_is_named
     path.write_text('{"free money": ')
     with pytest.raises(ValueError, match=r"kb\.json: malformed JSON"):
         KnowledgeBase.from_json(path)
+
+
+def test_a_vectorized_lf_exiting_on_one_row_of_a_failing_chunk_names_that_row(comments):
+    def vec(df):
+        if len(df) > 1:
+            raise ValueError("a chunk-level failure: re-run row by row")
+        if "check" in df.text.iloc[0].lower():
+            sys.exit(3)
+        return np.full(len(df), -1)
+
+    first = next(i for i, t in enumerate(comments.text) if "check" in t.lower())
+    with pytest.raises(LFError, match=rf"LF 'lf_vec_exit' called sys.exit\(3\) on row {first} "):
+        apply_lfs(comments, [LabelingFunction("lf_vec_exit", vec, vectorized=True)], progress=False, dedup=False)
