@@ -176,7 +176,8 @@ def test_the_check_is_what_catches_it(comments, tmp_path, monkeypatch):
     before = apply_lfs(comments, [lf_env], cache=cache, progress=False)
     monkeypatch.setenv("VOTEWISE_TEST_WORD", "subscribe")
     assert apply_lfs(comments, [lf_env], cache=cache, progress=False) == before  # unchecked: the stale column
-    assert apply_lfs(comments, [lf_env], cache=LFCache(tmp_path, random_state=0), progress=False) != before
+    with pytest.warns(StaleCacheWarning, match="lf_env"):
+        assert apply_lfs(comments, [lf_env], cache=LFCache(tmp_path, random_state=0), progress=False) != before
 
 
 def test_an_lf_that_now_raises_is_rerun_and_raises(comments, tmp_path, monkeypatch):
