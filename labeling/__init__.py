@@ -18,6 +18,7 @@ from .core import (
     LFFailure,
     unique_rows,
     LFCache,
+    StaleCacheWarning,
     lf_fingerprint,
     data_fingerprint,
     PatternCounts,
@@ -40,6 +41,11 @@ from .core import (
     label_coverage,
     label_overlap,
     label_conflict,
+    OutputError,
+    atomic_write,
+    check_outputs,
+    output_lock,
+    replace_folder,
 )
 
 __all__ = [
@@ -55,6 +61,7 @@ __all__ = [
     "LFFailure",
     "unique_rows",
     "LFCache",
+    "StaleCacheWarning",
     "lf_fingerprint",
     "data_fingerprint",
     "PatternCounts",
@@ -77,4 +84,9 @@ __all__ = [
     "label_coverage",
     "label_overlap",
     "label_conflict",
+    "check_outputs",
+    "OutputError",
+    "atomic_write",
+    "output_lock",
+    "replace_folder",
 ]

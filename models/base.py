@@ -75,6 +75,15 @@ class BaseLabelModel(ClassifierMixin, BaseEstimator):
                 raise ValueError(
                     f"Found inconsistent numbers of samples: L has {arr.shape[0]} rows, y has shape {y_arr.shape}."
                 )
+            if y_arr.dtype.kind == "O" and all(type(v) is int for v in y_arr.tolist()):
+                # Python ints past int64 make an object array: name the value, not the dtype.
+                big = [i for i, v in enumerate(y_arr.tolist()) if not -(2**31) < v < 2**31]
+                if big:
+                    raise ValueError(f"y[{big[0]}] is {y_arr[big[0]]}; expected -1 (unknown) or a class id.")
+                y_arr = y_arr.astype(np.int64)
+            if y_arr.dtype.kind == "f" and (np.abs(y_arr) >= 2**31).any():  # an int past int64, read as a float
+                i = int(np.flatnonzero(np.abs(y_arr) >= 2**31)[0])
+                raise ValueError(f"y[{i}] is {y_arr[i]:.4g}; expected -1 (unknown) or a class id.")
             if y_arr.dtype.kind not in "iu":
                 raise TypeError(f"y must hold integer class ids (-1 = unknown); got dtype {y_arr.dtype}.")
             if (y_arr < ABSTAIN).any():

@@ -13,6 +13,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from labeling.core.analysis import check_gold
+
 from .base import BaseLabelModel
 from .metrics import score_predictions
 
@@ -127,7 +129,7 @@ def select_on_valid(
     """
     import copy
 
-    y_valid = np.asarray(y_valid).ravel()
+    y_valid = _gold_valid(L_valid, y_valid, getattr(model, "cardinality", None))
     grid = dict(getattr(model, "selection_grid", {}) if param_grid is None else param_grid)
     names = list(grid)
     rows, best, best_key = [], None, None
@@ -140,6 +142,12 @@ def select_on_valid(
         if best_key is None or (score, loglik) > best_key:
             best, best_key = candidate, (score, loglik)
     return best, pd.DataFrame(rows)
+
+
+def _gold_valid(L_valid: Any, y_valid: Any, cardinality: int | None = None) -> np.ndarray:
+    """``y_valid`` as int class ids after checking it: one per row of ``L_valid``, integers -1..k-1."""
+    n = np.shape(np.asarray(L_valid))[0] if L_valid is not None else len(y_valid)
+    return check_gold(y_valid, n, cardinality=cardinality, name="y_valid")
 
 
 def fit_temperature(model: BaseLabelModel, L_valid: Any, y_valid: Any, *, min_z: float = TEMPERATURE_MIN_Z) -> float:
@@ -174,7 +182,7 @@ def fit_temperature(model: BaseLabelModel, L_valid: Any, y_valid: Any, *, min_z:
     float
         The chosen temperature.
     """
-    y_valid = np.asarray(y_valid).ravel()
+    y_valid = _gold_valid(L_valid, y_valid, getattr(model, "cardinality", None))
     best, best_key = 1.0, None
     scores: dict[float, np.ndarray] = {}  # per-row Brier scores, kept for the paired test below
     for t in sorted(set(TEMPERATURES) | {1.0}, key=lambda t: abs(np.log(t))):
@@ -205,7 +213,7 @@ def fit_threshold(model: BaseLabelModel, L_valid: Any, y_valid: Any) -> float:
     float
         The chosen threshold.
     """
-    y_valid = np.asarray(y_valid).ravel()
+    y_valid = _gold_valid(L_valid, y_valid, getattr(model, "cardinality", None))
     model.set_params(threshold=None)
     p1 = model.predict_proba(L_valid)[:, 1]
     best, best_key = 0.5, None
@@ -243,6 +251,7 @@ def fit_with_validation(
     """
     if y_valid is None or L_valid is None:
         return model.fit(L, y)
+    y_valid = _gold_valid(L_valid, y_valid, getattr(model, "cardinality", None))
     if "valid_metric" in model.get_params():
         # LabelModel's validated fit: the same steps, plus a family choice on a clear paired lead.
         return model.set_params(valid_metric=metric).fit(L, y, L_valid=L_valid, y_valid=y_valid)

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from labeling.core.fileio import (
-    check_csv_warnings, csv_error, detect_format, iter_jsonl, sniff_encoding, text_as_written,
+    COMPRESSION_ERRORS, check_csv_warnings, check_text_cells, csv_error, duplicate_header, is_compression_error, parquet_duplicate_columns, detect_format, iter_jsonl, sniff_encoding, text_as_written,
 )
 
 __all__ = ["require_column", "read_csv", "read_jsonl", "read_parquet", "read_table", "from_pandas", "from_hf_dataset"]
@@ -30,6 +30,7 @@ def _check_columns(df: pd.DataFrame, source: str, text_column: str | None, id_co
         if col is not None:
             require_column(df, col, source=source, role=role)
     if text_column is not None:
+        check_text_cells(df, text_column, source)
         missing = df[text_column].isna()
         if missing.any():
             # Kept, not dropped: a silently shorter table would misalign labels with rows.
@@ -91,9 +92,16 @@ def read_csv(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", pd.errors.ParserWarning)
             df = pd.read_csv(path, **kwargs)
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, *COMPRESSION_ERRORS) as exc:
+        raise csv_error(path, exc, kwargs["encoding"]) from None
+    except OSError as exc:  # bz2's "Invalid data stream" is a plain OSError
+        if not is_compression_error(path, exc):
+            raise
         raise csv_error(path, exc, kwargs["encoding"]) from None
     check_csv_warnings(caught, path, sep=kwargs.get("sep", ","), encoding=kwargs["encoding"])
+    twice = duplicate_header(path, df.columns, kwargs)
+    if twice:
+        raise ValueError(twice)
     return _check_columns(df, str(path), text_column, id_column)
 
 
@@ -116,6 +124,9 @@ def read_parquet(
     """Read a Parquet file (pyarrow); a damaged or non-Parquet file raises ``ValueError`` naming it."""
     if not Path(path).is_file():
         raise FileNotFoundError(f"No such file: {path}")
+    twice = parquet_duplicate_columns(path)
+    if twice:
+        raise ValueError(twice)
     try:
         df = pd.read_parquet(path, **kwargs)
     except (OSError, ValueError) as exc:

@@ -10,7 +10,6 @@ automaton over the text, so tens of thousands of terms cost about as much as a f
 from __future__ import annotations
 
 import csv
-import json
 import re
 import sqlite3
 import unicodedata
@@ -19,6 +18,8 @@ from pathlib import Path
 from typing import Any, Hashable, Iterable, Mapping, NamedTuple, Sequence
 
 import ahocorasick
+
+from labeling.core.fileio import load_json
 
 from .nltk_data import lemmatize_word, require
 
@@ -287,7 +288,7 @@ class KnowledgeBase:
     def from_json(cls, path: str | Path, **kwargs: Any) -> "KnowledgeBase":
         """From a JSON file: ``{term: label}``, a list of terms, or ``{"terms": ..., "pairs": [[l, r, label], ...]}``."""
         path = Path(path)
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = load_json(path)  # malformed, nested too deep or a term given twice: named with the file
         kwargs.setdefault("name", path.name)
         if isinstance(data, list):
             return cls(data, **kwargs)

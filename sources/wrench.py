@@ -90,6 +90,8 @@ def _load_json(path: Path) -> object:
         raise check_utf8(path, exc) from None
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}") from exc
+    except RecursionError:
+        raise ValueError(f"{path}: JSON nested too deeply to read; a WRENCH split is an object of flat records.") from None
 
 
 def read_wrench_split(
@@ -125,11 +127,22 @@ def read_wrench_split(
         rows.append(data if isinstance(data, dict) else {"text": data})
         votes.append(wl)
         label = rec.get("label")
-        if label is not None and (isinstance(label, bool) or not isinstance(label, int) or label < -1):
-            raise ValueError(f"{path}: record {rid!r} has label {label!r}; expected a class id (an integer >= 0) or null.")
+        if label is not None and (isinstance(label, bool) or not isinstance(label, int) or not -1 <= label < 2**31):
+            raise ValueError(f"{path}: record {rid!r} has label {label!r:.40}; expected a class id (an integer >= 0) or null.")
         gold.append(-1 if label is None else label)
         if not isinstance(wl, list) or any(isinstance(v, bool) or not isinstance(v, int) for v in wl):
             raise ValueError(f"{path}: record {rid!r} has weak_labels {str(wl)[:80]}; expected a list of integer votes.")
+        big = [j for j, v in enumerate(wl) if not -(2**31) < v < 2**31]
+        if big:
+            # np.asarray(..., dtype=int64) would raise a bare OverflowError naming neither record nor LF.
+            raise ValueError(
+                f"{path}: record {rid!r} has weak label {wl[big[0]]} for LF {big[0]}; expected -1 (abstain) or a class id."
+            )
+        text = data.get("text") if isinstance(data, dict) else data
+        if isinstance(text, (dict, list)):
+            raise ValueError(
+                f"{path}: record {rid!r} has a {type(text).__name__} as its text ({str(text)[:60]}); expected a string."
+            )
     index = pd.Index(ids, name="id")
     try:
         L = LabelMatrix(np.asarray(votes, dtype=np.int64), lf_names=lf_names, index=index)

@@ -17,12 +17,14 @@ def _cmd_apply(args: argparse.Namespace) -> int:
     from labeling.core.apply import apply_lfs
     from labeling.core.fileio import check_writable
     from labeling.core.loading import load_lfs
+    from labeling.core.outputs import check_outputs
 
     # numpy adds .npz to a name without it: check (and report) the file that will really be written,
     # and check it, and the cache folder, before the apply rather than after it.
     out = Path(args.out)
     if out.suffix != ".npz":
         out = out.with_name(out.name + ".npz")
+    check_outputs({"--out": out}, {"--data": args.data, "--lfs": args.lfs, "--cache": args.cache})
     check_writable(out, what="--out")
     if args.cache is not None:
         check_writable(args.cache, what="--cache", folder=True)
@@ -42,7 +44,9 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
     from labeling.core.analysis import lf_summary, plot_lf_summary
     from labeling.core.matrix import LabelMatrix
+    from labeling.core.outputs import check_outputs
 
+    check_outputs({"--plot": args.plot}, {"matrix": args.matrix, "--data": args.data})
     L = LabelMatrix.load(args.matrix)
     y = None
     if args.data is not None:

@@ -38,6 +38,7 @@ from labeling.dataset.privacy import PII_KINDS, scrub_pii
 from labeling.dataset.split import SplitBalanceWarning, assign_splits, leakage_report
 from labeling.core.loading import load_lfs
 from labeling.core.matrix import LabelMatrix, covered_rows
+from labeling.core.outputs import check_outputs, relocated, replace_folder
 from labeling.review.loop import with_human_labels
 from labeling.review.store import ReviewStore
 from models import MODEL_REGISTRY, make_model
@@ -560,6 +561,9 @@ def build_from_config(
         raw["output"] = os.fspath(Path(output).resolve())
     source = None if isinstance(path_or_dict, Mapping) else os.fspath(path_or_dict)
     config = parse_config(raw, base, source=source)
+    if config.output is not None:  # before any work: the output folder may be no file and hold no input
+        inputs = [*config.input_paths(), *([Path(source)] if source is not None else [])]
+        check_outputs((), inputs, folders={"output": config.output})
     # Bars only where someone watches: not redrawn into a log file or a CI capture.
     progress = bars_shown(config.progress if progress is None else progress)
     counts: dict[str, dict[str, Any]] = {}
@@ -656,7 +660,10 @@ def build_from_config(
             leakage={"threshold": leak_at, "cross_split_pairs": len(leakage),
                      "dropped_augmented": counts["leakage"]["dropped_augmented"]},
         )
-        _write_outputs(config, config.output, result, labels, datasheet, progress)
+        with replace_folder(config.output) as out_dir:  # replaced as a whole: nothing of an earlier build stays
+            _write_outputs(config, out_dir, result, labels, datasheet, progress)
+        result.export = relocated(result.export, out_dir, config.output)
+        result.output = config.output
         _log("export", {"dir": str(config.output), **result.export.counts,
                         **{f"filtered_{k}": v for k, v in result.export.filtered.items()}}, counts)
     return result

@@ -17,12 +17,34 @@ from pathlib import Path
 
 __all__ = ["add_subcommands"]
 
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def _check_store_path(path: str) -> None:
+    """Refuse a store path that is a folder or a file other than an SQLite database, before opening it.
+
+    SQLite would report "file is not a database" (or, for an empty text file, silently make it one)
+    without saying which argument was wrong.
+    """
+    p = Path(path)
+    if p.is_dir():
+        raise ValueError(f"store {path!r} is a folder; give the path of a review store file (e.g. reviews.sqlite).")
+    if p.is_file() and p.stat().st_size:
+        with open(p, "rb") as fh:
+            head = fh.read(len(_SQLITE_MAGIC))
+        if head != _SQLITE_MAGIC:
+            raise ValueError(
+                f"store {path!r} is not a review store: it is a file of another kind (it starts with {head[:12]!r}, "
+                "not an SQLite header). Give the path of the .sqlite store, or a new path to create one."
+            )
+
 
 def _cmd_review(args: argparse.Namespace) -> int:
     from labeling.review.guidelines import Guidelines
     from labeling.review.store import ReviewStore
     from labeling.review.terminal import review_terminal
 
+    _check_store_path(args.store)
     if not Path(args.store).exists():
         print(f"No review store at {args.store}; create one with: votewise queue {args.store} --data DATA "
               "--lfs LFS.py --classes NAME,NAME", file=sys.stderr)
@@ -40,13 +62,21 @@ def _cmd_queue(args: argparse.Namespace) -> int:
     import numpy as np
 
     from labeling.core.apply import apply_lfs
+    from labeling.core.fileio import check_writable
     from labeling.core.loading import load_lfs
+    from labeling.core.outputs import atomic_write, check_outputs
     from labeling.review.loop import ActiveLoop
     from labeling.review.store import ReviewStore
     from models.registry import make_model
     from sources.files import read_table
 
     classes = [c.strip() for c in args.classes.split(",") if c.strip()] if args.classes else None
+    _check_store_path(args.store)
+    # Before any work: --labels-out must be neither the data, the LF file nor the store.
+    check_outputs({"--labels-out": args.labels_out}, {"--data": args.data, "--lfs": args.lfs}, store=args.store)
+    check_outputs({"the store": args.store}, {"--data": args.data, "--lfs": args.lfs})
+    if args.labels_out:
+        check_writable(args.labels_out, what="--labels-out")
     new = not Path(args.store).exists()
     if new and not classes:
         print(f"votewise queue: error: {args.store} is new; name the classes with --classes NAME,NAME,...",
@@ -81,7 +111,8 @@ def _cmd_queue(args: argparse.Namespace) -> int:
             out["label_name"] = [names[c] for c in labels]
             out["confidence"] = loop.predict_proba().max(axis=1).round(4)
             out["source"] = np.where(y != -1, "human", "model")
-            out.to_csv(args.labels_out, index=args.id_column is None, index_label="row")
+            with atomic_write(args.labels_out, newline="", encoding="utf-8") as fh:
+                out.to_csv(fh, index=args.id_column is None, index_label="row")
             print(f"Wrote {len(out)} labelled rows ({n_human} by humans) to {args.labels_out}", file=sys.stderr)
     finally:
         store.close()
@@ -89,9 +120,12 @@ def _cmd_queue(args: argparse.Namespace) -> int:
 
 
 def _cmd_export_store(args: argparse.Namespace) -> int:
+    from labeling.core.outputs import atomic_write, check_outputs
     from labeling.review.exchange import label_studio_config
     from labeling.review.store import ReviewStore
 
+    _check_store_path(args.store)
+    check_outputs({"out": args.out, "--label-studio-config": args.label_studio_config}, store=args.store)
     if not Path(args.store).exists():
         print(f"No review store at {args.store}", file=sys.stderr)
         return 2
@@ -102,7 +136,8 @@ def _cmd_export_store(args: argparse.Namespace) -> int:
         else:
             n = store.export_label_studio(args.out)
             if args.label_studio_config:
-                Path(args.label_studio_config).write_text(label_studio_config(store.class_names), encoding="utf-8")
+                with atomic_write(args.label_studio_config, encoding="utf-8") as fh:
+                    fh.write(label_studio_config(store.class_names))
         print(f"Wrote {n} samples and {len(store.decisions(include_undone=True))} decisions to {args.out}",
               file=sys.stderr)
     finally:
@@ -111,8 +146,13 @@ def _cmd_export_store(args: argparse.Namespace) -> int:
 
 
 def _cmd_import_store(args: argparse.Namespace) -> int:
+    from labeling.core.outputs import check_outputs
     from labeling.review.store import ReviewStore
 
+    _check_store_path(args.store)
+    # The store (and the journal SQLite keeps beside it) is written: neither may be the file read.
+    check_outputs({"the store": args.store, **{f"the store's {side} file": f"{args.store}{side}"
+                                               for side in ("-wal", "-journal")}}, {"file": args.file})
     classes = [c.strip() for c in args.classes.split(",") if c.strip()] if args.classes else None
     store = ReviewStore(args.store, class_names=classes)
     try:
@@ -135,6 +175,9 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
     from .simulation import plot_learning_curves, simulate
 
+    from labeling.core.outputs import check_outputs
+
+    check_outputs({"--plot": args.plot}, {f"folder {i + 1}": f for i, f in enumerate(args.folder)})
     strategies = [s for arg in (args.strategy or ["entropy"]) for s in arg.split(",") if s]
     end_model, encoder = (False if args.no_end_model else None), None
     if args.encoder:

@@ -8,13 +8,14 @@ It imports no other votewise package; everything else builds on it. :mod:`labeli
 from .analysis import label_conflict, label_coverage, label_overlap, lf_summary, plot_lf_summary, wilson_interval
 from .apply import apply_lfs
 from .votes import LFError, LFFailure, unique_rows
-from .cache import LFCache, data_fingerprint, lf_fingerprint
+from .cache import LFCache, StaleCacheWarning, data_fingerprint, lf_fingerprint
 from .patterns import PatternCounts, fit_from_patterns, vote_patterns
 from .stream import StreamResult, apply_lfs_to_file, iter_chunks, read_votes
 from .distributed import apply_lfs_dask, fit_label_model_dask, vote_patterns_dask
 from .lf import LabelingFunction, Preprocessor, check_unique_names, labeling_function, preprocessor
 from .loading import load_lfs
 from .matrix import ABSTAIN, LabelMatrix, check_label_matrix, covered_rows
+from .outputs import OutputError, atomic_write, check_outputs, output_lock, replace_folder
 from .row import Row
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "LFFailure",
     "unique_rows",
     "LFCache",
+    "StaleCacheWarning",
     "lf_fingerprint",
     "data_fingerprint",
     "PatternCounts",
@@ -52,4 +54,9 @@ __all__ = [
     "label_coverage",
     "label_overlap",
     "label_conflict",
+    "check_outputs",
+    "OutputError",
+    "atomic_write",
+    "output_lock",
+    "replace_folder",
 ]

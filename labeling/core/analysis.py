@@ -84,15 +84,19 @@ def check_gold(y: Any, n: int, *, cardinality: int | None = None, name: str = "y
         raise ValueError(f"Found inconsistent numbers of samples: L has {n} rows, {name} has {y_arr.shape[0]}.")
     if y_arr.dtype.kind in "iu":
         out = y_arr.astype(np.int64)
-    elif y_arr.dtype.kind == "f" and np.all(np.isnan(y_arr) | (y_arr == np.round(y_arr))):
+    elif y_arr.dtype.kind == "f" and np.all(np.isnan(y_arr) | ((y_arr == np.round(y_arr)) & (np.abs(y_arr) < 2**31))):
         out = np.where(np.isnan(y_arr), ABSTAIN, y_arr).astype(np.int64)
     else:
         out = np.empty(n, dtype=np.int64)
         for i, v in enumerate(y_arr.tolist()):
             if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
                 out[i] = ABSTAIN
-            elif isinstance(v, (int, float)) and not isinstance(v, bool) and float(v).is_integer():
+            elif isinstance(v, (int, float)) and not isinstance(v, bool) and float(v).is_integer() and abs(v) < 2**31:
                 out[i] = int(v)
+            elif isinstance(v, (int, float)) and not isinstance(v, bool) and float(v).is_integer():
+                # Past int64 the assignment would raise OverflowError, past int32 a float would wrap around.
+                expected = f"-1..{cardinality - 1}" if cardinality is not None else "-1 or a class id >= 0"
+                raise ValueError(f"{name}[{i}] is {v!r:.40}; expected {expected}.")
             else:
                 raise ValueError(
                     f"{name}[{i}] is {str(v)[:40]!r} ({type(v).__name__}); gold labels must be integer class ids "

@@ -14,6 +14,8 @@ import dataclasses
 import dis
 import functools
 import hashlib
+import logging
+import math
 import os
 import re
 import sys
@@ -28,13 +30,23 @@ import numpy as np
 import pandas as pd
 
 from .cachedir import default_cache_dir
-from .fileio import check_writable
-from .votes import LFFailure, compute_votes, unique_rows, validate_input, worth_dedup
+from .fileio import check_npz, check_writable
+from .votes import LFError, LFFailure, compute_votes, unique_rows, validate_input, worth_dedup
 from .lf import LabelingFunction, Preprocessor
 
-__all__ = ["LFCache", "lf_fingerprint", "data_fingerprint"]
+__all__ = ["LFCache", "StaleCacheWarning", "lf_fingerprint", "data_fingerprint"]
 
-_FORMAT = "2"  # bump when the stored layout or the fingerprint recipe changes
+logger = logging.getLogger(__name__)
+
+#: Share of rows on which every cached column is recomputed and compared, and the least number of rows.
+VERIFY_SHARE = 0.01
+VERIFY_MIN_ROWS = 200
+
+
+class StaleCacheWarning(UserWarning):
+    """A cached column's votes differed from a fresh run on sampled rows; the column was recomputed."""
+
+_FORMAT = "3"  # bump when the stored layout or the fingerprint recipe changes
 _BASE_ATTRS = {
     "name", "f", "resources", "resource_files", "cache_key", "pre", "vectorized", "__wrapped__", "__doc__", "__name__", "__qualname__",
     "__module__", "__type_params__", "__dict__",
@@ -447,10 +459,22 @@ def _feed_array(h: Any, values: Any) -> None:
         h.update(repr(("numpy", arr.dtype.str, arr.shape)).encode())
         h.update(memoryview(np.ascontiguousarray(arr)).cast("B"))
         return
+    obj = arr.astype(object, copy=False)
     try:
-        h.update(pd.util.hash_array(arr.astype(object, copy=False), categorize=True).tobytes())
+        h.update(pd.util.hash_array(obj, categorize=True).tobytes())
     except TypeError:  # unhashable values such as lists
         h.update(joblib.hash(arr).encode())
+        return
+    # pandas hashes object values through their text, so None and NaN, 1 and "1", True and "True" hash
+    # alike; LFs see them differently. A column of one kind (all strings, say) is told by that kind (a
+    # C-speed scan); a mixed one by each value's type.
+    kind = pd.api.types.infer_dtype(obj, skipna=False)
+    h.update(repr(("kind", kind)).encode())
+    if kind not in ("string", "bytes", "integer", "floating", "boolean", "empty"):
+        names: dict[type, int] = {}
+        codes = np.fromiter((names.setdefault(t, len(names)) for t in map(type, obj)), dtype=np.int32, count=len(obj))
+        h.update(repr([f"{t.__module__}.{t.__qualname__}" for t in names]).encode())
+        h.update(codes.tobytes())
 
 
 def _fast_hash() -> Any:
@@ -468,7 +492,8 @@ def data_fingerprint(data: pd.DataFrame) -> str:
     """A hex digest of a DataFrame's values, column names, dtypes and row ids.
 
     Arrow-backed columns (pandas' default string type) are hashed buffer by buffer, numeric
-    columns byte by byte, object columns value by value.
+    columns byte by byte, object columns value by value and by each value's type (``None`` and
+    ``NaN``, ``1`` and ``"1"`` differ).
 
     Examples
     --------
@@ -503,24 +528,49 @@ class LFCache:
     resource, preprocessor or data set misses the cache by construction. Delete the folder or call
     :meth:`clear` to start afresh. Writes are atomic, so concurrent runs may share a folder.
 
+    Every column read from the cache is verified: on each run the LF is applied again to a random
+    sample of rows (``verify`` of them, at least ``VERIFY_MIN_ROWS`` = 200) and its cached votes there are
+    compared with the fresh ones. A column that differs on any sampled row is stale (the LF reads
+    something its fingerprint does not cover), so it is recomputed in full, stored again and reported
+    with a :class:`StaleCacheWarning` naming the LF and a row. The cost is that share of the LF's run
+    time (1% by default) on each cached run.
+
     Parameters
     ----------
     location : str or path, optional
         Cache folder; default ``default_cache_dir("lf_votes")`` (``$VOTEWISE_CACHE/lf_votes`` or
         ``~/.cache/votewise/lf_votes``).
+    verify : float
+        Share of rows on which each cached column is checked (default ``VERIFY_SHARE`` = 0.01; at least
+        ``VERIFY_MIN_ROWS`` rows, or all of them on smaller data). ``1.0`` recomputes every row (the
+        cache then only saves storage of unchanged votes); ``0`` turns the check off.
+    random_state : int, optional
+        Seed of the sampled rows; by default each run draws other rows, so that over runs a stale
+        column is found even when few of its votes changed.
 
     Attributes
     ----------
     hits_ : list of str
-        Names of the LFs whose column the last run read from the cache.
+        Names of the LFs whose column the last run read from the cache (after verification).
     misses_ : list of str
-        Names of the LFs the last run computed.
+        Names of the LFs the last run computed (stale columns included).
+    stale_ : list of str
+        Names of the LFs whose cached column differed from a fresh run on the sample, and was recomputed.
+    verified_rows_ : int
+        Rows in the last run's verification sample (0 without cached columns).
     uncached_ : dict of str to str
         LFs the last run could not cache, with the reason (also warned once per process).
 
     Notes
     -----
-    What an LF reads at call time (a file, a database, the network) is invisible to its
+    What the cache cannot see: a change that alters no sampled row's vote. A fingerprint covers the
+    LF's code, the globals and closure values it reads (modules attribute by attribute, containers
+    two levels deep, helpers as deep as ``depth``), resources and preprocessors; an environment variable,
+    a class attribute or a global reached through ``getattr``, an object's method, or a file or database
+    read at call time is beyond it, and the sample catches such a change only where it changes votes
+    on the sampled rows (a change affecting a share ``p`` of the rows escapes a sample of ``k`` rows
+    with probability ``(1 - p) ** k``: 13% for 1% of the rows and 200 rows). The first cached run of a
+    process says so in the log (logger ``labeling.core.cache``). What an LF reads at call time (a file, a database, the network) is invisible to its
     fingerprint. An LF that calls ``open``, ``read_csv``, ``read_text`` and the like is therefore
     recomputed on every run (with a warning saying so, once) unless it declares the files with
     ``@labeling_function(resources=[paths])`` (their content is fingerprinted) or its state with
@@ -540,12 +590,21 @@ class LFCache:
     ['lf_free']
     """
 
-    def __init__(self, location: str | os.PathLike | None = None) -> None:
+    def __init__(
+        self, location: str | os.PathLike | None = None, *, verify: float = VERIFY_SHARE, random_state: Any = None
+    ) -> None:
+        if isinstance(verify, bool) or not isinstance(verify, (int, float)) or not 0 <= verify <= 1:
+            raise ValueError(f"verify={verify!r}; expected the share of rows to check, between 0 and 1.")
         self.location = Path(location).expanduser() if location is not None else default_cache_dir("lf_votes")
+        self.verify = verify
+        self.random_state = random_state
         self.hits_: list[str] = []
         self.misses_: list[str] = []
+        self.stale_: list[str] = []
+        self.verified_rows_ = 0
         self.uncached_: dict[str, str] = {}
         self._checked = False
+        self._rng = np.random.default_rng(random_state)
 
     def __repr__(self) -> str:
         return f"LFCache({str(self.location)!r})"
@@ -574,6 +633,7 @@ class LFCache:
         if not path.exists():
             return None
         try:
+            check_npz(path, what="cache file")  # a damaged header must not make np.load allocate terabytes
             with np.load(path, allow_pickle=False) as z:
                 votes, fail_pos, fail_err = z["votes"], z["fail_pos"], z["fail_err"]
             if votes.ndim != 1 or votes.dtype.kind not in "iu":
@@ -654,6 +714,60 @@ class LFCache:
             raise
         return groups
 
+    def _verify(
+        self, data: pd.DataFrame, lfs: Sequence[LabelingFunction], cols: list[int], out: np.ndarray,
+        options: dict[str, Any],
+    ) -> list[int]:
+        """The columns among ``cols`` whose cached votes differ from a fresh run on a random sample of rows."""
+        n = len(data)
+        k = min(n, max(VERIFY_MIN_ROWS, math.ceil(self.verify * n)))
+        sample = np.sort(self._rng.choice(n, size=k, replace=False)) if k < n else np.arange(n)
+        self.verified_rows_ = int(k)
+        if "labeling.core.cache" not in _WARNED:
+            _WARNED.add("labeling.core.cache")
+            logger.warning(
+                "LFCache: reusing cached LF columns, each checked against a fresh run on %d sampled rows "
+                "(verify=%g). A change the fingerprint cannot see (an environment variable, a file or database read "
+                "by an LF, a class attribute) is caught only where it changes a sampled vote; clear() the cache "
+                "after such a change.", k, self.verify,
+            )
+        part = data.iloc[sample]
+        # Worker processes pay off only on a large sample.
+        fresh_opts = {**options, "progress": False, "chunk_size": None, "groups": None, "offset": 0,
+                      "n_jobs": options.get("n_jobs", 1) if k >= 50_000 else 1}
+        stale: list[int] = []
+        left = list(cols)
+        while left:
+            try:
+                fresh, _ = compute_votes(part, [lfs[j] for j in left], **fresh_opts)
+            except LFError as exc:
+                # It fails now where its cached column holds a vote: stale; the full run raises the error again.
+                bad = next((j for j in left if lfs[j].name == exc.lf), left[0])
+                stale.append(bad)
+                left.remove(bad)
+                self._stale_warning(lfs[bad], f"it now raises on row {sample[exc.position or 0]} ({exc})")
+                continue
+            for c, j in enumerate(left):
+                diff = np.flatnonzero(fresh[:, c] != out[sample, j])
+                if len(diff):
+                    i = int(sample[diff[0]])
+                    stale.append(j)
+                    self._stale_warning(
+                        lfs[j], f"{len(diff)} of {k} sampled rows differ (row {i}, id {data.index[i]!r}: cached "
+                        f"{int(out[i, j])}, now {int(fresh[diff[0], c])})",
+                    )
+            break
+        return sorted(stale)
+
+    @staticmethod
+    def _stale_warning(lf: LabelingFunction, detail: str) -> None:
+        warnings.warn(
+            f"LFCache: the cached votes of LF {lf.name!r} are stale: {detail}. It reads something its fingerprint "
+            "does not cover (an environment variable, a file, a class attribute, ...); its column is recomputed. "
+            "Declare such state with cache_key= or resources= to have it fingerprinted.",
+            StaleCacheWarning, stacklevel=5,
+        )
+
     def votes(
         self, data: pd.DataFrame, lfs: Sequence[LabelingFunction], **options: Any
     ) -> tuple[np.ndarray, list[LFFailure]]:
@@ -673,7 +787,7 @@ class LFCache:
         failures: list[LFFailure] = []
         todo: list[int] = []
         paths: dict[int, Path] = {}
-        self.hits_, self.misses_, self.uncached_ = [], [], {}
+        self.hits_, self.misses_, self.uncached_, self.stale_, self.verified_rows_ = [], [], {}, [], 0
         for j, lf in enumerate(lfs):
             try:
                 paths[j] = self._path(data_fp, lf_fingerprint(lf))
@@ -692,6 +806,14 @@ class LFCache:
                 out[:, j] = hit[0]
                 failures.extend(hit[1])
                 self.hits_.append(lf.name)
+        hit_cols = [j for j in range(len(lfs)) if j not in todo]
+        if hit_cols and self.verify > 0:
+            stale = self._verify(data, lfs, hit_cols, out, options)
+            self.stale_ = [lfs[j].name for j in stale]
+            for j in stale:
+                self.hits_.remove(lfs[j].name)
+                failures = [f for f in failures if f.lf != lfs[j].name]
+            todo = sorted(todo + stale)
         if todo:
             if options.get("dedup", True) and worth_dedup(data, [lfs[j] for j in todo]):
                 options = {**options, "groups": self._groups(data, data_fp)}

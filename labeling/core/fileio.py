@@ -12,17 +12,23 @@ import csv
 import gzip
 import json
 import lzma
+import math
 import os
+import sys
 import tempfile
 import warnings
+import zipfile
+import zlib
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+import numpy as np
 import pandas as pd
 
 __all__ = [
     "FORMATS", "EXTENSIONS", "detect_format", "sniff_encoding", "check_utf8", "iter_jsonl", "check_writable",
-    "decode_error", "text_as_written", "extra_fields", "csv_error", "check_csv_warnings",
+    "decode_error", "text_as_written", "extra_fields", "csv_error", "check_csv_warnings", "load_json", "loads_json",
+    "compression_error", "is_compression_error", "COMPRESSION_ERRORS", "check_npy_header", "check_npz", "duplicate_header", "parquet_duplicate_columns", "check_text_cells",
 ]
 
 try:  # the strings pandas reads as missing by default, kept for the columns other than the text
@@ -154,6 +160,27 @@ def check_utf8(path: str | os.PathLike, exc: UnicodeDecodeError, encoding: str =
     return ValueError(where or f"{path}: not valid {encoding}: {exc}")
 
 
+def _open_archive(path: str | os.PathLike, suffix: str, encoding: str) -> Any:
+    """A text stream over the one file of a ``.zip``, or a ``.zst`` file (as pandas' CSV reader reads them)."""
+    import io
+
+    if suffix == ".zip":
+        try:
+            zf = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise compression_error(path, exc) from None
+        names = [n for n in zf.namelist() if not n.endswith("/")]
+        if len(names) != 1:
+            zf.close()
+            raise ValueError(f"{path}: a zip archive of JSON lines must hold exactly one file; it holds {len(names)}.")
+        return io.TextIOWrapper(zf.open(names[0]), encoding=encoding)
+    try:
+        import zstandard
+    except ImportError:
+        raise ImportError(f"{path}: reading .zst files needs the zstandard package: pip install zstandard") from None
+    return io.TextIOWrapper(zstandard.open(path, "rb"), encoding=encoding)
+
+
 def iter_jsonl(path: str | os.PathLike, *, encoding: str | None = None, start: int = 0) -> Iterator[tuple[int, dict]]:
     """Yield ``(line number, object)`` for each non-blank line of a JSON-lines file.
 
@@ -166,6 +193,8 @@ def iter_jsonl(path: str | os.PathLike, *, encoding: str | None = None, start: i
     if suffix in (".gz", ".bz2", ".xz"):
         opener: Any = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}[suffix]
         fh = opener(path, "rt", encoding=encoding)
+    elif suffix in (".zip", ".zst"):
+        fh = _open_archive(path, suffix, encoding)
     else:
         fh = open(path, encoding=encoding)
     lineno = 0
@@ -174,15 +203,222 @@ def iter_jsonl(path: str | os.PathLike, *, encoding: str | None = None, start: i
             for lineno, line in enumerate(fh, start=1):
                 if lineno <= start or not line.strip():
                     continue
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise ValueError(f"{path}, line {lineno}: malformed JSON ({exc.msg} at column {exc.colno}).") from None
+                rec = loads_json(line, f"{path}, line {lineno}")
                 if not isinstance(rec, dict):
                     raise ValueError(f"{path}, line {lineno}: expected a JSON object, got {type(rec).__name__}.")
                 yield lineno, rec
         except UnicodeDecodeError as exc:
             raise check_utf8(path, exc, encoding) from None
+        except OSError as exc:
+            if not is_compression_error(path, exc):
+                raise
+            raise compression_error(path, exc, lineno) from None
+        except COMPRESSION_ERRORS as exc:
+            raise compression_error(path, exc, lineno) from None
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # json.loads keeps the last of two equal keys silently: {"text": "a", "text": "b"} is one field "b".
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for k, _ in pairs:
+            if k in seen:
+                raise _DuplicateKey(k)
+            seen.add(k)
+    return obj
+
+
+def loads_json(text: str | bytes, where: str) -> Any:
+    """``json.loads(text)``, with every failure a ``ValueError`` that starts with ``where`` (file and line).
+
+    Refused, beside malformed JSON: an object with the same key twice (``json`` would keep the last one
+    silently) and nesting deeper than Python's recursion limit (``RecursionError`` otherwise).
+    """
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{where}: malformed JSON ({exc.msg} at column {exc.colno}).") from None
+    except _DuplicateKey as exc:
+        raise ValueError(
+            f"{where}: the key {exc.args[0]!r} appears twice in one object; JSON readers keep only one of them. "
+            "Rename or remove one."
+        ) from None
+    except RecursionError:
+        raise ValueError(
+            f"{where}: JSON nested too deeply to read (arrays or objects more than about "
+            f"{sys.getrecursionlimit()} levels deep); flatten the record."
+        ) from None
+
+
+def load_json(path: str | os.PathLike) -> Any:
+    """The JSON document in ``path``; a malformed or undecodable file raises ``ValueError`` naming it."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise check_utf8(path, exc) from None
+    return loads_json(text, str(path))
+
+
+# What the decompressors raise on a truncated or damaged file (gzip: EOFError or BadGzipFile, an OSError).
+COMPRESSION_ERRORS = (EOFError, zlib.error, lzma.LZMAError, gzip.BadGzipFile, zipfile.BadZipFile)
+
+
+def is_compression_error(path: str | os.PathLike, exc: BaseException) -> bool:
+    """Whether ``exc``, raised while reading ``path``, means a truncated or damaged compressed file.
+
+    Beside :data:`COMPRESSION_ERRORS`, bz2 raises a plain ``OSError("Invalid data stream")`` for bytes
+    that are not bz2: only a plain ``OSError`` from a file with a compression extension counts.
+    """
+    if isinstance(exc, COMPRESSION_ERRORS):
+        return True
+    return type(exc) is OSError and Path(path).suffix.lower() in _COMPRESSION
+
+
+def compression_error(path: str | os.PathLike, exc: BaseException, line: int | None = None) -> ValueError:
+    """A ``ValueError`` for a truncated or damaged compressed file, naming it (and the last line read)."""
+    where = f"{path}, after line {line}" if line else str(path)
+    return ValueError(
+        f"{where}: the compressed file is truncated or damaged ({type(exc).__name__}: {exc}); the rows after this "
+        "point cannot be read. Copy or download the file again, or decompress what is left and fix its end."
+    )
+
+
+def _npy_expected(fh: Any, where: str) -> tuple[tuple[int, ...], np.dtype, int]:
+    """Shape, dtype and data size in bytes that an open ``.npy`` stream's header claims (the header only)."""
+    try:
+        version = np.lib.format.read_magic(fh)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(fh)
+        else:
+            shape, _, dtype = np.lib.format.read_array_header_2_0(fh)
+    except (ValueError, OSError, SyntaxError, TypeError) as exc:
+        raise ValueError(f"{where}: not a numpy array file ({str(exc)[:120]}).") from None
+    if dtype.hasobject:
+        raise ValueError(
+            f"{where}: holds Python objects (pickled data), which votewise never writes and never loads; "
+            "the file is damaged or not written by votewise."
+        )
+    return shape, dtype, math.prod(shape) * dtype.itemsize
+
+
+def check_npy_header(path: str | os.PathLike) -> tuple[int, ...]:
+    """Check that the header of a ``.npy`` file fits the file's size before anything is allocated; return the shape.
+
+    A header is a few bytes of text: a damaged or crafted one can claim 10**12 rows, which numpy would
+    try to allocate (or map) in full before finding the data missing.
+    """
+    path = Path(path)
+    with open(path, "rb") as fh:
+        shape, dtype, need = _npy_expected(fh, str(path))
+        have = path.stat().st_size - fh.tell()
+    if need != have:
+        raise ValueError(
+            f"{path}: its header claims an array of shape {shape} ({dtype}, {need:,} bytes) but the file holds "
+            f"{have:,} bytes of data; the file is truncated, damaged or not written by votewise."
+        )
+    return shape
+
+
+def check_npz(path: str | os.PathLike, *, what: str = "file") -> None:
+    """Check every array of a ``.npz`` file as :func:`check_npy_header` does, from the zip's own sizes.
+
+    Raises ``ValueError`` naming the file (and array) for a file that is not a zip of plain arrays, an
+    array of Python objects, or a header whose shape does not fit the array's stored size.
+    """
+    path = Path(path)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for info in zf.infolist():
+                if not info.filename.endswith(".npy"):
+                    continue
+                with zf.open(info) as fh:
+                    shape, dtype, need = _npy_expected(fh, f"{path} (array {info.filename[:-4]!r})")
+                    have = info.file_size - fh.tell()
+                if need != have:
+                    raise ValueError(
+                        f"{path} (array {info.filename[:-4]!r}): its header claims shape {shape} ({need:,} bytes) "
+                        f"but the array holds {have:,} bytes; the {what} is damaged or not written by votewise."
+                    )
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise ValueError(f"{path}: not a readable .npz {what} ({type(exc).__name__}: {exc}).") from None
+
+
+def duplicate_header(path: str | os.PathLike, columns: Iterable[Any], options: dict[str, Any]) -> str | None:
+    """Where a CSV header names a column twice, or None. pandas renames the second ``text`` to ``text.1``.
+
+    Only looked into when the columns pandas returned include such a renamed pair (``x`` and ``x.1``),
+    so a file without one pays nothing.
+    """
+    names = [str(c) for c in columns]
+    present = set(names)
+    if not any(c.rpartition(".")[0] in present and c.rpartition(".")[2].isdigit() for c in names):
+        return None
+    header_options = {k: v for k, v in options.items() if k in ("sep", "delimiter", "encoding", "compression", "quotechar")}
+    try:
+        raw = pd.read_csv(path, nrows=1, header=None, dtype=str, keep_default_na=False, **header_options)
+    except Exception:
+        return None
+    header = [str(v) for v in raw.iloc[0].tolist()] if len(raw) else []
+    seen: dict[str, int] = {}
+    for i, name in enumerate(header):
+        if name in seen:
+            return (
+                f"{path}, line 1: the header names the column {name!r} twice (fields {seen[name] + 1} and {i + 1}); "
+                "column names must be unique, as an LF reads a column by its name. Rename one."
+            )
+        seen[name] = i
+    return None
+
+
+def parquet_duplicate_columns(path: str | os.PathLike) -> str | None:
+    """Where a Parquet file's schema names a column twice (pyarrow then fails with "Multiple matches"), or None."""
+    try:
+        import pyarrow.parquet as pq
+
+        names = pq.read_schema(path).names
+    except Exception:  # not readable: the reader reports it
+        return None
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if name in seen:
+            return (
+                f"{path}: the schema names the column {name!r} twice (columns {seen[name] + 1} and {i + 1}); column "
+                "names must be unique, as an LF reads a column by its name. Rename one when writing the file."
+            )
+        seen[name] = i
+    return None
+
+
+_CONTAINERS = (dict, list, tuple, set, np.ndarray)
+
+
+def check_text_cells(df: pd.DataFrame, text_column: str, source: str, *, start: int = 0) -> None:
+    """Raise ``ValueError`` naming ``source`` and the row when a text cell holds a dict, list or array.
+
+    JSON lines and Parquet can hold a nested value where the text should be; LFs, deduplication and
+    the rule builders expect a string there and would fail far from the cause ("unhashable type").
+    ``start`` is the position of ``df``'s first row in the file.
+    """
+    col = df[text_column]
+    if col.dtype != object:
+        return
+    types = set(map(type, col.tolist()))
+    if not any(issubclass(t, _CONTAINERS) for t in types):
+        return
+    i = next(i for i, v in enumerate(col.tolist()) if isinstance(v, _CONTAINERS))
+    value = col.iloc[i]
+    raise ValueError(
+        f"{source}, row {start + i}: the text column {text_column!r} holds a {type(value).__name__} "
+        f"({str(value)[:60]}), not a string; flatten the record so that {text_column!r} is text, or pass "
+        "text_column= naming the column that holds the text."
+    )
 
 
 def check_writable(path: str | os.PathLike, *, what: str = "output", folder: bool = False) -> Path:
@@ -269,6 +505,8 @@ def csv_error(path: str | os.PathLike, exc: Exception, encoding: str = "utf-8") 
         return ValueError(f"{path}: malformed CSV: {exc}")
     if isinstance(exc, UnicodeDecodeError):
         return check_utf8(path, exc, encoding)
+    if is_compression_error(path, exc):
+        return compression_error(path, exc)
     return exc
 
 

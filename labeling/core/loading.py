@@ -65,8 +65,9 @@ def load_lfs(path: str | os.PathLike) -> list[LabelingFunction]:
     except SyntaxError as exc:
         sys.modules.pop(mod_name, None)
         raise ValueError(f"{exc.filename or path}, line {exc.lineno}: syntax error in the LF file: {exc.msg}.") from None
-    except Exception as exc:
-        # The LF file's own code raised while it was imported: say which file and line, keep the cause.
+    except (Exception, SystemExit) as exc:
+        # The LF file's own code raised (or called sys.exit, which would end the command with no
+        # message) while it was imported: say which file and line, keep the cause.
         sys.modules.pop(mod_name, None)
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).resolve() == path]
         where = f", line {frames[-1].lineno}" if frames else ""

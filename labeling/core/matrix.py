@@ -10,6 +10,9 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from .fileio import check_npz, loads_json
+from .outputs import atomic_write
+
 ABSTAIN: int = -1
 """The vote of a labeling function that does not label a row."""
 
@@ -96,6 +99,13 @@ def check_label_matrix(
         raise ValueError(f"{name} has no columns; expected one column per labeling function.")
     if n_lfs is not None and arr.shape[1] != n_lfs:
         raise ValueError(f"{name} has {arr.shape[1]} LF columns; expected {n_lfs} (the number seen in fit).")
+    if arr.dtype.kind == "O" and arr.size and all(type(v) is int for v in arr.ravel().tolist()):
+        # Python ints past int64 give an object array: name the vote instead of the dtype.
+        big = np.flatnonzero([not -(2**31) < v < 2**31 for v in arr.ravel().tolist()])
+        if len(big):
+            i, j = divmod(int(big[0]), arr.shape[1])
+            raise ValueError(f"{name}[{i}, {j}]{_lf_label(lf_names, j)} is {arr[i, j]}; expected a class id below 2**31-1.")
+        arr = arr.astype(np.int64)
     if arr.dtype.kind == "b" or arr.dtype.kind not in "iuf":
         raise TypeError(
             f"{name} must hold integer votes (-1 = abstain); got dtype {arr.dtype}. "
@@ -298,31 +308,41 @@ class LabelMatrix:
             kinds.append(kind)
             arrays["index" if k == 0 else f"index_{k}"] = arr
         names = [None if n is None else str(n) for n in self.index.names]
-        np.savez_compressed(
-            path,
-            values=self.values,
-            lf_names=np.asarray(self.lf_names, dtype=str),
-            index_kind=np.asarray(kinds[0] if len(kinds) == 1 else "multi:" + ",".join(kinds)),
-            index_names=np.asarray(json.dumps(names)),
-            **arrays,
-        )
+        # Under a temporary name until complete: a killed save never leaves a half-written matrix.
+        with atomic_write(path, "wb") as fh:
+            np.savez_compressed(
+                fh,
+                values=self.values,
+                lf_names=np.asarray(self.lf_names, dtype=str),
+                index_kind=np.asarray(kinds[0] if len(kinds) == 1 else "multi:" + ",".join(kinds)),
+                index_names=np.asarray(json.dumps(names)),
+                **arrays,
+            )
         return path
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "LabelMatrix":
         """Read a matrix written by :meth:`save`."""
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"No such label matrix file: {path}")
         try:
+            # The headers first: a damaged or crafted header could claim 10**12 rows, which np.load would
+            # allocate, and a pickled array would get numpy's advice to load it unsafely.
+            check_npz(path, what="label matrix")
             z = np.load(path, allow_pickle=False)
-        except FileNotFoundError:
-            raise FileNotFoundError(f"No such label matrix file: {path}") from None
-        except (OSError, ValueError) as exc:
-            raise ValueError(f"{path} is not a votewise label matrix (.npz): {exc}") from None
+        except (OSError, ValueError, EOFError) as exc:
+            # The reason without numpy's advice (allow_pickle=True would run code from the file).
+            reason = str(exc).removeprefix(str(path)).lstrip(": ") if str(exc).startswith(str(path)) else type(exc).__name__
+            raise ValueError(
+                f"{path} is not a votewise label matrix ({reason.rstrip('.')}); write it again with LabelMatrix.save "
+                "or votewise apply."
+            ) from None
         with z:
             missing = {"values", "lf_names", "index"} - set(z.files)
             if missing:
                 raise ValueError(f"{path} is not a votewise label matrix: missing arrays {sorted(missing)}.")
             kind = str(z["index_kind"]) if "index_kind" in z.files else ("str" if z["index"].dtype.kind == "U" else "int")
-            names = json.loads(str(z["index_names"])) if "index_names" in z.files else None
+            names = loads_json(str(z["index_names"]), f"{path} (index_names)") if "index_names" in z.files else None
             if kind.startswith("multi:"):
                 kinds = kind[len("multi:"):].split(",")
                 levels = [_decode_ids(k, z["index" if i == 0 else f"index_{i}"]) for i, k in enumerate(kinds)]
@@ -356,7 +376,7 @@ def _encode_ids(level: pd.Index) -> tuple[str, np.ndarray]:
 
 def _decode_ids(kind: str, arr: np.ndarray) -> Any:
     if kind == "json":
-        return pd.Index([json.loads(v) for v in arr.tolist()], dtype=object)
+        return pd.Index([loads_json(v, "a row id") for v in arr.tolist()], dtype=object)
     if kind == "str":
         return pd.Index(arr.tolist(), dtype=object)
     return arr  # "typed", and files written before the kind existed ("int")

@@ -20,11 +20,14 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .fileio import (
-    check_csv_warnings, check_writable, csv_error, detect_format, iter_jsonl, sniff_encoding, text_as_written,
+    COMPRESSION_ERRORS, check_csv_warnings, check_npy_header, check_text_cells, check_writable, csv_error, detect_format,
+    duplicate_header, is_compression_error, iter_jsonl,
+    load_json, parquet_duplicate_columns, sniff_encoding, text_as_written,
 )
 from .votes import LFFailure, check_lfs, check_options, compute_votes, validate_input
 from .lf import LabelingFunction
 from .matrix import LabelMatrix, smallest_int_dtype
+from .outputs import check_outputs, output_lock
 from .patterns import PatternCounts
 
 __all__ = ["apply_lfs_to_file", "iter_chunks", "StreamResult", "read_votes"]
@@ -84,7 +87,7 @@ def iter_chunks(
         read_options.setdefault("encoding", sniff_encoding(path))
         try:
             with pd.read_csv(path, chunksize=chunk_size, usecols=columns, **read_options) as reader:
-                checked = False
+                checked, first = False, True
                 while True:
                     # Warnings caught per chunk (never around the yield, which runs the caller's code).
                     with warnings.catch_warnings(record=True) as caught:
@@ -94,10 +97,19 @@ def iter_chunks(
                         except StopIteration:
                             break
                     # Longer rows are looked into once per file (the look reads the whole file).
+                    if not checked and first:
+                        twice = duplicate_header(path, chunk.columns, read_options)
+                        if twice:
+                            raise ValueError(twice)
+                    first = False
                     checked |= check_csv_warnings(caught, path, sep=read_options.get("sep", ","),
                                                   encoding=read_options["encoding"], check_fields=not checked)
                     yield chunk
-        except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError, *COMPRESSION_ERRORS) as exc:
+            raise csv_error(path, exc, read_options["encoding"]) from None
+        except OSError as exc:  # bz2's "Invalid data stream" is a plain OSError
+            if not is_compression_error(path, exc):
+                raise
             raise csv_error(path, exc, read_options["encoding"]) from None
         except ValueError as exc:  # e.g. usecols naming a column the file lacks
             if str(exc).startswith(str(path)):
@@ -127,6 +139,9 @@ def iter_chunks(
             raise ValueError(f"{path}: not a readable Parquet file ({exc}).") from None
         with pf:
             names = pf.schema_arrow.names
+            twice = parquet_duplicate_columns(path)
+            if twice:
+                raise ValueError(twice)
             missing = [c for c in columns or () if c not in names]
             if missing:  # pyarrow would silently return no such column
                 raise KeyError(f"{path}: no column(s) {missing}; the columns are {names}.")
@@ -188,6 +203,7 @@ class StreamResult:
 
     def votes(self) -> np.ndarray:
         """The votes as a read-only memory map (nothing is loaded until indexed)."""
+        check_npy_header(self.path)
         return np.load(self.path, mmap_mode="r")
 
     def label_matrix(self, *, mmap: bool = True) -> LabelMatrix:
@@ -203,10 +219,22 @@ def read_votes(path: str | os.PathLike, *, mmap: bool = True) -> LabelMatrix:
         partial = _partial(path)
         hint = f" (an unfinished run left {partial.name}: rerun with resume=True)" if partial.exists() else ""
         raise FileNotFoundError(f"No such votes file: {path}{hint}")
-    meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+    if not meta_path.exists():
+        # apply_lfs_to_file writes the .json last: without it the run that wrote the votes did not finish
+        # (or the file is not one of its outputs), and its rows may not be what the names say.
+        raise ValueError(
+            f"{path} has no {meta_path.name} beside it: the run that wrote it did not finish (the .json is "
+            "written last), or the file is not an output of apply_lfs_to_file. Run apply_lfs_to_file again."
+        )
+    meta = load_json(meta_path)
+    if not isinstance(meta, dict):
+        raise ValueError(f"{meta_path}: expected a JSON object (lf_names, n_rows, ids); got {type(meta).__name__}.")
     try:
+        check_npy_header(path)
         values = np.load(path, mmap_mode="r" if mmap else None)
     except ValueError as exc:
+        if str(exc).startswith(str(path)):
+            raise
         raise ValueError(f"{path} is not a votes file written by apply_lfs_to_file ({exc}).") from None
     if "n_rows" in meta and meta["n_rows"] != len(values):
         raise ValueError(
@@ -215,7 +243,10 @@ def read_votes(path: str | os.PathLike, *, mmap: bool = True) -> LabelMatrix:
         )
     index = None
     if meta.get("ids"):
-        index = pd.read_parquet(path.parent / meta["ids"]).iloc[:, 0].to_numpy()
+        try:
+            index = pd.read_parquet(path.parent / meta["ids"]).iloc[:, 0].to_numpy()
+        except (OSError, ValueError) as exc:  # pyarrow's message names no file
+            raise ValueError(f"{path.parent / meta['ids']}: the row ids of {path.name} cannot be read ({exc}).") from None
         if len(index) != len(values):
             raise ValueError(f"{path.parent / meta['ids']} has {len(index)} row ids for {len(values)} rows of votes.")
     return LabelMatrix(values, lf_names=meta.get("lf_names"), index=index)
@@ -319,29 +350,107 @@ def apply_lfs_to_file(
     source = Path(path)
     if not source.exists():
         raise FileNotFoundError(f"No such file: {source}")
-    check_writable(out, what="votes file")  # before any work: an unwritable output fails now, not after it
+    ids_path = out.with_suffix(".ids.parquet") if id_column is not None else None
+    # Before any work: no output (nor the .json and id files written beside it) may be the file read,
+    # and an unwritable output fails now, not after the run.
+    written = {"out": out, "the votes' metadata": out.with_suffix(".json"), "the row ids": ids_path,
+               "the unfinished votes": _partial(out), "the progress file": _progress(out)}
+    check_outputs(written, {"path": source})
+    check_writable(out, what="votes file")
+    with output_lock(out, what="votes file"):  # one run at a time per output: two would share one .partial file
+        return _apply_to_file(
+            source, lfs, out, ids_path, chunk_size=chunk_size, format=format, columns=columns, id_column=id_column,
+            text_column=text_column, n_jobs=n_jobs, fault_tolerant=fault_tolerant, cardinality=cardinality,
+            dedup=dedup, max_failures=max_failures, progress=progress, read_options=read_options, resume=resume,
+        )
+
+
+def _lf_identity(lfs: Sequence[LabelingFunction]) -> tuple[list[str], list[str]]:
+    """The fingerprint of each LF (what a resumed run must share), and the LFs that have none."""
+    from .cache import lf_fingerprint  # the cache's recipe: code, globals, resources, preprocessors, state
+
+    prints, unknown = [], []
+    for lf in lfs:
+        try:
+            prints.append(lf_fingerprint(lf))
+        except TypeError:
+            prints.append(f"unknown:{lf.name}")
+            unknown.append(lf.name)
+    return prints, unknown
+
+
+def _resume_point(out: Path, plan: dict[str, Any], unknown: list[str]) -> tuple[int, int, int]:
+    """``(chunks, rows, failures)`` already done by the unfinished run that ``resume=True`` continues.
+
+    ``(0, 0, 0)`` when there is none, or when it labelled another file, other LFs (by fingerprint:
+    an edited LF under the same name is another LF) or with other settings; the latter say so.
+
+    Raises
+    ------
+    ValueError
+        When the run cannot be checked: a votes file without its ``.json`` (a run killed while it
+        renamed its files), or an LF whose fingerprint cannot be taken.
+    """
+    partial, progress_path, meta_path = _partial(out), _progress(out), out.with_suffix(".json")
+    if not progress_path.exists():
+        return 0, 0, 0
+    if out.exists() and not meta_path.exists() and not partial.exists():
+        raise ValueError(
+            f"resume=True: {out} has no {meta_path.name} beside it and {progress_path.name} says a run was under way: "
+            "that run was stopped while it renamed its files, so what is there cannot be checked. Run again with "
+            "resume=False."
+        )
+    if not partial.exists():
+        return 0, 0, 0
+    if unknown:
+        raise ValueError(
+            f"resume=True: cannot tell whether LF {unknown[0]!r} is the LF that labelled the first rows of {out.name} "
+            "(its fingerprint cannot be taken: see labeling.lf_fingerprint); run again with resume=False, or "
+            "declare what it reads with resources= or cache_key=."
+        )
+    try:
+        state = load_json(progress_path)
+    except ValueError:
+        state = {}
+    before = state.get("plan") if isinstance(state, dict) else None
+    if before == plan:
+        return state["chunks"], state["n_rows"], state["n_failures"]
+    if isinstance(before, dict):
+        changed = [k for k in plan if before.get(k) != plan[k]]
+        if "lf_fingerprints" in changed and before.get("lf_names") == plan["lf_names"]:
+            old = before.get("lf_fingerprints") or []
+            edited = [n for n, a, b in zip(plan["lf_names"], plan["lf_fingerprints"], old) if a != b]
+            changed = [f"LF {edited[0]!r} (edited)" if edited else "the LFs"] + [c for c in changed if c != "lf_fingerprints"]
+        warnings.warn(
+            f"resume=True: the unfinished run into {out.name} used another {', '.join(changed)}; starting afresh.",
+            stacklevel=4,
+        )
+    return 0, 0, 0
+
+
+def _apply_to_file(
+    source: Path, lfs: list[LabelingFunction], out: Path, ids_path: Path | None, *, chunk_size: int,
+    format: str | None, columns: Sequence[str] | None, id_column: str | None, text_column: str | None, n_jobs: int,
+    fault_tolerant: bool, cardinality: int | None, dedup: bool, max_failures: int, progress: bool,
+    read_options: dict[str, Any] | None, resume: bool,
+) -> StreamResult:
     dtype = smallest_int_dtype(cardinality)
     names = [lf.name for lf in lfs]
     patterns = PatternCounts(names)
     failures: list[LFFailure] = []
     n_failures = 0
     n = 0
-    ids_path = out.with_suffix(".ids.parquet") if id_column is not None else None
     partial, progress_path = _partial(out), _progress(out)
     ids_partial = _partial(ids_path) if ids_path is not None else None
     # What a resumed run must share with the one it continues; any difference starts afresh.
+    prints, unknown = _lf_identity(lfs)
     plan = {
-        **_source_stamp(source), "lf_names": names, "chunk_size": chunk_size, "dtype": np.dtype(dtype).str,
+        **_source_stamp(source), "lf_names": names, "lf_fingerprints": prints, "chunk_size": chunk_size, "dtype": np.dtype(dtype).str,
         "format": _format_of(source, format), "columns": list(columns) if columns else None, "id_column": id_column,
     }
     done_chunks = 0
-    if resume and progress_path.exists() and partial.exists():
-        try:
-            state = json.loads(progress_path.read_text())
-        except ValueError:
-            state = {}
-        if state.get("plan") == plan:
-            done_chunks, n, n_failures = state["chunks"], state["n_rows"], state["n_failures"]
+    if resume:
+        done_chunks, n, n_failures = _resume_point(out, plan, unknown)
     ids_writer = None
     total = None
     if plan["format"] == "parquet":
@@ -364,6 +473,7 @@ def apply_lfs_to_file(
                                   "encoding": read_options.get("encoding") or sniff_encoding(source)}))
     chunks = iter_chunks(source, chunk_size=chunk_size, format=format, columns=columns, **read_options)
     row_bytes = len(lfs) * np.dtype(dtype).itemsize
+    id_check = _UniqueIds(source, id_column)
     try:
         # Everything is written under temporary names and renamed only when complete: a killed run
         # leaves the previous result as it was, plus a .partial file it can resume from.
@@ -380,7 +490,11 @@ def apply_lfs_to_file(
                 fh.write(_npy_header((0, len(lfs)), dtype))
             start = 0
             for k, chunk in enumerate(chunks):
+                if not len(chunk):
+                    continue  # a CSV with a header and no rows gives one empty chunk: reported below, by file
                 chunk = _prepare_chunk(chunk, source, start, text_column, id_column)
+                if id_column is not None:
+                    id_check.add(chunk.index, start)
                 if k < done_chunks:  # labelled by the run this one resumes: only its row ids are needed
                     if ids_partial is not None:
                         ids_writer = _write_ids(ids_writer, ids_partial, chunk.index)
@@ -415,12 +529,14 @@ def apply_lfs_to_file(
         bar.close()
         if ids_writer is not None:
             ids_writer.close()
+    if ids_partial is not None and n:
+        id_check.check(ids_partial)
     if n == 0:
         partial.unlink(missing_ok=True)
         progress_path.unlink(missing_ok=True)
         if ids_partial is not None:
             ids_partial.unlink(missing_ok=True)
-        raise ValueError(f"{source} has no rows; nothing to label.")
+        raise ValueError(f"{source} has no rows (a header at most); nothing to label. Check that it is the file you meant.")
     meta_path = out.with_suffix(".json")
     meta = {"lf_names": names, "n_rows": n, "source": source.name, "ids": ids_path.name if ids_path else None}
     # The .json is what says a result is complete: it goes first and comes back last, so a run
@@ -442,6 +558,8 @@ def apply_lfs_to_file(
 def _prepare_chunk(
     chunk: pd.DataFrame, source: Path, start: int, text_column: str | None, id_column: str | None
 ) -> pd.DataFrame:
+    if text_column is not None and text_column in chunk.columns:
+        check_text_cells(chunk, text_column, str(source), start=start)
     if text_column is not None and text_column in chunk.columns and chunk[text_column].isna().any():
         chunk[text_column] = chunk[text_column].fillna("")
     if id_column is not None:
@@ -450,6 +568,46 @@ def _prepare_chunk(
         return chunk.set_index(id_column, drop=False)
     chunk.index = pd.RangeIndex(start, start + len(chunk))
     return chunk
+
+
+class _UniqueIds:
+    """Refuses a repeated row id across the whole file, as ``sources.read_table`` does, in bounded memory.
+
+    Within a chunk the ids are compared as they are; across chunks by a 64-bit hash of each id (8 bytes
+    a row), and a repeated hash is confirmed on the ids themselves before anything is reported.
+    """
+
+    def __init__(self, source: Path, id_column: str | None) -> None:
+        self.source, self.id_column = source, id_column
+        self.hashes: list[np.ndarray] = []
+
+    def _fail(self, value: Any, first: int, second: int) -> None:
+        value = value.item() if hasattr(value, "item") else value
+        raise ValueError(
+            f"{self.source}: id column {self.id_column!r} has duplicate value {value!r} (rows {first} and {second}); "
+            "row ids must be unique so that labels can be traced back to rows."
+        )
+
+    def add(self, index: pd.Index, start: int) -> None:
+        dup = index.duplicated()
+        if dup.any():
+            i = int(dup.argmax())
+            self._fail(index[i], start + int(index.get_indexer_for([index[i]])[0]), start + i)
+        self.hashes.append(pd.util.hash_array(np.asarray(index, dtype=object)))
+
+    def check(self, ids_path: Path) -> None:
+        if len(self.hashes) < 2:
+            return  # one chunk: checked as it was read
+        hashes = np.concatenate(self.hashes)
+        order = np.argsort(hashes, kind="stable")
+        same = np.flatnonzero(hashes[order][1:] == hashes[order][:-1])
+        if not len(same):
+            return
+        ids = pd.read_parquet(ids_path).iloc[:, 0].tolist()
+        for i in same.tolist():
+            a, b = int(order[i]), int(order[i + 1])
+            if type(ids[a]) is type(ids[b]) and ids[a] == ids[b]:
+                self._fail(ids[b], min(a, b), max(a, b))
 
 
 def _write_ids(writer: Any, path: Path, index: pd.Index) -> Any:

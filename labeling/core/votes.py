@@ -65,6 +65,24 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _exit_error(lf: str, exc: BaseException, position: Any, row_id: Any = None) -> LFError:
+    """The LFError for an LF that called ``sys.exit`` (or raised another exception that ends the program).
+
+    ``SystemExit`` and other ``BaseException`` subclasses pass every ``except Exception``: uncaught, they
+    would end ``votewise apply`` with status 0, no output and no message. Always a bug, never a vote or
+    bad data, so fault tolerance does not apply. ``KeyboardInterrupt`` (the user's Ctrl-C) is not one.
+    """
+    where = f"on row {position} (id {row_id!r})" if row_id is not None else f"on rows from {position}"
+    what = f"called sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else f"raised {type(exc).__name__}"
+    err = LFError(
+        f"LF {lf!r} {what} {where}; an LF returns a vote (or raises an Exception), it must not end the program. "
+        "Remove the exit call.",
+        lf=lf, position=int(position), row_id=row_id,
+    )
+    err.__cause__ = exc
+    return err
+
+
 def _check_vote(lf: str, value: Any, position: int, row_id: Any, cardinality: int | None) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
         hint = " (return ABSTAIN, i.e. -1, to abstain)" if value is None else ""
@@ -199,15 +217,29 @@ def _check_batch_output(
             f"(rows {positions[0]}..{positions[-1]}); expected one vote per row, shape ({len(chunk)},).",
             lf=lf, position=int(positions[0]),
         )
+    if votes.dtype.kind == "O" and all(type(v) is int for v in votes.tolist()):
+        # Python ints too large for int64 make an object array: report the value, as for a row LF.
+        big = [i for i, v in enumerate(votes.tolist()) if not -(2**31) <= v < 2**31]
+        if big:
+            i = big[0]
+            raise LFError(
+                f"LF {lf!r} voted {votes[i]} on row {positions[i]} (id {chunk.index[i]!r}); expected "
+                f"{f'-1..{cardinality - 1}' if cardinality is not None else '-1 or a class id >= 0'}.",
+                lf=lf, position=int(positions[i]), row_id=chunk.index[i],
+            )
+        votes = votes.astype(np.int64)
     if votes.dtype.kind not in "iu":
+        bad = np.ones(len(votes), dtype=bool)
         if votes.dtype.kind == "f":
-            bad = ~np.isfinite(votes) | (votes != np.round(votes))
+            # Past int32 a float is no class id: converting it would wrap around to another number.
+            bad = ~np.isfinite(votes) | (votes != np.round(votes)) | (np.abs(votes) >= 2**31)
             if not bad.any():
                 votes = votes.astype(np.int64)
         if votes.dtype.kind not in "iu":
-            i = int(np.flatnonzero(bad)[0]) if votes.dtype.kind == "f" else 0
+            i = int(np.flatnonzero(bad)[0])
+            value = votes[i].item() if hasattr(votes[i], "item") else votes[i]
             raise LFError(
-                f"Vectorized LF {lf!r} returned {votes[i].item()!r} (dtype {votes.dtype}) on row {positions[i]} "
+                f"Vectorized LF {lf!r} returned {value!r:.60} (dtype {votes.dtype}) on row {positions[i]} "
                 f"(id {chunk.index[i]!r}); expected integer class ids or -1.",
                 lf=lf, position=int(positions[i]), row_id=chunk.index[i],
             )
@@ -241,6 +273,11 @@ def _run_row_lf(
             failures.append(LFFailure(lf.name, int(positions[i]), ids[i], _describe(exc)))
             out.append(ABSTAIN)
             start = i + 1
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # SystemExit & co.: not an Exception, it would end the run with no message
+            i = len(out)
+            raise _exit_error(lf.name, exc, positions[i], ids[i]) from exc
     return _check_votes(lf.name, out, ids, positions, cardinality)
 
 
@@ -282,7 +319,11 @@ def _run_batch_lf(
                 )[0]
             except LFError:
                 raise
-            except Exception as exc:
+            except KeyboardInterrupt:
+                raise
+            except BaseException as exc:
+                if not isinstance(exc, Exception):  # SystemExit & co. on this row alone
+                    raise _exit_error(lf.name, exc, positions[i], chunk.index[i]) from exc
                 if not fault_tolerant:
                     raise LFError(
                         f"LF {lf.name!r} failed on row {positions[i]} (id {chunk.index[i]!r}): {_describe(exc)}",
@@ -297,14 +338,97 @@ def _run_batch_lf(
                 lf=lf.name, position=int(positions[0]),
             ) from chunk_exc
         return votes
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # SystemExit & co. (after Exception: this catches only what that does not)
+        raise _exit_error(lf.name, exc, positions[0]) from exc
 
 
-def _rows(chunk: pd.DataFrame) -> list[Row]:
+# Cells that an LF could change in place (x.tags.append(...)): the row cannot refuse that, so LFs get copies.
+_MUTABLE_CELLS = (list, dict, set, bytearray, np.ndarray, tuple)  # a tuple may hold a list
+
+
+class _CellGuard:
+    """Copies of a chunk's mutable cells (lists, dicts, sets, arrays) for row LFs, and a check that none changed.
+
+    The row LFs of a chunk share one set of rows; a list cell appended to by one LF would change what
+    the next LF sees, and, being the caller's own object, the caller's DataFrame. So the rows hold deep
+    copies (the caller's cells are never handed out; arrays are copied read-only), and after each LF
+    the copies are compared with the originals.
+    """
+
+    def __init__(self, names: list[str], columns: list[list[Any]]) -> None:
+        import copy
+
+        self.names = names
+        self.watched: dict[int, list[Any]] = {}
+        for j, col in enumerate(columns):
+            types = set(map(type, col))
+            if any(issubclass(t, _MUTABLE_CELLS) for t in types):
+                self.watched[j] = col
+                columns[j] = [self._frozen(copy.deepcopy(v)) for v in col]
+        self.given = {j: columns[j] for j in self.watched}
+
+    @staticmethod
+    def _frozen(v: Any) -> Any:
+        if isinstance(v, np.ndarray):
+            v.flags.writeable = False
+        return v
+
+    @staticmethod
+    def _same(a: Any, b: Any) -> bool:
+        try:
+            if a == b:
+                return True
+        except (ValueError, TypeError):  # arrays inside lists compare element-wise
+            pass
+        # Unequal by == can still be unchanged (a NaN copied into a new object): compare the bytes.
+        import pickle
+
+        try:
+            return pickle.dumps(a) == pickle.dumps(b)
+        except Exception:
+            return False
+
+    def check(self, lf: str, ids: Sequence[Any], positions: np.ndarray) -> None:
+        for j, original in self.watched.items():
+            given = self.given[j]
+            if self._same(given, original):
+                continue
+            i = next(i for i, (a, b) in enumerate(zip(given, original)) if not self._same(a, b))
+            raise LFError(
+                f"LF {lf!r} changed the {type(original[i]).__name__} in column {self.names[j]!r} of row {positions[i]} "
+                f"(id {ids[i]!r}) in place; rows are read-only for LFs, as a change would alter the votes of the "
+                "LFs after it. Work on a copy (list(x.tags)) or add fields in a @preprocessor().",
+                lf=lf, position=int(positions[i]), row_id=ids[i],
+            )
+
+
+def _guarded_chunk(chunk: pd.DataFrame) -> tuple[pd.DataFrame, _CellGuard | None]:
+    """The chunk vectorized LFs get: the same, except that columns holding mutable cells hold copies of them."""
+    names = list(chunk.columns)
+    if len(set(names)) != len(names):
+        return chunk, None
+    columns = [chunk.iloc[:, j].tolist() if chunk.dtypes.iloc[j] == object else [] for j in range(len(names))]
+    guard = _CellGuard(names, columns)
+    if not guard.watched:
+        return chunk, None
+    copied = chunk.copy(deep=False)
+    for j in guard.watched:
+        copied.isetitem(j, pd.Series(guard.given[j], index=chunk.index, dtype=object))
+    return copied, guard
+
+
+def _rows(chunk: pd.DataFrame) -> tuple[list[Row], _CellGuard | None]:
     # Column by column to Python objects, then zipped: several times faster than to_dict("records").
     names = list(chunk.columns)
     if not names or len(set(names)) != len(names):
-        return [ReadOnlyRow(r) for r in chunk.to_dict("records")]
+        return [ReadOnlyRow(r) for r in chunk.to_dict("records")], None
     columns = [chunk.iloc[:, j].tolist() for j in range(len(names))]
+    guard = None
+    if any(chunk.dtypes.iloc[j] == object for j in range(len(names))):
+        guard = _CellGuard(names, columns)  # replaces the columns holding mutable cells by copies
+        guard = guard if guard.watched else None
     # Thousands of new dicts that all survive would set off the cyclic garbage collector again and
     # again (each pass walking every live object) while they hold no cycles; pausing it here cuts
     # the cost of building rows by about a third.
@@ -314,8 +438,8 @@ def _rows(chunk: pd.DataFrame) -> list[Row]:
         # Read-only: one row object serves every row LF, so none may change what the next one sees.
         if len(names) == 1:  # the common text-only case: a dict literal is faster than a zip per row
             name = names[0]
-            return list(map(ReadOnlyRow, [{name: v} for v in columns[0]]))
-        return list(map(ReadOnlyRow, map(zip, repeat(names), zip(*columns))))
+            return list(map(ReadOnlyRow, [{name: v} for v in columns[0]])), guard
+        return list(map(ReadOnlyRow, map(zip, repeat(names), zip(*columns)))), guard
     finally:
         if was_enabled:
             gc.enable()
@@ -335,16 +459,23 @@ def label_chunk(
     block = np.full((len(chunk), len(lfs)), ABSTAIN, dtype=np.int32)
     failures: list[LFFailure] = []
     rows: list[Row] | None = None
+    guard: _CellGuard | None = None
     view: pd.DataFrame | None = None
+    batch_chunk, batch_guard = chunk, None
     for j, lf in enumerate(lfs):
         if lf.vectorized:
             if view is None:
-                view = chunk.copy(deep=False)  # copy-on-write: shares the data, not the DataFrame object
-            block[:, j] = _run_batch_lf(lf, chunk, positions, cardinality, fault_tolerant, failures, view)
+                batch_chunk, batch_guard = _guarded_chunk(chunk)  # list cells copied, as for row LFs
+                view = batch_chunk.copy(deep=False)  # copy-on-write: shares the data, not the DataFrame object
+            block[:, j] = _run_batch_lf(lf, batch_chunk, positions, cardinality, fault_tolerant, failures, view)
+            if batch_guard is not None:
+                batch_guard.check(lf.name, chunk.index, positions)
         else:
             if rows is None:
-                rows = _rows(chunk)
+                rows, guard = _rows(chunk)
             block[:, j] = _run_row_lf(lf, rows, chunk.index, positions, cardinality, fault_tolerant, failures)
+            if guard is not None:
+                guard.check(lf.name, chunk.index, positions)
     return block, failures
 
 
@@ -412,6 +543,8 @@ def check_lfs(lfs: Iterable[LabelingFunction], cardinality: int | None = None) -
         raise TypeError(f"cardinality={cardinality!r}; expected an integer number of classes.")
     if cardinality is not None and cardinality < 2:
         raise ValueError(f"cardinality={cardinality}; expected at least 2 classes.")
+    if cardinality is not None and cardinality > np.iinfo(np.int32).max:
+        raise ValueError(f"cardinality={cardinality}; a label matrix holds at most 2**31-1 classes.")
     return lfs
 
 
@@ -434,6 +567,14 @@ def validate_input(data: Any, lfs: Iterable[LabelingFunction], cardinality: int 
     lfs = check_lfs(lfs, cardinality)
     if len(data) == 0:
         raise ValueError("data has no rows; nothing to label.")
+    if not data.columns.is_unique:
+        # x.text would silently be one of them (pandas' readers rename the second to "text.1").
+        name = data.columns[data.columns.duplicated()][0]
+        where = [i for i, c in enumerate(data.columns) if c == name]
+        raise ValueError(
+            f"data has {len(where)} columns named {name!r} (positions {where}); column names must be unique, as an "
+            "LF reads a column by its name. Rename or drop one."
+        )
     return data, lfs
 
 
