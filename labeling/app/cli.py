@@ -8,12 +8,70 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "read_rows"]
+
+#: How ``--dedupe-ids`` treats an id that repeats: stop with an error naming both rows, or suffix it.
+DEDUPE_IDS = ("error", "suffix")
+
+
+def read_rows(
+    paths: str | Path | Sequence[str | Path], *, text_column: str | None = "text", id_column: str | None = None,
+    dedupe_ids: str = "error",
+):
+    """Read one or more data files as the command line's LFs see them; returns ``(DataFrame, id scheme)``.
+
+    Files are joined in order and must have the same columns. When ``text_column`` is not
+    ``text``, a ``text`` column holding a copy of it is added, so LFs read ``x.text`` whatever
+    the source calls the text (``x.CONTENT`` keeps working). The index is the ``id_column``
+    (kept as a column too) or else the row number over all files. An id that repeats is an
+    error naming both rows, unless ``dedupe_ids="suffix"``: the second ``a`` becomes ``a#1``,
+    the third ``a#2`` (what the YouTube example does). The id scheme, in words, is what a
+    review store checks new rows against (:meth:`labeling.review.ReviewStore.check_id_scheme`).
+    """
+    import numpy as np
+    import pandas as pd
+
+    from sources.files import read_table
+
+    if dedupe_ids not in DEDUPE_IDS:
+        raise ValueError(f"dedupe_ids={dedupe_ids!r} is not one of {DEDUPE_IDS}.")
+    paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    frames, origin = [], []
+    for path in paths:
+        df = read_table(path, text_column=text_column, id_column=None)
+        if id_column is not None and id_column not in df.columns:
+            raise ValueError(f"{path} has no id column {id_column!r} (--id-column); columns: {list(df.columns)}.")
+        if frames and list(df.columns) != list(frames[0].columns):
+            raise ValueError(f"{path} has columns {list(df.columns)}; {paths[0]} has {list(frames[0].columns)}. "
+                             "Files read together need the same columns.")
+        frames.append(df)
+        origin += [(str(path), i) for i in range(len(df))]
+    data = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
+    if text_column is not None and text_column != "text":
+        if "text" in data.columns:
+            raise ValueError(f"{paths[0]} has a column 'text' besides --text-column {text_column!r}; LFs read "
+                             "x.text, which would be ambiguous. Rename one of them, or pass --text-column text.")
+        data.insert(data.columns.get_loc(text_column) + 1, "text", data[text_column])
+    if id_column is None:
+        return data, "row numbers"
+    ids = data[id_column].astype(str)
+    repeat = ids.groupby(ids).cumcount().to_numpy()
+    if repeat.any():
+        if dedupe_ids == "error":
+            second = int(np.argmax(repeat > 0))
+            first = int(np.flatnonzero(ids.to_numpy() == ids.iloc[second])[0])
+            (f1, r1), (f2, r2) = origin[first], origin[second]
+            raise ValueError(
+                f"{f2}, row {r2}: id {ids.iloc[second]!r} in column {id_column!r} repeats {f1}, row {r1}. Ids must "
+                "be unique: pass --dedupe-ids suffix to number the repeats (the second becomes "
+                f"{ids.iloc[second] + '#1'!r}), or choose another --id-column.")
+        ids = pd.Series(np.where(repeat > 0, ids + "#" + repeat.astype(str), ids), index=ids.index)
+    data.index = pd.Index(ids.to_numpy(), name="id")
+    scheme = f"column {id_column!r}" + (" (repeats suffixed #1, #2, ...)" if dedupe_ids == "suffix" else "")
+    return data, scheme
 
 
 def _cmd_apply(args: argparse.Namespace) -> int:
-    from sources.files import read_table
-
     from labeling.apply import apply_lfs
     from labeling.fileio import check_writable
     from labeling.loading import load_lfs
@@ -26,7 +84,8 @@ def _cmd_apply(args: argparse.Namespace) -> int:
     check_writable(out, what="--out")
     if args.cache is not None:
         check_writable(args.cache, what="--cache", folder=True)
-    data = read_table(args.data, text_column=args.text_column, id_column=args.id_column)
+    data, _ = read_rows(args.data, text_column=args.text_column, id_column=args.id_column,
+                        dedupe_ids=args.dedupe_ids)
     lfs = load_lfs(args.lfs)
     L = apply_lfs(
         data, lfs, n_jobs=args.n_jobs, progress=not args.quiet,
@@ -46,13 +105,11 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     L = LabelMatrix.load(args.matrix)
     y = None
     if args.data is not None:
-        from sources.files import read_table
-
-        data = read_table(args.data, text_column=None)
+        data, _ = read_rows(args.data, text_column=None)
         if args.label_column not in data.columns:
-            raise SystemExit(f"{args.data} has no label column {args.label_column!r}; columns: {list(data.columns)}")
+            raise SystemExit(f"{' '.join(args.data)} has no label column {args.label_column!r}; columns: {list(data.columns)}")
         if len(data) != len(L):
-            raise SystemExit(f"{args.data} has {len(data)} rows but {args.matrix} has {len(L)}; they must match.")
+            raise SystemExit(f"{' '.join(args.data)} has {len(data)} rows but {args.matrix} has {len(L)}; they must match.")
         y = _gold_labels(data[args.label_column], args)
     cardinality = len(args.labels) if args.labels else args.cardinality
     summary = lf_summary(L, y, cardinality=cardinality)
@@ -93,13 +150,13 @@ def _gold_labels(column, args: argparse.Namespace):
             hint = (f"; --labels names {list(args.labels)}" if args.labels else
                     "; pass --labels NAME0,NAME1,... to map class names to ids")
             raise ValueError(
-                f"{args.data}, row {pos}: gold label {str(v)[:40]!r} in column {args.label_column!r} is not a class id{hint}."
+                f"{' '.join(args.data)}, row {pos}: gold label {str(v)[:40]!r} in column {args.label_column!r} is not a class id{hint}."
             )
     cardinality = len(args.labels) if args.labels else args.cardinality
     try:
         return check_gold(pd.Series(values).to_numpy(), len(values), cardinality=cardinality, name=f"{args.label_column}")
     except ValueError as exc:
-        raise ValueError(f"{args.data}: {exc}") from None
+        raise ValueError(f"{' '.join(args.data)}: {exc}") from None
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
@@ -134,6 +191,20 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_data_arguments(p: argparse.ArgumentParser) -> None:
+    """``--data``, ``--lfs``, ``--text-column``, ``--id-column`` and ``--dedupe-ids``, shared by apply and queue."""
+    p.add_argument("--data", required=True, nargs="+",
+                   help="CSV, TSV, JSONL or Parquet file(s), one row per example; several files are joined in order")
+    p.add_argument("--lfs", required=True, help="Python file defining labeling functions (or a list `lfs`)")
+    p.add_argument("--text-column", default="text",
+                   help="column holding the text; LFs read it as x.text whatever it is called (default: text)")
+    p.add_argument("--id-column", default=None,
+                   help="column of unique, stable row ids (default: the row number, stable only while the file is)")
+    p.add_argument("--dedupe-ids", default="error", choices=DEDUPE_IDS,
+                   help="an --id-column value that repeats: stop with an error naming both rows (default), or "
+                        "suffix the repeats (#1, #2, ...) as the YouTube example does")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``votewise`` command."""
     parser = argparse.ArgumentParser(
@@ -142,11 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("apply", help="apply the LFs of a Python file to a data file and save the label matrix")
-    p.add_argument("--data", required=True, help="CSV, TSV, JSONL or Parquet file, one row per example")
-    p.add_argument("--lfs", required=True, help="Python file defining labeling functions (or a list `lfs`)")
+    add_data_arguments(p)
     p.add_argument("--out", required=True, help="output .npz label matrix")
-    p.add_argument("--text-column", default="text", help="column that must exist (default: text)")
-    p.add_argument("--id-column", default=None, help="column of unique row ids")
     p.add_argument("--n-jobs", type=int, default=1, help="worker processes (-1 = all cores)")
     p.add_argument("--cardinality", type=int, default=None, help="number of classes, to check votes")
     p.add_argument("--fault-tolerant", action="store_true", help="abstain where an LF raises instead of stopping")
@@ -157,7 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("analyze", help="print per-LF coverage, overlaps, conflicts (and accuracy with gold labels)")
     p.add_argument("matrix", help=".npz label matrix written by `votewise apply`")
-    p.add_argument("--data", default=None, help="data file with gold labels, same rows as the matrix")
+    p.add_argument("--data", default=None, nargs="+",
+                   help="data file(s) with gold labels, the same rows in the same order as the matrix")
     p.add_argument("--label-column", default="label", help="gold label column in --data (default: label)")
     p.add_argument("--labels", default=None, type=lambda v: [s.strip() for s in v.split(",") if s.strip()],
                    help="class names in id order (e.g. HAM,SPAM), to read gold labels written as names")

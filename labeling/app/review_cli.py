@@ -44,7 +44,6 @@ def _cmd_queue(args: argparse.Namespace) -> int:
     from labeling.review.loop import ActiveLoop
     from labeling.review.store import ReviewStore
     from models.registry import make_model
-    from sources.files import read_table
 
     classes = [c.strip() for c in args.classes.split(",") if c.strip()] if args.classes else None
     new = not Path(args.store).exists()
@@ -52,16 +51,22 @@ def _cmd_queue(args: argparse.Namespace) -> int:
         print(f"votewise queue: error: {args.store} is new; name the classes with --classes NAME,NAME,...",
               file=sys.stderr)
         return 2
+    from .cli import read_rows
+
+    # Read (and check) the rows before the store is created: a bad file leaves no empty store behind.
+    data, scheme = read_rows(args.data, text_column=args.text_column, id_column=args.id_column,
+                             dedupe_ids=args.dedupe_ids)
     store = ReviewStore(args.store, class_names=classes, double_review=args.double_review,
                         random_state=args.seed)
     try:
         names = store.class_names
-        data = read_table(args.data, text_column=args.text_column, id_column=args.id_column)
+        # Before the LFs run: rows keyed another way than the stored samples would be stored twice.
+        store.check_id_scheme(scheme, data.index)
         lfs = load_lfs(args.lfs)
         L = apply_lfs(data, lfs, cardinality=len(names), progress=not args.quiet)
         loop = ActiveLoop(make_model(args.model, cardinality=len(names)), data, L, lfs=lfs, strategy=args.strategy,
-                          store=store, batch_size=max(args.batch, 1), text_column=args.text_column,
-                          audit_fraction=args.audit_fraction, random_state=args.seed)
+                          store=store, batch_size=max(args.batch, 1), text_column="text",
+                          audit_fraction=args.audit_fraction, random_state=args.seed, id_scheme=scheme)
         # A new batch ranks below the batches already queued: resume the batch count from the store.
         loop._batch = max((q["batch"] for q in store.queue_state().values()), default=0)
         loop.fit()
@@ -170,6 +175,8 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     """Register ``review``, ``queue``, ``export-store``, ``import-store`` and ``simulate`` on the subparsers."""
+    from .cli import add_data_arguments
+
     p = subparsers.add_parser("review", help="review queued samples of a review store in the terminal")
     p.add_argument("store", help="the review store (.sqlite) written by the active loop")
     p.add_argument("--reviewer", default=getpass.getuser(), help="name recorded with each label (default: login)")
@@ -183,18 +190,15 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
         "queue", help="create or extend a review store: fit the label model on LF votes and human labels, "
                       "queue the rows it is least sure of")
     p.add_argument("store", help="the review store (.sqlite); created if missing")
-    p.add_argument("--data", required=True, help="CSV, TSV, JSONL or Parquet file, one row per example")
-    p.add_argument("--lfs", required=True, help="Python file defining labeling functions (or a list `lfs`)")
+    add_data_arguments(p)
     p.add_argument("--classes", default=None,
                    help="class names in class-id order, comma-separated (needed when the store is new)")
     p.add_argument("--model", default="default", help="label model short name: default, mv, wmv, ds, snorkel")
-    p.add_argument("--strategy", default="entropy",
-                   help="query strategy: entropy, margin, least_confidence, uncovered, lf_disagreement, "
-                        "lf_audit, typical, random, diverse:entropy, ... (default: entropy)")
+    p.add_argument("--strategy", default="diverse:entropy",
+                   help="query strategy: diverse:entropy (default: uncertain rows spread over the data, so a "
+                        "batch is not 20 near-identical rows), entropy, margin, least_confidence, uncovered, "
+                        "lf_disagreement, lf_audit, typical, random, diverse:margin, ...")
     p.add_argument("--batch", type=int, default=20, help="rows to queue (default: 20; 0 refits only)")
-    p.add_argument("--text-column", default="text", help="column shown to reviewers (default: text)")
-    p.add_argument("--id-column", default=None,
-                   help="column of stable row ids (default: the row number, stable only while the file is)")
     p.add_argument("--double-review", type=float, default=0.0,
                    help="fraction of newly queued rows that two reviewers must label (default: 0)")
     p.add_argument("--audit-fraction", type=float, default=0.0,

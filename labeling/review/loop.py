@@ -171,6 +171,11 @@ class ActiveLoop:
         labels' accuracy, reported by :meth:`refit` (``RefitReport.audit_*``).
     random_state : int, optional
         Seed for tie-breaking and random strategies.
+    id_scheme : str, optional
+        How ``data``'s index was made, in words (``"row numbers"``, ``"column 'id'"``); the
+        store refuses rows keyed another way than the samples it holds
+        (:meth:`ReviewStore.check_id_scheme`). Default: ``"row numbers"`` for a plain
+        ``0..n-1`` index, else the index's name.
 
     Examples
     --------
@@ -205,6 +210,7 @@ class ActiveLoop:
         class_balance: Any = None,
         audit_fraction: float = 0.0,
         random_state: int | None = None,
+        id_scheme: str | None = None,
     ) -> None:
         get_strategy(strategy)
         if not 0.0 <= float(audit_fraction) <= 1.0:
@@ -236,6 +242,10 @@ class ActiveLoop:
             dup = pd.Index(self.ids)[pd.Index(self.ids).duplicated()][0]
             raise ValueError(f"data index has duplicate id {dup!r}; the loop needs one stable id per row.")
         self._pos = {sid: i for i, sid in enumerate(self.ids)}
+        if id_scheme is None:
+            plain = isinstance(data.index, pd.RangeIndex) and data.index.start == 0 and data.index.step == 1
+            id_scheme = "row numbers" if plain else f"index {data.index.name or '(unnamed)'!r}"
+        store.check_id_scheme(id_scheme, self.ids)
         names = list(class_names) if class_names is not None else store.class_names
         if not names:
             k = int(getattr(model, "cardinality", None) or max(int(self.L.max()) + 1, 2))

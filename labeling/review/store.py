@@ -251,6 +251,60 @@ class ReviewStore:
         return float(self.get_meta("double_review", 0.0))
 
     # samples and queue ------------------------------------------------------
+    @property
+    def id_scheme(self) -> str | None:
+        """How the stored samples' ids were made (e.g. ``"row numbers"``, ``"column 'id'"``), once known."""
+        return self.get_meta("id_scheme")
+
+    def check_id_scheme(self, scheme: str, ids: Sequence[Any]) -> None:
+        """Refuse rows whose ids follow another scheme than the stored samples'; record the scheme on first use.
+
+        The same row queued once under its row number and once under an id column would be
+        stored, and reviewed, twice. So a store remembers how its ids were made; rows keyed by
+        another ``scheme`` raise ``ValueError`` naming both. A store that does not know its scheme
+        yet (made by an import, or by an older version) refuses rows none of whose ``ids`` it holds.
+
+        Parameters
+        ----------
+        scheme : str
+            How ``ids`` were made, in words: ``"row numbers"``, ``"column 'COMMENT_ID'"``.
+        ids : sequence
+            The ids of the rows about to be queued.
+
+        Examples
+        --------
+        >>> import tempfile, os
+        >>> store = ReviewStore(os.path.join(tempfile.mkdtemp(), "r.sqlite"), class_names=["ham", "spam"])
+        >>> store.check_id_scheme("row numbers", ["0", "1"])
+        >>> _ = store.add_samples(["0"], ["buy now!"])
+        >>> store.check_id_scheme("column 'id'", ["c7", "c8"])
+        Traceback (most recent call last):
+        ...
+        ValueError: ... holds 1 samples keyed by row numbers (e.g. '0'); these rows are keyed by column 'id' (e.g. 'c7')...
+        """
+        ids = [str(i) for i in ids]
+        stored = self.id_scheme
+        existing = self.sample_ids()
+        example = f" (e.g. {ids[0]!r})" if ids else ""
+        if existing and stored is not None and stored != scheme:
+            raise ValueError(
+                f"{self.path} holds {len(existing)} samples keyed by {stored} (e.g. {existing[0]!r}); these rows "
+                f"are keyed by {scheme}{example}. Queued, they would store the same rows twice under two ids. "
+                f"Read the rows with the store's ids ({stored}; on the command line, the same --id-column "
+                "and --dedupe-ids as before), or use a new store. Nothing was added."
+            )
+        if existing and stored is None:
+            have = set(ids)
+            if not any(sid in have for sid in existing):
+                raise ValueError(
+                    f"{self.path} holds {len(existing)} samples (e.g. id {existing[0]!r}) and none of them is "
+                    f"one of these rows, keyed by {scheme}{example}: the ids follow another scheme, or the data "
+                    "is another file. Read the rows with the ids the store holds, or use a new store. "
+                    "Nothing was added."
+                )
+        if stored != scheme:
+            self.set_meta("id_scheme", scheme)
+
     def add_samples(
         self,
         ids: Iterable[Any],
