@@ -1,0 +1,98 @@
+"""The command line's rows: --text-column gives LFs x.text, --dedupe-ids, and stores that refuse another id scheme."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import numpy as np
+import pytest
+
+from labeling.app.cli import main, read_rows
+from labeling.matrix import LabelMatrix
+from labeling.review import ReviewStore
+
+from conftest import ROOT  # noqa: E402
+
+EXAMPLE = ROOT / "examples" / "youtube_spam"
+FILES = sorted(str(p) for p in (EXAMPLE / "data").glob("Youtube0*.csv"))
+PSY = FILES[0]
+LFS = str(EXAMPLE / "lfs.py")
+
+
+def test_text_column_gives_lfs_x_text(tmp_path, capsys):
+    # The bundled CSVs call the text CONTENT; the example's LFs read x.text.
+    assert main(["apply", "--data", PSY, "--text-column", "CONTENT", "--lfs", LFS, "--out",
+                 str(tmp_path / "L.npz"), "--quiet"]) == 0
+    L = LabelMatrix.load(tmp_path / "L.npz")
+    data, scheme = read_rows(PSY, text_column="CONTENT")
+    assert L.shape == (len(data), 8) and scheme == "row numbers"
+    assert (data["text"] == data["CONTENT"]).all()
+    # keyword_link votes SPAM exactly on the comments with "http" in CONTENT.
+    link = np.asarray(L)[:, list(L.lf_names).index("keyword_link")]
+    np.testing.assert_array_equal(link == 1, data["CONTENT"].str.lower().str.contains("http").to_numpy())
+
+
+def test_text_column_next_to_a_text_column_is_refused(tmp_path):
+    path = tmp_path / "two.csv"
+    path.write_text("text,body\nauthor note,check out my channel\n")
+    with pytest.raises(ValueError, match=r"two.csv has a column 'text' besides --text-column 'body'"):
+        read_rows(path, text_column="body")
+
+
+def test_repeated_ids_across_files_name_both_rows_or_get_suffixed():
+    with pytest.raises(ValueError, match=r"Youtube0\d-\w+\.csv, row \d+: id '[^']+' in column 'COMMENT_ID' repeats "
+                                         r".*Youtube0\d-\w+\.csv, row \d+\. .*--dedupe-ids suffix"):
+        read_rows(FILES, text_column="CONTENT", id_column="COMMENT_ID")
+    data, scheme = read_rows(FILES, text_column="CONTENT", id_column="COMMENT_ID", dedupe_ids="suffix")
+    assert len(data) == 1956 and data.index.is_unique
+    suffixed = data.index[data.index.str.contains("#")]
+    assert len(suffixed) == 3 and all(s.endswith("#1") for s in suffixed)
+    assert set(s[:-2] for s in suffixed) <= set(data.index)
+    assert scheme == "column 'COMMENT_ID' (repeats suffixed #1, #2, ...)"
+
+
+def test_files_with_other_columns_are_not_joined(tmp_path):
+    other = tmp_path / "other.csv"
+    other.write_text("CONTENT,CLASS\nhi,0\n")
+    with pytest.raises(ValueError, match=r"other.csv has columns \['CONTENT', 'CLASS'\]; .* has \["):
+        read_rows([PSY, other], text_column="CONTENT")
+
+
+def _queue(store, *extra):
+    return main(["queue", str(store), "--data", PSY, "--text-column", "CONTENT", "--lfs", LFS, "--classes",
+                 "HAM,SPAM", "--batch", "20", "--quiet", *extra])
+
+
+def test_queue_refuses_rows_keyed_by_another_scheme(tmp_path, capsys):
+    store = tmp_path / "review.sqlite"
+    assert _queue(store) == 0                                   # keyed by row numbers
+    assert _queue(store, "--id-column", "COMMENT_ID") == 2      # the same rows, keyed by comment id
+    err = capsys.readouterr().err
+    assert "holds 20 samples keyed by row numbers (e.g. '" in err
+    assert "these rows are keyed by column 'COMMENT_ID' (e.g. 'LZQPQhLyRh80UYxNuaDWhIGQYNQ96IuCg-AYWqNPjpU')" in err
+    with sqlite3.connect(store) as con:
+        assert con.execute("SELECT COUNT(*), COUNT(DISTINCT text) FROM samples").fetchone() == (20, 20)
+    assert _queue(store) == 0                                   # the same scheme extends the store
+    with sqlite3.connect(store) as con:
+        assert con.execute("SELECT COUNT(*), COUNT(DISTINCT text) FROM samples").fetchone() == (40, 40)
+
+
+def test_store_without_a_scheme_refuses_rows_it_holds_none_of(tmp_path):
+    # A store made by an import does not know how its ids were made: disjoint ids give it away.
+    store = ReviewStore(tmp_path / "r.sqlite", class_names=["HAM", "SPAM"])
+    store.add_samples(["0", "1"], ["a", "b"])
+    with pytest.raises(ValueError, match="none of them is one of these rows, keyed by column 'id'"):
+        store.check_id_scheme("column 'id'", ["c1", "c2"])
+    store.check_id_scheme("row numbers", ["0", "1", "2"])
+    assert store.id_scheme == "row numbers"
+
+
+def test_default_batch_is_not_near_identical_rows(tmp_path):
+    store = tmp_path / "review.sqlite"
+    assert main(["queue", str(store), "--data", *FILES, "--text-column", "CONTENT", "--id-column", "COMMENT_ID",
+                 "--dedupe-ids", "suffix", "--lfs", LFS, "--classes", "HAM,SPAM", "--quiet"]) == 0
+    s = ReviewStore(store)
+    votes = [tuple(sorted(s.sample(i).payload["votes"].items())) for i in s.sample_ids()]
+    # Plain entropy queues 20 link-only comments with one vote pattern; the default spreads the batch.
+    assert len(votes) == 20 and len(set(votes)) >= 3
+    assert max(votes.count(v) for v in votes) <= 12
