@@ -17,6 +17,9 @@ from pathlib import Path
 
 __all__ = ["add_subcommands"]
 
+#: ``votewise simulate --quick``: its budget (the seeds drop to 1).
+QUICK_BUDGET = 20
+
 
 def _cmd_review(args: argparse.Namespace) -> int:
     from labeling.review.guidelines import Guidelines
@@ -141,6 +144,10 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     from .simulation import plot_learning_curves, simulate
 
     strategies = [s for arg in (args.strategy or ["entropy"]) for s in arg.split(",") if s]
+    if args.quick:
+        # A first look: one seed, a budget of at most QUICK_BUDGET labels; the full run's numbers need more.
+        args.seeds, args.budget = 1, min(args.budget, QUICK_BUDGET)
+        args.batch = min(args.batch, args.budget)
     end_model, encoder = (False if args.no_end_model else None), None
     if args.encoder:
         from models.end_model import EndModel
@@ -232,6 +239,9 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--budget", type=int, default=100, help="human labels in all (default: 100)")
     p.add_argument("--batch", type=int, default=10, help="labels per batch (default: 10)")
     p.add_argument("--seeds", type=int, default=5, help="repetitions (default: 5)")
+    p.add_argument("--quick", action="store_true",
+                   help=f"a first look: 1 seed and a budget of at most {QUICK_BUDGET} labels (a full run prints "
+                        "its estimate before it starts)")
     p.add_argument("--plot", default=None, help="write a PNG learning curve of every strategy against random")
     p.add_argument("--metric", default="acc", choices=["acc", "f1"],
                    help="how test predictions are scored: accuracy, or F1 of class 1 (macro F1 beyond two "

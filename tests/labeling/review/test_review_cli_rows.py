@@ -96,3 +96,19 @@ def test_default_batch_is_not_near_identical_rows(tmp_path):
     # Plain entropy queues 20 link-only comments with one vote pattern; the default spreads the batch.
     assert len(votes) == 20 and len(set(votes)) >= 3
     assert max(votes.count(v) for v in votes) <= 12
+
+
+def test_simulate_says_what_it_runs_and_how_long_and_quick_is_small(capsys):
+    import json
+
+    assert main(["simulate", str(ROOT / "tests" / "data" / "youtube"), "--strategy", "entropy", "--quick",
+                 "--no-end-model", "--json"]) == 0
+    out, err = capsys.readouterr()
+    plan = err.index("simulate youtube: 2 strategies (random, entropy) x 1 seeds, 3 scored refits each "
+                     "(budget 20, batch 10) = 6 refits on 1686 train rows.")
+    estimate = err.index("so this takes about ")
+    assert plan < estimate and " in all; --quick" in err
+    records = json.loads(out)
+    assert {r["seed"] for r in records} == {0}
+    assert sorted({r["n_labels"] for r in records}) == [0, 10, 20]
+    assert {r["strategy"] for r in records} == {"random", "entropy"}
