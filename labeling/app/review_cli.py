@@ -133,7 +133,8 @@ def _cmd_import_store(args: argparse.Namespace) -> int:
             users[int(uid)] = name.strip()
         n = (store.import_jsonl(args.file) if args.file.endswith(".jsonl")
              else store.import_label_studio(args.file, users=users))
-        print(f"Added {n} decisions to {args.store} (decisions already there are not added again)", file=sys.stderr)
+        print(f"Added {n} decisions to {args.store} (an undo the file records counts as one; decisions already "
+              "there are not added again)", file=sys.stderr)
     finally:
         store.close()
     return 0
@@ -230,9 +231,13 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
                    help="also write the matching Label Studio labeling interface")
     p.set_defaults(func=_cmd_export_store)
 
-    p = subparsers.add_parser("import-store", help="add the decisions of a JSONL or Label Studio file to a store")
+    p = subparsers.add_parser(
+        "import-store", help="add the decisions of Label Studio's JSON export of a project (Export, JSON), or of a "
+                             "votewise .jsonl export, to a store; every record is checked first, and a file with a "
+                             "bad one adds nothing")
     p.add_argument("store", help="the review store (.sqlite); created if missing")
-    p.add_argument("file", help="a .jsonl export or a Label Studio JSON export")
+    p.add_argument("file", help="Label Studio's JSON export of the project the tasks of export-store went to, "
+                                "or a .jsonl written by export-store")
     p.add_argument("--classes", default=None, help="class names, comma-separated, for a new store fed a "
                                                    "Label Studio file of another tool")
     p.add_argument("--user", action="append", default=None, metavar="ID=NAME",

@@ -307,3 +307,18 @@ def test_an_undo_survives_re_export_into_another_store(full_store, tmp_path, fmt
     assert "r6" not in other.resolved_labels()
     assert other.reviews_of("r6") == []          # no active decision left on r6
     assert getattr(other, f"import_{fmt}")(out) == 0
+
+
+@pytest.mark.parametrize("content, message", [
+    (b'{"id": "r7", "label": 1, "reviewer": "cy"}\n{"id": "r6", "lab', r"line 2: malformed JSON"),
+    (b'{"id": "r7", "label": 1, "reviewer": "cy"}\n["r6", 1]\n', r"line 2: expected a JSON object, got list"),
+    (b'{"id": "r7", "label": 1, "reviewer": "cy"}\n\xff\xfe\x00b\x00i\x00n\n', r"UTF-8|utf-8|encoding"),
+])
+def test_jsonl_import_refuses_unreadable_files(full_store, tmp_path, content, message):
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(content)
+    before = _store_state(full_store)
+    with pytest.raises(ValueError, match=message) as err:
+        full_store.import_jsonl(path)
+    assert str(path) in str(err.value)
+    assert _store_state(full_store) == before    # line 1 was good: not imported either
