@@ -55,7 +55,7 @@ def _cmd_queue(args: argparse.Namespace) -> int:
         print(f"votewise queue: error: {args.store} is new; name the classes with --classes NAME,NAME,...",
               file=sys.stderr)
         return 2
-    from .cli import read_rows
+    from .rows import read_rows
 
     # Read (and check) the rows before the store is created: a bad file leaves no empty store behind.
     data, scheme = read_rows(args.data, text_column=args.text_column, id_column=args.id_column,
@@ -190,7 +190,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     """Register ``review``, ``queue``, ``export-store``, ``import-store`` and ``simulate`` on the subparsers."""
-    from .cli import add_data_arguments
+    from .rows import add_data_arguments
 
     p = subparsers.add_parser("review", help="review queued samples of a review store in the terminal")
     p.add_argument("store", help="the review store (.sqlite) written by the active loop")

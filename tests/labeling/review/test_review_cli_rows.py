@@ -7,7 +7,8 @@ import sqlite3
 import numpy as np
 import pytest
 
-from labeling.app.cli import main, read_rows
+from labeling.app.cli import main
+from labeling.app.rows import read_rows
 from labeling.matrix import LabelMatrix
 from labeling.review import ReviewStore
 
