@@ -256,15 +256,15 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _header_names(store: "ReviewStore", names: Any, check: _Check, field: str = "class_names") -> list[str]:
-    """The class names a file was written with, checked against the store's; the ones to validate with."""
+def _header_names(current: list[str], names: Any, check: _Check, field: str = "class_names") -> list[str]:
+    """The class names a file was written with, checked against ``current`` (the store's, or those an
+    earlier record of the file gave); the names to validate the following records with."""
     if names is None:
-        return store.class_names
+        return current
     if not isinstance(names, list) or not all(isinstance(c, str) and c for c in names) or not names:
         raise check.fail(field, f"expected a list of class names; got {_shown(names)}.")
-    if store.class_names and store.class_names != names:
-        raise check.fail(field, f"the file was written with class names {names}; this store has "
-                                f"{store.class_names}.")
+    if current and current != names:
+        raise check.fail(field, f"the file was written with class names {names}; this store has {current}.")
     return list(names)
 
 
@@ -333,7 +333,7 @@ def import_jsonl(store: "ReviewStore", path: str | os.PathLike) -> int:
     for lineno, rec in iter_jsonl(path, encoding="utf-8"):
         check = _Check(f"{path}, line {lineno}", names)
         if rec.get("votewise") == "review-store":
-            names = _header_names(store, rec.get("class_names"), check)
+            names = _header_names(names, rec.get("class_names"), check)
             ops.append(("names", names))
             continue
         if "id" not in rec:
@@ -579,7 +579,7 @@ def import_label_studio(
         task = check.mapping(task, "task", optional=False)
         data = check.mapping(task.get("data"), "data")
         vw = check.mapping(data.get("votewise"), "data.votewise")
-        names = check.names = _header_names(store, vw.get("class_names"), check, "data.votewise.class_names")
+        names = check.names = _header_names(names, vw.get("class_names"), check, "data.votewise.class_names")
         sid = check.sample_id(data.get("votewise_id", task.get("id", t_i)),
                               "data.votewise_id" if "votewise_id" in data else "id")
         sample = check.sample({**vw, "id": sid, "text": data.get(to_name, "")})

@@ -322,3 +322,15 @@ def test_jsonl_import_refuses_unreadable_files(full_store, tmp_path, content, me
         full_store.import_jsonl(path)
     assert str(path) in str(err.value)
     assert _store_state(full_store) == before    # line 1 was good: not imported either
+
+
+def test_label_studio_tasks_written_with_other_class_names_are_refused(full_store, tmp_path):
+    full_store.export_label_studio(tmp_path / "ls.json")
+    tasks = json.loads((tmp_path / "ls.json").read_text())
+    tasks[3]["data"]["votewise"]["class_names"] = ["SPAM", "HAM"]   # reordered classes flip every label
+    (tmp_path / "ls.json").write_text("[\n" + ",\n".join(json.dumps(t) for t in tasks) + "\n]\n")
+    fresh = ReviewStore(tmp_path / "fresh.sqlite")
+    with pytest.raises(ValueError, match=r"line 5 \(task 3\), field 'data.votewise.class_names': the file was "
+                                         r"written with class names \['SPAM', 'HAM'\]; this store has \['HAM', "):
+        fresh.import_label_studio(tmp_path / "ls.json")
+    assert fresh.sample_ids() == [] and fresh.class_names == []
