@@ -123,7 +123,12 @@ def _cmd_import_store(args: argparse.Namespace) -> int:
     from labeling.review.store import ReviewStore
 
     classes = [c.strip() for c in args.classes.split(",") if c.strip()] if args.classes else None
+    if not Path(args.file).is_file():
+        raise FileNotFoundError(f"No such file: {args.file} (import-store reads Label Studio's JSON export of a "
+                                "project, or a .jsonl written by export-store)")
+    new = not Path(args.store).exists()
     store = ReviewStore(args.store, class_names=classes)
+    ok = False
     try:
         users = {}
         for spec in args.user or []:
@@ -135,8 +140,13 @@ def _cmd_import_store(args: argparse.Namespace) -> int:
              else store.import_label_studio(args.file, users=users))
         print(f"Added {n} decisions to {args.store} (an undo the file records counts as one; decisions already "
               "there are not added again)", file=sys.stderr)
+        ok = True
     finally:
         store.close()
+        if new and not ok:
+            # The file was refused: no empty store is left behind to look like an import.
+            for leftover in (Path(args.store), Path(f"{args.store}-wal"), Path(f"{args.store}-shm")):
+                leftover.unlink(missing_ok=True)
     return 0
 
 

@@ -126,3 +126,15 @@ def test_simulate_encoder_without_its_package_fails_before_any_work(capsys, monk
     err = capsys.readouterr().err
     assert "needs sentence-transformers: pip install 'votewise[encoder]'" in err
     assert "simulate youtube:" not in err          # nothing started
+
+
+def test_import_store_of_a_bad_file_names_it_and_leaves_no_store(tmp_path, capsys):
+    bad = tmp_path / "tasks_done.json"
+    bad.write_text('[{"data": {"text": "hi"}, "annotations": [{"completed_by": 1, "result": [\n')
+    store = tmp_path / "new.sqlite"
+    assert main(["import-store", str(store), str(bad), "--classes", "HAM,SPAM"]) == 2
+    err = capsys.readouterr().err
+    assert f"votewise import-store: error: {bad}, line 2, column 1: malformed JSON" in err and "truncated?" in err
+    assert not store.exists()
+    assert main(["import-store", str(store), str(tmp_path / "missing.json")]) == 2
+    assert "No such file" in capsys.readouterr().err and not store.exists()
