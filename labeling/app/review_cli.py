@@ -90,6 +90,10 @@ def _cmd_queue(args: argparse.Namespace) -> int:
             out["label_name"] = [names[c] for c in labels]
             out["confidence"] = loop.predict_proba().max(axis=1).round(4)
             out["source"] = np.where(y != -1, "human", "model")
+            if args.id_column and (out.index.astype(str) != out[args.id_column].astype(str)).any():
+                # --dedupe-ids suffix renamed repeats: the store's id of each row goes along, so every label
+                # traces back to its sample.
+                out.insert(0, "sample_id", out.index)
             out.to_csv(args.labels_out, index=args.id_column is None, index_label="row")
             print(f"Wrote {len(out)} labelled rows ({n_human} by humans) to {args.labels_out}", file=sys.stderr)
     finally:

@@ -94,6 +94,7 @@ def test_default_batch_is_not_near_identical_rows(tmp_path):
                  "--dedupe-ids", "suffix", "--lfs", LFS, "--classes", "HAM,SPAM", "--quiet"]) == 0
     s = ReviewStore(store)
     votes = [tuple(sorted(s.sample(i).payload["votes"].items())) for i in s.sample_ids()]
+    s.close()
     # Plain entropy queues 20 link-only comments with one vote pattern; the default spreads the batch.
     assert len(votes) == 20 and len(set(votes)) >= 3
     assert max(votes.count(v) for v in votes) <= 12
@@ -138,3 +139,15 @@ def test_import_store_of_a_bad_file_names_it_and_leaves_no_store(tmp_path, capsy
     assert not store.exists()
     assert main(["import-store", str(store), str(tmp_path / "missing.json")]) == 2
     assert "No such file" in capsys.readouterr().err and not store.exists()
+
+
+def test_labels_out_carries_the_suffixed_ids(tmp_path):
+    import pandas as pd
+
+    store, out = tmp_path / "review.sqlite", tmp_path / "labels.csv"
+    assert main(["queue", str(store), "--data", *FILES, "--text-column", "CONTENT", "--id-column", "COMMENT_ID",
+                 "--dedupe-ids", "suffix", "--lfs", LFS, "--classes", "HAM,SPAM", "--quiet", "--batch", "0",
+                 "--labels-out", str(out)]) == 0
+    labels = pd.read_csv(out)
+    assert len(labels) == 1956 and labels["sample_id"].is_unique
+    assert labels["sample_id"].str.endswith("#1").sum() == 3
