@@ -25,6 +25,33 @@ def read_rows(
     error naming both rows, unless ``dedupe_ids="suffix"``: the second ``a`` becomes ``a#1``,
     the third ``a#2`` (what the YouTube example does). The id scheme, in words, is what a
     review store checks new rows against (:meth:`labeling.review.ReviewStore.check_id_scheme`).
+
+    Parameters
+    ----------
+    paths : path or sequence of paths
+        CSV, TSV, JSONL or Parquet files with the same columns.
+    text_column : str or None
+        The column holding the text (checked to exist); None reads any table (gold labels).
+    id_column : str, optional
+        The column of row ids; None numbers the rows ``0..n-1`` over all files.
+    dedupe_ids : {"error", "suffix"}
+        What a repeated id does.
+
+    Returns
+    -------
+    data : DataFrame
+        The rows, indexed by id (index name ``id``) or row number.
+    scheme : str
+        ``"row numbers"``, ``"column 'ID'"`` or ``"column 'ID' (repeats suffixed #1, #2, ...)"``.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "c.csv")
+    >>> _ = open(path, "w").write("cid,body\\na1,hi\\na1,check out my channel\\n")
+    >>> data, scheme = read_rows(path, text_column="body", id_column="cid", dedupe_ids="suffix")
+    >>> data.index.tolist(), data["text"].tolist(), scheme
+    (['a1', 'a1#1'], ['hi', 'check out my channel'], "column 'cid' (repeats suffixed #1, #2, ...)")
     """
     import numpy as np
     import pandas as pd
