@@ -329,8 +329,9 @@ def import_jsonl(store: "ReviewStore", path: str | os.PathLike) -> int:
     names = store.class_names
     known = set(store.sample_ids())
     ops: list[tuple[str, Any]] = []
-    # One JSON-lines reader for the project: blank lines skipped, malformed or non-object lines named by line.
-    for lineno, rec in iter_jsonl(path, encoding="utf-8"):
+    # One JSON-lines reader for the project: blank lines skipped, malformed or non-object lines named by line;
+    # utf-8-sig reads a file an editor saved with a byte-order mark too.
+    for lineno, rec in iter_jsonl(path, encoding="utf-8-sig"):
         check = _Check(f"{path}, line {lineno}", names)
         if rec.get("votewise") == "review-store":
             names = _header_names(names, rec.get("class_names"), check)

@@ -334,3 +334,11 @@ def test_label_studio_tasks_written_with_other_class_names_are_refused(full_stor
                                          r"written with class names \['SPAM', 'HAM'\]; this store has \['HAM', "):
         fresh.import_label_studio(tmp_path / "ls.json")
     assert fresh.sample_ids() == [] and fresh.class_names == []
+
+
+def test_jsonl_export_saved_with_a_byte_order_mark_imports(full_store, tmp_path):
+    full_store.export_jsonl(tmp_path / "out.jsonl")
+    (tmp_path / "bom.jsonl").write_bytes(b"\xef\xbb\xbf" + (tmp_path / "out.jsonl").read_bytes())
+    fresh = ReviewStore(tmp_path / "fresh.sqlite")
+    assert fresh.import_jsonl(tmp_path / "bom.jsonl") == len(full_store.decisions(include_undone=True))
+    assert fresh.class_names == CLASSES
