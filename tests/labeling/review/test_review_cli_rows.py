@@ -151,3 +151,19 @@ def test_labels_out_carries_the_suffixed_ids(tmp_path):
     labels = pd.read_csv(out)
     assert len(labels) == 1956 and labels["sample_id"].is_unique
     assert labels["sample_id"].str.endswith("#1").sum() == 3
+
+
+def test_active_loop_refuses_rows_keyed_another_way(tmp_path, youtube):
+    from labeling.review import ActiveLoop
+    from models import MajorityVote
+
+    data = youtube.train.data.reset_index(drop=True)        # ids 0..n-1: row numbers
+    store = ReviewStore(tmp_path / "loop.sqlite", class_names=youtube.label_names)
+    loop = ActiveLoop(MajorityVote(cardinality=2), data, youtube.train.L, store=store, batch_size=5,
+                      random_state=0)
+    loop.next_batch()
+    keyed = data.set_index(data.index.map(lambda i: f"c{i}").rename("comment"))
+    with pytest.raises(ValueError, match=r"holds 5 samples keyed by row numbers .* these rows are keyed by "
+                                         r"index 'comment' \(e.g. 'c0'\)"):
+        ActiveLoop(MajorityVote(cardinality=2), keyed, youtube.train.L, store=store, batch_size=5)
+    assert len(store.sample_ids()) == 5
