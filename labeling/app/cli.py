@@ -50,9 +50,11 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     if args.data is not None:
         data, _ = read_rows(args.data, text_column=None)
         if args.label_column not in data.columns:
-            raise SystemExit(f"{' '.join(args.data)} has no label column {args.label_column!r}; columns: {list(data.columns)}")
+            raise SystemExit(f"{' '.join(args.data)} has no label column {args.label_column!r}; "
+                             f"columns: {list(data.columns)}")
         if len(data) != len(L):
-            raise SystemExit(f"{' '.join(args.data)} has {len(data)} rows but {args.matrix} has {len(L)}; they must match.")
+            raise SystemExit(f"{' '.join(args.data)} has {len(data)} rows but {args.matrix} has {len(L)}; "
+                             "they must match.")
         y = _gold_labels(data[args.label_column], args)
     cardinality = len(args.labels) if args.labels else args.cardinality
     summary = lf_summary(L, y, cardinality=cardinality)
@@ -93,7 +95,8 @@ def _gold_labels(column, args: argparse.Namespace):
             hint = (f"; --labels names {list(args.labels)}" if args.labels else
                     "; pass --labels NAME0,NAME1,... to map class names to ids")
             raise ValueError(
-                f"{' '.join(args.data)}, row {pos}: gold label {str(v)[:40]!r} in column {args.label_column!r} is not a class id{hint}."
+                f"{' '.join(args.data)}, row {pos}: gold label {str(v)[:40]!r} in column {args.label_column!r} "
+                f"is not a class id{hint}."
             )
     cardinality = len(args.labels) if args.labels else args.cardinality
     try:

@@ -145,7 +145,8 @@ def review_terminal(
         raise ValueError(f"{store} has no class names; create it with ReviewStore(path, class_names=[...]).")
     if adjudicate:
         return _adjudicate(store, reviewer=reviewer, input_fn=input_fn, out=out, limit=limit)
-    keys = "  ".join(f"{i + 1}={shown(n)}" for i, n in enumerate(names)) + "  s=skip  u=unsure  z=undo  g=guidelines  q=quit"
+    keys = ("  ".join(f"{i + 1}={shown(n)}" for i, n in enumerate(names))
+            + "  s=skip  u=unsure  z=undo  g=guidelines  q=quit")
     if guidelines is not None:
         print(shown(guidelines.to_text(names), newlines=True), file=out)
     done = 0
