@@ -151,7 +151,9 @@ class ActiveLoop:
     batch_size : int
         Rows per :meth:`next_batch`.
     text_column : str
-        Column of ``data`` shown to reviewers and used for TF-IDF features.
+        Column of ``data`` shown to reviewers and used for TF-IDF features. When it is not
+        ``text`` and ``data`` has no ``text`` column, the loop's copy of ``data`` gets one
+        (the same values), so the LFs it applies (:meth:`add_lf`) read ``x.text``.
     class_names : sequence of str, optional
         Defaults to the store's class names, else ``"0".."k-1"``.
     lfs : sequence of LabelingFunction, optional
@@ -223,6 +225,10 @@ class ActiveLoop:
         if text_column not in data.columns:
             raise ValueError(f"data has no column {text_column!r}; columns: {list(data.columns)}.")
         self.model = model
+        if text_column != "text" and "text" not in data.columns:
+            # LFs read x.text (rule builders, accepted suggestions): the text column is given that name too,
+            # in a copy, whatever the source calls it.
+            data = data.assign(text=data[text_column])
         self.data = data
         self.L = np.asarray(arr)
         self.lf_names = list(getattr(L, "lf_names", None) or [f"lf_{j}" for j in range(arr.shape[1])])

@@ -167,3 +167,19 @@ def test_active_loop_refuses_rows_keyed_another_way(tmp_path, youtube):
                                          r"index 'comment' \(e.g. 'c0'\)"):
         ActiveLoop(MajorityVote(cardinality=2), keyed, youtube.train.L, store=store, batch_size=5)
     assert len(store.sample_ids()) == 5
+
+
+def test_active_loop_text_column_gives_added_lfs_x_text(tmp_path):
+    import pandas as pd
+
+    from labeling.review import ActiveLoop
+    from models import MajorityVote
+    from rules import keyword_lf
+
+    raw = pd.read_csv(PSY)                                       # the text is in CONTENT
+    L = np.full((len(raw), 1), -1)
+    store = ReviewStore(tmp_path / "t.sqlite", class_names=["HAM", "SPAM"])
+    loop = ActiveLoop(MajorityVote(cardinality=2), raw, L, store=store, text_column="CONTENT", batch_size=5)
+    loop.add_lf(keyword_lf("kw_check", ["check"], 1))
+    assert "text" not in raw.columns                            # the caller's frame is left alone
+    np.testing.assert_array_equal(loop.L[:, 1] == 1, raw["CONTENT"].str.lower().str.contains("check").to_numpy())
