@@ -21,8 +21,14 @@
 # refit" folds your labels back into the label model, shows what changed and queues the
 # next batch; "adjudicate" settles comments two reviewers labelled differently.
 #
-# The same loop runs from the shell: `votewise queue review.sqlite --data comments.csv --lfs lfs.py`
-# queues a batch, `votewise review review.sqlite` reviews it in the terminal.
+# To open it: `jupytext --to ipynb examples/review/review.py`, then
+# `jupyter lab examples/review/review.ipynb` (as root, Jupyter needs `--allow-root`). The converted
+# notebook is ignored by git; this `.py` file is the source.
+#
+# The same loop runs from the shell: `votewise queue review.sqlite --data
+# examples/youtube_spam/data/*.csv --text-column CONTENT --id-column COMMENT_ID --dedupe-ids suffix
+# --lfs examples/youtube_spam/lfs.py --classes HAM,SPAM` queues a batch, `votewise review review.sqlite`
+# reviews it in the terminal.
 
 # %%
 import os

@@ -94,7 +94,8 @@ def main(out_dir: Path, n_review: int = 10, *, drop_uncovered: bool = True) -> p
     features = TfidfVectorizer(min_df=2).fit_transform(train["text"])
     order = select(probs, L_train, n_review, strategy="diverse:entropy", features=features, random_state=0)
     review = train.iloc[order]
-    print(f"\n{n_review} most uncertain training comments, for human review:")
+    print(f"\n{n_review} comments for human review, spread over the data among the most uncertain training comments "
+          "(diverse:entropy):")
     for rid, row, pr, row_votes in zip(review.index, review.itertuples(), probs[order], L_train.values[order]):
         votes = {name: int(v) for name, v in zip(L_train.lf_names, row_votes) if v != -1}
         print(f"  [{rid}] P(spam)={pr[1]:.2f} votes={votes or 'none'}  {row.text[:80]!r}")

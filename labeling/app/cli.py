@@ -10,14 +10,13 @@ from typing import Sequence
 
 __all__ = ["main", "build_parser"]
 
-
 def _cmd_apply(args: argparse.Namespace) -> int:
-    from sources.files import read_table
-
     from labeling.core.apply import apply_lfs
     from labeling.core.fileio import check_writable
     from labeling.core.loading import load_lfs
     from labeling.core.outputs import check_outputs
+
+    from .rows import read_rows
 
     # numpy adds .npz to a name without it: check (and report) the file that will really be written,
     # and check it, and the cache folder, before the apply rather than after it.
@@ -28,7 +27,8 @@ def _cmd_apply(args: argparse.Namespace) -> int:
     check_writable(out, what="--out")
     if args.cache is not None:
         check_writable(args.cache, what="--cache", folder=True)
-    data = read_table(args.data, text_column=args.text_column, id_column=args.id_column)
+    data, _ = read_rows(args.data, text_column=args.text_column, id_column=args.id_column,
+                        dedupe_ids=args.dedupe_ids)
     lfs = load_lfs(args.lfs)
     L = apply_lfs(
         data, lfs, n_jobs=args.n_jobs, progress=not args.quiet,
@@ -46,17 +46,19 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     from labeling.core.matrix import LabelMatrix
     from labeling.core.outputs import check_outputs
 
+    from .rows import read_rows
+
     check_outputs({"--plot": args.plot}, {"matrix": args.matrix, "--data": args.data})
     L = LabelMatrix.load(args.matrix)
     y = None
     if args.data is not None:
-        from sources.files import read_table
-
-        data = read_table(args.data, text_column=None)
+        data, _ = read_rows(args.data, text_column=None)
         if args.label_column not in data.columns:
-            raise SystemExit(f"{args.data} has no label column {args.label_column!r}; columns: {list(data.columns)}")
+            raise SystemExit(f"{' '.join(args.data)} has no label column {args.label_column!r}; "
+                             f"columns: {list(data.columns)}")
         if len(data) != len(L):
-            raise SystemExit(f"{args.data} has {len(data)} rows but {args.matrix} has {len(L)}; they must match.")
+            raise SystemExit(f"{' '.join(args.data)} has {len(data)} rows but {args.matrix} has {len(L)}; "
+                             "they must match.")
         y = _gold_labels(data[args.label_column], args)
     cardinality = len(args.labels) if args.labels else args.cardinality
     summary = lf_summary(L, y, cardinality=cardinality)
@@ -97,13 +99,14 @@ def _gold_labels(column, args: argparse.Namespace):
             hint = (f"; --labels names {list(args.labels)}" if args.labels else
                     "; pass --labels NAME0,NAME1,... to map class names to ids")
             raise ValueError(
-                f"{args.data}, row {pos}: gold label {str(v)[:40]!r} in column {args.label_column!r} is not a class id{hint}."
+                f"{' '.join(args.data)}, row {pos}: gold label {str(v)[:40]!r} in column {args.label_column!r} "
+                f"is not a class id{hint}."
             )
     cardinality = len(args.labels) if args.labels else args.cardinality
     try:
         return check_gold(pd.Series(values).to_numpy(), len(values), cardinality=cardinality, name=f"{args.label_column}")
     except ValueError as exc:
-        raise ValueError(f"{args.data}: {exc}") from None
+        raise ValueError(f"{' '.join(args.data)}: {exc}") from None
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
@@ -141,17 +144,16 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``votewise`` command."""
+    from .rows import add_data_arguments
+
     parser = argparse.ArgumentParser(
         prog="votewise", description="Weak supervision: apply labeling functions, analyse them, fit label models."
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("apply", help="apply the LFs of a Python file to a data file and save the label matrix")
-    p.add_argument("--data", required=True, help="CSV, TSV, JSONL or Parquet file, one row per example")
-    p.add_argument("--lfs", required=True, help="Python file defining labeling functions (or a list `lfs`)")
+    add_data_arguments(p)
     p.add_argument("--out", required=True, help="output .npz label matrix")
-    p.add_argument("--text-column", default="text", help="column that must exist (default: text)")
-    p.add_argument("--id-column", default=None, help="column of unique row ids")
     p.add_argument("--n-jobs", type=int, default=1, help="worker processes (-1 = all cores)")
     p.add_argument("--cardinality", type=int, default=None, help="number of classes, to check votes")
     p.add_argument("--fault-tolerant", action="store_true", help="abstain where an LF raises instead of stopping")
@@ -162,7 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("analyze", help="print per-LF coverage, overlaps, conflicts (and accuracy with gold labels)")
     p.add_argument("matrix", help=".npz label matrix written by `votewise apply`")
-    p.add_argument("--data", default=None, help="data file with gold labels, same rows as the matrix")
+    p.add_argument("--data", default=None, nargs="+",
+                   help="data file(s) with gold labels, the same rows in the same order as the matrix")
     p.add_argument("--label-column", default="label", help="gold label column in --data (default: label)")
     p.add_argument("--labels", default=None, type=lambda v: [s.strip() for s in v.split(",") if s.strip()],
                    help="class names in id order (e.g. HAM,SPAM), to read gold labels written as names")
@@ -206,8 +209,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return int(args.func(args) or 0)
-    except (LFError, ValueError, KeyError, TypeError, OSError) as exc:
-        # Input problems get one readable line; a traceback would bury the row/LF it names.
+    except (LFError, ValueError, KeyError, TypeError, OSError, ImportError) as exc:
+        # Input problems, and a missing optional part (its message is the install command), get one
+        # readable line; a traceback would bury the row/LF it names.
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         cause = f"\n  caused by: {exc.__cause__!r}" if isinstance(exc, LFError) and exc.__cause__ else ""
         print(f"votewise {args.command}: error: {message}{cause}", file=sys.stderr)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -37,6 +38,8 @@ def _check_store_path(path: str) -> None:
                 f"store {path!r} is not a review store: it is a file of another kind (it starts with {head[:12]!r}, "
                 "not an SQLite header). Give the path of the .sqlite store, or a new path to create one."
             )
+#: ``votewise simulate --quick``: its budget (the seeds drop to 1).
+QUICK_BUDGET = 20
 
 
 def _cmd_review(args: argparse.Namespace) -> int:
@@ -68,7 +71,6 @@ def _cmd_queue(args: argparse.Namespace) -> int:
     from labeling.review.loop import ActiveLoop
     from labeling.review.store import ReviewStore
     from models.registry import make_model
-    from sources.files import read_table
 
     classes = [c.strip() for c in args.classes.split(",") if c.strip()] if args.classes else None
     _check_store_path(args.store)
@@ -82,16 +84,22 @@ def _cmd_queue(args: argparse.Namespace) -> int:
         print(f"votewise queue: error: {args.store} is new; name the classes with --classes NAME,NAME,...",
               file=sys.stderr)
         return 2
+    from .rows import read_rows
+
+    # Read (and check) the rows before the store is created: a bad file leaves no empty store behind.
+    data, scheme = read_rows(args.data, text_column=args.text_column, id_column=args.id_column,
+                             dedupe_ids=args.dedupe_ids)
     store = ReviewStore(args.store, class_names=classes, double_review=args.double_review,
                         random_state=args.seed)
     try:
         names = store.class_names
-        data = read_table(args.data, text_column=args.text_column, id_column=args.id_column)
+        # Before the LFs run: rows keyed another way than the stored samples would be stored twice.
+        store.check_id_scheme(scheme, data.index)
         lfs = load_lfs(args.lfs)
         L = apply_lfs(data, lfs, cardinality=len(names), progress=not args.quiet)
         loop = ActiveLoop(make_model(args.model, cardinality=len(names)), data, L, lfs=lfs, strategy=args.strategy,
-                          store=store, batch_size=max(args.batch, 1), text_column=args.text_column,
-                          audit_fraction=args.audit_fraction, random_state=args.seed)
+                          store=store, batch_size=max(args.batch, 1), text_column="text",
+                          audit_fraction=args.audit_fraction, random_state=args.seed, id_scheme=scheme)
         # A new batch ranks below the batches already queued: resume the batch count from the store.
         loop._batch = max((q["batch"] for q in store.queue_state().values()), default=0)
         loop.fit()
@@ -111,6 +119,10 @@ def _cmd_queue(args: argparse.Namespace) -> int:
             out["label_name"] = [names[c] for c in labels]
             out["confidence"] = loop.predict_proba().max(axis=1).round(4)
             out["source"] = np.where(y != -1, "human", "model")
+            if args.id_column and (out.index.astype(str) != out[args.id_column].astype(str)).any():
+                # --dedupe-ids suffix renamed repeats: the store's id of each row goes along, so every label
+                # traces back to its sample.
+                out.insert(0, "sample_id", out.index)
             with atomic_write(args.labels_out, newline="", encoding="utf-8") as fh:
                 out.to_csv(fh, index=args.id_column is None, index_label="row")
             print(f"Wrote {len(out)} labelled rows ({n_human} by humans) to {args.labels_out}", file=sys.stderr)
@@ -154,7 +166,12 @@ def _cmd_import_store(args: argparse.Namespace) -> int:
     check_outputs({"the store": args.store, **{f"the store's {side} file": f"{args.store}{side}"
                                                for side in ("-wal", "-journal")}}, {"file": args.file})
     classes = [c.strip() for c in args.classes.split(",") if c.strip()] if args.classes else None
+    if not Path(args.file).is_file():
+        raise FileNotFoundError(f"No such file: {args.file} (import-store reads Label Studio's JSON export of a "
+                                "project, or a .jsonl written by export-store)")
+    new = not Path(args.store).exists()
     store = ReviewStore(args.store, class_names=classes)
+    ok = False
     try:
         users = {}
         for spec in args.user or []:
@@ -164,9 +181,15 @@ def _cmd_import_store(args: argparse.Namespace) -> int:
             users[int(uid)] = name.strip()
         n = (store.import_jsonl(args.file) if args.file.endswith(".jsonl")
              else store.import_label_studio(args.file, users=users))
-        print(f"Added {n} decisions to {args.store} (decisions already there are not added again)", file=sys.stderr)
+        print(f"Added {n} decisions to {args.store} (an undo the file records counts as one; decisions already "
+              "there are not added again)", file=sys.stderr)
+        ok = True
     finally:
         store.close()
+        if new and not ok:
+            # The file was refused: no empty store is left behind to look like an import.
+            for leftover in (Path(args.store), Path(f"{args.store}-wal"), Path(f"{args.store}-shm")):
+                leftover.unlink(missing_ok=True)
     return 0
 
 
@@ -179,6 +202,10 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
     check_outputs({"--plot": args.plot}, {f"folder {i + 1}": f for i, f in enumerate(args.folder)})
     strategies = [s for arg in (args.strategy or ["entropy"]) for s in arg.split(",") if s]
+    if args.quick:
+        # A first look: one seed, a budget of at most QUICK_BUDGET labels; the full run's numbers need more.
+        args.seeds, args.budget = 1, min(args.budget, QUICK_BUDGET)
+        args.batch = min(args.batch, args.budget)
     end_model, encoder = (False if args.no_end_model else None), None
     if args.encoder:
         from models.end_model import EndModel
@@ -186,6 +213,12 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
         # One encoder for the text experts and for the row vectors `typical` and `diverse:*` read.
         encoder = TextEncoder(args.encoder, progress=not args.quiet)
+        # Fail here, with the install command, not minutes later at the first batch: the weights' package
+        # (a packaged name) and sentence-transformers must both be there.
+        encoder.model_path()
+        if importlib.util.find_spec("sentence_transformers") is None:
+            raise ImportError("votewise simulate --encoder needs sentence-transformers: "
+                              "pip install 'votewise[encoder]'")
         end_model = False if args.no_end_model else EndModel.for_review_loop(encoder=encoder)
 
     results = pd.concat([
@@ -213,6 +246,8 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     """Register ``review``, ``queue``, ``export-store``, ``import-store`` and ``simulate`` on the subparsers."""
+    from .rows import add_data_arguments
+
     p = subparsers.add_parser("review", help="review queued samples of a review store in the terminal")
     p.add_argument("store", help="the review store (.sqlite) written by the active loop")
     p.add_argument("--reviewer", default=getpass.getuser(), help="name recorded with each label (default: login)")
@@ -226,18 +261,15 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
         "queue", help="create or extend a review store: fit the label model on LF votes and human labels, "
                       "queue the rows it is least sure of")
     p.add_argument("store", help="the review store (.sqlite); created if missing")
-    p.add_argument("--data", required=True, help="CSV, TSV, JSONL or Parquet file, one row per example")
-    p.add_argument("--lfs", required=True, help="Python file defining labeling functions (or a list `lfs`)")
+    add_data_arguments(p)
     p.add_argument("--classes", default=None,
                    help="class names in class-id order, comma-separated (needed when the store is new)")
     p.add_argument("--model", default="default", help="label model short name: default, mv, wmv, ds, snorkel")
-    p.add_argument("--strategy", default="entropy",
-                   help="query strategy: entropy, margin, least_confidence, uncovered, lf_disagreement, "
-                        "lf_audit, typical, random, diverse:entropy, ... (default: entropy)")
+    p.add_argument("--strategy", default="diverse:entropy",
+                   help="query strategy: diverse:entropy (default: uncertain rows spread over the data, so a "
+                        "batch is not 20 near-identical rows), entropy, margin, least_confidence, uncovered, "
+                        "lf_disagreement, lf_audit, typical, random, diverse:margin, ...")
     p.add_argument("--batch", type=int, default=20, help="rows to queue (default: 20; 0 refits only)")
-    p.add_argument("--text-column", default="text", help="column shown to reviewers (default: text)")
-    p.add_argument("--id-column", default=None,
-                   help="column of stable row ids (default: the row number, stable only while the file is)")
     p.add_argument("--double-review", type=float, default=0.0,
                    help="fraction of newly queued rows that two reviewers must label (default: 0)")
     p.add_argument("--audit-fraction", type=float, default=0.0,
@@ -255,9 +287,13 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
                    help="also write the matching Label Studio labeling interface")
     p.set_defaults(func=_cmd_export_store)
 
-    p = subparsers.add_parser("import-store", help="add the decisions of a JSONL or Label Studio file to a store")
+    p = subparsers.add_parser(
+        "import-store", help="add the decisions of Label Studio's JSON export of a project (Export, JSON), or of a "
+                             "votewise .jsonl export, to a store; every record is checked first, and a file with a "
+                             "bad one adds nothing")
     p.add_argument("store", help="the review store (.sqlite); created if missing")
-    p.add_argument("file", help="a .jsonl export or a Label Studio JSON export")
+    p.add_argument("file", help="Label Studio's JSON export of the project the tasks of export-store went to, "
+                                "or a .jsonl written by export-store")
     p.add_argument("--classes", default=None, help="class names, comma-separated, for a new store fed a "
                                                    "Label Studio file of another tool")
     p.add_argument("--user", action="append", default=None, metavar="ID=NAME",
@@ -271,6 +307,9 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--budget", type=int, default=100, help="human labels in all (default: 100)")
     p.add_argument("--batch", type=int, default=10, help="labels per batch (default: 10)")
     p.add_argument("--seeds", type=int, default=5, help="repetitions (default: 5)")
+    p.add_argument("--quick", action="store_true",
+                   help=f"a first look: 1 seed and a budget of at most {QUICK_BUDGET} labels (a full run prints "
+                        "its estimate before it starts)")
     p.add_argument("--plot", default=None, help="write a PNG learning curve of every strategy against random")
     p.add_argument("--metric", default="acc", choices=["acc", "f1"],
                    help="how test predictions are scored: accuracy, or F1 of class 1 (macro F1 beyond two "

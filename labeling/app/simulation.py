@@ -11,8 +11,11 @@ which counts for more as reviews accumulate.
 
 from __future__ import annotations
 
+import math
 import os
+import sys
 import tempfile
+import time
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
@@ -113,7 +116,8 @@ def simulate(
         elsewhere, and departs from that only when the reviews of rows picked
         without the model clearly favour another exponent).
     progress : bool
-        Show a progress bar over the runs.
+        Say on stderr what will run (strategies, seeds, refits) and, once the first run's first batch
+        is refit, about how long it all takes; show a progress bar over the refits.
 
     Returns
     -------
@@ -171,12 +175,18 @@ def simulate(
     records: list[dict] = []
     tmp = tempfile.TemporaryDirectory() if store_dir is None else None
     root = Path(store_dir if store_dir is not None else tmp.name)
+    runs = [(s, seed) for s in names for seed in range(seeds)]
+    # Scored steps per run: the fit before any review, then one refit per batch until the budget is spent.
+    steps = 1 + math.ceil(budget / max(batch_size, 1))
+    bar = None
+    if progress:
+        print(f"simulate {ds.name}: {len(names)} strategies ({', '.join(names)}) x {seeds} seeds, {steps} scored "
+              f"refits each (budget {budget}, batch {batch_size}) = {len(runs) * steps} refits on "
+              f"{len(train.data)} train rows.", file=sys.stderr, flush=True)
+        bar = tqdm(total=len(runs) * steps, desc=f"simulate {ds.name}", unit="refit")
+    clock = [time.perf_counter()]   # when the simulation started, then when each scored step ended
     try:
-        runs = [(s, seed) for s in names for seed in range(seeds)]
-        it = runs
-        if progress:
-            it = tqdm(runs, desc=f"simulate {ds.name}")
-        for strategy, seed in it:
+        for strategy, seed in runs:
             path = root / f"{ds.name}-{strategy.replace(':', '_')}-{seed}.sqlite"
             if path.exists():
                 path.unlink()
@@ -212,15 +222,36 @@ def simulate(
                     rec["end_acc"] = scored(class_probabilities(final.end_, X_test, k))
                     rec["combined_acc"] = scored(final.predict_proba_features(X_test, lm_probs, L_test))
                 records.append(rec)
+                if bar is not None:
+                    bar.update()
+                    clock.append(time.perf_counter())
+                    if len(clock) == 3 and steps > 1:
+                        # The fit before any review, then a batch and refit with reviews (the costlier kind):
+                        # every run repeats that pattern, so the whole simulation costs about this.
+                        first, refit = clock[1] - clock[0], clock[2] - clock[1]
+                        total = len(runs) * (first + (steps - 1) * refit)
+                        bar.write(f"simulate {ds.name}: the first fit took {first:.1f} s and a batch with its refit "
+                                  f"{refit:.1f} s, so this takes about {_duration(total)} in all; --quick (1 seed, "
+                                  "a smaller budget) gives a first look.", file=sys.stderr)
 
             loop.fit()
             score(loop, 0)
             loop.run(oracle, budget=budget, callback=lambda lp, r: score(lp, r.n_reviewed, r))
             store.close()
     finally:
+        if bar is not None:
+            bar.close()
         if tmp is not None:
             tmp.cleanup()
     return pd.DataFrame.from_records(records)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{max(seconds, 1):.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def summarize(results: pd.DataFrame) -> pd.DataFrame:

@@ -43,7 +43,8 @@ class OutputError(ValueError):
 
 
 def _named(paths: Any, default: str) -> list[tuple[str, Path]]:
-    """``[(what, path)]`` from a mapping ``{what: path}``, an iterable of paths, or one path; None entries dropped."""
+    """``[(what, path)]`` from a mapping ``{what: path or list of paths}``, an iterable of paths, or one path; None
+    entries dropped."""
     if paths is None:
         return []
     if isinstance(paths, (str, os.PathLike)):
@@ -51,9 +52,10 @@ def _named(paths: Any, default: str) -> list[tuple[str, Path]]:
     items = paths.items() if isinstance(paths, Mapping) else ((default, p) for p in paths)
     out = []
     for what, p in items:
-        if p is None:
-            continue
-        out.append((what, Path(os.path.expanduser(os.fspath(p)))))
+        # One name may stand for several paths (a repeated flag such as --data a.csv b.csv).
+        for q in p if isinstance(p, (list, tuple)) else [p]:
+            if q is not None:
+                out.append((what, Path(os.path.expanduser(os.fspath(q)))))
     return out
 
 

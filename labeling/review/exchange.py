@@ -25,6 +25,7 @@ so a team can review there and bring the work back:
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from collections import Counter
@@ -52,15 +53,27 @@ def _iso(t: float) -> str:
     return datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
+#: Latest time accepted in an imported file (1 January 2200): a larger number is a mistake, most often
+#: milliseconds where seconds since 1970 were meant.
+_MAX_TIME = 7258118400.0
+
+
 def _epoch(value: Any) -> float | None:
-    if value is None:
+    """Seconds since 1970 of a number or an ISO 8601 string (UTC unless it names a zone); None if unreadable."""
+    if value is None or isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return float(value)
+        t = float(value)
+        return t if math.isfinite(t) and 0 <= t <= _MAX_TIME else None
+    if not isinstance(value, str):
+        return None
     try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.timestamp()
 
 
 def _label_name(store: "ReviewStore", label: int | None) -> str | None:
@@ -92,38 +105,181 @@ def _sample_records(store: "ReviewStore") -> list[dict[str, Any]]:
     return out
 
 
-def _check_class_names(store: "ReviewStore", names: Any, where: str) -> None:
-    if not names:
-        return
-    names = [str(c) for c in names]
-    if not store.class_names:
-        store.set_meta("class_names", names)
-    elif store.class_names != names:
-        raise ValueError(f"{where} was written with class names {names}; this store has {store.class_names}.")
+# Validation of imported records -----------------------------------------------------------------------------
+# Every record of a file is checked (and turned into the values the store takes) before anything is written;
+# the writing then happens in one transaction, so a bad line anywhere leaves the store exactly as it was.
+_KINDS = ("label", "skip", "unsure", "adjudication")
 
 
-def _label_of(store: "ReviewStore", rec: dict[str, Any], where: str) -> int | None:
-    # The class name wins over the id: it stays right when two stores order their classes differently.
-    if rec.get("label_name") is not None and store.class_names:
-        return store.class_id(rec["label_name"], where)
-    label = rec.get("label")
-    return None if label is None else int(label)
+class _Check:
+    """Reads the fields of one imported record, each failure naming the file, the line and the field."""
+
+    def __init__(self, where: str, class_names: list[str]) -> None:
+        self.where = where
+        self.names = class_names
+
+    def fail(self, field: str, problem: str) -> ValueError:
+        return ValueError(f"{self.where}, field {field!r}: {problem}")
+
+    def mapping(self, value: Any, field: str, *, optional: bool = True) -> dict:
+        if value is None and optional:
+            return {}
+        if not isinstance(value, dict):
+            raise self.fail(field, f"expected a JSON object; got {_kind(value)}.")
+        return value
+
+    def items(self, value: Any, field: str) -> list:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise self.fail(field, f"expected a JSON list; got {_kind(value)}.")
+        return value
+
+    def sample_id(self, value: Any, field: str = "id") -> str:
+        if isinstance(value, bool) or not isinstance(value, (str, int)) or (isinstance(value, str) and not value):
+            raise self.fail(field, f"expected a non-empty string or integer sample id; got {_shown(value)}.")
+        return str(value)
+
+    def text(self, value: Any, field: str = "text") -> str:
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            raise self.fail(field, f"expected the sample's text as a string; got {_kind(value)}.")
+        return value
+
+    def string(self, value: Any, field: str, *, default: str | None = None) -> str | None:
+        if value is None:
+            return default
+        if not isinstance(value, str) or (default is not None and not value.strip()):
+            raise self.fail(field, f"expected a {'non-empty ' if default is not None else ''}string; "
+                                   f"got {_shown(value)}.")
+        return value
+
+    def integer(self, value: Any, field: str, *, default: int | None, minimum: int | None = None) -> int | None:
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not float(value).is_integer():
+            raise self.fail(field, f"expected an integer; got {_shown(value)}.")
+        if minimum is not None and value < minimum:
+            raise self.fail(field, f"expected an integer of at least {minimum}; got {_shown(value)}.")
+        return int(value)
+
+    def number(self, value: Any, field: str, *, default: float) -> float:
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise self.fail(field, f"expected a finite number; got {_shown(value)}.")
+        return float(value)
+
+    def flag(self, value: Any, field: str, *, default: bool) -> bool:
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise self.fail(field, f"expected true or false; got {_shown(value)}.")
+        return value
+
+    def time(self, value: Any, field: str, *, default: float | None) -> float | None:
+        if value is None:
+            return default
+        t = _epoch(value)
+        if t is None:
+            raise self.fail(field, f"{_shown(value)} is not a time; expected seconds since 1970 (not milliseconds) "
+                                   "or an ISO 8601 string such as 2026-01-02T03:04:05Z.")
+        return t
+
+    def kind(self, value: Any, field: str) -> str:
+        if value is None:
+            return "label"
+        if value not in _KINDS:
+            raise self.fail(field, f"{_shown(value)} is not one of {list(_KINDS)}.")
+        return value
+
+    def class_name(self, value: Any, field: str) -> int:
+        if not self.names:
+            raise self.fail(field, "the store has no class names to read a class name with; create it with "
+                                   "class names (votewise import-store --classes NAME,NAME,...).")
+        if not isinstance(value, str) or value not in self.names:
+            raise self.fail(field, f"class {_shown(value)} is not one of {self.names}.")
+        return self.names.index(value)
+
+    def label(self, rec: dict, prefix: str, kind: str) -> int | None:
+        """The class id of a decision: ``label_name`` wins (it stays right when two stores order classes
+        differently); ``label`` must be a class id in range; both must agree when both are given."""
+        by_name = None if rec.get("label_name") is None else self.class_name(rec["label_name"], prefix + "label_name")
+        label = self.integer(rec.get("label"), prefix + "label", default=None)
+        if label is not None:
+            if not self.names:
+                raise self.fail(prefix + "label", "the store has no class names, so class ids cannot be checked; "
+                                                  "create it with class names (votewise import-store --classes "
+                                                  "NAME,NAME,...).")
+            if not 0 <= label < len(self.names):
+                raise self.fail(prefix + "label", f"{label} is not a class id; expected 0..{len(self.names) - 1} "
+                                                  f"for classes {self.names}.")
+        # An export writes both; they differ only when the writing store ordered its classes otherwise.
+        label = by_name if by_name is not None else label
+        if kind in ("label", "adjudication") and label is None:
+            raise self.fail(prefix + "label", f"a {kind!r} decision needs a class: give 'label' (a class id) or "
+                                              f"'label_name' (one of {self.names}).")
+        return None if kind == "skip" else label
+
+    def decision(self, rec: Any, prefix: str = "") -> dict[str, Any]:
+        rec = self.mapping(rec, prefix.rstrip(".") or "record", optional=False)
+        kind = self.kind(rec.get("kind"), prefix + "kind")
+        created = self.time(rec.get("created_at"), prefix + "created_at", default=None)
+        undone = self.time(rec.get("undone_at"), prefix + "undone_at", default=None)
+        if undone is not None and created is not None and undone < created:
+            raise self.fail(prefix + "undone_at", "the decision is undone before it was made "
+                                                  f"(undone_at {_iso(undone)} < created_at {_iso(created)}).")
+        return {"label": self.label(rec, prefix, kind), "kind": kind,
+                "reviewer": self.string(rec.get("reviewer"), prefix + "reviewer", default="import"),
+                "note": self.string(rec.get("note"), prefix + "note"), "created_at": created, "undone_at": undone}
+
+    def sample(self, rec: dict) -> dict[str, Any]:
+        return {
+            "sample_id": self.sample_id(rec.get("id")), "text": self.text(rec.get("text")),
+            "payload": self.mapping(rec.get("payload"), "payload"),
+            "position": self.integer(rec.get("position"), "position", default=None, minimum=0),
+            "queued": self.flag(rec.get("queued"), "queued", default=True),
+            "needed": self.integer(rec.get("needed"), "needed", default=1, minimum=1),
+            "priority": self.number(rec.get("priority"), "priority", default=0.0),
+            "batch": self.integer(rec.get("batch"), "batch", default=0, minimum=0),
+        }
 
 
-def _restore(store: "ReviewStore", rec: dict[str, Any], where: str) -> int:
-    """Put one exported sample and its decision log into ``store``; returns the decisions added."""
-    sid = str(rec["id"])
-    store.put_sample(sid, rec.get("text", ""), payload=rec.get("payload") or {}, position=rec.get("position"),
-                     queued=bool(rec.get("queued", True)), needed=int(rec.get("needed", 1) or 1),
-                     priority=float(rec.get("priority", 0.0) or 0.0), batch=int(rec.get("batch", 0) or 0))
-    added = 0
-    for d in rec.get("decisions") or []:
-        added += store.put_decision(
-            sid, _label_of(store, d, where), reviewer=str(d.get("reviewer", "import")),
-            kind=str(d.get("kind", "label")), created_at=float(d.get("created_at") or time.time()),
-            note=d.get("note"), undone_at=d.get("undone_at"),
-        )
-    return added
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "true/false", type(None): "null"}.get(
+        type(value), "a number" if isinstance(value, (int, float)) else type(value).__name__)
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=True, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _header_names(current: list[str], names: Any, check: _Check, field: str = "class_names") -> list[str]:
+    """The class names a file was written with, checked against ``current`` (the store's, or those an
+    earlier record of the file gave); the names to validate the following records with."""
+    if names is None:
+        return current
+    if not isinstance(names, list) or not all(isinstance(c, str) and c for c in names) or not names:
+        raise check.fail(field, f"expected a list of class names; got {_shown(names)}.")
+    if current and current != names:
+        raise check.fail(field, f"the file was written with class names {names}; this store has {current}.")
+    return list(names)
+
+
+def _restore(store: "ReviewStore", sample: dict[str, Any], decisions: list[dict[str, Any]]) -> int:
+    """Put one checked sample and its checked decision log into ``store``; returns the decisions changed."""
+    sid = sample["sample_id"]
+    store.put_sample(sid, sample["text"], payload=sample["payload"], position=sample["position"],
+                     queued=sample["queued"], needed=sample["needed"], priority=sample["priority"],
+                     batch=sample["batch"])
+    changed = 0
+    for d in decisions:
+        changed += store.put_decision(sid, d["label"], reviewer=d["reviewer"], kind=d["kind"],
+                                      created_at=time.time() if d["created_at"] is None else d["created_at"],
+                                      note=d["note"], undone_at=d["undone_at"])
+    return changed
 
 
 # JSON lines -------------------------------------------------------------------------------------------------
@@ -135,52 +291,95 @@ def export_jsonl(store: "ReviewStore", path: str | os.PathLike) -> int:
     ``priority``, ``batch`` and ``decisions`` (the log, undone ones included, each with
     ``reviewer``, ``kind``, ``label``, ``label_name``, ``note``, ``created_at``, ``undone_at``).
     Undecided samples are written too, so a fresh store made from the file can go on reviewing.
+    The file is written next to its final name and moved there at the end, so an interrupted
+    export never leaves a shorter file that reads as complete.
     """
     records = _sample_records(store)
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write(json.dumps({"votewise": "review-store", "version": FORMAT_VERSION, "class_names": store.class_names,
-                             "double_review": store.double_review}) + "\n")
-        for rec in records:
-            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    lines = [json.dumps({"votewise": "review-store", "version": FORMAT_VERSION, "class_names": store.class_names,
+                         "double_review": store.double_review})]
+    lines += [json.dumps(rec, ensure_ascii=False) for rec in records]
+    _write_atomic(path, "\n".join(lines) + "\n")
     return len(records)
 
 
+def _write_atomic(path: str | os.PathLike, text: str) -> None:
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def import_jsonl(store: "ReviewStore", path: str | os.PathLike) -> int:
-    """Read a file written by :func:`export_jsonl` into ``store``; returns the number of decisions added.
+    """Read a file written by :func:`export_jsonl` into ``store``; returns the number of decisions added or undone.
 
     Hand-made lines with one decision each (``id``, ``label`` or ``label_name``, and optionally
-    ``text``, ``reviewer``, ``kind``, ``note``, ``created_at``, ``needed``) are read too. A
-    decision already in the store is skipped, so importing a file twice adds nothing.
+    ``text``, ``reviewer``, ``kind``, ``note``, ``created_at``, ``needed``) are read too; such a
+    line for an id the store does not hold must give the sample's ``text``. A decision already
+    in the store is skipped, so importing a file twice adds nothing; a decision the file marks
+    undone is undone in the store too.
+
+    Every line is checked before anything is written (class ids in range, class names known,
+    ids, kinds, numbers and times of the right type), and the file goes in as one transaction:
+    a bad line raises ``ValueError`` naming the file, the line and the field, and leaves the
+    store unchanged.
     """
-    added = 0
-    # One JSON-lines reader for the project: blank lines skipped, malformed or non-object lines named by line.
-    for lineno, rec in iter_jsonl(path, encoding="utf-8"):
-        where = f"{path}:{lineno}"
+    names = store.class_names
+    known = set(store.sample_ids())
+    ops: list[tuple[str, Any]] = []
+    # One JSON-lines reader for the project: blank lines skipped, malformed or non-object lines named by line;
+    # utf-8-sig reads a file an editor saved with a byte-order mark too.
+    for lineno, rec in iter_jsonl(path, encoding="utf-8-sig"):
+        check = _Check(f"{path}, line {lineno}", names)
         if rec.get("votewise") == "review-store":
-            _check_class_names(store, rec.get("class_names"), str(path))
+            names = _header_names(names, rec.get("class_names"), check)
+            ops.append(("names", names))
             continue
         if "id" not in rec:
-            raise ValueError(f"{where}: expected a JSON object with an 'id'.")
+            raise check.fail("id", "missing; every line other than the header is a sample or a decision with "
+                                   "the sample's 'id'.")
         if "decisions" in rec:
-            added += _restore(store, rec, where)
-        else:
-            added += _import_decision_line(store, rec, where)
+            sample = check.sample(rec)
+            logs = [check.decision(d, f"decisions[{i}].") for i, d in enumerate(check.items(rec["decisions"],
+                                                                                             "decisions"))]
+            known.add(sample["sample_id"])
+            ops.append(("sample", (sample, logs)))
+            continue
+        sid = check.sample_id(rec.get("id"))
+        if sid not in known and "text" not in rec:
+            raise check.fail("id", f"no sample {sid!r} in {store.path} and the line gives no 'text': a decision "
+                                   "needs its sample. Import the store's export (samples and decisions) first, "
+                                   "or add the sample's 'text' to the line.")
+        known.add(sid)
+        line = {"sample_id": sid, "text": check.text(rec.get("text")),
+                "needed": check.integer(rec.get("needed"), "needed", default=1, minimum=1)}
+        ops.append(("line", (line, check.decision(rec))))
+    added = 0
+    with store.transaction():
+        for op, value in ops:
+            if op == "names":
+                if value and not store.class_names:
+                    store.set_meta("class_names", value)
+            elif op == "sample":
+                added += _restore(store, *value)
+            else:
+                added += _import_decision_line(store, *value)
     return added
 
 
-def _import_decision_line(store: "ReviewStore", rec: dict[str, Any], where: str) -> int:
-    sid = str(rec["id"])
-    store.put_sample(sid, rec.get("text", ""), needed=int(rec.get("needed", 1) or 1))
-    label = _label_of(store, rec, where)
-    reviewer, kind = str(rec.get("reviewer", "import")), str(rec.get("kind", "label"))
-    created = _epoch(rec.get("created_at"))
+def _import_decision_line(store: "ReviewStore", line: dict[str, Any], d: dict[str, Any]) -> int:
+    sid = line["sample_id"]
+    store.put_sample(sid, line["text"], needed=line["needed"])
+    created = d["created_at"]
     if created is None:
         # No time to tell two decisions apart: an equal active decision means this line was read before.
-        if any((d.reviewer, d.kind, d.label) == (reviewer, kind, label) for d in store.reviews_of(sid)):
+        if any((r.reviewer, r.kind, r.label) == (d["reviewer"], d["kind"], d["label"]) for r in store.reviews_of(sid)):
             return 0
         created = time.time()
-    return int(store.put_decision(sid, label, reviewer=reviewer, kind=kind, created_at=created,
-                                  note=rec.get("note"), undone_at=_epoch(rec.get("undone_at"))))
+    return int(store.put_decision(sid, d["label"], reviewer=d["reviewer"], kind=d["kind"], created_at=created,
+                                  note=d["note"], undone_at=d["undone_at"]))
 
 
 # Label Studio -----------------------------------------------------------------------------------------------
@@ -272,42 +471,94 @@ def export_label_studio(
         else:
             task["predictions"] = []
         tasks.append(task)
-    Path(path).write_text(json.dumps(tasks, ensure_ascii=False, indent=1), encoding="utf-8")
+    _write_atomic(path, json.dumps(tasks, ensure_ascii=False, indent=1))
     return len(tasks)
 
 
-def _annotation_decision(store: "ReviewStore", ann: dict[str, Any], from_name: str, where: str
+def _json_tasks(path: str | os.PathLike) -> list[tuple[int, Any]]:
+    """``(line, task)`` for each element of the JSON list in ``path``, every problem named by file and line."""
+    what = "expected Label Studio's JSON export (Export -> JSON: a list of tasks)"
+    raw = Path(path).read_bytes()
+    if not raw.strip():
+        raise ValueError(f"{path}: the file is empty; {what}.")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ValueError(f"{path}, line {line}: byte 0x{raw[exc.start]:02x} at offset {exc.start} is not UTF-8 "
+                         f"text (a binary or differently encoded file?); {what}.") from None
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise ValueError(f"{path}, line {line}: NUL byte, so this is a binary file; {what}.")
+    try:
+        tasks = json.loads(text)
+    except json.JSONDecodeError as exc:
+        ends = " (the file ends early: truncated?)" if exc.pos >= len(text.rstrip()) else ""
+        raise ValueError(f"{path}, line {exc.lineno}, column {exc.colno}: malformed JSON ({exc.msg}){ends}; "
+                         f"{what}.") from None
+    except RecursionError:
+        raise ValueError(f"{path}: JSON nested too deeply to be a Label Studio export; {what}.") from None
+    if not isinstance(tasks, list):
+        raise ValueError(f"{path}, line 1: got {_kind(tasks)} at the top level; {what}.")
+    # Line of each task: the list is decoded once more element by element (raw_decode gives the offsets).
+    decoder, lines, pos = json.JSONDecoder(), [], text.index("[") + 1
+    for _ in tasks:
+        while text[pos] in " \t\r\n,":
+            pos += 1
+        lines.append(text.count("\n", 0, pos) + 1)
+        pos = decoder.raw_decode(text, pos)[1]
+    return list(zip(lines, tasks))
+
+
+def _annotation_decision(check: _Check, ann: dict[str, Any], from_name: str, field: str
                          ) -> tuple[str, int | None] | None:
     """``(kind, label)`` of one Label Studio annotation, or None when it carries no decision."""
     label, kind = None, "label"
-    for res in ann.get("result") or []:
-        choices = (res.get("value") or {}).get("choices") or []
+    for r_i, res in enumerate(check.items(ann.get("result"), f"{field}.result")):
+        f = f"{field}.result[{r_i}]"
+        res = check.mapping(res, f, optional=False)
+        choices = check.items(check.mapping(res.get("value"), f + ".value").get("choices"), f + ".value.choices")
         if not choices:
             continue
         if res.get("from_name") == _DECISION_CONTROL:
             if choices[0] in ("unsure", "adjudication"):
                 kind = choices[0]
         elif res.get("from_name", from_name) == from_name:
-            label = store.class_id(choices[0], where)
-    if ann.get("was_cancelled"):
+            label = check.class_name(choices[0], f + ".value.choices[0]")
+    if check.flag(ann.get("was_cancelled"), f"{field}.was_cancelled", default=False):
         return "skip", None
-    if ann.get("ground_truth") and label is not None:
+    if check.flag(ann.get("ground_truth"), f"{field}.ground_truth", default=False) and label is not None:
         kind = "adjudication"
     if label is None and kind != "unsure":
         return None
     return kind, label
 
 
+def _annotator(check: _Check, ann: dict[str, Any], field: str, users: dict[int, str], domain: str
+               ) -> tuple[str, bool]:
+    """``(reviewer name, identity known)`` of an annotation's ``completed_by``."""
+    who = ann.get("completed_by", "label-studio")
+    if isinstance(who, bool) or not isinstance(who, (int, str, dict)):
+        raise check.fail(f"{field}.completed_by", f"expected a user id, an e-mail or {{\"email\": ...}}; "
+                                                  f"got {_shown(who)}.")
+    user_id = who if isinstance(who, int) else who.get("id") if isinstance(who, dict) and not who.get(
+        "email") else None
+    if user_id is not None:
+        user_id = check.integer(user_id, f"{field}.completed_by.id", default=None)
+    known = user_id is None or user_id in users
+    return (users[user_id] if user_id is not None and known else _reviewer_in(who, domain)), known
+
+
 def import_label_studio(
     store: "ReviewStore", path: str | os.PathLike, *, from_name: str = "label", to_name: str = "text",
     reviewer_domain: str = "votewise.local", users: dict[int, str] | None = None,
 ) -> int:
-    """Read Label Studio tasks (an export of this module's file, or of a Label Studio project).
+    """Read Label Studio tasks: the JSON export of a Label Studio project (Export -> JSON), or this module's file.
 
-    Returns the number of decisions added. The exact log under ``data["votewise"]`` is
-    restored first; then every annotation that is not already one of the sample's active
-    decisions is added: work done in Label Studio comes back, and importing the same file
-    twice adds nothing.
+    Returns the number of decisions added or undone. The exact log under ``data["votewise"]``
+    is restored first (an undo recorded there is applied to the store too); then every
+    annotation that is not already one of the sample's active decisions is added: work done in
+    Label Studio comes back, and importing the same file twice adds nothing.
 
     An annotation is already in the store when its reviewer, kind and label match an active
     decision. Label Studio's own exports name the annotator by user id (``"completed_by": 3``);
@@ -315,42 +566,60 @@ def import_label_studio(
     ``label-studio-user-3``. Such an annotation of unknown identity matches any active
     decision of the same kind and label not matched yet, so the decisions votewise exported
     come back once, not as new ones under a user id.
+
+    Every task is checked before anything is written (types, class names, times) and the file
+    goes in as one transaction: a truncated, binary or wrongly shaped file, or a bad field,
+    raises ``ValueError`` naming the file, the line, the task and the field, and leaves the store
+    unchanged.
     """
     users = {int(k): str(v) for k, v in (users or {}).items()}
-    tasks = json.loads(Path(path).read_text(encoding="utf-8"))
-    if not isinstance(tasks, list):
-        raise ValueError(f"{path}: expected a JSON list of Label Studio tasks; got {type(tasks).__name__}.")
-    added = 0
-    for t_i, task in enumerate(tasks):
-        where = f"{path} task {t_i}"
-        data = task.get("data") or {}
-        vw = data.get("votewise") or {}
-        _check_class_names(store, vw.get("class_names"), str(path))
-        sid = str(data.get("votewise_id", task.get("id", t_i)))
-        added += _restore(store, {**vw, "id": sid, "text": data.get(to_name, "")}, where)
-        have = Counter((d.reviewer, d.kind, d.label) for d in store.reviews_of(sid))
-        pending = []
-        for ann in task.get("annotations") or []:
-            got = _annotation_decision(store, ann, from_name, where)
+    names = store.class_names
+    checked = []
+    for t_i, (line, task) in enumerate(_json_tasks(path)):
+        check = _Check(f"{path}, line {line} (task {t_i})", names)
+        task = check.mapping(task, "task", optional=False)
+        data = check.mapping(task.get("data"), "data")
+        vw = check.mapping(data.get("votewise"), "data.votewise")
+        names = check.names = _header_names(names, vw.get("class_names"), check, "data.votewise.class_names")
+        sid = check.sample_id(data.get("votewise_id", task.get("id", t_i)),
+                              "data.votewise_id" if "votewise_id" in data else "id")
+        sample = check.sample({**vw, "id": sid, "text": data.get(to_name, "")})
+        logs = [check.decision(d, f"data.votewise.decisions[{i}].")
+                for i, d in enumerate(check.items(vw.get("decisions"), "data.votewise.decisions"))]
+        anns = []
+        for a_i, ann in enumerate(check.items(task.get("annotations"), "annotations")):
+            field = f"annotations[{a_i}]"
+            ann = check.mapping(ann, field, optional=False)
+            got = _annotation_decision(check, ann, from_name, field)
             if got is None:
                 continue
-            who = ann.get("completed_by", "label-studio")
-            user_id = who if isinstance(who, int) else who.get("id") if isinstance(who, dict) and not who.get(
-                "email") else None
-            known = user_id is None or int(user_id) in users
-            reviewer = users[int(user_id)] if user_id is not None and known else _reviewer_in(who, reviewer_domain)
-            key = (reviewer, *got)
-            if have[key] > 0:
-                have[key] -= 1  # already in the store: this annotation is one of its decisions
-                continue
-            pending.append((key, known, ann))
-        for key, known, ann in pending:
-            if not known:
-                # Identity unknown: the same decision by anyone not matched yet is this one.
-                match = next((k for k, n in have.items() if n > 0 and k[1:] == key[1:]), None)
-                if match is not None:
-                    have[match] -= 1
+            reviewer, known = _annotator(check, ann, field, users, reviewer_domain)
+            created = check.time(ann.get("created_at"), f"{field}.created_at", default=None)
+            updated = check.time(ann.get("updated_at"), f"{field}.updated_at", default=None)
+            created = updated if updated is not None else created
+            anns.append(((reviewer, *got), known, created))
+        checked.append((names, sample, logs, anns))
+    added = 0
+    with store.transaction():
+        for names, sample, logs, anns in checked:
+            if names and not store.class_names:
+                store.set_meta("class_names", names)
+            sid = sample["sample_id"]
+            added += _restore(store, sample, logs)
+            have = Counter((d.reviewer, d.kind, d.label) for d in store.reviews_of(sid))
+            pending = []
+            for key, known, created in anns:
+                if have[key] > 0:
+                    have[key] -= 1  # already in the store: this annotation is one of its decisions
                     continue
-            created = _epoch(ann.get("updated_at")) or _epoch(ann.get("created_at")) or time.time()
-            added += store.put_decision(sid, key[2], reviewer=key[0], kind=key[1], created_at=created)
+                pending.append((key, known, created))
+            for key, known, created in pending:
+                if not known:
+                    # Identity unknown: the same decision by anyone not matched yet is this one.
+                    match = next((k for k, n in have.items() if n > 0 and k[1:] == key[1:]), None)
+                    if match is not None:
+                        have[match] -= 1
+                        continue
+                added += store.put_decision(sid, key[2], reviewer=key[0], kind=key[1],
+                                            created_at=time.time() if created is None else created)
     return added

@@ -135,7 +135,9 @@ class ActiveLoop:
     batch_size : int
         Rows per :meth:`next_batch`.
     text_column : str
-        Column of ``data`` shown to reviewers and used for TF-IDF features.
+        Column of ``data`` shown to reviewers and used for TF-IDF features. When it is not
+        ``text`` and ``data`` has no ``text`` column, the loop's copy of ``data`` gets one
+        (the same values), so the LFs it applies (:meth:`add_lf`) read ``x.text``.
     class_names : sequence of str, optional
         Defaults to the store's class names, else ``"0".."k-1"``.
     lfs : sequence of LabelingFunction, optional
@@ -155,6 +157,11 @@ class ActiveLoop:
         labels' accuracy, reported by :meth:`refit` (``RefitReport.audit_*``).
     random_state : int, optional
         Seed for tie-breaking and random strategies.
+    id_scheme : str, optional
+        How ``data``'s index was made, in words (``"row numbers"``, ``"column 'id'"``); the
+        store refuses rows keyed another way than the samples it holds
+        (:meth:`ReviewStore.check_id_scheme`). Default: ``"row numbers"`` for a plain
+        ``0..n-1`` index, else the index's name.
 
     Examples
     --------
@@ -189,6 +196,7 @@ class ActiveLoop:
         class_balance: Any = None,
         audit_fraction: float = 0.0,
         random_state: int | None = None,
+        id_scheme: str | None = None,
     ) -> None:
         get_strategy(strategy)
         if not 0.0 <= float(audit_fraction) <= 1.0:
@@ -201,6 +209,10 @@ class ActiveLoop:
         if text_column not in data.columns:
             raise ValueError(f"data has no column {text_column!r}; columns: {list(data.columns)}.")
         self.model = model
+        if text_column != "text" and "text" not in data.columns:
+            # LFs read x.text (rule builders, accepted suggestions): the text column is given that name too,
+            # in a copy, whatever the source calls it.
+            data = data.assign(text=data[text_column])
         self.data = data
         self.L = np.asarray(arr)
         self.lf_names = list(getattr(L, "lf_names", None) or [f"lf_{j}" for j in range(arr.shape[1])])
@@ -220,6 +232,10 @@ class ActiveLoop:
             dup = pd.Index(self.ids)[pd.Index(self.ids).duplicated()][0]
             raise ValueError(f"data index has duplicate id {dup!r}; the loop needs one stable id per row.")
         self._pos = {sid: i for i, sid in enumerate(self.ids)}
+        if id_scheme is None:
+            plain = isinstance(data.index, pd.RangeIndex) and data.index.start == 0 and data.index.step == 1
+            id_scheme = "row numbers" if plain else f"index {data.index.name or '(unnamed)'!r}"
+        store.check_id_scheme(id_scheme, self.ids)
         names = list(class_names) if class_names is not None else store.class_names
         if not names:
             k = int(getattr(model, "cardinality", None) or max(int(self.L.max()) + 1, 2))

@@ -158,6 +158,7 @@ class ReviewStore:
         self.lease_seconds = float(lease_seconds)
         self._rng = np.random.default_rng(random_state)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._depth = 0
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, one transaction per decision.
         self._con = sqlite3.connect(str(self.path), isolation_level=None, timeout=30.0, check_same_thread=False)
         self._con.row_factory = sqlite3.Row
@@ -190,14 +191,47 @@ class ReviewStore:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        # IMMEDIATE takes the write lock up front so two reviewers' checkouts serialise.
+        # IMMEDIATE takes the write lock up front so two reviewers' checkouts serialise. Inside
+        # transaction() every call joins the one open transaction instead of committing its own.
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self._con
+            finally:
+                self._depth -= 1
+            return
         self._con.execute("BEGIN IMMEDIATE")
+        self._depth = 1
         try:
             yield self._con
         except BaseException:
+            self._depth = 0
             self._con.execute("ROLLBACK")
             raise
+        self._depth = 0
         self._con.execute("COMMIT")
+
+    @contextmanager
+    def transaction(self) -> Iterator["ReviewStore"]:
+        """Group writes into one transaction: all of them are committed at the end, or none on an error.
+
+        The importers use it so that a file with a bad record anywhere leaves the store unchanged.
+
+        Examples
+        --------
+        >>> import tempfile, os
+        >>> store = ReviewStore(os.path.join(tempfile.mkdtemp(), "r.sqlite"), class_names=["ham", "spam"])
+        >>> try:
+        ...     with store.transaction():
+        ...         _ = store.add_samples(["a1"], ["buy now!"])
+        ...         store.record("a1", 5, reviewer="ann")
+        ... except ValueError:
+        ...     pass
+        >>> store.sample_ids()
+        []
+        """
+        with self._tx():
+            yield self
 
     def set_meta(self, key: str, value: Any) -> None:
         """Store a JSON value under ``key``."""
@@ -217,6 +251,60 @@ class ReviewStore:
         return float(self.get_meta("double_review", 0.0))
 
     # samples and queue ------------------------------------------------------
+    @property
+    def id_scheme(self) -> str | None:
+        """How the stored samples' ids were made (e.g. ``"row numbers"``, ``"column 'id'"``), once known."""
+        return self.get_meta("id_scheme")
+
+    def check_id_scheme(self, scheme: str, ids: Sequence[Any]) -> None:
+        """Refuse rows whose ids follow another scheme than the stored samples'; record the scheme on first use.
+
+        The same row queued once under its row number and once under an id column would be
+        stored, and reviewed, twice. So a store remembers how its ids were made; rows keyed by
+        another ``scheme`` raise ``ValueError`` naming both. A store that does not know its scheme
+        yet (made by an import, or by an older version) refuses rows none of whose ``ids`` it holds.
+
+        Parameters
+        ----------
+        scheme : str
+            How ``ids`` were made, in words: ``"row numbers"``, ``"column 'COMMENT_ID'"``.
+        ids : sequence
+            The ids of the rows about to be queued.
+
+        Examples
+        --------
+        >>> import tempfile, os
+        >>> store = ReviewStore(os.path.join(tempfile.mkdtemp(), "r.sqlite"), class_names=["ham", "spam"])
+        >>> store.check_id_scheme("row numbers", ["0", "1"])
+        >>> _ = store.add_samples(["0"], ["buy now!"])
+        >>> store.check_id_scheme("column 'id'", ["c7", "c8"])
+        Traceback (most recent call last):
+        ...
+        ValueError: ... holds 1 samples keyed by row numbers (e.g. '0'); these rows are keyed by column 'id' (e.g. 'c7')...
+        """
+        ids = [str(i) for i in ids]
+        stored = self.id_scheme
+        existing = self.sample_ids()
+        example = f" (e.g. {ids[0]!r})" if ids else ""
+        if existing and stored is not None and stored != scheme:
+            raise ValueError(
+                f"{self.path} holds {len(existing)} samples keyed by {stored} (e.g. {existing[0]!r}); these rows "
+                f"are keyed by {scheme}{example}. Queued, they would store the same rows twice under two ids. "
+                f"Read the rows with the store's ids ({stored}; on the command line, the same --id-column "
+                "and --dedupe-ids as before), or use a new store. Nothing was added."
+            )
+        if existing and stored is None:
+            have = set(ids)
+            if not any(sid in have for sid in existing):
+                raise ValueError(
+                    f"{self.path} holds {len(existing)} samples (e.g. id {existing[0]!r}) and none of them is "
+                    f"one of these rows, keyed by {scheme}{example}: the ids follow another scheme, or the data "
+                    "is another file. Read the rows with the ids the store holds, or use a new store. "
+                    "Nothing was added."
+                )
+        if stored != scheme:
+            self.set_meta("id_scheme", scheme)
+
     def add_samples(
         self,
         ids: Iterable[Any],
@@ -522,8 +610,10 @@ class ReviewStore:
         """Add one decision from an import, with its original time; returns False if it is already in the log.
 
         A decision is the same when sample, reviewer, kind, label and time (to the microsecond)
-        match, so importing one file twice adds nothing the second time. Leases are left
-        alone: an imported decision was made elsewhere.
+        match, so importing one file twice adds nothing the second time. When the store holds
+        the decision active and ``undone_at`` is given, the decision is marked undone (and True
+        returned): an undo made in one store survives the export into another. Leases are
+        left alone: an imported decision was made elsewhere.
         """
         if kind not in KINDS:
             raise ValueError(f"kind={kind!r} is not one of {KINDS}.")
@@ -533,11 +623,17 @@ class ReviewStore:
             if con.execute("SELECT 1 FROM samples WHERE sample_id = ?", (sid,)).fetchone() is None:
                 raise KeyError(f"No sample {sid!r} in {self.path}; add it with put_sample first.")
             same = con.execute(
-                "SELECT 1 FROM labels WHERE sample_id = ? AND reviewer = ? AND kind = ? AND label IS ? "
+                "SELECT id, undone_at FROM labels WHERE sample_id = ? AND reviewer = ? AND kind = ? AND label IS ? "
                 "AND ABS(created_at - ?) < 1e-6", (sid, reviewer, kind, label, float(created_at))
             ).fetchone()
             if same is not None:
-                return False
+                if undone_at is None or same["undone_at"] is not None:
+                    return False
+                # The decision is here, and was undone where the file comes from since: the undo carries over
+                # (a decision is never un-undone; a new decision is a new log entry).
+                con.execute("UPDATE labels SET undone_at = ? WHERE id = ?", (float(undone_at), same["id"]))
+                self._update_status(con, sid)
+                return True
             con.execute(
                 "INSERT INTO labels(sample_id, reviewer, kind, label, note, created_at, undone_at) "
                 "VALUES (?,?,?,?,?,?,?)", (sid, reviewer, kind, label, note, float(created_at), undone_at),

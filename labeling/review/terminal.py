@@ -11,7 +11,21 @@ from typing import Any, Callable, TextIO
 from .spans import span_runs
 from .store import Decision, LeaseError, ReviewStore, Sample
 
-__all__ = ["review_terminal", "format_sample", "format_reviews", "read_key"]
+__all__ = ["review_terminal", "format_sample", "format_reviews", "read_key", "shown"]
+
+
+def shown(value: Any, *, newlines: bool = False) -> str:
+    """``value`` as text safe to print on a terminal: control characters escaped, byte-order marks dropped.
+
+    Ids, texts, LF, class and reviewer names come from data files; printed raw, an escape
+    sequence among them (``\\x1b[2J``, a cursor move, a title change) would act on the terminal,
+    and a right-to-left override (U+202E) would reorder what the reviewer reads. Every character
+    that is not printable is shown as its Python escape (``\\x1b``, ``\\u202e``); U+FEFF (a byte-order
+    mark or zero-width no-break space left in scraped text) is dropped, as it shows nothing.
+    ``newlines=True`` keeps line breaks (in a sample's text).
+    """
+    text = str(value).replace("\ufeff", "")
+    return "".join(ch if ch.isprintable() or (newlines and ch == "\n") else repr(ch)[1:-1] for ch in text)
 
 
 def format_sample(sample: Sample, class_names: list[str], *, width: int = 88) -> str:
@@ -21,20 +35,23 @@ def format_sample(sample: Sample, class_names: list[str], *, width: int = 88) ->
     # the data ("&#39;") read as the character they stand for; control characters are shown escaped.
     # A span over the whole text (a length rule) would bracket everything: it is left out here.
     spans = [s for s in payload.get("spans", []) if not (int(s[0]) <= 0 and int(s[1]) >= len(sample.text))]
-    shown = "".join(html.unescape(piece) if name is None else f"[{html.unescape(piece)}]"
-                    for piece, name in span_runs(sample.text, spans))
-    shown = "".join(ch if ch.isprintable() or ch == "\n" else repr(ch)[1:-1] for ch in shown)
-    lines = [f"--- sample {sample.sample_id} ---", textwrap.fill(shown, width=width) if shown else "(empty)"]
+    text = "".join(html.unescape(piece) if name is None else f"[{html.unescape(piece)}]"
+                   for piece, name in span_runs(sample.text, spans))
+    text = shown(text, newlines=True)
+    names = [shown(c) for c in class_names]
+    lines = [f"--- sample {shown(sample.sample_id)} ---",
+             textwrap.fill(text, width=width) if text.strip() else "(empty)"]
     votes = payload.get("votes", {})
     if votes:
         lines.append("LF votes: " + ", ".join(
-            f"{lf}={class_names[v] if 0 <= v < len(class_names) else v}" for lf, v in votes.items()))
+            f"{shown(lf)}={names[v] if 0 <= v < len(names) else shown(v)}" for lf, v in votes.items()))
     else:
         lines.append("LF votes: none fired")
     probs = payload.get("probs")
     if probs:
-        lines.append("model:    " + "  ".join(f"{class_names[c] if c < len(class_names) else c} {p:.2f}"
-                                              for c, p in enumerate(probs)))
+        # A section of its own: the label model's view of the row, not one LF's.
+        lines.append("label model: " + "  ".join(f"{names[c] if c < len(names) else c} {p:.2f}"
+                                                 for c, p in enumerate(probs)))
     return "\n".join(lines)
 
 
@@ -79,7 +96,8 @@ def format_reviews(decisions: list[Decision], class_names: list[str]) -> str:
     lines = ["reviews:"]
     for d in decisions:
         label = "" if d.label is None else (class_names[d.label] if 0 <= d.label < len(class_names) else str(d.label))
-        lines.append(f"  {d.reviewer}: {d.kind} {label}".rstrip() + (f"  ({d.note})" if d.note else ""))
+        lines.append(f"  {shown(d.reviewer)}: {d.kind} {shown(label)}".rstrip()
+                     + (f"  ({shown(d.note)})" if d.note else ""))
     return "\n".join(lines)
 
 
@@ -127,9 +145,10 @@ def review_terminal(
         raise ValueError(f"{store} has no class names; create it with ReviewStore(path, class_names=[...]).")
     if adjudicate:
         return _adjudicate(store, reviewer=reviewer, input_fn=input_fn, out=out, limit=limit)
-    keys = "  ".join(f"{i + 1}={n}" for i, n in enumerate(names)) + "  s=skip  u=unsure  z=undo  g=guidelines  q=quit"
+    keys = ("  ".join(f"{i + 1}={shown(n)}" for i, n in enumerate(names))
+            + "  s=skip  u=unsure  z=undo  g=guidelines  q=quit")
     if guidelines is not None:
-        print(guidelines.to_text(names), file=out)
+        print(shown(guidelines.to_text(names), newlines=True), file=out)
     done = 0
     sample: Sample | None = None
     try:
@@ -155,7 +174,7 @@ def review_terminal(
                     store.release(sample.sample_id, reviewer)
                     return done
                 if key == "g" and guidelines is not None:
-                    print(guidelines.to_text(names), file=out)
+                    print(shown(guidelines.to_text(names), newlines=True), file=out)
                     continue
                 decision = _decision_of(key, len(names))
                 if decision is not None:
@@ -163,13 +182,13 @@ def review_terminal(
                         store.record(sample.sample_id, decision[1], reviewer=reviewer, kind=decision[0])
                     except LeaseError as exc:
                         # The lease ran out while the sample was on screen and a colleague took it.
-                        print(f"not recorded: {exc}", file=out)
+                        print(f"not recorded: {shown(exc)}", file=out)
                         sample = None
                         break
                 elif key == "z":
                     store.release(sample.sample_id, reviewer)
                     undone = store.undo(reviewer=reviewer)
-                    print("nothing to undo" if undone is None else f"undid {undone.kind} on {undone.sample_id}",
+                    print("nothing to undo" if undone is None else f"undid {undone.kind} on {shown(undone.sample_id)}",
                           file=out)
                     if undone is not None:
                         done -= 1
@@ -184,14 +203,14 @@ def review_terminal(
         if sample is not None:
             store.release(sample.sample_id, reviewer)
         print(f"\nStopped; {done} decisions recorded"
-              + (f", sample {sample.sample_id} given back." if sample is not None else "."), file=out)
+              + (f", sample {shown(sample.sample_id)} given back." if sample is not None else "."), file=out)
     return done
 
 
 def _adjudicate(store: ReviewStore, *, reviewer: str, input_fn: Callable[[str], str], out: TextIO,
                 limit: int | None) -> int:
     names = store.class_names
-    keys = "  ".join(f"{i + 1}={n}" for i, n in enumerate(names)) + "  s=pass  q=quit"
+    keys = "  ".join(f"{i + 1}={shown(n)}" for i, n in enumerate(names)) + "  s=pass  q=quit"
     passed: set[str] = set()
     done = 0
     try:

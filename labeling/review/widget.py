@@ -80,7 +80,7 @@ def render_sample_html(
     sample: Sample, class_names: Sequence[str], *, lf_colors: dict[str, str] | None = None,
     reviews: Sequence[Any] | None = None,
 ) -> str:
-    """The sample panel: highlighted text, a legend, each LF's vote and the model's class probabilities.
+    """The sample panel: highlighted text, a legend, each LF's vote, then the label model's probabilities.
 
     ``reviews`` (decisions on the sample) adds the table an adjudicator decides from.
     """
@@ -104,6 +104,12 @@ def render_sample_html(
         f" {float(p):.2f}</td></tr>"
         for c, p in enumerate(probs)
     )
+    # The label model's probabilities combine every LF's vote: a section of their own below the votes, so
+    # they never read as the probability of the LF on the same line.
+    model = ("<div class='vw-model' style='margin-top:6px'><div style='font-weight:bold'>label model "
+             "<span style='font-weight:normal;color:#6b7280'>(all LF votes combined)</span></div>"
+             f"<table class='vw-probs'><tr><th>class</th><th>probability</th></tr>{prob_rows}</table></div>"
+             if probs else "")
     review_table = ""
     if reviews is not None:
         rows = "".join(
@@ -119,11 +125,27 @@ def render_sample_html(
         "<div class='vw-text' style='font-size:1.1em;padding:6px;border:1px solid #e5e7eb;white-space:pre-wrap;"
         f"overflow-wrap:anywhere;word-break:break-word;max-width:100%'>{text_html}</div>"
         f"{legend}{review_table}"
-        "<div style='display:flex;gap:24px'>"
         f"<table class='vw-votes'><tr><th>LF</th><th>vote</th></tr>{vote_rows}</table>"
-        f"<table class='vw-probs'><tr><th>class</th><th>model</th></tr>{prob_rows}</table>"
-        "</div></div>"
+        f"{model}</div>"
     )
+
+
+#: Zero-width space and zero-width non-joiner: the binary digits of the shortcut box's clearing marker.
+_MARKER_BITS = "\u200b\u200c"
+_MARKER_LENGTH = 8
+
+
+def _marker(generation: int) -> str:
+    """The invisible text the shortcut box is cleared to the ``generation``-th time."""
+    return "".join(_MARKER_BITS[(generation >> i) & 1] for i in range(_MARKER_LENGTH))
+
+
+def _marker_generation(value: str) -> int | None:
+    """Which clearing ``value`` was typed after, or None for text typed before any (or with the marker deleted)."""
+    head = value[:_MARKER_LENGTH]
+    if len(head) < _MARKER_LENGTH or any(ch not in _MARKER_BITS for ch in head):
+        return None
+    return sum(_MARKER_BITS.index(ch) << i for i, ch in enumerate(head))
 
 
 def _name(c: Any, class_names: Sequence[str]) -> str:
@@ -186,7 +208,10 @@ class ReviewWidget:
         self.lf_colors: dict[str, str] = {}
         for name in (loop.lf_names if loop is not None else []):
             lf_color(name, self.lf_colors)
-        self._consumed = ""  # the part of the shortcut box's text already acted on
+        # The shortcut box's texts already acted on, one per clearing of the box (see _on_key).
+        self._seen: dict[int | None, str] = {}
+        self._generation = 0
+        self._clearing = False
         self._adjudication_passed: set[str] = set()
         self._adjudication_first: str | None = None  # shown first in the adjudication view (after an undo)
         self.accepted_suggestions: list[str] = []
@@ -197,19 +222,25 @@ class ReviewWidget:
         self.report_html = widgets.HTML()
         self.report_html.add_class("vw-report")
         self.progress = widgets.IntProgress(min=0, max=1, value=0, description="done")
+        def button(description: str, **kw: Any) -> Any:
+            # Sized to the label and never shrunk by the row (a squeezed button read "unsur..."); rows wrap.
+            return widgets.Button(description=description, layout=widgets.Layout(width="auto", flex="0 0 auto",
+                                                                                 min_width="fit-content"), **kw)
+
+        wrap = widgets.Layout(flex_flow="row wrap")
         self.class_buttons = [
-            widgets.Button(description=f"{name} [{i + 1}]", tooltip=f"label as {name} (key {i + 1})",
-                           button_style="primary")
+            button(f"{name} [{i + 1}]", tooltip=f"label as {name} (key {i + 1})", button_style="primary")
             for i, name in enumerate(self.class_names)
         ]
         for i, b in enumerate(self.class_buttons):
             b.add_class(f"vw-label-{i}")
             b.on_click(self._guard(lambda _b, i=i: self.label(i)))
-        self.skip_button = widgets.Button(description="skip [s]")
-        self.unsure_button = widgets.Button(description="unsure [u]", button_style="warning")
-        self.undo_button = widgets.Button(description="undo [z]")
-        self.refresh_button = widgets.Button(description="refresh", tooltip="look for samples again")
-        self.adjudicate_button = widgets.Button(description="adjudicate (0)", button_style="danger")
+        self.skip_button = button("skip [s]")
+        self.unsure_button = button("unsure [u]", button_style="warning")
+        self.undo_button = button("undo [z]")
+        self.refresh_button = button("refresh", tooltip="look for samples again")
+        # Red only while there is something to adjudicate (_update_progress).
+        self.adjudicate_button = button("adjudicate (0)")
         for b, cls, fn in [(self.skip_button, "vw-skip", self.skip), (self.unsure_button, "vw-unsure", self.unsure),
                            (self.undo_button, "vw-undo", self.undo), (self.refresh_button, "vw-refresh", self.advance),
                            (self.adjudicate_button, "vw-adjudicate", self.toggle_adjudication)]:
@@ -220,19 +251,20 @@ class ReviewWidget:
         self.keys.add_class("vw-keys")
         self.keys.observe(self._guard(self._on_key), names="value")
         rows: list[Any] = [self.progress, self.status, self.message, self.report_html, self.sample_html,
-                           widgets.HBox(self.class_buttons),
-                           widgets.HBox([self.skip_button, self.unsure_button, self.undo_button, self.keys]),
-                           widgets.HBox([self.refresh_button, self.adjudicate_button])]
+                           widgets.HBox(self.class_buttons, layout=wrap),
+                           widgets.HBox([self.skip_button, self.unsure_button, self.undo_button, self.keys],
+                                        layout=wrap),
+                           widgets.HBox([self.refresh_button, self.adjudicate_button], layout=wrap)]
         if loop is not None:
-            self.batch_button = widgets.Button(description="next batch + refit")
+            self.batch_button = button("next batch + refit")
             self.batch_button.add_class("vw-next-batch")
             self.batch_button.on_click(self._guard(lambda _b: self.next_batch()))
-            self.suggest_button = widgets.Button(description="suggest LFs")
+            self.suggest_button = button("suggest LFs")
             self.suggest_button.add_class("vw-suggest")
             self.suggest_button.on_click(self._guard(lambda _b: self.show_suggestions()))
             self.suggestions_box = widgets.VBox()
             self.suggestions_box.add_class("vw-suggestions")
-            rows += [widgets.HBox([self.batch_button, self.suggest_button]), self.suggestions_box]
+            rows += [widgets.HBox([self.batch_button, self.suggest_button], layout=wrap), self.suggestions_box]
         side = widgets.HTML(guidelines.to_html(self.class_names)) if guidelines is not None else widgets.HTML()
         self.widget = widgets.HBox([widgets.VBox(rows, layout=widgets.Layout(width="70%")), side])
         self.widget.add_class("vw-review")
@@ -316,6 +348,7 @@ class ReviewWidget:
         self.progress.value = p["done"]
         self.adjudicate_button.description = (
             "back to review" if self.mode == "adjudicate" else f"adjudicate ({p['adjudicate']})")
+        self.adjudicate_button.button_style = "danger" if p["adjudicate"] and self.mode != "adjudicate" else ""
         self.status.value = html.escape(
             f"{p['done']}/{p['queued']} done, {p['skipped']} skipped, {p['unsure']} unsure, "
             f"{p['adjudicate']} to adjudicate - reviewer {self.reviewer}"
@@ -410,25 +443,41 @@ class ReviewWidget:
 
     # keyboard ------------------------------------------------------------------
     def _on_key(self, change: dict) -> None:
-        """Act on the keys added to the shortcut box since the last call, in the order typed.
+        """Act on the keys added to the shortcut box since the last call, in the order typed; then clear it.
 
-        The box is never cleared from here: clearing it while the browser is still sending
-        keys raced with them (keys lost, or landing on the wrong sample). The browser sends
-        the whole text each time, so keys that arrive together are all still in it.
+        The browser sends the box's whole text on every key, and keeps typing while the kernel
+        works, so a plain clear (``value = ""``) races with it: a key typed before the clear
+        reaches the browser comes back as old text plus the key, and would be applied twice, or
+        be wiped. So the box is "cleared" to an invisible marker of zero-width characters that
+        numbers the clearing. Each text that comes back is read against the last text seen
+        after the same clearing (or before any): only what follows their common part is new,
+        exactly once, whichever clearing the browser had received when the key was typed.
+        Marker characters are not keys, so they are never acted on.
         """
+        if self._clearing:
+            return
         value = change.get("new") or ""
-        done = self._consumed
-        if value.startswith(done):
-            fresh = value[len(done):]
-        else:
-            # The reviewer edited the box (deleted text): only what follows the common part is new.
-            k = 0
-            while k < min(len(done), len(value)) and done[k] == value[k]:
-                k += 1
-            fresh = value[k:]
-        self._consumed = value
+        generation = _marker_generation(value)
+        done = self._seen.get(generation, "")
+        k = 0
+        while k < min(len(done), len(value)) and done[k] == value[k]:
+            k += 1
+        fresh = value[k:]
+        self._seen[generation] = value
         for key in fresh.lower():
             self.press(key)
+        if value.strip(_MARKER_BITS):
+            self._clear_keys()
+
+    def _clear_keys(self) -> None:
+        self._generation = (self._generation + 1) % (1 << _MARKER_LENGTH)
+        marker = _marker(self._generation)
+        self._seen[self._generation] = marker
+        self._clearing = True
+        try:
+            self.keys.value = marker
+        finally:
+            self._clearing = False
 
     def press(self, key: str) -> None:
         """Act on one key: ``1``..``k`` label (or adjudicate), ``s`` skip, ``u`` unsure, ``z`` undo."""

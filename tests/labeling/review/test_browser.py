@@ -82,6 +82,24 @@ def _marks(page) -> list:
         ".vw-text mark", "ms => ms.map(m => [m.title, getComputedStyle(m).backgroundColor])")
 
 
+def _check_layout(page) -> None:
+    """What the reviewer sees before the first decision: whole button labels, the label model's probabilities
+    in their own section under the LF votes, and a grey "adjudicate (0)"."""
+    buttons = page.eval_on_selector_all(
+        ".vw-review button", "bs => bs.map(b => [b.innerText.trim(), b.scrollWidth <= b.clientWidth + 1])")
+    assert ["unsure [u]", True] in [list(b) for b in buttons], buttons
+    assert all(fits for _, fits in buttons), buttons
+    votes = page.locator(".vw-votes").first
+    model = page.locator(".vw-model").first
+    assert "label model" in model.inner_text()
+    assert "0." not in votes.inner_text()                 # no probability beside an LF's vote
+    v, m = votes.bounding_box(), model.bounding_box()
+    assert m["y"] >= v["y"] + v["height"] - 1, (v, m)   # below the votes, not beside them
+    adjudicate = page.locator("button.vw-adjudicate").first
+    assert adjudicate.inner_text().strip() == "adjudicate (0)"
+    assert "mod-danger" not in (adjudicate.get_attribute("class") or "")
+
+
 @pytest.mark.slow
 def test_click_in_jupyterlab_reaches_the_store(tmp_path):
     """A reviewer's session in real JupyterLab, and the store checked after each step.
@@ -130,6 +148,7 @@ def test_click_in_jupyterlab_reaches_the_store(tmp_path):
             button.wait_for(state="visible", timeout=60_000)
             marks = _marks(page)
             shown = page.locator(".vw-id").first.inner_text()
+            _check_layout(page)
             button.click()
             (first,) = _store_until(store_path, lambda s: s.decisions(), what="the click")
             assert (first.label, first.reviewer, f"id {first.sample_id}") == (1, "browser", shown)
@@ -162,6 +181,9 @@ def test_click_in_jupyterlab_reaches_the_store(tmp_path):
             assert [d.sample_id for d in log[1:]] == expected[:20]
             time.sleep(1.0)
             assert len(ReviewStore(store_path).decisions()) == 21   # nothing doubled either
+            # The shortcut box shows nothing once its keys are applied.
+            assert page.evaluate("() => document.querySelector('.vw-keys input').value"
+                                 ".replace(/[\\u200b\\u200c]/g, '')") == ""
             page.wait_for_function("() => !(document.querySelector('.vw-report') || {}).innerText", timeout=10_000)
             marks += _marks(page)
 

@@ -153,8 +153,8 @@ def test_hand_made_jsonl_lines(tmp_path):
     s = ReviewStore(tmp_path / "h.sqlite", class_names=CLASSES)
     assert s.import_jsonl(path) == 2 and s.import_jsonl(path) == 0
     assert s.resolved_labels() == {"a": 1, "b": 0}
-    path.write_text('{"id": "c", "label_name": "EGGS"}\n')
-    with pytest.raises(ValueError, match="class 'EGGS' is not one of"):
+    path.write_text('{"id": "a", "label_name": "EGGS"}\n')
+    with pytest.raises(ValueError, match=r"hand.jsonl, line 1, field 'label_name': class \"EGGS\" is not one of"):
         s.import_jsonl(path)
 
 
@@ -182,3 +182,163 @@ def test_label_studios_own_export_comes_back_once(full_store, tmp_path):
     assert got["log"]["r7"][0][:3] == ("label-studio-user-5", "label", 0)
     del got["log"]["r7"]   # the one new decision; everything else equals the original
     assert got["log"] == want["log"]
+
+
+# Imports that validate: every record is checked, errors name file, line and field, nothing is half-imported ---
+def _store_state(s):
+    return (s.sample_ids(), [(d.sample_id, d.reviewer, d.kind, d.label, d.undone_at)
+                             for d in s.decisions(include_undone=True)], s.queue_state())
+
+
+@pytest.mark.parametrize("line, field, message", [
+    ('{"id": "r7", "label": 7}', "label", "7 is not a class id; expected 0..1"),
+    ('{"id": "r7", "label": -2}', "label", "-2 is not a class id"),
+    ('{"id": "r7", "label": 1.5}', "label", "expected an integer; got 1.5"),
+    ('{"id": "r7", "label": true}', "label", "expected an integer; got true"),
+    ('{"id": "r7", "label": "1"}', "label", 'expected an integer; got "1"'),
+    ('{"id": "r7"}', "label", "a 'label' decision needs a class"),
+    ('{"id": "r7", "label": 0, "kind": "maybe"}', "kind", '"maybe" is not one of'),
+    ('{"id": "r7", "label": 0, "reviewer": 5}', "reviewer", "expected a non-empty string; got 5"),
+    ('{"id": "r7", "label": 0, "reviewer": ""}', "reviewer", "expected a non-empty string"),
+    ('{"id": "r7", "label": 0, "created_at": "yesterday"}', "created_at", '"yesterday" is not a time'),
+    ('{"id": "r7", "label": 0, "created_at": 1767225600000}', "created_at", "not milliseconds"),
+    ('{"id": "r7", "label": 0, "created_at": -5}', "created_at", "is not a time"),
+    ('{"id": "r7", "label": 0, "created_at": 100, "undone_at": 50}', "undone_at", "undone before it was made"),
+    ('{"id": ["r7"], "label": 0}', "id", "expected a non-empty string or integer sample id"),
+    ('{"id": "nobody", "label": 0}', "id", "no sample 'nobody'"),
+    ('{"id": "r7", "label": 0, "text": 5}', "text", "expected the sample's text as a string"),
+    ('{"id": "r9", "text": "x", "decisions": [{"kind": "label", "label": 3}]}', "decisions[0].label",
+     "3 is not a class id"),
+    ('{"id": "r9", "text": "x", "decisions": {"kind": "label"}}', "decisions", "expected a JSON list"),
+    ('{"id": "r9", "text": "x", "decisions": ["label"]}', "decisions[0]", "expected a JSON object"),
+    ('{"id": "r9", "text": "x", "needed": 0, "decisions": []}', "needed", "at least 1"),
+    ('{"id": "r9", "text": "x", "payload": [1], "decisions": []}', "payload", "expected a JSON object"),
+    ('{"votewise": "review-store", "class_names": ["A", "B"]}', "class_names", "this store has ['HAM', 'SPAM']"),
+])
+def test_jsonl_import_refuses_bad_records_naming_line_and_field(full_store, tmp_path, line, field, message):
+    """The bad line is the third: the two good lines before it are not imported either."""
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"id": "r7", "label_name": "SPAM", "reviewer": "cy"}\n\n'
+                    '{"id": "new", "text": "fresh sample", "label": 0, "reviewer": "cy"}\n' + line + "\n")
+    before = _store_state(full_store)
+    with pytest.raises(ValueError) as err:
+        full_store.import_jsonl(path)
+    assert str(err.value).startswith(f"{path}, line 4, field {field!r}: ")
+    assert message in str(err.value)
+    assert _store_state(full_store) == before
+
+
+@pytest.mark.parametrize("content, message", [
+    (b'[{"data": {"text": "a"}, "annotations": []},\n {"data": {"text": "b"', "line 2, column"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe", "is not UTF-8 text"),
+    (b'[{"data": {"text": "a"}}]\x00\x00', "NUL byte"),
+    (b"", "the file is empty"),
+    (b'{"data": {"text": "a"}}', "got an object at the top level"),
+    (b"[" * 100000 + b"]" * 100000, "nested too deeply"),
+])
+def test_label_studio_import_refuses_unreadable_files(full_store, tmp_path, content, message):
+    path = tmp_path / "tasks.json"
+    path.write_bytes(content)
+    before = _store_state(full_store)
+    with pytest.raises(ValueError, match=message) as err:
+        full_store.import_label_studio(path)
+    assert str(err.value).startswith(str(path)) and "Label Studio's JSON export" in str(err.value)
+    assert _store_state(full_store) == before
+
+
+@pytest.mark.parametrize("edit, field, message", [
+    (lambda t: t.__setitem__("data", "text"), "data", "expected a JSON object"),
+    (lambda t: t.__setitem__("annotations", {"a": 1}), "annotations", "expected a JSON list"),
+    (lambda t: t["annotations"].append("SPAM"), "annotations[1]", "expected a JSON object"),
+    (lambda t: t["annotations"][0].__setitem__("result", "SPAM"), "annotations[0].result", "expected a JSON list"),
+    (lambda t: t["annotations"][0]["result"][0]["value"].__setitem__("choices", ["EGGS"]),
+     "annotations[0].result[0].value.choices[0]", 'class "EGGS" is not one of'),
+    (lambda t: t["annotations"][0].__setitem__("was_cancelled", "no"), "annotations[0].was_cancelled",
+     "expected true or false"),
+    (lambda t: t["annotations"][0].__setitem__("created_at", "soon"), "annotations[0].created_at",
+     '"soon" is not a time'),
+    (lambda t: t["annotations"][0].__setitem__("completed_by", [3]), "annotations[0].completed_by",
+     "expected a user id"),
+    (lambda t: t["data"]["votewise"]["decisions"][0].__setitem__("label", 9),
+     "data.votewise.decisions[0].label", "9 is not a class id"),
+    (lambda t: t["data"].__setitem__("text", {"x": 1}), "text", "expected the sample's text as a string"),
+])
+def test_label_studio_import_refuses_bad_fields_naming_line_task_and_field(full_store, tmp_path, edit, field,
+                                                                           message):
+    full_store.export_label_studio(tmp_path / "ls.json")
+    tasks = json.loads((tmp_path / "ls.json").read_text())
+    tasks[7]["annotations"].append({"result": [{"from_name": "label", "to_name": "text", "type": "choices",
+                                                "value": {"choices": ["SPAM"]}}], "completed_by": 9})
+    edit(tasks[6])   # r6: it has an active annotation and a log with an undone decision
+    # One task a line, after the opening bracket's line: task 6 is on line 8.
+    (tmp_path / "ls.json").write_text("[\n" + ",\n".join(json.dumps(t) for t in tasks) + "\n]\n")
+    line = 7
+    before = _store_state(full_store)
+    with pytest.raises(ValueError) as err:
+        full_store.import_label_studio(tmp_path / "ls.json")
+    assert str(err.value).startswith(f"{tmp_path / 'ls.json'}, line {line + 1} (task 6), field {field!r}: ")
+    assert message in str(err.value)
+    assert _store_state(full_store) == before   # task 7's new annotation was not imported either
+
+
+def test_label_studio_export_of_another_tool_needs_class_names(tmp_path):
+    path = tmp_path / "tasks.json"
+    path.write_text(json.dumps([{"id": 1, "data": {"text": "hi"}, "annotations": [
+        {"completed_by": 1, "result": [{"from_name": "label", "value": {"choices": ["SPAM"]}}]}]}]))
+    with pytest.raises(ValueError, match=r"line 1 \(task 0\), field 'annotations\[0\].result\[0\].value.choices\[0\]'"
+                                         r": the store has no class names .*--classes"):
+        ReviewStore(tmp_path / "new.sqlite").import_label_studio(path)
+    s = ReviewStore(tmp_path / "named.sqlite", class_names=CLASSES)
+    assert s.import_label_studio(path) == 1 and s.resolved_labels() == {"1": 1}
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "label_studio"])
+def test_an_undo_survives_re_export_into_another_store(full_store, tmp_path, fmt):
+    export = getattr(full_store, f"export_{fmt}")
+    out = tmp_path / f"first.{fmt}"
+    export(out)
+    other = ReviewStore(tmp_path / "other.sqlite")
+    getattr(other, f"import_{fmt}")(out)
+    assert other.resolved_labels()["r6"] == 0
+    full_store.undo(reviewer="ann@example.org")          # r6's active label, undone after the first export
+    assert "r6" not in full_store.resolved_labels()
+    export(out)
+    assert getattr(other, f"import_{fmt}")(out) == 1
+    assert "r6" not in other.resolved_labels()
+    assert other.reviews_of("r6") == []          # no active decision left on r6
+    assert getattr(other, f"import_{fmt}")(out) == 0
+
+
+@pytest.mark.parametrize("content, message", [
+    (b'{"id": "r7", "label": 1, "reviewer": "cy"}\n{"id": "r6", "lab', r"line 2: malformed JSON"),
+    (b'{"id": "r7", "label": 1, "reviewer": "cy"}\n["r6", 1]\n', r"line 2: expected a JSON object, got list"),
+    (b'{"id": "r7", "label": 1, "reviewer": "cy"}\n\xff\xfe\x00b\x00i\x00n\n', r"UTF-8|utf-8|encoding"),
+])
+def test_jsonl_import_refuses_unreadable_files(full_store, tmp_path, content, message):
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(content)
+    before = _store_state(full_store)
+    with pytest.raises(ValueError, match=message) as err:
+        full_store.import_jsonl(path)
+    assert str(path) in str(err.value)
+    assert _store_state(full_store) == before    # line 1 was good: not imported either
+
+
+def test_label_studio_tasks_written_with_other_class_names_are_refused(full_store, tmp_path):
+    full_store.export_label_studio(tmp_path / "ls.json")
+    tasks = json.loads((tmp_path / "ls.json").read_text())
+    tasks[3]["data"]["votewise"]["class_names"] = ["SPAM", "HAM"]   # reordered classes flip every label
+    (tmp_path / "ls.json").write_text("[\n" + ",\n".join(json.dumps(t) for t in tasks) + "\n]\n")
+    fresh = ReviewStore(tmp_path / "fresh.sqlite")
+    with pytest.raises(ValueError, match=r"line 5 \(task 3\), field 'data.votewise.class_names': the file was "
+                                         r"written with class names \['SPAM', 'HAM'\]; this store has \['HAM', "):
+        fresh.import_label_studio(tmp_path / "ls.json")
+    assert fresh.sample_ids() == [] and fresh.class_names == []
+
+
+def test_jsonl_export_saved_with_a_byte_order_mark_imports(full_store, tmp_path):
+    full_store.export_jsonl(tmp_path / "out.jsonl")
+    (tmp_path / "bom.jsonl").write_bytes(b"\xef\xbb\xbf" + (tmp_path / "out.jsonl").read_bytes())
+    fresh = ReviewStore(tmp_path / "fresh.sqlite")
+    assert fresh.import_jsonl(tmp_path / "bom.jsonl") == len(full_store.decisions(include_undone=True))
+    assert fresh.class_names == CLASSES

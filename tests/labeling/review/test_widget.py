@@ -363,3 +363,57 @@ def test_refit_report_html_shows_the_audit():
                                           audit_n=6, audit_accuracy=5 / 6, audit_low=0.44, audit_high=0.97))
     assert "refit on 30 labels (10 new)" in out and "0.800 -&gt; 0.850" in out
     assert "audit: 83% right on 6 random rows (95% interval 44-97%)" in out and "&lt;kw&gt;" in out
+
+
+def _visible(text: str) -> str:
+    return text.replace("\u200b", "").replace("\u200c", "")
+
+
+def test_shortcut_box_is_cleared_after_a_key_and_no_key_is_applied_twice(loop):
+    """The box shows nothing once a key is applied, whether the browser's next key was typed before or after
+    the clearing reached it."""
+    pytest.importorskip("ipywidgets")
+    from labeling.review import ReviewWidget
+
+    w = ReviewWidget(loop.store, reviewer="ann")
+    w.keys.value = "1"
+    assert _visible(w.keys.value) == "" and len(loop.store.decisions()) == 1
+    cleared_once = w.keys.value
+    w.keys.value = "12"                       # typed before the clearing reached the browser: '2' is new
+    assert len(loop.store.decisions()) == 2 and _visible(w.keys.value) == ""
+    cleared_twice = w.keys.value
+    assert cleared_twice != cleared_once      # each clearing is told apart
+    w.keys.value = cleared_once + "s"         # typed after the first clearing arrived, not the second
+    w.keys.value = cleared_twice + "2"        # typed after the second: the same key as before, applied again
+    w.keys.value = cleared_twice + "2"        # the browser resending the same text adds nothing
+    got = [(d.kind, d.label) for d in loop.store.decisions()]
+    assert got == [("label", 0), ("label", 1), ("skip", None), ("label", 1)]
+    assert _visible(w.keys.value) == ""
+
+
+def test_adjudicate_button_is_red_only_with_something_to_adjudicate(tmp_path):
+    pytest.importorskip("ipywidgets")
+    from labeling.review import ReviewWidget
+
+    store = ReviewStore(tmp_path / "adj.sqlite", class_names=["HAM", "SPAM"])
+    store.put_sample("a", "first", needed=2)
+    w = ReviewWidget(store, reviewer="lead")
+    assert w.adjudicate_button.description == "adjudicate (0)" and w.adjudicate_button.button_style == ""
+    store.release("a", "lead")
+    store.record("a", 0, reviewer="ann")
+    store.record("a", 1, reviewer="bob")
+    w.refresh_button.click()
+    assert w.adjudicate_button.description == "adjudicate (1)" and w.adjudicate_button.button_style == "danger"
+
+
+def test_model_probabilities_sit_in_their_own_section():
+    from labeling.review.store import Sample
+
+    html_ = render_sample_html(Sample("s", "check it http://x", {"votes": {"keyword_link": 1, "short": 0},
+                                                               "probs": [0.49, 0.51]}), ["HAM", "SPAM"])
+    votes = html_[html_.index("class='vw-votes'"):html_.index("</table>", html_.index("class='vw-votes'"))]
+    assert "0.51" not in votes and "0.49" not in votes and votes.count("<tr>") == 3
+    model = html_[html_.index("class='vw-model'"):]
+    assert "label model" in model and "0.49" in model and "0.51" in model
+    assert html_.index("class='vw-model'") > html_.index("class='vw-votes'")
+    assert "display:flex" not in html_    # not side by side with the votes
