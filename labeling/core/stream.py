@@ -367,7 +367,7 @@ def apply_lfs_to_file(
 
 def _lf_identity(lfs: Sequence[LabelingFunction]) -> tuple[list[str], list[str]]:
     """The fingerprint of each LF (what a resumed run must share), and the LFs that have none."""
-    from .cache import lf_fingerprint  # the cache's recipe: code, globals, resources, preprocessors, state
+    from .fingerprint import lf_fingerprint  # the cache's recipe: code, globals, resources, preprocessors, state
 
     prints, unknown = [], []
     for lf in lfs:

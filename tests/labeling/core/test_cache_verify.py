@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 
 from labeling import LFCache, LFError, apply_lfs, labeling_function
-from labeling.core.cache import StaleCacheWarning, data_fingerprint
+from labeling.core.cache import StaleCacheWarning
+from labeling.core.fingerprint import data_fingerprint
 from labeling.core.stream import apply_lfs_to_file, read_votes
 
 
