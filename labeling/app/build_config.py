@@ -258,19 +258,27 @@ class BuildConfig:
     augment: AugmentSettings | None = None
     export: ExportSettings = field(default_factory=ExportSettings)
 
-    def input_paths(self) -> tuple[Path, ...]:
-        """Every file or folder the build reads (sources, LF and rule files, reviews, translation models),
-        for a check that the output folder is none of them and holds none of them."""
-        paths: list[Path] = []
-        for src in self.sources:
-            paths += list(src.files) + ([src.wrench] if src.wrench is not None else [])
-        paths += [*self.lfs.python, *self.lfs.rules]
+    def input_paths(self) -> dict[str, Path]:
+        """Every file or folder the build reads (sources, LF and rule files, reviews, translation models), named
+        by its config key, for a check that the output folder is none of them and holds none of them."""
+        paths: dict[str, Path] = {}
+        for i, src in enumerate(self.sources):
+            for j, f in enumerate(src.files):
+                paths[f"sources[{i}].path" + (f" (file {j + 1})" if len(src.files) > 1 else "")] = f
+            if src.wrench is not None:
+                paths[f"sources[{i}].wrench"] = src.wrench
+        for key in ("python", "rules"):
+            for j, f in enumerate(getattr(self.lfs, key)):
+                paths[f"lfs.{key}[{j}]"] = f
         if self.review is not None:
-            paths += [p for p in (self.review.store, self.review.path) if p is not None]
+            for key in ("store", "path"):
+                if getattr(self.review, key) is not None:
+                    paths[f"review.{key}"] = getattr(self.review, key)
         bt = self.augment.back_translation if self.augment is not None else None
         if bt is not None:
-            paths += [bt.forward, bt.backward]
-        return tuple(paths)
+            paths["augment.back_translation.forward"] = bt.forward
+            paths["augment.back_translation.backward"] = bt.backward
+        return paths
 
 
 def settings_record(settings: Any, base: Path | None = None) -> Any:

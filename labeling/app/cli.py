@@ -205,7 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "model", "unset") is None:
         args.model = ["mv"]
-    from labeling.core.votes import LFError
+    from labeling.core.errors import LFError
 
     try:
         return int(args.func(args) or 0)

@@ -562,7 +562,7 @@ def build_from_config(
     source = None if isinstance(path_or_dict, Mapping) else os.fspath(path_or_dict)
     config = parse_config(raw, base, source=source)
     if config.output is not None:  # before any work: the output folder may be no file and hold no input
-        inputs = [*config.input_paths(), *([Path(source)] if source is not None else [])]
+        inputs = {**config.input_paths(), **({"the config file": Path(source)} if source is not None else {})}
         check_outputs((), inputs, folders={"output": config.output})
     # Bars only where someone watches: not redrawn into a log file or a CI capture.
     progress = bars_shown(config.progress if progress is None else progress)

@@ -7,7 +7,8 @@ It imports no other votewise package; everything else builds on it. :mod:`labeli
 
 from .analysis import label_conflict, label_coverage, label_overlap, lf_summary, plot_lf_summary, wilson_interval
 from .apply import apply_lfs
-from .votes import LFError, LFFailure, unique_rows
+from .errors import LFError, LFFailure
+from .patterns import unique_rows
 from .cache import LFCache, StaleCacheWarning
 from .fingerprint import data_fingerprint, lf_fingerprint
 from .patterns import PatternCounts, fit_from_patterns, vote_patterns

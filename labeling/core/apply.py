@@ -10,7 +10,8 @@ import pandas as pd
 from .cache import LFCache, as_cache
 from .lf import LabelingFunction
 from .matrix import LabelMatrix
-from .votes import check_options, compute_votes, finish_matrix, validate_input
+from .guards import check_options, validate_input
+from .votes import compute_votes, finish_matrix
 
 __all__ = ["apply_lfs"]
 
@@ -52,7 +53,7 @@ def apply_lfs(
         duplicates. Row ids, error positions and ``L.failures`` still name the original rows.
         Turn off only for LFs whose vote depends on something other than the row's values.
         With only batch LFs on large data, rows are grouped only when a sample of them holds
-        at least 5% duplicates (see ``labeling.core.votes.worth_dedup``).
+        at least 5% duplicates (see ``labeling.core.patterns.worth_dedup``).
     cache : LFCache or path, optional
         Reuse each LF's column from an earlier run on the same data when the LF (code,
         resources, preprocessors) is unchanged; see :class:`~labeling.LFCache`.

@@ -21,7 +21,10 @@ import pandas as pd
 from .cachedir import default_cache_dir
 from .fileio import check_npz, check_writable
 from .fingerprint import data_fingerprint, lf_fingerprint
-from .votes import LFError, LFFailure, compute_votes, unique_rows, validate_input, worth_dedup
+from .errors import LFError, LFFailure
+from .guards import validate_input
+from .patterns import unique_rows, worth_dedup
+from .votes import compute_votes
 from .lf import LabelingFunction
 
 __all__ = ["LFCache", "StaleCacheWarning"]

@@ -13,7 +13,9 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
-from .votes import LFError, check_lfs, compute_votes
+from .errors import LFError
+from .guards import check_lfs
+from .votes import compute_votes
 from .lf import LabelingFunction
 from .matrix import smallest_int_dtype
 from .patterns import PatternCounts, fit_from_patterns

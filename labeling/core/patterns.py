@@ -17,10 +17,12 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from .lf import LabelingFunction
 from .matrix import check_label_matrix
 
 __all__ = [
     "PatternCounts", "vote_patterns", "fit_from_patterns", "distinct_rows", "group_codes", "sampled_repeat_share",
+    "unique_rows", "worth_dedup",
 ]
 
 _PACK_LIMIT = 2**62  # packed row codes stay below this, so multiplying and adding never overflow int64
@@ -308,3 +310,51 @@ def fit_from_patterns(model: Any, patterns: Any, counts: Any, **fit_params: Any)
     if not getattr(model, "uses_pattern_counts", True):
         return model.fit(patterns, **fit_params)
     return model.fit(np.repeat(patterns, counts, axis=0), **fit_params)
+
+
+# --- identical rows of a table, before applying LFs ----------------------------------------------
+
+def unique_rows(data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
+    """Group identical rows: ``(codes, first)`` with ``data.iloc[first[codes]]`` equal to ``data`` row by row.
+
+    ``codes[i]`` numbers row ``i``'s distinct content in order of first appearance and ``first[c]``
+    is the position where content ``c`` first occurs. Only column values count, not the index.
+    Returns None when a column holds unhashable values (lists, dicts), so no dedup is possible.
+
+    Examples
+    --------
+    >>> codes, first = unique_rows(pd.DataFrame({"text": ["a", "b", "a"]}))
+    >>> codes.tolist(), first.tolist()
+    ([0, 1, 0], [0, 1])
+    """
+    # One column's codes at a time (a generator), so memory holds the packed codes and one column.
+    columns = (pd.factorize(data[name], use_na_sentinel=False)[0] for name in data.columns)
+    try:
+        codes, first, _ = group_codes(columns, len(data))
+    except TypeError:  # a column of unhashable values
+        return None
+    return codes, first
+
+
+DEDUP_SAMPLE = 20_000
+
+
+DEDUP_MIN_SHARE = 0.05
+
+
+def worth_dedup(data: pd.DataFrame, lfs: Sequence[LabelingFunction]) -> bool:
+    """Whether finding duplicate rows is likely to pay for itself.
+
+    Always for row LFs (a Python call per row costs far more than hashing the row). For batch LFs,
+    which cost about as much per row as the hashing, only when an evenly spaced sample of rows
+    holds at least 5% duplicates.
+    """
+    if not all(lf.vectorized for lf in lfs):
+        return True
+
+    def count_distinct(positions: np.ndarray) -> int | None:
+        groups = unique_rows(data.iloc[positions])
+        return None if groups is None else len(groups[1])
+
+    share = sampled_repeat_share(len(data), count_distinct, sample=DEDUP_SAMPLE)
+    return share is not None and share >= DEDUP_MIN_SHARE

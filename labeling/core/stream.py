@@ -24,7 +24,9 @@ from .fileio import (
     duplicate_header, is_compression_error, iter_jsonl,
     load_json, parquet_duplicate_columns, sniff_encoding, text_as_written,
 )
-from .votes import LFFailure, check_lfs, check_options, compute_votes, validate_input
+from .errors import LFFailure
+from .guards import check_lfs, check_options, validate_input
+from .votes import compute_votes
 from .lf import LabelingFunction
 from .matrix import LabelMatrix, smallest_int_dtype
 from .outputs import check_outputs, output_lock

@@ -1,86 +1,36 @@
 """Computing votes: the engine that :func:`~labeling.apply_lfs`, the cache, streaming and Dask share.
 
-Each path validates its input with :func:`validate_input`, labels chunks with :func:`label_chunk`
-(through :func:`compute_votes`, which also labels each distinct row once) and wraps the votes with
-:func:`finish_matrix`. Nothing here knows about caching or files.
+Each path validates its input with :func:`~labeling.core.guards.validate_input`, labels chunks with
+:func:`label_chunk` (through :func:`compute_votes`, which also labels each distinct row once, see
+:func:`~labeling.core.patterns.unique_rows`) and wraps the votes with :func:`finish_matrix`. Nothing here
+knows about caching or files.
 """
 
 from __future__ import annotations
 
-import gc
 import math
 import os
 import warnings
-from dataclasses import dataclass
-from itertools import islice, repeat
-from typing import Any, Iterable, Sequence
+from itertools import islice
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
-from .lf import LabelingFunction, check_unique_names
+from .lf import LabelingFunction
 from .matrix import ABSTAIN, LabelMatrix, smallest_int_dtype
-from .patterns import group_codes, sampled_repeat_share
-from .row import ReadOnlyRow, Row, RowWriteError
+from .patterns import unique_rows, worth_dedup
+from .row import Row, RowWriteError
 
-__all__ = [
-    "LFError", "LFFailure", "check_lfs", "check_options", "validate_input", "label_chunk", "worth_dedup", "compute_votes", "finish_matrix",
-]
+from .errors import LFError, LFFailure, _describe, _exit_error
+from .guards import _CellGuard, _check_unchanged, _guarded_chunk, _rows
+
+__all__ = ["label_chunk", "compute_votes", "finish_matrix"]
+
 
 DEFAULT_CHUNK_SIZE = 10_000
-
-
-class LFError(RuntimeError):
-    """A labeling function raised or returned an invalid vote; names the LF and the row."""
-
-    def __init__(self, message: str, *, lf: str, position: int | None = None, row_id: Any = None) -> None:
-        super().__init__(message)
-        self.lf = lf
-        self.position = position
-        self.row_id = row_id
-
-    def __reduce__(self) -> tuple:
-        # Keyword-only fields: the default exception pickling (args only) would lose them, and
-        # worker processes (joblib, Dask) send errors back pickled.
-        return (_rebuild_lf_error, (str(self), self.lf, self.position, self.row_id))
-
-
-def _rebuild_lf_error(message: str, lf: str, position: int | None, row_id: Any) -> LFError:
-    return LFError(message, lf=lf, position=position, row_id=row_id)
-
-
-@dataclass(frozen=True)
-class LFFailure:
-    """One LF call that raised during a fault-tolerant apply (the vote there is ABSTAIN)."""
-
-    lf: str
-    position: int
-    row_id: Any
-    error: str
-
-
-def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"
-
-
-def _exit_error(lf: str, exc: BaseException, position: Any, row_id: Any = None) -> LFError:
-    """The LFError for an LF that called ``sys.exit`` (or raised another exception that ends the program).
-
-    ``SystemExit`` and other ``BaseException`` subclasses pass every ``except Exception``: uncaught, they
-    would end ``votewise apply`` with status 0, no output and no message. Always a bug, never a vote or
-    bad data, so fault tolerance does not apply. ``KeyboardInterrupt`` (the user's Ctrl-C) is not one.
-    """
-    where = f"on row {position} (id {row_id!r})" if row_id is not None else f"on rows from {position}"
-    what = f"called sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else f"raised {type(exc).__name__}"
-    err = LFError(
-        f"LF {lf!r} {what} {where}; an LF returns a vote (or raises an Exception), it must not end the program. "
-        "Remove the exit call.",
-        lf=lf, position=int(position), row_id=row_id,
-    )
-    err.__cause__ = exc
-    return err
 
 
 def _check_vote(lf: str, value: Any, position: int, row_id: Any, cardinality: int | None) -> int:
@@ -127,68 +77,6 @@ def _align(lf: str, out: Any, chunk: pd.DataFrame, positions: np.ndarray) -> Any
         "(or a plain array in the chunk's order).",
         lf=lf, position=int(positions[0]),
     )
-
-
-def _same_data(a: pd.Series, b: pd.Series) -> bool:
-    x, y = a.array, b.array
-    arrow = getattr(x, "_pa_array", None)
-    if arrow is not None:
-        return arrow is getattr(y, "_pa_array", None)
-    try:
-        return np.shares_memory(np.asarray(x), np.asarray(y))
-    except Exception:  # an extension array numpy cannot view: assume unchanged
-        return True
-
-
-def _memory_key(values: Any) -> Any:
-    """Where an array's data lives: equal for copy-on-write views of the same data, different after a write."""
-    arrow = getattr(values, "_pa_array", None)
-    if arrow is not None:
-        return ("arrow", id(arrow))
-    values = getattr(values, "_ndarray", values)
-    if isinstance(values, np.ndarray):
-        return ("numpy", values.__array_interface__["data"][0], values.shape, values.strides)
-    return None  # an array type whose memory we cannot see: compared column by column instead
-
-
-def _same_blocks(view: pd.DataFrame, chunk: pd.DataFrame) -> bool:
-    # One comparison per block (a handful), not per column: this runs for every LF on every chunk.
-    try:
-        a, b = view._mgr.blocks, chunk._mgr.blocks
-    except AttributeError:  # pragma: no cover - another pandas internals layout
-        return False
-    if len(a) != len(b):
-        return False
-    for x, y in zip(a, b):
-        kx, ky = _memory_key(x.values), _memory_key(y.values)
-        if kx is None or kx != ky:
-            return False
-    return True
-
-
-def _check_unchanged(lf: str, view: pd.DataFrame, chunk: pd.DataFrame, positions: np.ndarray) -> None:
-    """Raise when a vectorized LF changed the chunk it was given (a column added, dropped or written)."""
-    if view.columns.equals(chunk.columns) and view.index.is_(chunk.index) and _same_blocks(view, chunk):
-        return
-    what = None
-    if list(view.columns) != list(chunk.columns):
-        added = [c for c in view.columns if c not in chunk.columns]
-        dropped = [c for c in chunk.columns if c not in view.columns]
-        what = f"added column(s) {added}" if added else f"dropped column(s) {dropped}" if dropped else "reordered columns"
-    elif not view.index.equals(chunk.index):
-        what = "changed the row index"
-    else:
-        for name in chunk.columns:
-            if not _same_data(view[name], chunk[name]):
-                what = f"wrote into column {name!r}"
-                break
-    if what is not None:
-        raise LFError(
-            f"Vectorized LF {lf!r} {what} of its input chunk (rows {positions[0]}..{positions[-1]}); chunks are "
-            "read-only for LFs, as a change would alter the votes of the LFs after it. Work on a copy "
-            "(df = df.copy()) or compute new columns in a @preprocessor(vectorized=True).",
-            lf=lf, position=int(positions[0]),
-        )
 
 
 def _call_batch(lf: LabelingFunction, chunk: pd.DataFrame, positions: np.ndarray, view: pd.DataFrame | None = None) -> Any:
@@ -344,107 +232,6 @@ def _run_batch_lf(
         raise _exit_error(lf.name, exc, positions[0]) from exc
 
 
-# Cells that an LF could change in place (x.tags.append(...)): the row cannot refuse that, so LFs get copies.
-_MUTABLE_CELLS = (list, dict, set, bytearray, np.ndarray, tuple)  # a tuple may hold a list
-
-
-class _CellGuard:
-    """Copies of a chunk's mutable cells (lists, dicts, sets, arrays) for row LFs, and a check that none changed.
-
-    The row LFs of a chunk share one set of rows; a list cell appended to by one LF would change what
-    the next LF sees, and, being the caller's own object, the caller's DataFrame. So the rows hold deep
-    copies (the caller's cells are never handed out; arrays are copied read-only), and after each LF
-    the copies are compared with the originals.
-    """
-
-    def __init__(self, names: list[str], columns: list[list[Any]]) -> None:
-        import copy
-
-        self.names = names
-        self.watched: dict[int, list[Any]] = {}
-        for j, col in enumerate(columns):
-            types = set(map(type, col))
-            if any(issubclass(t, _MUTABLE_CELLS) for t in types):
-                self.watched[j] = col
-                columns[j] = [self._frozen(copy.deepcopy(v)) for v in col]
-        self.given = {j: columns[j] for j in self.watched}
-
-    @staticmethod
-    def _frozen(v: Any) -> Any:
-        if isinstance(v, np.ndarray):
-            v.flags.writeable = False
-        return v
-
-    @staticmethod
-    def _same(a: Any, b: Any) -> bool:
-        try:
-            if a == b:
-                return True
-        except (ValueError, TypeError):  # arrays inside lists compare element-wise
-            pass
-        # Unequal by == can still be unchanged (a NaN copied into a new object): compare the bytes.
-        import pickle
-
-        try:
-            return pickle.dumps(a) == pickle.dumps(b)
-        except Exception:
-            return False
-
-    def check(self, lf: str, ids: Sequence[Any], positions: np.ndarray) -> None:
-        for j, original in self.watched.items():
-            given = self.given[j]
-            if self._same(given, original):
-                continue
-            i = next(i for i, (a, b) in enumerate(zip(given, original)) if not self._same(a, b))
-            raise LFError(
-                f"LF {lf!r} changed the {type(original[i]).__name__} in column {self.names[j]!r} of row {positions[i]} "
-                f"(id {ids[i]!r}) in place; rows are read-only for LFs, as a change would alter the votes of the "
-                "LFs after it. Work on a copy (list(x.tags)) or add fields in a @preprocessor().",
-                lf=lf, position=int(positions[i]), row_id=ids[i],
-            )
-
-
-def _guarded_chunk(chunk: pd.DataFrame) -> tuple[pd.DataFrame, _CellGuard | None]:
-    """The chunk vectorized LFs get: the same, except that columns holding mutable cells hold copies of them."""
-    names = list(chunk.columns)
-    if len(set(names)) != len(names):
-        return chunk, None
-    columns = [chunk.iloc[:, j].tolist() if chunk.dtypes.iloc[j] == object else [] for j in range(len(names))]
-    guard = _CellGuard(names, columns)
-    if not guard.watched:
-        return chunk, None
-    copied = chunk.copy(deep=False)
-    for j in guard.watched:
-        copied.isetitem(j, pd.Series(guard.given[j], index=chunk.index, dtype=object))
-    return copied, guard
-
-
-def _rows(chunk: pd.DataFrame) -> tuple[list[Row], _CellGuard | None]:
-    # Column by column to Python objects, then zipped: several times faster than to_dict("records").
-    names = list(chunk.columns)
-    if not names or len(set(names)) != len(names):
-        return [ReadOnlyRow(r) for r in chunk.to_dict("records")], None
-    columns = [chunk.iloc[:, j].tolist() for j in range(len(names))]
-    guard = None
-    if any(chunk.dtypes.iloc[j] == object for j in range(len(names))):
-        guard = _CellGuard(names, columns)  # replaces the columns holding mutable cells by copies
-        guard = guard if guard.watched else None
-    # Thousands of new dicts that all survive would set off the cyclic garbage collector again and
-    # again (each pass walking every live object) while they hold no cycles; pausing it here cuts
-    # the cost of building rows by about a third.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        # Read-only: one row object serves every row LF, so none may change what the next one sees.
-        if len(names) == 1:  # the common text-only case: a dict literal is faster than a zip per row
-            name = names[0]
-            return list(map(ReadOnlyRow, [{name: v} for v in columns[0]])), guard
-        return list(map(ReadOnlyRow, map(zip, repeat(names), zip(*columns)))), guard
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def label_chunk(
     chunk: pd.DataFrame, positions: np.ndarray | int, lfs: Sequence[LabelingFunction],
     cardinality: int | None = None, fault_tolerant: bool = False,
@@ -479,103 +266,12 @@ def label_chunk(
     return block, failures
 
 
-def unique_rows(data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
-    """Group identical rows: ``(codes, first)`` with ``data.iloc[first[codes]]`` equal to ``data`` row by row.
-
-    ``codes[i]`` numbers row ``i``'s distinct content in order of first appearance and ``first[c]``
-    is the position where content ``c`` first occurs. Only column values count, not the index.
-    Returns None when a column holds unhashable values (lists, dicts), so no dedup is possible.
-
-    Examples
-    --------
-    >>> codes, first = unique_rows(pd.DataFrame({"text": ["a", "b", "a"]}))
-    >>> codes.tolist(), first.tolist()
-    ([0, 1, 0], [0, 1])
-    """
-    # One column's codes at a time (a generator), so memory holds the packed codes and one column.
-    columns = (pd.factorize(data[name], use_na_sentinel=False)[0] for name in data.columns)
-    try:
-        codes, first, _ = group_codes(columns, len(data))
-    except TypeError:  # a column of unhashable values
-        return None
-    return codes, first
-
-
-DEDUP_SAMPLE = 20_000
-DEDUP_MIN_SHARE = 0.05
-
-
-def worth_dedup(data: pd.DataFrame, lfs: Sequence[LabelingFunction]) -> bool:
-    """Whether finding duplicate rows is likely to pay for itself.
-
-    Always for row LFs (a Python call per row costs far more than hashing the row). For batch LFs,
-    which cost about as much per row as the hashing, only when an evenly spaced sample of rows
-    holds at least 5% duplicates.
-    """
-    if not all(lf.vectorized for lf in lfs):
-        return True
-
-    def count_distinct(positions: np.ndarray) -> int | None:
-        groups = unique_rows(data.iloc[positions])
-        return None if groups is None else len(groups[1])
-
-    share = sampled_repeat_share(len(data), count_distinct, sample=DEDUP_SAMPLE)
-    return share is not None and share >= DEDUP_MIN_SHARE
-
-
 def _chunk_bounds(n: int, chunk_size: int) -> list[tuple[int, int]]:
     return [(s, min(s + chunk_size, n)) for s in range(0, n, chunk_size)]
 
 
 def _n_workers(n_jobs: int) -> int:
     return n_jobs if n_jobs > 0 else max(1, (os.cpu_count() or 1) + 1 + n_jobs)
-
-
-def check_lfs(lfs: Iterable[LabelingFunction], cardinality: int | None = None) -> list[LabelingFunction]:
-    """Return ``lfs`` as a list after checking it is non-empty, holds LFs with unique names, and ``cardinality``."""
-    if isinstance(lfs, LabelingFunction):
-        raise TypeError(f"lfs must be a list of LFs; got the single LF {lfs.name!r}: pass [{lfs.name}].")
-    lfs = list(lfs)
-    if not lfs:
-        raise ValueError("No labeling functions given; pass a non-empty list of LFs.")
-    check_unique_names(lfs)
-    if cardinality is not None and (isinstance(cardinality, bool) or not isinstance(cardinality, (int, np.integer))):
-        raise TypeError(f"cardinality={cardinality!r}; expected an integer number of classes.")
-    if cardinality is not None and cardinality < 2:
-        raise ValueError(f"cardinality={cardinality}; expected at least 2 classes.")
-    if cardinality is not None and cardinality > np.iinfo(np.int32).max:
-        raise ValueError(f"cardinality={cardinality}; a label matrix holds at most 2**31-1 classes.")
-    return lfs
-
-
-def check_options(n_jobs: Any = 1, chunk_size: Any = None) -> None:
-    """Raise for an ``n_jobs`` or ``chunk_size`` that would fail deep inside, or silently label nothing."""
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0:
-        raise ValueError(f"n_jobs={n_jobs!r}; expected a positive number of workers, or -1 for every core.")
-    if chunk_size is not None and (
-        isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1
-    ):
-        raise ValueError(f"chunk_size={chunk_size!r}; expected a positive number of rows.")
-
-
-def validate_input(data: Any, lfs: Iterable[LabelingFunction], cardinality: int | None) -> tuple[pd.DataFrame, list]:
-    """``(data, lfs)`` checked: a DataFrame with rows (a Series becomes one column) and :func:`check_lfs`."""
-    if isinstance(data, pd.Series):
-        data = data.to_frame(name=data.name or "text")
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"data must be a pandas DataFrame (one row per example); got {type(data).__name__}.")
-    lfs = check_lfs(lfs, cardinality)
-    if len(data) == 0:
-        raise ValueError("data has no rows; nothing to label.")
-    if not data.columns.is_unique:
-        # x.text would silently be one of them (pandas' readers rename the second to "text.1").
-        name = data.columns[data.columns.duplicated()][0]
-        where = [i for i, c in enumerate(data.columns) if c == name]
-        raise ValueError(
-            f"data has {len(where)} columns named {name!r} (positions {where}); column names must be unique, as an "
-            "LF reads a column by its name. Rename or drop one."
-        )
-    return data, lfs
 
 
 def _expand_failures(

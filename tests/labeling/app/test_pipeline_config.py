@@ -46,7 +46,7 @@ def test_the_example_parses_into_typed_settings():
     assert isinstance(config.export, ExportSettings)
     assert config.export.formats == ("chat", "jsonl") and config.export.ids is True
     assert config.output == EXAMPLE_DIR / "output" / "chat_dataset"
-    assert set(config.input_paths()) == {*config.sources[0].files, EXAMPLE_DIR / "lfs.py"}
+    assert set(config.input_paths().values()) == {*config.sources[0].files, EXAMPLE_DIR / "lfs.py"}
 
 
 def test_a_typo_under_export_fails_before_any_row_is_read(tmp_path, no_rows_read):

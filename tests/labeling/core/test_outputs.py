@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from labeling import labeling_function
+from labeling.app.build_config import ConfigError
 from labeling.app.cli import main
 from labeling.core.outputs import (
     BUILD_MARKER, OutputError, atomic_write, check_outputs, output_lock, replace_folder,
@@ -228,10 +229,11 @@ def test_build_refuses_an_output_holding_its_input_or_being_a_file_before_any_wo
     with pytest.raises(OutputError, match=r"output '.*out' contains the input sources\[0\]\.path"):
         build_from_config(_build_config(tmp_path, train, tmp_path / "out"))
     assert train.read_bytes() == before
-    with pytest.raises(OutputError, match=r"output '.*comments\.csv' is the input sources\[0\]\.path"):
+    # An output that is a file is a config error, reported with the other config problems before any work.
+    with pytest.raises(ConfigError, match=r"key 'output': .*comments\.csv is a file"):
         build_from_config(_build_config(tmp_path, data, data))
     other = _comments(tmp_path, name="data.csv")
-    with pytest.raises(OutputError, match="exists and is a file"):
+    with pytest.raises(ConfigError, match=r"key 'output': .*data\.csv is a file"):
         build_from_config(_build_config(tmp_path, data, other))
     assert not applied  # refused before the LFs ran
 
