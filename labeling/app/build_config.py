@@ -31,7 +31,7 @@ from typing import Any, Callable, Mapping
 
 from labeling.dataset.augment import AUGMENTATIONS
 from labeling.dataset.export import DEFAULT_INSTRUCTION, DEFAULT_PROMPT, EXPORT_FORMATS
-from labeling.dataset.privacy import PII_KINDS
+from labeling.dataset.privacy import PII_ENGINES, PII_KINDS, resolve_engine
 from labeling.core.fileio import FORMATS
 from labeling.core.safe_yaml import load_yaml
 from models import MODEL_REGISTRY
@@ -169,6 +169,10 @@ class PIISettings:
     action: str = "mask"
     kinds: tuple[str, ...] = ()
     template: str = "[{kind}]"
+    #: Which recognisers run (``labeling.dataset.PII_ENGINES``): ``auto`` is the merge of Presidio and the
+    #: built-in checks where the ``privacy`` extra is installed, else the built-in checks alone (which are
+    #: about twenty times faster, the choice for millions of rows).
+    engine: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -431,7 +435,7 @@ _REVIEW_KEYS = ("store", "path", "id_column", "label_column", "reviewer_column")
 _CLEAN_KEYS = ("normalize", "lowercase", "strip_markup", "unicode_form", "min_chars",
                "exact_duplicates", "near_duplicates", "pii")
 _NEAR_KEYS = ("threshold", "num_perm", "shingle_size", "unit")
-_PII_KEYS = ("action", "kinds", "template")
+_PII_KEYS = ("action", "kinds", "template", "engine")
 _SPLIT_KEYS = ("fractions", "stratify", "groups", "group_near_duplicates", "leakage_threshold")
 _AUG_KEYS = ("methods", "alpha", "fraction", "back_translation")
 _BT_KEYS = ("forward", "backward", "batch_size", "max_new_tokens", "num_beams", "device", "min_bleu")
@@ -556,8 +560,13 @@ def _clean(problems: list[ConfigProblem], value: Any) -> CleanSettings:
         if bad:
             pii_r.fail("template", f"{template!r} may only use {{kind}}; it uses {sorted(bad)}.")
             template = "[{kind}]"
+        engine = pii_r.choice("engine", "auto", tuple(PII_ENGINES))
+        try:
+            resolve_engine(engine)
+        except ImportError as exc:
+            pii_r.fail("engine", str(exc))
         pii = PIISettings(action=pii_r.choice("action", "mask", ("mask", "drop", "report")),
-                          kinds=tuple(k for k in kinds if k in PII_KINDS), template=template)
+                          kinds=tuple(k for k in kinds if k in PII_KINDS), template=template, engine=engine)
     return CleanSettings(
         normalize=r.flag("normalize", True), lowercase=r.flag("lowercase", False),
         strip_markup=r.flag("strip_markup", True),

@@ -69,7 +69,6 @@ logger = logging.getLogger("votewise.build")
 
 # Kinds of personal data that only the ``privacy`` extra's recognisers look for; without them the
 # datasheet lists these as not looked for.
-_EXTRA_PII_KINDS = ("person", "address", "birth_date", "us_ssn", "uk_ni", "url_secret")
 
 
 @dataclass
@@ -293,21 +292,25 @@ class _Cleaned:
     pii: dict[str, Any] = field(default_factory=dict)
 
 
-def _pii_record(settings: CleanSettings, counts: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Kinds of personal data looked for, found (per kind) and not looked for, for the datasheet."""
+def _pii_record(settings: CleanSettings, counts: Mapping[str, Any] | None, engine: str | None = None,
+                missing: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Kinds of personal data looked for, found (per kind) and not looked for, for the datasheet.
+
+    ``engine`` and ``missing`` are what :func:`~labeling.dataset.scrub_pii` reports: the recognisers that ran
+    and the kinds asked for that they cannot find (person names without the ``privacy`` extra).
+    """
     pii = settings.pii
     if pii is None:
-        return {"ran": False, "looked_for": [], "found": {},
-                "not_looked_for": list(PII_KINDS) + [k for k in _EXTRA_PII_KINDS if k not in PII_KINDS],
+        return {"ran": False, "looked_for": [], "found": {}, "not_looked_for": list(PII_KINDS),
                 "why_not": "clean.pii: false"}
     not_asked = [k for k in PII_KINDS if k not in pii.kinds]
-    need_extra = [k for k in _EXTRA_PII_KINDS if k not in PII_KINDS]
+    checked = [k for k in pii.kinds if k not in missing]
     return {
-        "ran": True, "action": pii.action, "looked_for": list(pii.kinds),
-        "found": {k: int(counts.get(k, 0)) for k in pii.kinds} if counts else {},
+        "ran": True, "action": pii.action, "engine": engine, "looked_for": checked,
+        "found": {k: int(counts.get(k, 0)) for k in checked} if counts else {},
         "rows_with_pii": int(counts.get("rows_with_pii", 0)) if counts else 0,
-        "not_looked_for": not_asked + need_extra,
-        "not_asked": not_asked, "needs_privacy_extra": need_extra,
+        "not_looked_for": not_asked + list(missing),
+        "not_asked": not_asked, "needs_privacy_extra": list(missing),
     }
 
 
@@ -319,7 +322,7 @@ def _mask_removed(removed: pd.DataFrame, settings: CleanSettings) -> pd.DataFram
     texts = removed["text"]
     missing = texts.isna()
     masked = scrub_pii(removed.assign(text=texts.where(~missing, "").astype(str)), action="mask",
-                       kinds=pii.kinds, template=pii.template).data["text"]
+                       kinds=pii.kinds, template=pii.template, engine=pii.engine).data["text"]
     return removed.assign(text=masked.where(~missing.to_numpy(), None))
 
 
@@ -346,13 +349,17 @@ def _clean(settings: CleanSettings, data: pd.DataFrame, seed: int, counts: dict,
     out.processing["pii"] = "off (clean.pii: false)"
     pii_counts = None
     if pii is not None:
-        res = scrub_pii(data, action=pii.action, kinds=pii.kinds, template=pii.template, progress=progress)
-        out.processing["pii"] = f"on ({pii.action}: {', '.join(pii.kinds)}), before deduplication"
+        res = scrub_pii(data, action=pii.action, kinds=pii.kinds, template=pii.template, engine=pii.engine,
+                        progress=progress)
+        out.processing["pii"] = (f"on ({pii.action}: {', '.join(pii.kinds)}; {res.engine} recognisers), "
+                                 "before deduplication")
         data = res.data
         out.removed.append(res.removed.assign(step="pii"))
         pii_counts = res.counts
         _log("pii", {**res.counts, "rows_out": len(data)}, counts)
-    out.pii = _pii_record(s, pii_counts)
+        out.pii = _pii_record(s, pii_counts, res.engine, tuple(res.kinds_missing))
+    else:
+        out.pii = _pii_record(s, None)
 
     out.processing["exact_duplicates"] = "on" if s.exact_duplicates else "off"
     if s.exact_duplicates:
