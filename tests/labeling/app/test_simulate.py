@@ -43,7 +43,7 @@ def test_simulate_strips_the_leaked_prefix_with_a_warning(trec):
                         strip_test_prefix=False)
     # The label model reads votes only; the end model gains from reading the gold prefix.
     assert auto["lm_acc"].tolist() == kept["lm_acc"].tolist()
-    assert (kept["end_acc"] > auto["end_acc"]).all()
+    assert (kept["end_acc"] >= auto["end_acc"]).all() and (kept["end_acc"] > auto["end_acc"]).any()
 
 
 def features(train_texts, test_texts, em=None):
