@@ -36,6 +36,14 @@ def _check_columns(df: pd.DataFrame, source: str, text_column: str | None, id_co
             # Kept, not dropped: a silently shorter table would misalign labels with rows.
             df = df.copy()
             df[text_column] = df[text_column].fillna("")
+        if text_column != "text":
+            # LFs read x.text whatever the source calls it (x.CONTENT keeps working): a copy under that name.
+            if "text" in df.columns:
+                raise ValueError(f"{source} has a column 'text' besides the text column {text_column!r}; LFs read "
+                                 "x.text, which would be ambiguous. Rename one of them, or name 'text' as the text "
+                                 "column (--text-column text, text_column='text').")
+            df = df.copy()
+            df.insert(df.columns.get_loc(text_column) + 1, "text", df[text_column])
     if id_column is not None:
         dup = df[id_column].duplicated()
         if dup.any():
@@ -67,7 +75,8 @@ def read_csv(
     path : path-like
         The file.
     text_column : str or None
-        Column that must exist (missing values become ``""``); ``None`` skips the check.
+        Column holding the text: it must exist, missing values become ``""`` and, when it is not called
+        ``text``, a ``text`` copy is added so that LFs read ``x.text``. ``None`` skips the check.
     id_column : str, optional
         Column of unique row ids, used as the index.
     **kwargs

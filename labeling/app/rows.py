@@ -67,16 +67,13 @@ def read_rows(
         if id_column is not None and id_column not in df.columns:
             raise ValueError(f"{path} has no id column {id_column!r} (--id-column); columns: {list(df.columns)}.")
         if frames and list(df.columns) != list(frames[0].columns):
-            raise ValueError(f"{path} has columns {list(df.columns)}; {paths[0]} has {list(frames[0].columns)}. "
+            # The file's own columns, without the `text` copy the reader adds for --text-column.
+            own = [[c for c in f.columns if c != "text" or text_column in (None, "text")] for f in (df, frames[0])]
+            raise ValueError(f"{path} has columns {own[0]}; {paths[0]} has {own[1]}. "
                              "Files read together need the same columns.")
         frames.append(df)
         origin += [(str(path), i) for i in range(len(df))]
     data = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
-    if text_column is not None and text_column != "text":
-        if "text" in data.columns:
-            raise ValueError(f"{paths[0]} has a column 'text' besides --text-column {text_column!r}; LFs read "
-                             "x.text, which would be ambiguous. Rename one of them, or pass --text-column text.")
-        data.insert(data.columns.get_loc(text_column) + 1, "text", data[text_column])
     if id_column is None:
         return data, "row numbers"
     ids = data[id_column].astype(str)

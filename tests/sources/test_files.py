@@ -113,3 +113,23 @@ def test_read_table_format_overrides_the_extension_and_looks_past_compression(tm
     assert read_table(tmp_path / "rows.csv.gz")["n"].tolist() == [1, 2]
     with pytest.raises(ValueError, match=r"format='xlsx' is not one of \['csv', 'tsv', 'jsonl', 'parquet'\]"):
         read_table(tmp_path / "rows.txt", format="xlsx")
+
+
+def test_text_column_gives_lfs_x_text_whatever_the_file_calls_it(tmp_path):
+    from labeling import apply_lfs, labeling_function
+    from sources import read_csv
+
+    path = tmp_path / "comments.csv"
+    path.write_text("CONTENT,CLASS\ncheck out my channel,1\nlovely song,0\n", encoding="utf-8")
+
+    @labeling_function()
+    def check_out(x):
+        return 1 if "check out" in x.text else -1
+
+    df = read_csv(path, text_column="CONTENT")
+    assert df["text"].tolist() == df["CONTENT"].tolist()
+    assert apply_lfs(df, [check_out]).values[:, 0].tolist() == [1, -1]
+    both = tmp_path / "both.csv"
+    both.write_text("text,CONTENT\na,b\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"both\.csv has a column 'text' besides the text column 'CONTENT'"):
+        read_csv(both, text_column="CONTENT")

@@ -36,7 +36,7 @@ def test_text_column_gives_lfs_x_text(tmp_path, capsys):
 def test_text_column_next_to_a_text_column_is_refused(tmp_path):
     path = tmp_path / "two.csv"
     path.write_text("text,body\nauthor note,check out my channel\n")
-    with pytest.raises(ValueError, match=r"two.csv has a column 'text' besides --text-column 'body'"):
+    with pytest.raises(ValueError, match=r"two.csv has a column 'text' besides the text column 'body'"):
         read_rows(path, text_column="body")
 
 
