@@ -61,7 +61,7 @@ EVIL = ("it&#39;s <script>window.__xss = 1</script><img src=x onerror=\"window._
 KEYS = "12121s1u2121212s1212"   # 20 keys, typed 30 ms apart
 
 
-def _store_until(path, check, timeout: float = 30.0, what: str = "the store"):
+def _store_until(path, check, timeout: float = 90.0, what: str = "the store"):
     """Poll the store (a fresh connection each time, as another process sees it) until ``check`` holds."""
     end = time.time() + timeout
     while True:
