@@ -169,8 +169,13 @@ class _Writer:
             chars = _ascii_icase(cp, self.ascii)
             chars = tuple(c for c in chars if c <= self.top)
             return _char(cp) if chars == (cp,) else f"[{''.join(map(_char, chars))}]"
-        if self.top < cp or _ranges_of(re.escape(chr(cp)), re.IGNORECASE | self.ascii) == ((cp, cp),):
-            return _char(cp)  # (in an ASCII-only program a non-ASCII letter matches nothing either way)
+        if self.top < cp:
+            # An ASCII-only program: a non-ASCII letter still matches the ASCII letters it folds to
+            # (U+0130 matches "i" and "I", the Kelvin sign "k"), and nothing else.
+            body = _python_class_text(re.escape(chr(cp)), re.IGNORECASE | self.ascii, self.top)
+            return f"[{body}]" if body else "[^\\x00-\\x{10ffff}]"
+        if _ranges_of(re.escape(chr(cp)), re.IGNORECASE | self.ascii) == ((cp, cp),):
+            return _char(cp)
         return f"[{_python_class_text(re.escape(chr(cp)), re.IGNORECASE | self.ascii)}]"
 
     def node(self, op: Any, av: Any, flags: int) -> str:

@@ -159,3 +159,16 @@ def test_re2_votes_equal_python_re(pattern, texts):
         assert (ours is None) == (theirs is None)
         if theirs is not None and r"\Z" not in pattern and "$" not in pattern:
             assert ours.span() == theirs.span()  # leftmost match, same start and (greedy) end
+
+
+@pytest.mark.parametrize("keyword, text", [("İ", "I"), ("İ", "i"), ("K", "k"), ("ſ", "S")])
+def test_a_non_ascii_keyword_matches_the_ascii_letters_it_folds_to(keyword, text):
+    # ASCII texts run on an ASCII-only program; a letter such as U+0130 still folds to "i" there, as in re.
+    import re
+
+    import pandas as pd
+
+    from rules import keyword_lf
+
+    assert re.search(re.escape(keyword), text, re.IGNORECASE)
+    assert keyword_lf("k", [keyword], 1)(pd.DataFrame({"text": [text, "xyz"]})).tolist() == [1, -1]
