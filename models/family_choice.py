@@ -19,7 +19,7 @@ CLEAR_LEAD_Z = 1.96
 #: independent, so the standard error is too small by a factor that grows with the votes per row.
 HELD_OUT_LEAD_Z = 3.0
 #: At most this many LF groups are held out in turn (spread over the groups) to keep the criterion cheap.
-_MAX_HELD_OUT = 20
+_MAX_HELD_OUT = 100
 
 
 def held_out_agreement(
