@@ -110,8 +110,8 @@ def test_validated_fit_is_the_estimator_s_own(youtube):
     ds = youtube
     model = LabelModel().fit(ds.train.L, L_valid=ds.valid.L, y_valid=ds.valid.y)
     assert list(model.valid_table_["candidate"])[0] == "precision (validated settings)"
-    via_helper = fit_with_validation(LabelModel(), ds.train.L, ds.valid.L, ds.valid.y)
-    np.testing.assert_allclose(model.predict_proba(ds.test.L), via_helper.predict_proba(ds.test.L))
+    via_function = fit_with_validation(LabelModel(), ds.train.L, ds.valid.L, ds.valid.y)
+    np.testing.assert_allclose(model.predict_proba(ds.test.L), via_function.predict_proba(ds.test.L))
     assert model.score(ds.test.L, ds.test.y) >= 0.864
     # The chosen settings are the estimator's parameters.
     assert model.get_params()["temperature"] != 1.0 or model.family_ != "precision"
