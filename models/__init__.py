@@ -7,7 +7,9 @@ from .dawid_skene import DawidSkene
 from .end_model import EndModel, soft_label_rows
 from .final import FinalClassifier, combine
 from .hyperlm_model import HyperLabelModel
-from .label_model import LabelModel
+from .family_choice import clear_lead, held_out_agreement
+from .label_model import FAMILIES, LabelModel
+from .lf_groups import find_lf_groups
 from .majority import MajorityVote
 from .metrics import (
     METRICS,
@@ -38,6 +40,10 @@ __all__ = [
     "SnorkelLabelModel",
     "HyperLabelModel",
     "LabelModel",
+    "FAMILIES",
+    "find_lf_groups",
+    "held_out_agreement",
+    "clear_lead",
     "EndModel",
     "FinalClassifier",
     "combine",

@@ -15,11 +15,10 @@ __all__ = ["held_out_agreement", "paired_z", "clear_lead", "CLEAR_LEAD_Z", "HELD
 #: Standard errors a challenger's paired validation gain must reach to replace the default (one-sided 97.5%).
 CLEAR_LEAD_Z = 1.96
 #: Standard errors by which another family must predict held-out LFs' votes better than the precision family to
-#: replace it without labels. Stricter than :data:`CLEAR_LEAD_Z`: the hidden votes of one row are scored as if
-#: independent, so the standard error is too small by a factor that grows with the votes per row.
-HELD_OUT_LEAD_Z = 3.0
+#: replace it without labels (the same one-sided 97.5% as with labels).
+HELD_OUT_LEAD_Z = CLEAR_LEAD_Z
 #: At most this many LF groups are held out in turn (spread over the groups) to keep the criterion cheap.
-_MAX_HELD_OUT = 20
+_MAX_HELD_OUT = 100
 
 
 def held_out_agreement(
@@ -78,13 +77,17 @@ def held_out_agreement(
 
 
 def paired_z(gain: np.ndarray, weight: np.ndarray) -> float:
-    """Weighted mean of paired gains over its standard error (0 when there is nothing to compare)."""
-    total = float(weight.sum())
-    if total <= 1 or not gain.any():
+    """Weighted mean of paired gains over its standard error (0 when there is nothing to compare).
+
+    The standard error counts each entry once, whatever its weight: rows that repeat one vote pattern get
+    one prediction, so they are one piece of evidence, and duplicating the data changes no choice.
+    """
+    total, n = float(weight.sum()), len(gain)
+    if n <= 1 or total <= 0 or not gain.any():
         return 0.0
     mean = float(weight @ gain) / total
-    var = float(weight @ (gain - mean) ** 2) / (total - 1)
-    se = np.sqrt(var / total)
+    var = float(weight @ (gain - mean) ** 2) / total * n / (n - 1)
+    se = np.sqrt(var / n)
     return mean / se if se > 0 else float(np.sign(mean) * np.inf)
 
 

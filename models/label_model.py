@@ -230,8 +230,8 @@ class LabelModel(BaseLabelModel):
 
     Without labels, the precision family is kept unless another family predicts held-out LFs' votes clearly
     better: each LF group is hidden in turn, and the model's prediction from the remaining votes is compared
-    with the hidden votes (:func:`models.family_choice.held_out_agreement`, a paired test at 3 standard
-    errors). With validation labels (``fit(L, L_valid=..., y_valid=...)``), the precision family's settings,
+    with the hidden votes (:func:`models.family_choice.held_out_agreement`, a paired test at 1.96 standard
+    errors, each distinct vote pattern counting once). With validation labels (``fit(L, L_valid=..., y_valid=...)``), the precision family's settings,
     temperature and threshold are chosen on them, and another family or setting replaces it only on a clear
     paired lead on the validation rows (1.96 standard errors). Known labels (``y``) always use the precision
     family. A ``UserWarning`` says when the votes cannot identify the class balance (a class no LF votes, or
