@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import warnings
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from labeling.core.matrix import ABSTAIN
 
-from ._tiebreak import TIE_BREAKS
 from .base import BaseLabelModel
 from .confusion_family import fit_confusion
 from .family_choice import CLEAR_LEAD_Z, HELD_OUT_LEAD_Z, clear_lead, held_out_agreement, paired_z
@@ -373,6 +374,23 @@ class LabelModel(BaseLabelModel):
     [0, 1, 0]
     """
 
+    _parameter_constraints: dict = {
+        **BaseLabelModel._parameter_constraints,
+        "accuracy_prior": [Interval(Real, 0, 1, closed="neither")],
+        "prior_strength": [Interval(Real, 0, None, closed="left")],
+        "class_prior": [StrOptions({"estimate", "uniform"})],
+        "confusion_strength": [Interval(Real, 0, None, closed="left"), None],
+        "abstain_evidence": ["boolean"],
+        "temperature": [Interval(Real, 0, None, closed="neither")],
+        "threshold": [Interval(Real, 0, 1, closed="both"), None],
+        "n_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "review_strength": [Interval(Real, 0, None, closed="right")],  # inf: reviews are ignored
+        "family": [StrOptions({"auto", *FAMILIES})],
+        "detect_groups": ["boolean"],
+        "valid_metric": [StrOptions(set(METRICS))],
+    }
+
     def __init__(
         self,
         *,
@@ -417,30 +435,6 @@ class LabelModel(BaseLabelModel):
         "prior_strength": [0.01, 0.03, 0.1, 0.3, 1.0],
         "abstain_evidence": [False, True],
     }
-
-    def _check_params(self) -> None:
-        if not 0 < self.accuracy_prior < 1:
-            raise ValueError(f"accuracy_prior={self.accuracy_prior!r}; expected a number in (0, 1).")
-        if not self.prior_strength >= 0:
-            raise ValueError(f"prior_strength={self.prior_strength!r}; expected a number >= 0.")
-        if self.class_prior not in ("estimate", "uniform"):
-            raise ValueError(f"class_prior={self.class_prior!r} is not one of {{'estimate', 'uniform'}}.")
-        if self.confusion_strength is not None and not self.confusion_strength >= 0:
-            raise ValueError(f"confusion_strength={self.confusion_strength!r}; expected None or a number >= 0.")
-        if not self.temperature > 0:
-            raise ValueError(f"temperature={self.temperature!r}; expected a number > 0.")
-        if self.threshold is not None and not 0 <= self.threshold <= 1:
-            raise ValueError(f"threshold={self.threshold!r}; expected None or a probability in [0, 1].")
-        if int(self.n_iter) < 1:
-            raise ValueError(f"n_iter={self.n_iter!r}; expected an integer >= 1.")
-        if not self.review_strength > 0:
-            raise ValueError(f"review_strength={self.review_strength!r}; expected a number > 0 (inf ignores reviews).")
-        if self.tie_break not in TIE_BREAKS:
-            raise ValueError(f"tie_break={self.tie_break!r} is not one of {set(TIE_BREAKS)}.")
-        if self.family not in ("auto",) + FAMILIES:
-            raise ValueError(f"family={self.family!r} is not one of {set(('auto',) + FAMILIES)}.")
-        if self.valid_metric not in METRICS:
-            raise ValueError(f"valid_metric={self.valid_metric!r} is not one of {sorted(METRICS)}.")
 
     def _weights(self, precision: np.ndarray, prior: np.ndarray) -> np.ndarray:
         """Log-odds a lone vote adds to its class over the rest (prior-proportional confusion)."""
@@ -583,7 +577,7 @@ class LabelModel(BaseLabelModel):
         if w.sum() <= 0:
             raise ValueError("counts sum to 0; at least one pattern must occur.")
         known = np.full(P.shape[0], -1, dtype=np.int64) if y_arr is None else y_arr.astype(np.int64)
-        self._check_params()
+        self._validate_params()
         declared = check_lf_groups(lf_groups, self.n_lfs_)
         self._fit_counts(P, known, w.astype(float), self._check_class_balance(class_balance), declared)
         return self
@@ -626,7 +620,7 @@ class LabelModel(BaseLabelModel):
         self
         """
         arr, y_arr = self._check_fit_input(L, y)
-        self._check_params()
+        self._validate_params()
         declared = check_lf_groups(lf_groups, self.n_lfs_)
         balance = self._check_class_balance(class_balance)
         if (L_valid is None) != (y_valid is None):
@@ -649,7 +643,7 @@ class LabelModel(BaseLabelModel):
         return vp.patterns, np.full(len(vp), -1, dtype=np.int64), vp.counts.astype(float)
 
     def _fit(self, L: np.ndarray, y: np.ndarray | None, class_balance: np.ndarray | None) -> None:
-        self._check_params()
+        self._validate_params()
         P, known, counts = self._patterns(L, y)
         self._fit_counts(P, known, counts, class_balance)
 

@@ -179,11 +179,11 @@ def test_classifier_lfs_on_a_rare_class_are_not_trusted_like_keywords():
 
 
 def test_parameter_errors(youtube):
-    with pytest.raises(ValueError, match=r"accuracy_prior=1.5; expected a number in \(0, 1\)"):
+    with pytest.raises(ValueError, match=r"'accuracy_prior' parameter of LabelModel must be a float in the range \(0.0, 1.0\)\. Got 1.5"):
         LabelModel(accuracy_prior=1.5).fit(youtube.train.L)
-    with pytest.raises(ValueError, match=r"review_strength=0; expected a number > 0"):
+    with pytest.raises(ValueError, match=r"'review_strength' parameter of LabelModel must be a float in the range \(0.0, inf\]\. Got 0"):
         LabelModel(review_strength=0).fit(youtube.train.L, youtube.train.y)
-    with pytest.raises(ValueError, match="class_prior='x' is not one of"):
+    with pytest.raises(ValueError, match=r"'class_prior' parameter of LabelModel must be a str among .*Got 'x'"):
         LabelModel(class_prior="x").fit(youtube.train.L)
     with pytest.raises(ValueError, match="y holds class 3; expected 0..1"):
         class_balance_from_labels([0, 3], 2)
@@ -265,7 +265,7 @@ def test_f1_threshold_is_chosen_on_validation(youtube):
     model.set_params(threshold=None)
     assert f1_at >= score_predictions(youtube.valid.y, model.predict(youtube.valid.L), "f1")
     assert fit_threshold(model, youtube.valid.L, youtube.valid.y) == model.threshold
-    with pytest.raises(ValueError, match="threshold=2; expected None or a probability"):
+    with pytest.raises(ValueError, match=r"'threshold' parameter of LabelModel must be a float in the range \[0.0, 1.0\] or None. Got 2"):
         LabelModel(threshold=2).fit(youtube.train.L)
 
 
