@@ -324,9 +324,9 @@ class EndModel(ClassifierMixin, BaseEstimator):
         """Score predictions against gold ``y`` (``metric`` in :data:`models.METRICS`)."""
         return score_predictions(y, self.predict(X), metric)
 
-    def report(self, X: Sequence[str], y: Any, *, label_names: list[str] | None = None):
+    def report(self, X: Sequence[str], y: Any, *, class_names: list[str] | None = None):
         """Per-class and macro precision / recall / F1 and accuracy, as a DataFrame."""
-        return classification_report(y, self.predict(X), label_names=label_names)
+        return classification_report(y, self.predict(X), class_names=class_names)
 
     def confusion(self, X: Sequence[str], y: Any) -> np.ndarray:
         """Confusion matrix of predictions on ``X`` (see :func:`models.confusion_matrix`)."""

@@ -29,7 +29,7 @@ MIN_REPRESENTATIVE = 10
 MIN_REPRESENTATIVE_PER_CLASS = 2
 
 
-def min_representative(n_classes: int) -> int:
+def min_representative(cardinality: int) -> int:
     """Representative reviews ``label_model_weight="auto"`` needs before it chooses: two per class, at least 10.
 
     Below it the preferred exponent stands (:func:`preferred_label_model_weight`).
@@ -37,7 +37,7 @@ def min_representative(n_classes: int) -> int:
     too few to tell the exponents apart (``docs/active_learning.md`` has the
     measurements).
     """
-    return max(MIN_REPRESENTATIVE, MIN_REPRESENTATIVE_PER_CLASS * int(n_classes))
+    return max(MIN_REPRESENTATIVE, MIN_REPRESENTATIVE_PER_CLASS * int(cardinality))
 
 
 def end_model_agreement(
@@ -547,7 +547,7 @@ class FinalClassifier(ClassifierMixin, BaseEstimator):
         em = self.end_model_ = self._end_model()
         probs = np.asarray(probs, dtype=float)
         y = np.asarray(y, dtype=np.int64)
-        self.n_classes_ = probs.shape[1]
+        self.cardinality_ = probs.shape[1]
         keep = np.asarray(keep, dtype=bool)
         self.end_ = em.train_classifier(X, probs, keep=keep, human=y != ABSTAIN)
         auto = isinstance(self.label_model_weight, str)
@@ -561,7 +561,7 @@ class FinalClassifier(ClassifierMixin, BaseEstimator):
             )
             preferred = preferred_label_model_weight(self.end_model_agreement_)
             held = None if representative is None else np.asarray(representative, dtype=bool) & (y != ABSTAIN)
-            if held is not None and held.sum() >= min_representative(self.n_classes_):
+            if held is not None and held.sum() >= min_representative(self.cardinality_):
                 self.label_model_weight_, self.review_C_, weight = choose_expert_weights(
                     em, X, probs, y, keep, np.asarray(lm_probs, dtype=float), np.asarray(L), held,
                     review_Cs=(self.review_C, 10 * self.review_C), prior=self.review_prior, preferred=preferred,
@@ -575,7 +575,7 @@ class FinalClassifier(ClassifierMixin, BaseEstimator):
         self.label_model_weight_ = preferred if auto else float(self.label_model_weight)
         self.review_C_ = float(self.review_C)
         # The reviewed-rows model gets the weight its held-out reviews support on top of the other two.
-        base = other_experts(self.end_, X, self.n_classes_, lm_probs, L, label_model_weight=self.label_model_weight_)
+        base = other_experts(self.end_, X, self.cardinality_, lm_probs, L, label_model_weight=self.label_model_weight_)
         self.review_, self.review_weight_ = fit_review_model(
             em.embedding_columns(X), y, base, C=self.review_C, prior=self.review_prior, random_state=self.random_state
         )
@@ -593,7 +593,7 @@ class FinalClassifier(ClassifierMixin, BaseEstimator):
         """The experts' product on stacked features ``X``; the label model joins where ``lm_probs`` and ``L`` are given."""
         if not self.__sklearn_is_fitted__():
             raise NotFittedError("FinalClassifier is not fitted; call fit() or ActiveLoop.final_classifier() first.")
-        k = self.n_classes_
+        k = self.cardinality_
         end = class_probabilities(self.end_, X, k)
         review = review_probabilities(self.review_, self.review_weight_, self.end_model_.embedding_columns(X), k)
         if lm_probs is None or L is None:

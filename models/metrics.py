@@ -137,7 +137,7 @@ def confusion_matrix(y_true: Any, y_pred: Any, *, cardinality: int | None = None
 
 
 def classification_report(
-    y_true: Any, y_pred: Any, *, label_names: list[str] | None = None
+    y_true: Any, y_pred: Any, *, class_names: list[str] | None = None
 ) -> "pd.DataFrame":
     """Per-class precision, recall, F1 and support, plus ``macro`` and ``accuracy`` rows.
 
@@ -145,11 +145,11 @@ def classification_report(
     """
     y_true, y_pred = _pair(y_true, y_pred)
     k = int(max(y_true.max(), y_pred.max()) + 1)
-    if label_names is not None:
-        k = max(k, len(label_names))
+    if class_names is not None:
+        k = max(k, len(class_names))
     labels = np.arange(k)
     p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
-    names = list(label_names) if label_names is not None else [str(c) for c in labels]
+    names = list(class_names) if class_names is not None else [str(c) for c in labels]
     table = pd.DataFrame({"precision": p, "recall": r, "f1": f, "support": s}, index=pd.Index(names, name="class"))
     present = s > 0
     table.loc["macro"] = [p[present].mean(), r[present].mean(), f[present].mean(), s.sum()]

@@ -56,7 +56,7 @@ def match_label(word: str, classes: Sequence[str]) -> int | None:
 
 
 def _classes(path: Path, labels: Sequence[str] | Mapping[Any, str] | None) -> list[str] | None:
-    source = "labels="
+    source = "class_names="
     if labels is None:
         found = path.with_name("label.json")
         if not found.exists():
@@ -103,7 +103,7 @@ class _Labels:
             known = f"classes {self.classes}" if self.classes else "no class names (no label.json beside the file)"
             raise ValueError(
                 f"{self.path}, {where}: label {short_repr(word)} does not name exactly one of {known}; pass "
-                f"label_map={{{short_repr(word)}: <class id>}} (or labels=[...class names...]) to rules_from_file."
+                f"label_map={{{short_repr(word)}: <class id>}} (or class_names=[...]) to rules_from_file."
             )
         return found
 
@@ -313,7 +313,7 @@ def _prompt_rule(path: Path, rule: Mapping[str, Any], where: str, to_label: _Lab
 def rules_from_file(
     path: str | Path,
     *,
-    labels: Sequence[str] | Mapping[Any, str] | None = None,
+    class_names: Sequence[str] | Mapping[Any, str] | None = None,
     label_map: Mapping[str, int] | None = None,
     column: str = "text",
     prefix: str = "rule_",
@@ -332,7 +332,7 @@ def rules_from_file(
     key given twice, a field of the wrong type or a pattern RE2 cannot run is an error naming the file
     and the rule (or line).
 
-    Label words are mapped to class ids by ``label_map`` first, then by name against ``labels`` (class
+    Label words are mapped to class ids by ``label_map`` first, then by name against ``class_names`` (class
     names in id order, or a ``{id: name}`` mapping; default: a WRENCH ``label.json`` beside the file):
     exact, unique prefix (``LOCATION`` -> ``LOC``) or unique abbreviation (``ENTITY`` -> ``ENTY``).
     Integer labels are used as they are.
@@ -346,7 +346,7 @@ def rules_from_file(
     ----------
     path : str or Path
         The rule file.
-    labels : sequence or mapping of class names, optional
+    class_names : sequence or mapping of class names, optional
         Class names by id.
     label_map : mapping, optional
         Label word -> class id, overriding name matching.
@@ -390,7 +390,7 @@ def rules_from_file(
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ValueError(f"{path}, line {line}: not UTF-8 (byte 0x{raw[exc.start]:02x}); save the rule file as UTF-8.") from None
-    to_label = _Labels(path, labels, label_map)
+    to_label = _Labels(path, class_names, label_map)
     if engine not in ENGINES:
         raise ValueError(f"engine={engine!r} is not one of {set(ENGINES)}.")
     if path.suffix.lower() in (".yaml", ".yml"):

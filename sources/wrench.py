@@ -50,12 +50,12 @@ class WrenchDataset:
     """The splits of a WRENCH dataset folder and its class names."""
 
     name: str
-    label_names: list[str]
+    class_names: list[str]
     splits: dict[str, WrenchSplit] = field(default_factory=dict)
 
     @property
     def cardinality(self) -> int:
-        return len(self.label_names)
+        return len(self.class_names)
 
     def __getitem__(self, split: str) -> WrenchSplit:
         try:
@@ -177,7 +177,7 @@ def read_wrench(
     Examples
     --------
     >>> ds = read_wrench("tests/data/youtube")  # doctest: +SKIP
-    >>> ds.train.L.shape, ds.label_names
+    >>> ds.train.L.shape, ds.class_names
     ((1686, 10), ['HAM', 'SPAM'])
     """
     folder = Path(folder)
@@ -190,17 +190,17 @@ def read_wrench(
     if not isinstance(labels, dict) or not labels:
         raise ValueError(f"{label_file}: expected a JSON object of class id -> name, e.g. {{\"0\": \"ham\"}}.")
     try:
-        label_names = [str(labels[str(i)]) for i in range(len(labels))]
+        class_names = [str(labels[str(i)]) for i in range(len(labels))]
     except KeyError:
         raise ValueError(f"{label_file}: class ids must be 0..{len(labels) - 1}; got keys {sorted(labels)}.") from None
-    ds = WrenchDataset(name=folder.name, label_names=label_names)
+    ds = WrenchDataset(name=folder.name, class_names=class_names)
     for split in splits:
         path = folder / f"{split}.json"
         if path.exists():
             ds.splits[split] = read_wrench_split(path, lf_names=lf_names, name=split)
     if not ds.splits:
         raise FileNotFoundError(f"{folder} has none of {[f'{s}.json' for s in splits]}.")
-    k = len(label_names)
+    k = len(class_names)
     for split_name, split in ds.splits.items():
         # A gold label past the class list would be scored as a plain error: refuse it with its record.
         bad = np.flatnonzero(split.y >= k)

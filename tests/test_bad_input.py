@@ -65,7 +65,7 @@ def test_yaml_alias_bomb_in_a_rule_file_is_refused_quickly(tmp_path):
     assert path.stat().st_size < 600
     start = time.perf_counter()
     with pytest.raises(_yaml().YAMLLimitError, match=r"rules\.yaml.*expands to more than"):
-        rules_from_file(path, labels=["ham", "spam"])
+        rules_from_file(path, class_names=["ham", "spam"])
     assert time.perf_counter() - start < 5
 
 
@@ -122,7 +122,7 @@ def test_nested_quantifier_from_a_rule_file_returns(tmp_path, kind):
         path = write(tmp_path / "rules.yaml", "rules:\n  - label: 1\n    regex: '(a+)+$'\n")
     else:
         path = write(tmp_path / "rules.txt", "1\t(a+)+$\n")
-    [lf] = rules_from_file(path, labels=["ham", "spam"])
+    [lf] = rules_from_file(path, class_names=["ham", "spam"])
     start = time.perf_counter()
     L = apply_lfs(pd.DataFrame({"text": [EVIL_TEXT, "aaaa"]}), [lf], progress=False)
     assert time.perf_counter() - start < 10
@@ -131,7 +131,7 @@ def test_nested_quantifier_from_a_rule_file_returns(tmp_path, kind):
 
 def test_catastrophic_regex_from_a_rule_file_gets_its_votes_on_re2(tmp_path):
     path = write(tmp_path / "rules.txt", "1\t(a|aa)+$\n")
-    [lf] = rules_from_file(path, labels=["ham", "spam"])
+    [lf] = rules_from_file(path, class_names=["ham", "spam"])
     data = pd.DataFrame({"text": ["fine", "a" * 60 + "!", "a" * 150_000, "a" * 150_000 + "!"]})
     start = time.perf_counter()
     L = apply_lfs(data, [lf], progress=False)
@@ -141,7 +141,7 @@ def test_catastrophic_regex_from_a_rule_file_gets_its_votes_on_re2(tmp_path):
 
 def test_python_engine_rule_past_its_time_limit_names_rule_and_row(tmp_path):
     path = write(tmp_path / "rules.yaml", "rules:\n  - {label: 1, regex: '(a|aa)+$', engine: python, timeout: 0.2}\n")
-    [lf] = rules_from_file(path, labels=["ham", "spam"])
+    [lf] = rules_from_file(path, class_names=["ham", "spam"])
     data = pd.DataFrame({"text": ["fine", "a" * 60 + "!"]}, index=["r1", "r2"])
     start = time.perf_counter()
     with pytest.raises(LFError, match=r"LF 'rule_00_1' failed on row 1 \(id 'r2'\).*rules\.yaml:rule 0.*0\.2 s limit"):
@@ -222,24 +222,24 @@ def test_regex_engines_leave_signal_handlers_alone():
 def test_bad_yaml_rules_name_file_and_rule(tmp_path, rule, message):
     path = write(tmp_path / "rules.yaml", f"rules:\n  - {rule}\n")
     with pytest.raises(ValueError, match=r"rules\.yaml, " + message):
-        rules_from_file(path, labels=["ham", "spam"])
+        rules_from_file(path, class_names=["ham", "spam"])
 
 
 def test_tsv_label_outside_the_class_list(tmp_path):
     path = write(tmp_path / "rules.txt", "0\tsong\n9\tfree\n")
     with pytest.raises(ValueError, match=r"rules\.txt, line 2: label '9' is not a class id; expected 0\.\.1"):
-        rules_from_file(path, labels=["ham", "spam"])
+        rules_from_file(path, class_names=["ham", "spam"])
 
 
 def test_latin1_rule_file_names_the_line(tmp_path):
     path = write(tmp_path / "rules.txt", "0\tsong\n1\tcaf\u00e9\n", encoding="latin-1")
     with pytest.raises(ValueError, match=r"rules\.txt, line 2: not UTF-8 \(byte 0xe9\)"):
-        rules_from_file(path, labels=["ham", "spam"])
+        rules_from_file(path, class_names=["ham", "spam"])
 
 
 def test_rule_file_with_a_bom_reads_its_first_label(tmp_path):
     path = write(tmp_path / "rules.txt", "\ufeffSPAM\tfree\n", encoding="utf-8")
-    [lf] = rules_from_file(path, labels=["ham", "spam"])
+    [lf] = rules_from_file(path, class_names=["ham", "spam"])
     assert lf.label == 1
 
 
@@ -531,12 +531,12 @@ def matrix_and_gold(tmp_path):
 def test_cli_analyze_string_gold_labels_without_names_is_an_error(matrix_and_gold, capsys):
     matrix, gold = matrix_and_gold
     code, err = cli(["analyze", matrix, "--data", gold], capsys)
-    assert code == 2 and "gold.csv, row 0: gold label 'SPAM'" in err and "--labels" in err
+    assert code == 2 and "gold.csv, row 0: gold label 'SPAM'" in err and "--classes" in err
 
 
 def test_cli_analyze_maps_gold_names_with_labels(matrix_and_gold, capsys):
     matrix, gold = matrix_and_gold
-    assert main(["analyze", str(matrix), "--data", str(gold), "--labels", "HAM,SPAM", "--json"]) == 0
+    assert main(["analyze", str(matrix), "--data", str(gold), "--classes", "HAM,SPAM", "--json"]) == 0
     records = json.loads(capsys.readouterr().out)
     assert [(r["correct"], r["incorrect"]) for r in records] == [(3, 0), (2, 0)]
 

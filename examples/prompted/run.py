@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
         backend = backend_from(args, server)
         options = {"backend": backend, "cache": ResponseCache(args.cache) if args.cache else None,
                    "budget": Budget(max_calls=args.max_calls) if args.max_calls is not None else None}
-        prompted = rules_from_file(HERE / "prompts.yaml", labels=LABEL_NAMES, prompt_options=options)
+        prompted = rules_from_file(HERE / "prompts.yaml", class_names=LABEL_NAMES, prompt_options=options)
         rule_lfs = load_lfs(HERE.parent / "youtube_spam" / "lfs.py")
         both = pd.concat([train[["text"]], test[["text"]]], ignore_index=True)
         plan = run_prompts(both, prompted, dry_run=True)

@@ -48,7 +48,7 @@ ds = read_wrench(ROOT / "tests" / "data" / "youtube")
 # The example's rule LFs: they can explain each vote, so the widget highlights what they matched.
 lfs = load_lfs(ROOT / "examples" / "youtube_spam" / "lfs.py")
 L = apply_lfs(ds.train.data, lfs, cardinality=ds.cardinality, progress=False)
-store = ReviewStore(STORE, class_names=ds.label_names)
+store = ReviewStore(STORE, class_names=ds.class_names)
 loop = ActiveLoop(LabelModel(cardinality=ds.cardinality), ds.train.data, L, lfs=lfs,
                   strategy="diverse:entropy", store=store, batch_size=10, random_state=0)
 if not store.queued_ids():

@@ -70,13 +70,13 @@ def _expand_models(models: Iterable[str] | str | None) -> list[str]:
     return names
 
 
-def load_lf_set(path: str | Path, label_names: Sequence[str]) -> list:
-    """LFs from a Python file (``.py``) or a rule file (YAML or TSV, class names from ``label_names``)."""
+def load_lf_set(path: str | Path, class_names: Sequence[str]) -> list:
+    """LFs from a Python file (``.py``) or a rule file (YAML or TSV, class names from ``class_names``)."""
     from labeling.core.loading import load_lfs
     from rules import rules_from_file
 
     path = Path(path)
-    return load_lfs(path) if path.suffix == ".py" else rules_from_file(path, labels=list(label_names))
+    return load_lfs(path) if path.suffix == ".py" else rules_from_file(path, class_names=list(class_names))
 
 
 def _add_lf_votes(ds, lfs: Sequence, *, only: bool, progress: bool):
@@ -164,7 +164,7 @@ def run_bench(
                 f"{folder} has no {fit_split}.json; use fit_split='test' (--fit-split test) to fit on test votes."
             )
         if lfs is not None:
-            extra = load_lf_set(lfs, ds.label_names) if isinstance(lfs, (str, Path)) else list(lfs)
+            extra = load_lf_set(lfs, ds.class_names) if isinstance(lfs, (str, Path)) else list(lfs)
             ds = _add_lf_votes(ds, extra, only=lfs_only, progress=progress)
         elif lfs_only:
             raise ValueError("lfs_only=True needs lfs= (the LFs whose votes replace the stored ones).")

@@ -60,7 +60,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
             raise SystemExit(f"{' '.join(args.data)} has {len(data)} rows but {args.matrix} has {len(L)}; "
                              "they must match.")
         y = _gold_labels(data[args.label_column], args)
-    cardinality = len(args.labels) if args.labels else args.cardinality
+    cardinality = len(args.classes) if args.classes else args.cardinality
     summary = lf_summary(L, y, cardinality=cardinality)
     if args.json:
         print(summary.reset_index().to_json(orient="records"))
@@ -74,7 +74,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def _gold_labels(column, args: argparse.Namespace):
-    """Gold labels of ``--label-column`` as class ids: names mapped with ``--labels``, the rest checked.
+    """Gold labels of ``--label-column`` as class ids: names mapped with ``--classes``, the rest checked.
 
     Values that are neither ids nor known names are an error naming the file, row and value (they
     were once turned into "unknown" silently, which left every LF at 0 correct, 0 incorrect).
@@ -84,7 +84,7 @@ def _gold_labels(column, args: argparse.Namespace):
 
     from labeling.core.analysis import check_gold
 
-    names = {name.upper(): i for i, name in enumerate(args.labels or [])}
+    names = {name.upper(): i for i, name in enumerate(args.classes or [])}
     values = []
     for pos, v in enumerate(column.tolist()):
         if v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip()):
@@ -96,13 +96,13 @@ def _gold_labels(column, args: argparse.Namespace):
         elif isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and float(v).is_integer():
             values.append(int(v))
         else:
-            hint = (f"; --labels names {list(args.labels)}" if args.labels else
-                    "; pass --labels NAME0,NAME1,... to map class names to ids")
+            hint = (f"; --classes names {list(args.classes)}" if args.classes else
+                    "; pass --classes NAME0,NAME1,... to map class names to ids")
             raise ValueError(
                 f"{' '.join(args.data)}, row {pos}: gold label {str(v)[:40]!r} in column {args.label_column!r} "
                 f"is not a class id{hint}."
             )
-    cardinality = len(args.labels) if args.labels else args.cardinality
+    cardinality = len(args.classes) if args.classes else args.cardinality
     try:
         return check_gold(pd.Series(values).to_numpy(), len(values), cardinality=cardinality, name=f"{args.label_column}")
     except ValueError as exc:
@@ -167,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", default=None, nargs="+",
                    help="data file(s) with gold labels, the same rows in the same order as the matrix")
     p.add_argument("--label-column", default="label", help="gold label column in --data (default: label)")
-    p.add_argument("--labels", default=None, type=lambda v: [s.strip() for s in v.split(",") if s.strip()],
+    p.add_argument("--classes", default=None, type=lambda v: [s.strip() for s in v.split(",") if s.strip()],
                    help="class names in id order (e.g. HAM,SPAM), to read gold labels written as names")
     p.add_argument("--cardinality", type=int, default=None, help="number of classes, to check votes and gold labels")
     p.add_argument("--plot", default=None, help="also save a plot of the summary (PNG/SVG/PDF)")

@@ -145,7 +145,7 @@ def _read_sources(sources: tuple[SourceSettings, ...], base: Path
         keep = list(src.keep_columns)
         if src.wrench is not None:
             ds = read_wrench(src.wrench)
-            wrench_labels = list(ds.label_names)
+            wrench_labels = list(ds.class_names)
             for split in src.splits or list(ds):
                 part = ds[split]
                 df = part.data.copy()
@@ -189,7 +189,7 @@ def _load_lfs(settings: LFSettings, labels: list[str]) -> list:
             raise PipelineError("lfs", "python", str(exc)) from exc
     for path in settings.rules:
         try:
-            lfs += rules_from_file(path, labels=labels)
+            lfs += rules_from_file(path, class_names=labels)
         except (ValueError, KeyError) as exc:
             raise PipelineError("lfs", "rules", str(exc)) from exc
     return lfs
@@ -486,7 +486,7 @@ def _write_outputs(config: BuildConfig, out_dir: Path, result: BuildResult, labe
     ex: ExportSettings = config.export
     try:
         result.export = export_dataset(
-            result.splits, out_dir, label_names=labels, formats=list(ex.formats),
+            result.splits, out_dir, class_names=labels, formats=list(ex.formats),
             min_confidence=ex.min_confidence, drop_uncovered=ex.drop_uncovered, include_reviewed=ex.include_reviewed,
             keep_probs=ex.keep_probs, prompt_template=ex.prompt_template, instruction=ex.instruction,
             system_prompt=ex.system_prompt, metadata=ex.metadata, ids=ex.ids, progress=progress,

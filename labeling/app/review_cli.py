@@ -114,7 +114,7 @@ def _cmd_queue(args: argparse.Namespace) -> int:
         if args.labels_out:
             out = data.copy()
             y = loop.human_labels()
-            labels = loop.labels()
+            labels = loop.predict()
             out["label"] = labels
             out["label_name"] = [names[c] for c in labels]
             out["confidence"] = loop.predict_proba().max(axis=1).round(4)

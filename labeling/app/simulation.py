@@ -190,7 +190,7 @@ def simulate(
             path = root / f"{ds.name}-{strategy.replace(':', '_')}-{seed}.sqlite"
             if path.exists():
                 path.unlink()
-            store = ReviewStore(path, class_names=ds.label_names)
+            store = ReviewStore(path, class_names=ds.class_names)
             model = make_model(k)
             loop = ActiveLoop(model, train.data, train.L, strategy=strategy, store=store,
                               batch_size=batch_size, audit_fraction=audit_fraction, features=spread,
@@ -204,7 +204,7 @@ def simulate(
 
             def score(lp: ActiveLoop, n_labels: int, report: Any = None) -> None:
                 lm_probs = np.asarray(lp.model.predict_proba(L_test))
-                label_acc = float((lp.labels() == y_train).mean())
+                label_acc = float((lp.predict() == y_train).mean())
                 rec = {"dataset": ds.name, "strategy": strategy, "seed": seed, "n_labels": n_labels,
                        "lm_acc": scored(lm_probs), "est_acc": lp.estimated_accuracy(), "label_acc_true": label_acc}
                 if report is not None:

@@ -39,12 +39,12 @@ def _table(df: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def _label_distribution(splits: Mapping[str, pd.DataFrame], label_column: str, label_names: Sequence[str]) -> pd.DataFrame:
+def _label_distribution(splits: Mapping[str, pd.DataFrame], label_column: str, class_names: Sequence[str]) -> pd.DataFrame:
     rows = {}
     for name, frame in splits.items():
         counts = frame[label_column].value_counts() if label_column in frame else pd.Series(dtype=int)
-        rows[name] = {label_names[i] if 0 <= i < len(label_names) else str(i): int(counts.get(i, 0))
-                      for i in range(len(label_names))}
+        rows[name] = {class_names[i] if 0 <= i < len(class_names) else str(i): int(counts.get(i, 0))
+                      for i in range(len(class_names))}
     table = pd.DataFrame(rows).T
     table.index.name = "split"
     return table
@@ -53,7 +53,7 @@ def _label_distribution(splits: Mapping[str, pd.DataFrame], label_column: str, l
 def render_datasheet(
     splits: Mapping[str, pd.DataFrame],
     *,
-    label_names: Sequence[str],
+    class_names: Sequence[str],
     label_column: str = "label",
     name: str = "dataset",
     description: str | None = None,
@@ -79,7 +79,7 @@ def render_datasheet(
     ----------
     splits : mapping of str to DataFrame
         The exported rows per split (``label``, optional ``label_source``, ``augmentation``).
-    label_names : sequence of str
+    class_names : sequence of str
         Class names by id.
     lf_summary : DataFrame, optional
         :func:`labeling.lf_summary` of the LFs on the labelled rows.
@@ -128,7 +128,7 @@ def render_datasheet(
     counts.index.name = "split"
     counts.loc["total"] = counts.sum()
     out += [_table(counts), ""]
-    out += ["## Label distribution", "", _table(_label_distribution(splits, label_column, label_names)), ""]
+    out += ["## Label distribution", "", _table(_label_distribution(splits, label_column, class_names)), ""]
     if sources:
         out += ["## Sources", ""] + [f"- `{s}`" for s in sources] + [""]
     if lf_summary is not None and len(lf_summary):

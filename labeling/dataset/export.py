@@ -147,17 +147,17 @@ def _metadata(rid: Any, row: Mapping[str, Any]) -> dict[str, Any]:
     return meta
 
 
-def _records(df: pd.DataFrame, label_names: Sequence[str], text_column: str, label_column: str):
-    labels = ", ".join(label_names)
+def _records(df: pd.DataFrame, class_names: Sequence[str], text_column: str, label_column: str):
+    labels = ", ".join(class_names)
     for rid, row in zip(df.index, df.to_dict(orient="records")):
         row = {**row, "labels": labels, "text": row[text_column], "id": rid}
-        yield rid, row, label_names[int(row[label_column])]
+        yield rid, row, class_names[int(row[label_column])]
 
 
 def to_instruction(
     df: pd.DataFrame,
     *,
-    label_names: Sequence[str],
+    class_names: Sequence[str],
     instruction: str = DEFAULT_INSTRUCTION,
     text_column: str = "text",
     label_column: str = "label",
@@ -173,11 +173,11 @@ def to_instruction(
     Examples
     --------
     >>> df = pd.DataFrame({"text": ["win a prize"], "label": [1]}, index=["r1"])
-    >>> to_instruction(df, label_names=["HAM", "SPAM"], instruction="Spam? ({labels})")
+    >>> to_instruction(df, class_names=["HAM", "SPAM"], instruction="Spam? ({labels})")
     [{'id': 'r1', 'instruction': 'Spam? (HAM, SPAM)', 'input': 'win a prize', 'output': 'SPAM'}]
     """
     out = []
-    for rid, row, answer in _records(df, label_names, text_column, label_column):
+    for rid, row, answer in _records(df, class_names, text_column, label_column):
         rec: dict[str, Any] = {"id": str(rid)} if ids else {}
         rec.update(instruction=_render(instruction, row, "instruction"), input=row["text"], output=answer)
         if metadata:
@@ -189,7 +189,7 @@ def to_instruction(
 def to_chat(
     df: pd.DataFrame,
     *,
-    label_names: Sequence[str],
+    class_names: Sequence[str],
     prompt_template: str = DEFAULT_PROMPT,
     system_prompt: str | None = None,
     text_column: str = "text",
@@ -205,11 +205,11 @@ def to_chat(
     Examples
     --------
     >>> df = pd.DataFrame({"text": ["win a prize"], "label": [1]}, index=["r1"])
-    >>> to_chat(df, label_names=["HAM", "SPAM"], prompt_template="{text}")[0]["messages"][1]
+    >>> to_chat(df, class_names=["HAM", "SPAM"], prompt_template="{text}")[0]["messages"][1]
     {'role': 'assistant', 'content': 'SPAM'}
     """
     out = []
-    for rid, row, answer in _records(df, label_names, text_column, label_column):
+    for rid, row, answer in _records(df, class_names, text_column, label_column):
         messages = [] if system_prompt is None else [{"role": "system", "content": _render(system_prompt, row, "system")}]
         messages += [
             {"role": "user", "content": _render(prompt_template, row, "prompt")},
@@ -359,14 +359,14 @@ def _arrow_table(df: pd.DataFrame, schema):
     return pa.Table.from_pandas(df.reset_index(drop=True), schema=schema, preserve_index=False)
 
 
-def _tabular(df: pd.DataFrame, label_names: Sequence[str], label_column: str, keep_probs: bool) -> pd.DataFrame:
+def _tabular(df: pd.DataFrame, class_names: Sequence[str], label_column: str, keep_probs: bool) -> pd.DataFrame:
     out = df.copy()
     if not keep_probs:
         out = out.drop(columns=[c for c in out.columns if str(c).startswith("prob_")])
     if "label_name" not in out:
         out.insert(
             out.columns.get_loc(label_column) + 1, "label_name",
-            [label_names[int(i)] for i in out[label_column]],
+            [class_names[int(i)] for i in out[label_column]],
         )
     out.index = out.index.astype(str)
     out.index.name = "id"
@@ -377,7 +377,7 @@ def export_dataset(
     splits: Mapping[str, pd.DataFrame],
     out_dir: str | os.PathLike,
     *,
-    label_names: Sequence[str],
+    class_names: Sequence[str],
     formats: Sequence[str] = ("jsonl",),
     text_column: str = "text",
     label_column: str = "label",
@@ -402,7 +402,7 @@ def export_dataset(
     out_dir : path-like
         Output folder; each format gets a sub-folder (``jsonl/train.jsonl``, ``chat/train.jsonl``,
         ``hf/`` for ``DatasetDict.save_to_disk``).
-    label_names : sequence of str
+    class_names : sequence of str
         Class names by id; the outputs of the fine-tuning layouts.
     formats : sequence of str
         Some of :data:`EXPORT_FORMATS`.
@@ -437,8 +437,8 @@ def export_dataset(
     bad = [f for f in formats if f not in EXPORT_FORMATS]
     if bad:
         raise ValueError(f"Unknown export format(s) {bad}; expected some of {list(EXPORT_FORMATS)}.")
-    if not label_names:
-        raise ValueError("label_names is empty; give the class names by id, e.g. ['HAM', 'SPAM'].")
+    if not class_names:
+        raise ValueError("class_names is empty; give the class names by id, e.g. ['HAM', 'SPAM'].")
     if "chat" in formats and "text" not in _fields(prompt_template):
         raise ValueError(f"prompt_template={prompt_template!r} has no {{text}} field; the model would never see the text.")
     out_dir = Path(out_dir)
@@ -452,12 +452,12 @@ def export_dataset(
             frame, label_column=label_column, min_confidence=min_confidence,
             drop_uncovered=drop_uncovered, include_reviewed=include_reviewed,
         )
-        bad_labels = rows[label_column].astype(int) >= len(label_names)
+        bad_labels = rows[label_column].astype(int) >= len(class_names)
         if bad_labels.any():
             rid = rows.index[bad_labels.to_numpy().argmax()]
             raise ValueError(
                 f"Row {rid!r} of split {name!r} has label {int(rows.loc[rid, label_column])}, "
-                f"but label_names has only {len(label_names)} classes."
+                f"but class_names has only {len(class_names)} classes."
             )
         kept[name] = rows
         result.counts[name] = len(rows)
@@ -467,7 +467,7 @@ def export_dataset(
     tables: dict[str, pd.DataFrame] = {}
     schema = None
     if {"jsonl", "csv", "parquet", "hf"} & set(formats):
-        tables = _unify({n: _tabular(f, label_names, label_column, keep_probs) for n, f in kept.items()})
+        tables = _unify({n: _tabular(f, class_names, label_column, keep_probs) for n, f in kept.items()})
         if {"parquet", "hf"} & set(formats):
             schema = _arrow_schema(tables)
     for fmt in formats:
@@ -492,12 +492,12 @@ def export_dataset(
                 path = folder / f"{name}.jsonl"
                 if fmt != "chat":
                     def recs(part: pd.DataFrame) -> list[dict[str, Any]]:
-                        return to_instruction(part, label_names=label_names, instruction=instruction,
+                        return to_instruction(part, class_names=class_names, instruction=instruction,
                                               text_column=text_column, label_column=label_column, metadata=metadata,
                                               ids=ids)
                 else:
                     def recs(part: pd.DataFrame) -> list[dict[str, Any]]:
-                        return to_chat(part, label_names=label_names, prompt_template=prompt_template,
+                        return to_chat(part, class_names=class_names, prompt_template=prompt_template,
                                        system_prompt=system_prompt, text_column=text_column,
                                        label_column=label_column, metadata=metadata, ids=ids)
                 _write_jsonl_chunks(rows, path, recs, bar)
@@ -519,7 +519,7 @@ def export_dataset(
         result.paths[fmt] = paths
 
     sheet = render_datasheet(
-        kept, label_names=label_names, label_column=label_column, filtered=result.filtered,
+        kept, class_names=class_names, label_column=label_column, filtered=result.filtered,
         formats=list(formats), **dict(datasheet or {}),
     )
     result.datasheet = out_dir / "DATASET.md"

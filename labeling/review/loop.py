@@ -176,7 +176,7 @@ class ActiveLoop:
     >>> loop.record("c", 0, reviewer="ann")
     >>> loop.refit().n_reviewed
     1
-    >>> loop.labels().tolist()
+    >>> loop.predict().tolist()
     [1, 0, 0]
     """
 
@@ -294,13 +294,13 @@ class ActiveLoop:
             self.fit()
         return with_human_labels(self.probs_, self.human_labels())[0]
 
-    def labels(self) -> np.ndarray:
+    def predict(self) -> np.ndarray:
         """One label per row: the human label where reviewed, else the model's most probable class."""
         y = self.human_labels()
         return np.where(y != ABSTAIN, y, probs_to_preds(self.predict_proba(), tie_break="random"))
 
     def estimated_accuracy(self, probs: np.ndarray | None = None, y: np.ndarray | None = None) -> float:
-        """Expected accuracy of :meth:`labels` under the model (1 for reviewed rows)."""
+        """Expected accuracy of :meth:`predict` under the model (1 for reviewed rows)."""
         probs = self.probs_ if probs is None else probs
         y = self.human_labels() if y is None else y
         conf = probs.max(axis=1)

@@ -26,7 +26,7 @@ def test_end_model_on_youtube_soft_labels(youtube):
     assert em.n_train_rows_ == int(covered_rows(youtube.train.L).sum())
     # Snorkel's spam tutorial end model reaches 94.4.
     assert em.score(youtube.test.data["text"], youtube.test.y) >= 0.944
-    report = em.report(youtube.test.data["text"], youtube.test.y, label_names=["HAM", "SPAM"])
+    report = em.report(youtube.test.data["text"], youtube.test.y, class_names=["HAM", "SPAM"])
     assert list(report.index) == ["HAM", "SPAM", "macro", "accuracy"]
     assert report.loc["macro", "f1"] > 0.9
     cm = em.confusion(youtube.test.data["text"], youtube.test.y)

@@ -74,7 +74,7 @@ def test_yaml_rules(tmp_path):
 - {label: 1, keywords: [http], whole_word: true, case: true}
 """
     )
-    lfs = rules_from_file(path, labels=["HAM", "SPAM"])
+    lfs = rules_from_file(path, class_names=["HAM", "SPAM"])
     assert [lf.name for lf in lfs] == ["subscribe", "rule_01_spam", "rule_02_ham", "rule_03_1"]
     assert [lf.kind for lf in lfs] == ["keyword", "regex", "length", "keyword"]
     import pandas as pd
@@ -125,7 +125,7 @@ def test_rule_file_errors_name_the_line_and_the_fix(tmp_path, content, suffix, m
     path = tmp_path / f"rules{suffix}"
     path.write_text(content)
     with pytest.raises(ValueError, match=message):
-        rules_from_file(path, labels=["HAM", "SPAM"] if suffix == ".yaml" else ["DESC", "ENTY"])
+        rules_from_file(path, class_names=["HAM", "SPAM"] if suffix == ".yaml" else ["DESC", "ENTY"])
 
 
 def test_label_map_overrides_names(tmp_path):
@@ -143,7 +143,7 @@ def test_a_bad_rule_late_in_the_file_fails_before_any_lf_runs(tmp_path):
     path = tmp_path / "rules.yaml"
     path.write_text(rules)
     with pytest.raises(ValueError, match=r"rules\.yaml, rule 50: length\.max is 'five'"):
-        rules_from_file(path, labels=["HAM", "SPAM"])
+        rules_from_file(path, class_names=["HAM", "SPAM"])
 
 
 def test_engine_python_in_a_rule_runs_what_re2_cannot(tmp_path):
@@ -151,14 +151,14 @@ def test_engine_python_in_a_rule_runs_what_re2_cannot(tmp_path):
     path.write_text("- {label: SPAM, regex: '(\\w+) \\1', engine: python, timeout: 0.5}\n"
                     "- {label: SPAM, regex: 'free(?! trial)'}\n")
     with pytest.raises(ValueError, match=r"rule 1: .*negative lookahead"):
-        rules_from_file(path, labels=["HAM", "SPAM"])
+        rules_from_file(path, class_names=["HAM", "SPAM"])
     path.write_text("- {label: SPAM, regex: '(\\w+) \\1', engine: python, timeout: 0.5}\n")
-    [lf] = rules_from_file(path, labels=["HAM", "SPAM"])
+    [lf] = rules_from_file(path, class_names=["HAM", "SPAM"])
     assert (lf.engine, lf.timeout) == ("python", 0.5)
     assert lf(pd.DataFrame({"text": ["so so good", "so good"]})).tolist() == [1, -1]
     tsv = tmp_path / "rules.txt"
     tsv.write_text("ENTY\t(?<=the )colou?r\n")
-    [lf] = rules_from_file(tsv, labels=["DESC", "ENTY"], engine="python")
+    [lf] = rules_from_file(tsv, class_names=["DESC", "ENTY"], engine="python")
     assert lf(pd.DataFrame({"text": ["the color red", "a color"]})).tolist() == [1, -1]
 
 
@@ -166,7 +166,7 @@ def test_well_formed_typed_fields_still_load(tmp_path):
     path = tmp_path / "rules.yaml"
     path.write_text("- {label: HAM, length: {min: 0, max: 3, unit: chars}}\n"
                     "- {label: SPAM, keywords: [Free], case: true, whole_word: true, column: body}\n")
-    short, free = rules_from_file(path, labels=["HAM", "SPAM"])
+    short, free = rules_from_file(path, class_names=["HAM", "SPAM"])
     assert (short.min_len, short.max_len, short.unit) == (0, 3, "chars")
     assert free.column == "body"
     assert free(pd.DataFrame({"body": ["Free stuff", "free stuff", "Freedom"]})).tolist() == [1, -1, -1]

@@ -67,5 +67,5 @@ def test_bench_lfs_only_needs_lfs():
 def test_the_shipped_bench_file_builds_without_calling():
     from rules import rules_from_file
 
-    (lf,) = rules_from_file(ROOT / "examples/prompted/bench_youtube.yaml", labels=["HAM", "SPAM"])
+    (lf,) = rules_from_file(ROOT / "examples/prompted/bench_youtube.yaml", class_names=["HAM", "SPAM"])
     assert lf.backend.base_url == "http://localhost:11434/v1" and lf.classes == {1: ("spam",), 0: ("ham",)}

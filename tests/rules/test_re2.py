@@ -66,7 +66,7 @@ def test_pathological_patterns_answer_on_150k_characters(pattern, text, expected
 def test_pathological_rules_from_a_file_apply_with_the_row_votes(tmp_path):
     path = tmp_path / "rules.yaml"
     path.write_text("".join(f"- {{label: SPAM, regex: '{p}'}}\n" for p, _, _ in PATHOLOGICAL[:10]))
-    lfs = rules_from_file(path, labels=["HAM", "SPAM"])
+    lfs = rules_from_file(path, class_names=["HAM", "SPAM"])
     data = pd.DataFrame({"text": [t for _, t, _ in PATHOLOGICAL[:10]]})
     L, _ = _run_in_thread(lambda: apply_lfs(data, lfs, progress=False), 60)
     assert [L.values[i, i] for i in range(10)] == [1 if e else ABSTAIN for _, _, e in PATHOLOGICAL[:10]]

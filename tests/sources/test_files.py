@@ -17,14 +17,14 @@ UCI = EXAMPLES / "youtube_spam" / "data"
 def test_read_wrench_shapes_and_names(name, sizes, k, m):
     ds = read_wrench(DATA / name)
     assert tuple(len(ds[s]) for s in ("train", "valid", "test")) == sizes
-    assert ds.cardinality == k and len(ds.label_names) == k
+    assert ds.cardinality == k and len(ds.class_names) == k
     assert all(ds[s].L.shape == (len(ds[s]), m) for s in ds)
     assert ds.train.data.columns.tolist() == ["text"]
     assert ds.train.y.min() == 0 and ds.train.y.max() == k - 1
 
 
 def test_read_wrench_content(youtube):
-    assert youtube.label_names == ["HAM", "SPAM"]
+    assert youtube.class_names == ["HAM", "SPAM"]
     assert youtube.test.data.loc["0", "text"].startswith(youtube.test.data.text.iloc[0][:10])
     # Class counts of the test split as documented for the benchmark.
     assert np.bincount(youtube.test.y).tolist() == [132, 118]

@@ -46,7 +46,7 @@ def test_simulate_end_model_table(tmp_path, capsys):
 
 def test_review_command_records_keys(tmp_path, youtube, monkeypatch, capsys):
     path = tmp_path / "cli.sqlite"
-    store = ReviewStore(path, class_names=youtube.label_names)
+    store = ReviewStore(path, class_names=youtube.class_names)
     ActiveLoop(LabelModel(cardinality=2), youtube.train.data, youtube.train.L, store=store, batch_size=3,
                random_state=0).next_batch()
     store.close()

@@ -107,7 +107,7 @@ def test_reviewed_rows_model_never_lowers_the_combination_on_trec(trec):
     """100 reviews where the LFs disagree: the third expert gets the weight its held-out reviews support."""
     train, test = trec.train, trec.test
     gold = np.asarray(train.y)
-    store = ReviewStore(":memory:", class_names=trec.label_names)
+    store = ReviewStore(":memory:", class_names=trec.class_names)
     loop = ActiveLoop(LabelModel(cardinality=6), train.data, train.L, strategy="lf_disagreement", store=store,
                       batch_size=25, random_state=0)
     pos = {sid: i for i, sid in enumerate(loop.ids)}

@@ -66,29 +66,29 @@ def test_select_rows_errors(splits, kwargs, error, match):
 
 def test_fine_tuning_layouts(splits):
     rows = splits["test"][splits["test"]["label"] >= 0].iloc[:3]
-    inst = to_instruction(rows, label_names=NAMES, metadata=True)
+    inst = to_instruction(rows, class_names=NAMES, metadata=True)
     assert [r["output"] for r in inst] == [NAMES[i] for i in rows["label"]]
     assert inst[0]["input"] == rows["text"].iloc[0]
     assert inst[0]["instruction"].startswith("Classify the text as one of: HAM, SPAM.")
     assert inst[0]["metadata"]["id"] == str(rows.index[0])
-    chat = to_chat(rows, label_names=NAMES, system_prompt="You are a moderator.",
+    chat = to_chat(rows, class_names=NAMES, system_prompt="You are a moderator.",
                    prompt_template="Spam ({labels})? {text}")
     roles = [m["role"] for m in chat[0]["messages"]]
     assert roles == ["system", "user", "assistant"]
     assert chat[0]["messages"][1]["content"] == f"Spam (HAM, SPAM)? {rows['text'].iloc[0]}"
     assert chat[0]["messages"][2]["content"] == NAMES[rows["label"].iloc[0]]
     with pytest.raises(KeyError, match=r"prompt template .* uses \{author\}, which is not a column"):
-        to_chat(rows, label_names=NAMES, prompt_template="{author}: {text}")
+        to_chat(rows, class_names=NAMES, prompt_template="{author}: {text}")
 
 
 def test_fine_tuning_records_carry_their_row_id_by_default(tmp_path, splits):
     rows = splits["test"][splits["test"]["label"] >= 0].iloc[:5]
     ids = [str(i) for i in rows.index]
-    assert [r["id"] for r in to_chat(rows, label_names=NAMES)] == ids
-    assert [r["id"] for r in to_instruction(rows, label_names=NAMES)] == ids
-    assert "id" not in to_chat(rows, label_names=NAMES, ids=False)[0]
-    assert set(to_instruction(rows, label_names=NAMES, ids=False)[0]) == {"instruction", "input", "output"}
-    res = export_dataset({"test": rows}, tmp_path, label_names=NAMES, formats=["alpaca", "instruction", "chat"])
+    assert [r["id"] for r in to_chat(rows, class_names=NAMES)] == ids
+    assert [r["id"] for r in to_instruction(rows, class_names=NAMES)] == ids
+    assert "id" not in to_chat(rows, class_names=NAMES, ids=False)[0]
+    assert set(to_instruction(rows, class_names=NAMES, ids=False)[0]) == {"instruction", "input", "output"}
+    res = export_dataset({"test": rows}, tmp_path, class_names=NAMES, formats=["alpaca", "instruction", "chat"])
     alpaca = (tmp_path / "alpaca" / "test.jsonl").read_text(encoding="utf-8")
     # "alpaca" names the instruction layout: the same records, in their own folder.
     assert alpaca == (tmp_path / "instruction" / "test.jsonl").read_text(encoding="utf-8")
@@ -107,7 +107,7 @@ def test_export_all_formats(tmp_path, splits, youtube, model):
     sheet = dict(name="youtube", lf_summary=lf_summary(youtube.valid.L), label_model=label_model_estimates(model),
                  cleaning={"dedup_exact": {"exact_duplicate": 7}})
     res = export_dataset(
-        splits, tmp_path, label_names=NAMES,
+        splits, tmp_path, class_names=NAMES,
         formats=["jsonl", "csv", "parquet", "instruction", "chat"] + (["hf"] if has_hf else []),
         min_confidence=0.6, keep_probs=True, datasheet=sheet,
     )
@@ -137,14 +137,14 @@ def test_export_all_formats(tmp_path, splits, youtube, model):
 
 
 def test_export_without_probs_and_errors(tmp_path, splits):
-    res = export_dataset(splits, tmp_path, label_names=NAMES, formats=["csv"])
+    res = export_dataset(splits, tmp_path, class_names=NAMES, formats=["csv"])
     assert not any(c.startswith("prob_") for c in pd.read_csv(res.paths["csv"][0]).columns)
     with pytest.raises(ValueError, match=r"Unknown export format\(s\) \['xml'\]"):
-        export_dataset(splits, tmp_path, label_names=NAMES, formats=["xml"])
+        export_dataset(splits, tmp_path, class_names=NAMES, formats=["xml"])
     with pytest.raises(ValueError, match="has no \\{text\\} field"):
-        export_dataset(splits, tmp_path, label_names=NAMES, formats=["chat"], prompt_template="Classify.")
-    with pytest.raises(ValueError, match="label_names has only 1 classes"):
-        export_dataset(splits, tmp_path, label_names=["HAM"], formats=["csv"])
+        export_dataset(splits, tmp_path, class_names=NAMES, formats=["chat"], prompt_template="Classify.")
+    with pytest.raises(ValueError, match="class_names has only 1 classes"):
+        export_dataset(splits, tmp_path, class_names=["HAM"], formats=["csv"])
 
 
 @pytest.fixture()
@@ -178,7 +178,7 @@ def test_select_rows_leaves_out_uncovered_rows_by_default(prior_labelled):
 def test_export_leaves_out_uncovered_rows_by_default_and_keeps_them_on_request(tmp_path, prior_labelled):
     n_prior_only = sum(int((~f["covered"] & (f["label_source"] == "label_model")).sum())
                        for f in prior_labelled.values())
-    res = export_dataset(prior_labelled, tmp_path / "default", label_names=NAMES, formats=["jsonl"])
+    res = export_dataset(prior_labelled, tmp_path / "default", class_names=NAMES, formats=["jsonl"])
     assert res.filtered["uncovered"] == n_prior_only > 0
     lines = (tmp_path / "default" / "jsonl" / "train.jsonl").read_text(encoding="utf-8").splitlines()
     rows = [json.loads(x) for x in lines]
@@ -188,7 +188,7 @@ def test_export_leaves_out_uncovered_rows_by_default_and_keeps_them_on_request(t
     assert (exported.loc[~exported["covered"], "label_source"] == "human").all()
     assert f"uncovered: {n_prior_only}" in res.datasheet.read_text(encoding="utf-8")
 
-    kept = export_dataset(prior_labelled, tmp_path / "kept", label_names=NAMES, formats=["jsonl"],
+    kept = export_dataset(prior_labelled, tmp_path / "kept", class_names=NAMES, formats=["jsonl"],
                           drop_uncovered=False)
     assert kept.filtered.get("uncovered", 0) == 0
     assert sum(kept.counts.values()) == sum(res.counts.values()) + n_prior_only
@@ -197,6 +197,6 @@ def test_export_leaves_out_uncovered_rows_by_default_and_keeps_them_on_request(t
 def test_export_without_covered_column_says_how_to_fix(tmp_path, prior_labelled):
     bare = {name: f.drop(columns=["covered"]) for name, f in prior_labelled.items()}
     with pytest.raises(KeyError, match=r"needs a boolean 'covered' column.*covered_rows\(L\).*drop_uncovered=False"):
-        export_dataset(bare, tmp_path, label_names=NAMES, formats=["csv"])
-    res = export_dataset(bare, tmp_path, label_names=NAMES, formats=["csv"], drop_uncovered=False)
+        export_dataset(bare, tmp_path, class_names=NAMES, formats=["csv"])
+    res = export_dataset(bare, tmp_path, class_names=NAMES, formats=["csv"], drop_uncovered=False)
     assert sum(res.counts.values()) == sum(int((f["label"] >= 0).sum()) for f in bare.values())

@@ -44,7 +44,7 @@ def _splits() -> dict[str, pd.DataFrame]:
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory):
     out = tmp_path_factory.mktemp("export")
-    result = export_dataset(_splits(), out, label_names=NAMES,
+    result = export_dataset(_splits(), out, class_names=NAMES,
                             formats=["jsonl", "csv", "parquet", "hf", "chat", "instruction"], metadata=True)
     return out, result
 
@@ -91,9 +91,9 @@ def test_hf_dataset_with_an_empty_split_loads(exported):
 
 def test_mixed_types_are_named(tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="votewise.build"):
-        export_dataset(_splits(), tmp_path / "a", label_names=NAMES, formats=["parquet"])
+        export_dataset(_splits(), tmp_path / "a", class_names=NAMES, formats=["parquet"])
     assert "column 'extra' mixes number and str values" in caplog.text
     bad = _splits()
     bad["test"]["extra"] = pd.Series([[1, 2], 3], index=bad["test"].index, dtype=object)
     with pytest.raises(ValueError, match=r"Column 'extra' mixes lists or mappings .* row 's0' of split 'test'"):
-        export_dataset(bad, tmp_path / "b", label_names=NAMES, formats=["parquet"])
+        export_dataset(bad, tmp_path / "b", class_names=NAMES, formats=["parquet"])

@@ -107,9 +107,9 @@ def test_jsonl_written_in_chunks_equals_one_piece(tmp_path, monkeypatch):
                       index=[f"r{i}" for i in range(25)])
     formats = ["jsonl", "chat", "instruction"]
     export_dataset = export.export_dataset
-    export_dataset({"train": df}, tmp_path / "whole", label_names=["A", "B"], formats=formats, metadata=True)
+    export_dataset({"train": df}, tmp_path / "whole", class_names=["A", "B"], formats=formats, metadata=True)
     monkeypatch.setattr(export, "_CHUNK", 4)
-    export_dataset({"train": df}, tmp_path / "chunks", label_names=["A", "B"], formats=formats, metadata=True)
+    export_dataset({"train": df}, tmp_path / "chunks", class_names=["A", "B"], formats=formats, metadata=True)
     for fmt in formats:
         whole = (tmp_path / "whole" / fmt / "train.jsonl").read_text(encoding="utf-8")
         assert whole.count("\n") == 25

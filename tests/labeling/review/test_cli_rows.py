@@ -158,7 +158,7 @@ def test_active_loop_refuses_rows_keyed_another_way(tmp_path, youtube):
     from models import MajorityVote
 
     data = youtube.train.data.reset_index(drop=True)        # ids 0..n-1: row numbers
-    store = ReviewStore(tmp_path / "loop.sqlite", class_names=youtube.label_names)
+    store = ReviewStore(tmp_path / "loop.sqlite", class_names=youtube.class_names)
     loop = ActiveLoop(MajorityVote(cardinality=2), data, youtube.train.L, store=store, batch_size=5,
                       random_state=0)
     loop.next_batch()

@@ -10,7 +10,7 @@ from models import LabelModel, MajorityVote
 
 
 def make_loop(tmp_path, ds, *, strategy="entropy", model=None, batch_size=20, **kw):
-    store = ReviewStore(tmp_path / "loop.sqlite", class_names=ds.label_names)
+    store = ReviewStore(tmp_path / "loop.sqlite", class_names=ds.class_names)
     model = model or LabelModel(cardinality=ds.cardinality)
     return ActiveLoop(model, ds.train.data, ds.train.L, strategy=strategy, store=store,
                       batch_size=batch_size, random_state=0, **kw)
@@ -31,12 +31,12 @@ def test_reviewed_rows_take_the_human_label(tmp_path, youtube, model_cls):
     loop = make_loop(tmp_path, youtube, model=model_cls(cardinality=2))
     batch = loop.next_batch()
     # The "human" contradicts the model on purpose: the output must follow the human.
-    pred = loop.labels()
+    pred = loop.predict()
     pos = [loop.ids.index(str(i)) for i in batch.index]
     for i, p in zip(batch.index, pred[pos]):
         loop.record(i, 1 - int(p), reviewer="ann")
     loop.refit()
-    out = loop.labels()
+    out = loop.predict()
     assert (out[pos] == 1 - pred[pos]).all()
     assert np.allclose(loop.predict_proba()[pos].max(axis=1), 1.0)
 
@@ -56,7 +56,7 @@ def test_refit_reports_gains_and_lf_accuracies(tmp_path, youtube):
     assert list(table.index) == list(youtube.train.L.lf_names)
     assert {"est_accuracy_before", "est_accuracy_after", "reviewed_accuracy"} <= set(table.columns)
     # With every label spent, gold accuracy of the loop's output beats the label model alone.
-    gold_acc = (loop.labels() == y).mean()
+    gold_acc = (loop.predict() == y).mean()
     lm_acc = (LabelModel(cardinality=2).fit(youtube.train.L).predict(youtube.train.L) == y).mean()
     assert gold_acc > lm_acc
     assert loop.should_stop(budget=60) and not loop.should_stop(budget=61)
@@ -83,7 +83,7 @@ def test_suggestions_become_lfs(tmp_path, youtube):
     y = youtube.train.y
     loop.run(lambda ids: [y[loop.ids.index(i)] for i in ids], budget=200)
     table = suggest_lfs(youtube.train.data["text"], loop.human_labels(), probs=loop.probs_,
-                        class_names=youtube.label_names, min_support=4)
+                        class_names=youtube.class_names, min_support=4)
     assert len(table) > 0 and (table["precision_reviewed"] >= 0.8).all()
     top = table.iloc[0]
     m = len(loop.lf_names)
@@ -94,7 +94,7 @@ def test_suggestions_become_lfs(tmp_path, youtube):
 
 
 def test_loop_errors(tmp_path, youtube):
-    store = ReviewStore(tmp_path / "e.sqlite", class_names=youtube.label_names)
+    store = ReviewStore(tmp_path / "e.sqlite", class_names=youtube.class_names)
     with pytest.raises(ValueError, match="L has 10 rows but data has 1686"):
         ActiveLoop(MajorityVote(), youtube.train.data, youtube.train.L.values[:10], store=store)
     with pytest.raises(ValueError, match="batch_size=0"):
@@ -107,9 +107,9 @@ def test_refit_gain_has_the_sign_of_the_measured_gain(tmp_path, trec):
     """300 mostly-right labels in one refit raise gold accuracy; the report must say it gained (it once said -0.018)."""
     loop = make_loop(tmp_path, trec, strategy="lf_disagreement", batch_size=300)
     y = np.asarray(trec.train.y)
-    before = (loop.fit().labels() == y).mean()
+    before = (loop.fit().predict() == y).mean()
     report = loop.run(lambda ids: [y[loop.ids.index(i)] for i in ids], budget=300)[-1]
-    measured = (loop.labels() == y).mean() - before
+    measured = (loop.predict() == y).mean() - before
     assert measured > 0.01 and report.gain > 0, (measured, report.gain)
     # The newly reviewed rows count for "before" only where the old label was right.
     assert report.label_accuracy_before < report.label_accuracy_after
@@ -125,7 +125,7 @@ def test_audit_slice_is_random_flagged_and_unbiased(tmp_path, youtube):
     assert last.audit_n == 18 and last.audit_low <= last.audit_accuracy <= last.audit_high
     assert history[0].audit_n == 3 and history[0].to_dict()["audit_n"] == 3
     # The audit estimates the labels' accuracy on unreviewed rows: the truth lies inside its interval.
-    assert last.audit_low <= (loop.labels() == y).mean() <= last.audit_high
+    assert last.audit_low <= (loop.predict() == y).mean() <= last.audit_high
     # A loop reopened on the same store knows which rows were audit rows.
     again = ActiveLoop(LabelModel(cardinality=2), youtube.train.data, youtube.train.L, strategy="entropy",
                        store=loop.store, random_state=1)
@@ -138,7 +138,7 @@ def test_loop_record_keeps_leases_and_payloads(tmp_path, youtube):
     from labeling.review import ActiveLoop, LeaseError, ReviewStore
     from models import LabelModel
 
-    store = ReviewStore(tmp_path / "lease.sqlite", class_names=youtube.label_names)
+    store = ReviewStore(tmp_path / "lease.sqlite", class_names=youtube.class_names)
     loop = ActiveLoop(LabelModel(cardinality=2), youtube.train.data, youtube.train.L, store=store, batch_size=2,
                       random_state=0)
     loop.next_batch()

@@ -20,7 +20,7 @@ from tests.conftest import ROOT  # noqa: E402
 
 @pytest.fixture
 def store(tmp_path, youtube):
-    s = ReviewStore(tmp_path / "review.sqlite", class_names=youtube.label_names)
+    s = ReviewStore(tmp_path / "review.sqlite", class_names=youtube.class_names)
     data = youtube.train.data.iloc[:20]
     s.add_samples(data.index, data["text"])
     yield s
@@ -74,7 +74,7 @@ def test_undo_skip_unsure(store):
 
 
 def test_double_review_and_adjudication(tmp_path, youtube):
-    s = ReviewStore(tmp_path / "d.sqlite", class_names=youtube.label_names, double_review=1.0, random_state=0)
+    s = ReviewStore(tmp_path / "d.sqlite", class_names=youtube.class_names, double_review=1.0, random_state=0)
     s.add_samples(["a", "b", "c"], ["x", "y", "z"])
     for sid, (la, lb) in zip("abc", [(1, 1), (0, 1), (0, 0)]):
         s.record(sid, la, reviewer="ann")
@@ -88,7 +88,7 @@ def test_double_review_and_adjudication(tmp_path, youtube):
     pairs, per_class = agreement_report(s)
     assert pairs.loc[0, "n"] == 3 and pairs.loc[0, "agreement"] == pytest.approx(2 / 3)
     assert pairs.loc[0, "kappa"] == pytest.approx(cohen_kappa([1, 0, 0], [1, 1, 0]))
-    assert list(per_class.index) == youtube.label_names
+    assert list(per_class.index) == youtube.class_names
 
 
 def test_record_errors(store):
@@ -138,7 +138,7 @@ def test_record_refuses_a_sample_leased_to_someone_else(store):
 
 def test_sigkill_mid_review_loses_nothing_recorded(tmp_path, youtube):
     path = tmp_path / "crash.sqlite"
-    s = ReviewStore(path, class_names=youtube.label_names)
+    s = ReviewStore(path, class_names=youtube.class_names)
     data = youtube.train.data.iloc[:500]
     s.add_samples(data.index, data["text"])
     s.close()

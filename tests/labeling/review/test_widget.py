@@ -18,7 +18,7 @@ EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)> check my channel
 
 @pytest.fixture
 def loop(tmp_path, youtube):
-    store = ReviewStore(tmp_path / "w.sqlite", class_names=youtube.label_names)
+    store = ReviewStore(tmp_path / "w.sqlite", class_names=youtube.class_names)
     data = youtube.train.data.copy()
     data.iloc[0, data.columns.get_loc("text")] = EVIL
     lp = ActiveLoop(LabelModel(cardinality=2), data, youtube.train.L, strategy="entropy", store=store,
