@@ -12,18 +12,10 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from labeling.core.matrix import ABSTAIN
+
+from .dawid_skene import vote_outcomes
 
 __all__ = ["ConfusionFit", "fit_confusion"]
-
-
-def _outcomes(P: np.ndarray, k: int) -> sp.csr_matrix:
-    """One-hot outcomes: entry (row, j*(k+1) + v) is 1 where LF j voted v (v = k: abstained)."""
-    u, m = P.shape
-    outcome = np.where(P == ABSTAIN, k, P).astype(np.int64)
-    cols = (np.arange(m, dtype=np.int64) * (k + 1) + outcome).ravel()
-    indptr = np.arange(0, u * m + 1, m, dtype=np.int64)
-    return sp.csr_matrix((np.ones(len(cols)), cols, indptr), shape=(u, m * (k + 1)))
 
 
 class ConfusionFit:
@@ -44,7 +36,7 @@ class ConfusionFit:
         """Class posteriors of vote patterns ``P`` (``outcomes``: their one-hot outcomes, when already built)."""
         prior = self.prior
         k = self.confusion.shape[1]
-        X = _outcomes(P, k) if outcomes is None else outcomes
+        X = vote_outcomes(P, k) if outcomes is None else outcomes
         scores = np.asarray(X @ self.log_table()) / temperature
         scores += np.log(np.clip(prior, 1e-12, None)) / temperature
         scores -= scores.max(axis=1, keepdims=True)
@@ -72,7 +64,7 @@ def fit_confusion(
     fraction of the rows divided by the number of outcomes, so duplicating the data changes nothing.
     """
     u, m = P.shape
-    X = _outcomes(P, k)
+    X = vote_outcomes(P, k)
     XT = X.T.tocsr()
     sizes = np.bincount(groups, minlength=int(groups.max()) + 1)[groups].astype(float)
     lf_weight = 1.0 / sizes

@@ -16,7 +16,7 @@ from .patterns import unique_patterns
 __all__ = ["DawidSkene"]
 
 
-def _vote_matrix(P: np.ndarray, k: int) -> sp.csr_matrix:
+def vote_outcomes(P: np.ndarray, k: int) -> sp.csr_matrix:
     """One-hot outcomes: entry (row, j*(k+1) + v) is 1 where LF j voted v (v = k: abstained)."""
     u, m = P.shape
     outcome = np.where(P == ABSTAIN, k, P).astype(np.int64)
@@ -105,7 +105,7 @@ class DawidSkene(BaseLabelModel):
             vp = unique_patterns(L)
             P, known = vp.patterns, np.full(len(vp), -1, dtype=np.int64)
         counts = vp.counts.astype(float)
-        X = _vote_matrix(P, k)
+        X = vote_outcomes(P, k)
         XT = X.T.tocsr()
         is_known = known >= 0
 
@@ -135,7 +135,7 @@ class DawidSkene(BaseLabelModel):
 
     def _predict_proba(self, L: np.ndarray) -> np.ndarray:
         vp = unique_patterns(L)
-        X = _vote_matrix(vp.patterns, self.cardinality_)
+        X = vote_outcomes(vp.patterns, self.cardinality_)
         post = self._posterior(X, np.log(self.confusion_), self.class_prior_)
         # A row where every LF abstained carries no vote; like every votewise model it gets the prior.
         post[(vp.patterns == ABSTAIN).all(axis=1)] = self.class_prior_
