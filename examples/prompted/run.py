@@ -37,7 +37,7 @@ LABEL_NAMES = ["HAM", "SPAM"]
 
 def load_comments(files: list[Path]) -> pd.DataFrame:
     frames = [read_csv(path, text_column="CONTENT") for path in files]
-    df = pd.concat(frames, ignore_index=True).rename(columns={"CONTENT": "text", "CLASS": "gold"})
+    df = pd.concat(frames, ignore_index=True).rename(columns={"CLASS": "gold"})  # read_csv added x.text
     return df[["text", "gold"]]
 
 

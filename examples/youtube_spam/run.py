@@ -36,7 +36,8 @@ def load_comments(files: list[Path]) -> pd.DataFrame:
         df = read_csv(path, text_column="CONTENT")
         df["video"] = path.stem.split("-", 1)[1]
         frames.append(df)
-    df = pd.concat(frames, ignore_index=True).rename(columns={"CONTENT": "text", "CLASS": "gold"})
+    # read_csv added a ``text`` copy of CONTENT, the column LFs read.
+    df = pd.concat(frames, ignore_index=True).drop(columns=["CONTENT"]).rename(columns={"CLASS": "gold"})
     # A few comment ids repeat across videos; suffix them so every row keeps a unique, traceable id.
     ids = df["COMMENT_ID"].astype(str)
     dup = ids.groupby(ids).cumcount()

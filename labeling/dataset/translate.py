@@ -13,6 +13,8 @@ from typing import Any, Callable, Protocol, Sequence, runtime_checkable
 
 from tqdm.auto import tqdm
 
+from sources.pretrained import load_pretrained
+
 __all__ = ["Translator", "MarianTranslator", "as_translator", "back_translate"]
 
 _INSTALL_HINT = "pip install 'votewise[translate]'"
@@ -87,8 +89,8 @@ class MarianTranslator:
                 f"batch_size={self.batch_size}, max_new_tokens={self.max_new_tokens} and "
                 f"num_beams={self.num_beams} must all be >= 1."
             )
-        self.tokenizer_ = MarianTokenizer.from_pretrained(str(path), local_files_only=True)
-        self.model_ = MarianMTModel.from_pretrained(str(path), local_files_only=True).to(self.device).eval()
+        self.tokenizer_ = load_pretrained(MarianTokenizer, path, what="the translation model's tokenizer in")
+        self.model_ = load_pretrained(MarianMTModel, path, what="the translation model in").to(self.device).eval()
         return self
 
     def __call__(self, texts: Sequence[str]) -> list[str]:

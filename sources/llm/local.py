@@ -12,6 +12,7 @@ import os
 import threading
 from typing import Any, Sequence
 
+from ..pretrained import load_pretrained
 from .base import Answer, Backend, Prompt
 
 __all__ = ["TransformersBackend", "LOCAL_INSTALL_HINT"]
@@ -91,7 +92,7 @@ class TransformersBackend(Backend):
                     from transformers import AutoModelForCausalLM
                 except ImportError as exc:
                     raise ImportError(f"TransformersBackend needs transformers: {LOCAL_INSTALL_HINT}") from exc
-                self._model = AutoModelForCausalLM.from_pretrained(self.model_source)
+                self._model = load_pretrained(AutoModelForCausalLM, self.model_source, what="the local model")
             if getattr(self._model, "training", False):
                 self._model.eval()  # no dropout: scores are repeatable
             return self._model, tokenizer
