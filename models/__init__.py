@@ -19,7 +19,6 @@ from .metrics import (
     precision_recall_f1,
     score_predictions,
 )
-from .patterns import VotePatterns, unique_patterns
 from .registry import MODEL_REGISTRY, make_model, register_model
 from .selection import (
     class_balance_from_labels,
@@ -67,6 +66,4 @@ __all__ = [
     "probs_to_preds",
     "hash_tie_index",
     "vote_counts",
-    "VotePatterns",
-    "unique_patterns",
 ]

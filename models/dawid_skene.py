@@ -9,9 +9,9 @@ import scipy.sparse as sp
 from sklearn.utils._param_validation import Interval
 
 from labeling.core.matrix import ABSTAIN
+from labeling.core.patterns import vote_patterns
 
 from .base import BaseLabelModel
-from .patterns import unique_patterns
 
 __all__ = ["DawidSkene"]
 
@@ -99,10 +99,10 @@ class DawidSkene(BaseLabelModel):
     def _fit(self, L: np.ndarray, y: np.ndarray | None, class_balance: np.ndarray | None) -> None:
         k, m = self.cardinality_, self.n_lfs_
         if y is not None and (y >= 0).any():
-            vp = unique_patterns(np.concatenate([L.astype(np.int16), y.astype(np.int16)[:, None]], axis=1))
+            vp = vote_patterns(np.concatenate([L.astype(np.int16), y.astype(np.int16)[:, None]], axis=1))
             P, known = vp.patterns[:, :m], vp.patterns[:, m].astype(np.int64)
         else:
-            vp = unique_patterns(L)
+            vp = vote_patterns(L)
             P, known = vp.patterns, np.full(len(vp), -1, dtype=np.int64)
         counts = vp.counts.astype(float)
         X = vote_outcomes(P, k)
@@ -134,7 +134,7 @@ class DawidSkene(BaseLabelModel):
         self.n_iter_ = it
 
     def _predict_proba(self, L: np.ndarray) -> np.ndarray:
-        vp = unique_patterns(L)
+        vp = vote_patterns(L)
         X = vote_outcomes(vp.patterns, self.cardinality_)
         post = self._posterior(X, np.log(self.confusion_), self.class_prior_)
         # A row where every LF abstained carries no vote; like every votewise model it gets the prior.

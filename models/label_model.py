@@ -10,13 +10,13 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from labeling.core.matrix import ABSTAIN
+from labeling.core.patterns import vote_patterns
 
 from .base import BaseLabelModel
 from .confusion_family import fit_confusion
 from .family_choice import CLEAR_LEAD_Z, HELD_OUT_LEAD_Z, clear_lead, held_out_agreement, paired_z
 from .lf_groups import NEAR_DUPLICATE, check_lf_groups, find_lf_groups, group_vote_weights
 from .metrics import METRICS
-from .patterns import group_rows, unique_patterns
 
 __all__ = ["LabelModel", "FAMILIES"]
 
@@ -637,9 +637,9 @@ class LabelModel(BaseLabelModel):
         m = self.n_lfs_
         if y is not None and (y >= 0).any():
             keyed = np.concatenate([L.astype(np.int16, copy=False), y.astype(np.int16)[:, None]], axis=1)
-            vp = unique_patterns(keyed)
+            vp = vote_patterns(keyed)
             return vp.patterns[:, :m], vp.patterns[:, m].astype(np.int64), vp.counts.astype(float)
-        vp = group_rows(L)
+        vp = vote_patterns(L, only_if_worth_it=True)
         return vp.patterns, np.full(len(vp), -1, dtype=np.int64), vp.counts.astype(float)
 
     def _fit(self, L: np.ndarray, y: np.ndarray | None, class_balance: np.ndarray | None) -> None:
@@ -784,7 +784,7 @@ class LabelModel(BaseLabelModel):
         family = getattr(self, "family_", "precision")
         if family == "precision":
             return self._predict_precision(L)
-        vp = group_rows(L)
+        vp = vote_patterns(L, only_if_worth_it=True)
         t = float(self.temperature)
         if family == "confusion":
             probs = self.confusion_fit_.posterior(vp.patterns, temperature=t)
@@ -936,7 +936,7 @@ class LabelModel(BaseLabelModel):
         return (right + s * precision) / (votes.n_votes(reviewed) + s)
 
     def _predict_precision(self, L: np.ndarray) -> np.ndarray:
-        vp = group_rows(L)
+        vp = vote_patterns(L, only_if_worth_it=True)
         k = self.cardinality_
         temperature = float(self.temperature)
         if not self.dense_:

@@ -26,3 +26,8 @@ def trec():
 @pytest.fixture(scope="session")
 def semeval():
     return read_wrench(DATA / "semeval")
+
+
+def pattern_table(patterns, counts) -> dict[tuple[int, ...], int]:
+    """``{pattern: count}``, to compare vote patterns whatever order each path lists them in."""
+    return {tuple(int(v) for v in row): int(c) for row, c in zip(patterns, counts)}

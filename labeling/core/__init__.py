@@ -8,10 +8,9 @@ It imports no other votewise package; everything else builds on it. :mod:`labeli
 from .analysis import label_conflict, label_coverage, label_overlap, lf_summary, plot_lf_summary, wilson_interval
 from .apply import apply_lfs
 from .errors import LFError, LFFailure
-from .patterns import unique_rows
 from .cache import LFCache, StaleCacheWarning
 from .fingerprint import data_fingerprint, lf_fingerprint
-from .patterns import PatternCounts, fit_from_patterns, vote_patterns
+from .patterns import PatternCounts, VotePatterns, distinct_rows, fit_from_patterns, vote_patterns
 from .stream import StreamResult, apply_lfs_to_file, iter_chunks, read_votes
 from .distributed import apply_lfs_dask, fit_label_model_dask, vote_patterns_dask
 from .lf import LabelingFunction, Preprocessor, check_unique_names, labeling_function, preprocessor
@@ -31,13 +30,14 @@ __all__ = [
     "apply_lfs",
     "LFError",
     "LFFailure",
-    "unique_rows",
+    "distinct_rows",
     "LFCache",
     "StaleCacheWarning",
     "lf_fingerprint",
     "data_fingerprint",
     "PatternCounts",
     "vote_patterns",
+    "VotePatterns",
     "fit_from_patterns",
     "apply_lfs_to_file",
     "iter_chunks",

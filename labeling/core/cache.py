@@ -23,7 +23,7 @@ from .fileio import check_npz, check_writable
 from .fingerprint import data_fingerprint, lf_fingerprint
 from .errors import LFError, LFFailure
 from .guards import validate_input
-from .patterns import unique_rows, worth_dedup
+from .patterns import distinct_rows, worth_dedup
 from .votes import compute_votes
 from .lf import LabelingFunction
 
@@ -220,7 +220,8 @@ class LFCache:
                 return codes, first
             except Exception as exc:
                 self._damaged(path, exc, "duplicate-row groups")
-        groups = unique_rows(data)
+        found = distinct_rows(data)
+        groups = None if found is None else found[:2]
         if groups is None:
             stored = {"kind": np.asarray("unhashable")}
         elif len(groups[1]) == n:

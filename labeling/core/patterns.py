@@ -4,14 +4,15 @@ Ten LFs on ten million rows rarely produce more than a few thousand distinct row
 label model's fit only depends on which patterns occur how often. Patterns are gathered chunk by
 chunk (streaming) or partition by partition (Dask) and merged.
 
-Finding identical rows is done here once for all of votewise (:func:`group_codes`): vote patterns,
-the identical-row dedup before applying LFs (:func:`labeling.unique_rows`) and the label models'
-``models.unique_patterns`` all call it.
+Finding identical rows is done here once for all of votewise (:func:`group_codes`, through
+:func:`distinct_rows`): the identical-row dedup of a table before applying LFs, and the vote patterns of
+a label matrix that the label models fit on (:func:`vote_patterns`, :class:`PatternCounts`).
 """
 
 from __future__ import annotations
 
 import inspect
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
@@ -21,8 +22,8 @@ from .lf import LabelingFunction
 from .matrix import check_label_matrix
 
 __all__ = [
-    "PatternCounts", "vote_patterns", "fit_from_patterns", "distinct_rows", "group_codes", "sampled_repeat_share",
-    "unique_rows", "worth_dedup",
+    "PatternCounts", "VotePatterns", "vote_patterns", "fit_from_patterns", "distinct_rows", "group_codes",
+    "sampled_repeat_share", "worth_dedup",
 ]
 
 _PACK_LIMIT = 2**62  # packed row codes stay below this, so multiplying and adding never overflow int64
@@ -31,9 +32,8 @@ _PACK_LIMIT = 2**62  # packed row codes stay below this, so multiplying and addi
 def group_codes(columns: Iterable[np.ndarray], n_rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Group rows given column by column as integer arrays: ``(codes, first, counts)``.
 
-    The one implementation of "which rows are identical" behind :func:`distinct_rows`,
-    :func:`labeling.unique_rows` (DataFrame rows, after per-column codes) and
-    ``models.unique_patterns``. Columns are packed into one int64 per row in mixed radix (exact: no
+    The one implementation of "which rows are identical", behind :func:`distinct_rows` (label
+    matrices, and DataFrame rows after per-column codes). Columns are packed into one int64 per row in mixed radix (exact: no
     hashing, so no collisions); when the next column would overflow, the packed codes are renumbered
     densely first. Each renumbering and the final numbering are a hash-table factorisation, linear in
     the rows, with no sort.
@@ -89,23 +89,45 @@ def group_codes(columns: Iterable[np.ndarray], n_rows: int) -> tuple[np.ndarray,
     return codes, first, counts
 
 
-def distinct_rows(L: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Group identical rows of an integer matrix: ``(codes, first, counts)`` as :func:`group_codes`.
+def distinct_rows(rows: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Group identical rows: ``(codes, first, counts)``, content numbered by first appearance.
+
+    ``codes[i]`` numbers row ``i``'s content, ``first[c]`` is the position where content ``c`` first
+    occurs (so ``rows[first[codes]]`` equals ``rows`` row by row) and ``counts[c]`` how many rows hold it.
+
+    Parameters
+    ----------
+    rows : 2-D array-like of int, or DataFrame
+        A label matrix, or a table whose rows are compared by their column values (not the index).
+
+    Returns
+    -------
+    tuple of three int64 arrays, or None
+        None only for a DataFrame with a column of unhashable values (lists, dicts): its rows
+        cannot be compared, so nothing can be grouped.
 
     Examples
     --------
     >>> codes, first, counts = distinct_rows([[0, -1], [1, 1], [0, -1]])
     >>> codes.tolist(), first.tolist(), counts.tolist()
     ([0, 1, 0], [0, 1], [2, 1])
+    >>> distinct_rows(pd.DataFrame({"text": ["a", "b", "a"]}))[0].tolist()
+    [0, 1, 0]
     """
-    arr = np.asarray(L)
+    if isinstance(rows, pd.DataFrame):
+        # One column's codes at a time (a generator), so memory holds the packed codes and one column.
+        columns = (pd.factorize(rows[name], use_na_sentinel=False)[0] for name in rows.columns)
+        try:
+            return group_codes(columns, len(rows))
+        except TypeError:  # a column of unhashable values
+            return None
+    arr = np.asarray(rows)
     if arr.ndim != 2:
         raise ValueError(f"Expected a 2-D matrix of integers; got shape {arr.shape}.")
     # Column-major first: the packing reads the matrix column by column, and strided reads of a
     # row-major matrix cost more than the copy.
     arr = np.asfortranarray(arr)
     return group_codes((arr[:, j] for j in range(arr.shape[1])), arr.shape[0])
-
 
 
 def sampled_repeat_share(
@@ -152,7 +174,7 @@ def sampled_repeat_share(
 class PatternCounts:
     """Distinct rows of votes and how often each occurs, accumulated over chunks.
 
-    The streaming counterpart of ``models.unique_patterns``: chunks are added one at a time and
+    The streaming counterpart of :func:`vote_patterns`: chunks are added one at a time and
     accumulators from different workers are merged, so the label matrix is never needed whole.
 
     Parameters
@@ -251,17 +273,67 @@ class PatternCounts:
         return f"PatternCounts({len(self)} patterns over {self._width} LFs, {self.n_rows} rows)"
 
 
-def vote_patterns(L: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct rows of a label matrix and their counts: ``(patterns, counts)``.
+@dataclass
+class VotePatterns:
+    """The distinct rows of a label matrix, how often each occurs and which one each row is.
+
+    Attributes
+    ----------
+    patterns : ndarray, shape (n_patterns, n_lfs)
+        The distinct rows (same dtype as the input), in order of first appearance.
+    counts : ndarray of int64, shape (n_patterns,)
+        How many rows have each pattern.
+    inverse : ndarray of int64, shape (n_rows,)
+        ``patterns[inverse]`` rebuilds the matrix.
+    """
+
+    patterns: np.ndarray
+    counts: np.ndarray
+    inverse: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.patterns)
+
+
+GROUPING_SAMPLE = 20_000
+
+
+def vote_patterns(L: Any, *, only_if_worth_it: bool = False) -> VotePatterns:
+    """Group the identical rows of a label matrix into vote patterns.
+
+    Label models that treat LFs as conditionally independent given the class need each distinct
+    row once, weighted by its count, so their cost follows the number of patterns, not of rows.
+
+    Parameters
+    ----------
+    L : array-like of int, shape (n_rows, n_lfs)
+    only_if_worth_it : bool
+        Look first at up to 20,000 evenly spaced rows; when at least half of them are distinct,
+        grouping would shrink the work little, and every row is returned as its own pattern
+        (counts of one) without the packing pass.
+
+    Returns
+    -------
+    VotePatterns
 
     Examples
     --------
-    >>> patterns, counts = vote_patterns([[1, -1], [1, -1], [-1, 0]])
-    >>> patterns.tolist(), counts.tolist()
-    ([[-1, 0], [1, -1]], [1, 2])
+    >>> vp = vote_patterns([[1, -1], [1, -1], [-1, 0]])
+    >>> vp.patterns.tolist(), vp.counts.tolist(), vp.inverse.tolist()
+    ([[1, -1], [-1, 0]], [2, 1], [0, 0, 1])
     """
-    vp = PatternCounts().add(L)
-    return vp.patterns, vp.counts
+    L = np.asarray(L)
+    if L.ndim != 2 or L.shape[0] == 0:
+        raise ValueError(f"Expected a label matrix with at least one row; got shape {L.shape}.")
+    n = L.shape[0]
+    if only_if_worth_it and n > GROUPING_SAMPLE:
+        # A sample sees fewer repeats than the whole, so this errs toward not grouping, whose cost is
+        # bounded by the ungrouped fit anyway.
+        share = sampled_repeat_share(n, lambda positions: len(distinct_rows(L[positions])[1]), sample=GROUPING_SAMPLE)
+        if share <= 0.5:
+            return VotePatterns(L, np.ones(n, dtype=np.int64), np.arange(n, dtype=np.int64))
+    codes, first, counts = distinct_rows(L)
+    return VotePatterns(L[first], counts, codes.astype(np.int64, copy=False))
 
 
 def fit_from_patterns(model: Any, patterns: Any, counts: Any, **fit_params: Any) -> Any:
@@ -277,7 +349,7 @@ def fit_from_patterns(model: Any, patterns: Any, counts: Any, **fit_params: Any)
     model : label model
         E.g. :class:`models.MajorityVote`.
     patterns : array-like of shape (n_patterns, n_lfs)
-        Distinct rows of votes (from :class:`PatternCounts` or :func:`vote_patterns`).
+        Distinct rows of votes (``patterns`` of :func:`vote_patterns` or :class:`PatternCounts`).
     counts : array-like of int, shape (n_patterns,)
         How many rows have each pattern.
     **fit_params
@@ -314,28 +386,6 @@ def fit_from_patterns(model: Any, patterns: Any, counts: Any, **fit_params: Any)
 
 # --- identical rows of a table, before applying LFs ----------------------------------------------
 
-def unique_rows(data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray] | None:
-    """Group identical rows: ``(codes, first)`` with ``data.iloc[first[codes]]`` equal to ``data`` row by row.
-
-    ``codes[i]`` numbers row ``i``'s distinct content in order of first appearance and ``first[c]``
-    is the position where content ``c`` first occurs. Only column values count, not the index.
-    Returns None when a column holds unhashable values (lists, dicts), so no dedup is possible.
-
-    Examples
-    --------
-    >>> codes, first = unique_rows(pd.DataFrame({"text": ["a", "b", "a"]}))
-    >>> codes.tolist(), first.tolist()
-    ([0, 1, 0], [0, 1])
-    """
-    # One column's codes at a time (a generator), so memory holds the packed codes and one column.
-    columns = (pd.factorize(data[name], use_na_sentinel=False)[0] for name in data.columns)
-    try:
-        codes, first, _ = group_codes(columns, len(data))
-    except TypeError:  # a column of unhashable values
-        return None
-    return codes, first
-
-
 DEDUP_SAMPLE = 20_000
 
 
@@ -353,7 +403,7 @@ def worth_dedup(data: pd.DataFrame, lfs: Sequence[LabelingFunction]) -> bool:
         return True
 
     def count_distinct(positions: np.ndarray) -> int | None:
-        groups = unique_rows(data.iloc[positions])
+        groups = distinct_rows(data.iloc[positions])
         return None if groups is None else len(groups[1])
 
     share = sampled_repeat_share(len(data), count_distinct, sample=DEDUP_SAMPLE)

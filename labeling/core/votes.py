@@ -2,7 +2,7 @@
 
 Each path validates its input with :func:`~labeling.core.guards.validate_input`, labels chunks with
 :func:`label_chunk` (through :func:`compute_votes`, which also labels each distinct row once, see
-:func:`~labeling.core.patterns.unique_rows`) and wraps the votes with :func:`finish_matrix`. Nothing here
+:func:`~labeling.core.patterns.distinct_rows`) and wraps the votes with :func:`finish_matrix`. Nothing here
 knows about caching or files.
 """
 
@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 
 from .lf import LabelingFunction
 from .matrix import ABSTAIN, LabelMatrix, smallest_int_dtype
-from .patterns import unique_rows, worth_dedup
+from .patterns import distinct_rows, worth_dedup
 from .row import Row, RowWriteError
 
 from .errors import LFError, LFFailure, _describe, _exit_error
@@ -311,7 +311,9 @@ def compute_votes(
     n = len(data)
     codes = first = None
     if dedup and (groups is not None or worth_dedup(data, lfs)):
-        groups = groups if groups is not None else unique_rows(data)
+        if groups is None:
+            found = distinct_rows(data)
+            groups = None if found is None else found[:2]
         if groups is not None and len(groups[1]) < n:
             codes, first = groups
     work = data if codes is None else data.iloc[first]

@@ -8,7 +8,7 @@ import pytest
 from models import LabelModel, fit_with_validation
 from models.family_choice import clear_lead, held_out_agreement, paired_z
 from models.lf_groups import find_lf_groups, group_vote_weights
-from models.patterns import unique_patterns
+from labeling import vote_patterns
 
 
 def _copies(L: np.ndarray, column: int, n: int) -> np.ndarray:
@@ -61,7 +61,7 @@ def test_without_labels_the_precision_family_stays_on_wrench(youtube, trec):
 
 def test_held_out_agreement_ranks_a_better_model_higher(youtube):
     L = np.asarray(youtube.train.L)
-    vp = unique_patterns(L)
+    vp = vote_patterns(L)
     counts = vp.counts.astype(float)
     groups = np.arange(L.shape[1])
     good = LabelModel(family="precision").fit(L)

@@ -4,14 +4,15 @@ import numpy as np
 import pytest
 
 from labeling import PatternCounts, fit_from_patterns
-from models import LabelModel, unique_patterns
+from labeling import vote_patterns
+from models import LabelModel
 
 
 @pytest.mark.parametrize("dataset", ["youtube", "trec"])
 def test_fit_patterns_equals_fit(request, dataset):
     ds = request.getfixturevalue(dataset)
     full = LabelModel(cardinality=ds.cardinality).fit(ds.train.L)
-    vp = unique_patterns(np.asarray(ds.train.L))
+    vp = vote_patterns(np.asarray(ds.train.L))
     from_counts = LabelModel(cardinality=ds.cardinality).fit_patterns(vp.patterns, vp.counts)
     np.testing.assert_allclose(from_counts.precision_, full.precision_, atol=1e-12)
     np.testing.assert_allclose(from_counts.class_prior_, full.class_prior_, atol=1e-12)
@@ -29,7 +30,7 @@ def test_chunked_counts_through_the_streaming_adapter(youtube):
 
 
 def test_fit_patterns_with_known_labels_and_errors(youtube):
-    vp = unique_patterns(np.asarray(youtube.train.L))
+    vp = vote_patterns(np.asarray(youtube.train.L))
     y = np.full(len(vp.counts), -1)
     y[:5] = 1
     lm = LabelModel(cardinality=2).fit_patterns(vp.patterns, vp.counts, y)
@@ -46,15 +47,13 @@ def test_fit_patterns_with_known_labels_and_errors(youtube):
 
 
 def test_distinct_rows_skip_grouping_without_changing_the_fit(youtube):
-    from models.patterns import group_rows, repeats_worth_grouping
-
     rng = np.random.default_rng(0)
     distinct = rng.integers(-1, 2, size=(60_000, 30)).astype(np.int8)
     repeated = np.repeat(distinct[:50], 1200, axis=0)
-    assert not repeats_worth_grouping(distinct) and repeats_worth_grouping(repeated)
-    vp = group_rows(distinct)
+    vp = vote_patterns(distinct, only_if_worth_it=True)
     assert len(vp) == len(distinct) and (vp.counts == 1).all()
+    assert len(vote_patterns(repeated, only_if_worth_it=True)) == 50
     # Grouped or not, EM sees the same weighted rows.
-    grouped = LabelModel(cardinality=2).fit_patterns(*[getattr(unique_patterns(distinct), a) for a in ("patterns", "counts")])
+    grouped = LabelModel(cardinality=2).fit_patterns(*[getattr(vote_patterns(distinct), a) for a in ("patterns", "counts")])
     plain = LabelModel(cardinality=2).fit(distinct)
     np.testing.assert_allclose(plain.precision_, grouped.precision_, atol=1e-10)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import models.label_model as label_model_module
+from labeling import vote_patterns
 from models import (
     DawidSkene,
     LabelModel,
@@ -12,7 +13,6 @@ from models import (
     class_balance_from_labels,
     fit_with_validation,
     select_on_valid,
-    unique_patterns,
 )
 
 
@@ -68,7 +68,7 @@ def test_selection_table_and_tie_rule(youtube):
 
 def test_fits_on_patterns(trec):
     model = LabelModel().fit(trec.train.L)
-    assert model.n_patterns_ == len(unique_patterns(trec.train.L.values)) < 300 < len(trec.train.L.values)
+    assert model.n_patterns_ == len(vote_patterns(trec.train.L.values)) < 300 < len(trec.train.L.values)
     assert model.precision_.shape == model.weights_.shape == (68, 6)
     np.testing.assert_allclose(model.class_prior_.sum(), 1.0)
 
@@ -194,7 +194,7 @@ def test_patterns_exact_when_rows_do_not_fit_one_integer():
     rng = np.random.default_rng(0)
     base = rng.integers(-1, 50, size=(300, 200))
     L = base[rng.integers(0, len(base), size=2_000)]
-    got = unique_patterns(L)
+    got = vote_patterns(L)
     expected, counts = np.unique(L, axis=0, return_counts=True)
     assert len(got) == len(expected)
     order = np.lexsort(got.patterns.T[::-1])

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labeling import ABSTAIN, LFError, apply_lfs, labeling_function, unique_rows
+from labeling import ABSTAIN, LFError, apply_lfs, distinct_rows, labeling_function
 
 SPAM = 1
 
@@ -59,19 +59,20 @@ def test_failures_name_every_duplicate_row(doubled):
 
 @settings(max_examples=50, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["a", "b", None]), st.integers(0, 2)), min_size=1, max_size=30))
-def test_unique_rows_groups_exactly_equal_rows(rows):
+def test_distinct_rows_groups_exactly_equal_table_rows(rows):
     df = pd.DataFrame(rows, columns=["text", "n"], dtype=object)
-    codes, first = unique_rows(df)
+    codes, first, counts = distinct_rows(df)
     keys = [tuple(r) for r in df.itertuples(index=False)]
     assert len(first) == len(set(keys))
     for i, key in enumerate(keys):
         assert keys[first[codes[i]]] == key
         assert first[codes[i]] == keys.index(key)
+    assert counts.tolist() == [keys.count(keys[f]) for f in first]
 
 
 def test_unhashable_columns_skip_dedup():
     df = pd.DataFrame({"tokens": [["a"], ["a"], ["b"]]})
-    assert unique_rows(df) is None
+    assert distinct_rows(df) is None
     lf = labeling_function(name="lf_a")(lambda x: SPAM if "a" in x.tokens else ABSTAIN)
     assert apply_lfs(df, [lf], progress=False).values.ravel().tolist() == [SPAM, SPAM, ABSTAIN]
 
