@@ -875,9 +875,9 @@ class LabelModel(BaseLabelModel):
         self.coverage_ = n_votes / n
         self.chooses_ = self._choices(self.coverage_)
         # Pseudo-votes per (LF, class): the geometric mean of the rows and that LF's own votes for the class.
-        # Scaled by rows alone, the prior swamped LFs that vote a class rarely (300 LFs firing on 1% of rows
-        # all sat at accuracy_prior); scaled by the LF's votes alone, it no longer held sparse LFs back more
-        # than dense ones. Both scalings keep the fit invariant to duplicating the data.
+        # Scaled by rows alone, the prior would swamp LFs that vote a class rarely (300 LFs firing on 1% of
+        # rows would all sit at accuracy_prior); scaled by the LF's votes alone, it would not hold sparse LFs
+        # back more than dense ones. Both scalings keep the fit invariant to duplicating the data.
         pseudo = self.prior_strength * np.sqrt(n * n_votes)
         if class_balance is not None:
             prior = np.asarray(class_balance, dtype=float)
