@@ -1,69 +1,47 @@
 """Label models (votes -> probabilistic labels), end models and metrics."""
 
-from ._tiebreak import hash_tie_index, probs_to_preds
-from .base import BaseLabelModel, NotFittedError, vote_counts
-from .calibration import expected_calibration_error, reliability_table
-from .dawid_skene import DawidSkene
-from .end_model import EndModel, soft_label_rows
-from .final import FinalClassifier, combine
-from .hyperlm_model import HyperLabelModel
-from .family_choice import clear_lead, held_out_agreement
-from .label_model import FAMILIES, LabelModel
-from .lf_groups import find_lf_groups
-from .majority import MajorityVote
-from .metrics import (
-    METRICS,
-    accuracy,
-    classification_report,
-    confusion_matrix,
-    precision_recall_f1,
-    score_predictions,
-)
-from .registry import MODEL_REGISTRY, make_model, register_model
-from .selection import (
-    class_balance_from_labels,
-    fit_temperature,
-    fit_threshold,
-    fit_with_validation,
-    select_on_valid,
-)
-from .snorkel_model import SnorkelLabelModel
-from .weighted import WeightedMajorityVote
+from __future__ import annotations
 
-__all__ = [
-    "BaseLabelModel",
-    "NotFittedError",
-    "MajorityVote",
-    "WeightedMajorityVote",
-    "DawidSkene",
-    "SnorkelLabelModel",
-    "HyperLabelModel",
-    "LabelModel",
-    "FAMILIES",
-    "find_lf_groups",
-    "held_out_agreement",
-    "clear_lead",
-    "EndModel",
-    "FinalClassifier",
-    "combine",
-    "soft_label_rows",
-    "MODEL_REGISTRY",
-    "make_model",
-    "register_model",
-    "class_balance_from_labels",
-    "select_on_valid",
-    "fit_temperature",
-    "fit_threshold",
-    "fit_with_validation",
-    "accuracy",
-    "precision_recall_f1",
-    "confusion_matrix",
-    "classification_report",
-    "score_predictions",
-    "METRICS",
-    "expected_calibration_error",
-    "reliability_table",
-    "probs_to_preds",
-    "hash_tie_index",
-    "vote_counts",
-]
+from labeling.core.lazy import lazy_exports
+
+# Where each public name lives: importing the package loads none of them until used.
+_WHERE = {
+    "BaseLabelModel": "base",
+    "NotFittedError": "base",
+    "MajorityVote": "majority",
+    "WeightedMajorityVote": "weighted",
+    "DawidSkene": "dawid_skene",
+    "SnorkelLabelModel": "snorkel_model",
+    "HyperLabelModel": "hyperlm_model",
+    "LabelModel": "label_model",
+    "FAMILIES": "label_model",
+    "find_lf_groups": "lf_groups",
+    "held_out_agreement": "family_choice",
+    "clear_lead": "family_choice",
+    "EndModel": "end_model",
+    "FinalClassifier": "final",
+    "combine": "final",
+    "soft_label_rows": "end_model",
+    "MODEL_REGISTRY": "registry",
+    "make_model": "registry",
+    "register_model": "registry",
+    "class_balance_from_labels": "selection",
+    "select_on_valid": "selection",
+    "fit_temperature": "selection",
+    "fit_threshold": "selection",
+    "fit_with_validation": "selection",
+    "accuracy": "metrics",
+    "precision_recall_f1": "metrics",
+    "confusion_matrix": "metrics",
+    "classification_report": "metrics",
+    "score_predictions": "metrics",
+    "METRICS": "metrics",
+    "expected_calibration_error": "calibration",
+    "reliability_table": "calibration",
+    "probs_to_preds": "_tiebreak",
+    "hash_tie_index": "_tiebreak",
+    "vote_counts": "base",
+}
+
+__all__ = list(_WHERE)
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)

@@ -11,8 +11,7 @@ reason each subcommand of :mod:`labeling.app.cli` imports what it needs when it 
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from labeling.core.lazy import lazy_exports
 
 _WHERE = {
     "main": "cli",
@@ -25,6 +24,7 @@ _WHERE = {
     "ConfigProblem": "build_config",
     "BuildConfig": "build_config",
     "parse_config": "build_config",
+    "read_config": "build_config",
     "run_bench": "bench",
     "format_bench_table": "bench",
     "BENCH_MODELS": "bench",
@@ -35,15 +35,4 @@ _WHERE = {
 }
 
 __all__ = list(_WHERE)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import difflib
 import glob
-import inspect
 import os
 import string
 from dataclasses import dataclass, field, fields, is_dataclass
@@ -34,7 +33,7 @@ from labeling.dataset.export import DEFAULT_INSTRUCTION, DEFAULT_PROMPT, EXPORT_
 from labeling.dataset.privacy import PII_ENGINES, PII_KINDS, resolve_engine
 from labeling.core.fileio import FORMATS
 from labeling.core.safe_yaml import load_yaml
-from models import MODEL_REGISTRY
+from models.registry import MODEL_REGISTRY
 
 __all__ = [
     "PipelineError",
@@ -53,6 +52,7 @@ __all__ = [
     "AugmentSettings",
     "ExportSettings",
     "parse_config",
+    "read_config",
     "load_config",
     "settings_record",
     "DEFAULT_LABEL_MODEL",
@@ -501,16 +501,12 @@ def _label_model(problems: list[ConfigProblem], value: Any) -> LabelModelSetting
                        f"Known: {sorted(MODEL_REGISTRY)}.")
         name = fallback
     params = dict(r.get("params", {}, _is(Mapping), "a mapping of model parameters"))
-    try:
-        # Parameters are checked against the model named; for an unknown name there is nothing to check.
-        accepts = inspect.signature(MODEL_REGISTRY[name]).parameters if known else {}
-    except (TypeError, ValueError):
-        accepts = {}
-    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepts.values())
-    if accepts and not takes_any:
+    # Checked against the model named, from its source (the registry imports no model for this); for
+    # an unknown name there is nothing to check, and a model taking **kwargs accepts anything.
+    options = MODEL_REGISTRY.parameter_names(name) if known and params else None
+    if options:
         for key in params:
-            if key not in accepts:
-                options = [p for p in accepts if p != "self"]
+            if key not in options:
                 r.fail(f"params.{key}", f"{name} has no parameter {key!r}.{_did_you_mean(str(key), options)} "
                                         f"Its parameters: {options}.")
     return LabelModelSettings(name=name, params=params, tie_break=r.text("tie_break"))
@@ -745,6 +741,41 @@ def parse_config(config: Mapping[str, Any], base: str | os.PathLike, *, source: 
     if problems:
         raise ConfigError(problems, source)
     return built
+
+
+def read_config(
+    path_or_dict: str | os.PathLike | Mapping[str, Any],
+    *,
+    output: str | os.PathLike | None = None,
+    base_dir: str | os.PathLike | None = None,
+) -> tuple[BuildConfig, Path]:
+    """Read and check a whole pipeline config: ``(config, base)``, base being the folder paths are relative to.
+
+    This is all ``votewise build`` does before the first row is read, and it imports no label model,
+    no scikit-learn and no optional extra, so a typo is reported within a second.
+
+    Parameters
+    ----------
+    path_or_dict : path-like or mapping
+        ``pipeline.yaml`` or the same content as a dict.
+    output : path-like, optional
+        Output folder, overriding the config's ``output`` key.
+    base_dir : path-like, optional
+        Folder that relative paths are resolved against (default: the YAML file's folder, or the
+        current directory for a mapping).
+
+    Raises
+    ------
+    ConfigError
+        Every problem of the config at once, each naming its step and key.
+    """
+    raw, base = load_config(path_or_dict)
+    if base_dir is not None:
+        base = Path(base_dir)
+    if output is not None:
+        raw["output"] = os.fspath(Path(output).resolve())
+    source = None if isinstance(path_or_dict, Mapping) else os.fspath(path_or_dict)
+    return parse_config(raw, base, source=source), base
 
 
 def load_config(path_or_dict: str | os.PathLike | Mapping[str, Any]) -> tuple[dict[str, Any], Path]:

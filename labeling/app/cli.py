@@ -135,6 +135,10 @@ def _show_build_log() -> None:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
+    from .build_config import read_config
+
+    # The whole config is checked before the pipeline (and scikit-learn with it) is even imported.
+    read_config(args.config, output=args.output)
     from .pipeline import build_from_config
 
     _show_build_log()

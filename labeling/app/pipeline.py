@@ -14,7 +14,6 @@ See ``docs/dataset.md`` for every key.
 from __future__ import annotations
 
 import hashlib
-import inspect
 import logging
 import os
 import warnings
@@ -59,7 +58,7 @@ from .build_config import (
     SourceSettings,
     SplitSettings,
     load_config,
-    parse_config,
+    read_config,
     settings_record,
 )
 
@@ -198,11 +197,7 @@ def _load_lfs(settings: LFSettings, labels: list[str]) -> list:
 def _fit_label_model(settings: LabelModelSettings, L: Any, k: int, y_partial: np.ndarray | None
                      ) -> tuple[Any, np.ndarray, np.ndarray]:
     name, params = settings.name, dict(settings.params)
-    try:
-        accepts = inspect.signature(MODEL_REGISTRY[name]).parameters
-    except (TypeError, ValueError):
-        accepts = {}
-    if "cardinality" in accepts and "cardinality" not in params:
+    if "cardinality" in (MODEL_REGISTRY.parameter_names(name) or ()) and "cardinality" not in params:
         params["cardinality"] = k
     try:
         model = make_model(name, **params)
@@ -561,13 +556,8 @@ def build_from_config(
     >>> result.export.counts  # doctest: +SKIP
     {'train': ..., 'valid': ..., 'test': ...}
     """
-    raw, base = load_config(path_or_dict)
-    if base_dir is not None:
-        base = Path(base_dir)
-    if output is not None:
-        raw["output"] = os.fspath(Path(output).resolve())
+    config, base = read_config(path_or_dict, output=output, base_dir=base_dir)
     source = None if isinstance(path_or_dict, Mapping) else os.fspath(path_or_dict)
-    config = parse_config(raw, base, source=source)
     if config.output is not None:  # before any work: the output folder may be no file and hold no input
         inputs = {**config.input_paths(), **({"the config file": Path(source)} if source is not None else {})}
         check_outputs((), inputs, folders={"output": config.output})

@@ -4,84 +4,64 @@ The last mile of weak supervision: labelled rows become a training or fine-tunin
 :func:`labeling.app.build_from_config` runs the whole pipeline from a YAML file (``votewise build pipeline.yaml``).
 """
 
-from ._result import StepResult
-from .augment import AUGMENTATIONS, augment, random_delete, random_insert, random_swap, synonym_replace, synonyms
-from .clean import clean_texts, normalize_text
-from .datasheet import label_model_estimates, render_datasheet
-from .dedup import (
-    drop_exact_duplicates,
-    drop_near_duplicates,
-    jaccard,
-    near_duplicate_groups,
-    near_duplicate_pairs,
-    semantic_duplicate_pairs,
-    shingles,
-    text_hash,
-)
-from .export import EXPORT_FORMATS, ExportResult, export_dataset, select_rows, to_chat, to_instruction
-from .privacy import (
-    BUILTIN_KINDS,
-    PII_ENGINES,
-    PII_KINDS,
-    PIIMatch,
-    PIIResult,
-    find_pii,
-    kinds_checked,
-    kinds_missing,
-    mask_pii,
-    scrub_pii,
-)
-from .split import DEFAULT_FRACTIONS, assign_splits, leakage_report, split_dataset
-from .text_metrics import bleu, fit_ngram_model, perplexity, sentence_bleu_scores
-from .translate import MarianTranslator, Translator, as_translator, back_translate
+from __future__ import annotations
 
-__all__ = [
-    "StepResult",
-    "normalize_text",
-    "clean_texts",
-    "text_hash",
-    "shingles",
-    "jaccard",
-    "near_duplicate_pairs",
-    "semantic_duplicate_pairs",
-    "near_duplicate_groups",
-    "drop_exact_duplicates",
-    "drop_near_duplicates",
-    "PII_KINDS",
-    "BUILTIN_KINDS",
-    "PII_ENGINES",
-    "PIIMatch",
-    "PIIResult",
-    "find_pii",
-    "mask_pii",
-    "scrub_pii",
-    "kinds_checked",
-    "kinds_missing",
-    "AUGMENTATIONS",
-    "synonyms",
-    "synonym_replace",
-    "random_insert",
-    "random_delete",
-    "random_swap",
-    "augment",
-    "Translator",
-    "MarianTranslator",
-    "as_translator",
-    "back_translate",
-    "DEFAULT_FRACTIONS",
-    "assign_splits",
-    "split_dataset",
-    "leakage_report",
-    "EXPORT_FORMATS",
-    "ExportResult",
-    "select_rows",
-    "to_instruction",
-    "to_chat",
-    "export_dataset",
-    "render_datasheet",
-    "label_model_estimates",
-    "perplexity",
-    "fit_ngram_model",
-    "bleu",
-    "sentence_bleu_scores",
-]
+from labeling.core.lazy import lazy_exports
+
+# Names that are also their module's name are bound now: importing the submodule would otherwise
+# put the module under that name.
+from .augment import augment
+
+# Where each public name lives: importing the package loads none of them until used.
+_WHERE = {
+    "StepResult": "_result",
+    "normalize_text": "clean",
+    "clean_texts": "clean",
+    "text_hash": "dedup",
+    "shingles": "dedup",
+    "jaccard": "dedup",
+    "near_duplicate_pairs": "dedup",
+    "semantic_duplicate_pairs": "dedup",
+    "near_duplicate_groups": "dedup",
+    "drop_exact_duplicates": "dedup",
+    "drop_near_duplicates": "dedup",
+    "PII_KINDS": "privacy",
+    "BUILTIN_KINDS": "privacy",
+    "PII_ENGINES": "privacy",
+    "PIIMatch": "privacy",
+    "PIIResult": "privacy",
+    "find_pii": "privacy",
+    "mask_pii": "privacy",
+    "scrub_pii": "privacy",
+    "kinds_checked": "privacy",
+    "kinds_missing": "privacy",
+    "AUGMENTATIONS": "augment",
+    "synonyms": "augment",
+    "synonym_replace": "augment",
+    "random_insert": "augment",
+    "random_delete": "augment",
+    "random_swap": "augment",
+    "Translator": "translate",
+    "MarianTranslator": "translate",
+    "as_translator": "translate",
+    "back_translate": "translate",
+    "DEFAULT_FRACTIONS": "split",
+    "assign_splits": "split",
+    "split_dataset": "split",
+    "leakage_report": "split",
+    "EXPORT_FORMATS": "export",
+    "ExportResult": "export",
+    "select_rows": "export",
+    "to_instruction": "export",
+    "to_chat": "export",
+    "export_dataset": "export",
+    "render_datasheet": "datasheet",
+    "label_model_estimates": "datasheet",
+    "perplexity": "text_metrics",
+    "fit_ngram_model": "text_metrics",
+    "bleu": "text_metrics",
+    "sentence_bleu_scores": "text_metrics",
+}
+
+__all__ = ["augment", *_WHERE]
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)

@@ -194,3 +194,43 @@ def test_steps_protecting_shipped_data_stay_on_unless_turned_off():
     off = parse_config({"labels": ["A", "B"], "sources": ["data/*.csv"], "lfs": {"python": "lfs.py"},
                         "clean": {"pii": False, "near_duplicates": False}}, EXAMPLE_DIR)
     assert off.clean.pii is None and off.clean.near_duplicates is None
+
+
+@pytest.mark.parametrize("change, expected", [
+    ({"exprt": {}}, "key 'exprt': unknown key. Did you mean 'export'?"),
+    ({"label_model": {"name": "wmv", "params": {"tie_brak": "random"}}},
+     "key 'params.tie_brak': wmv has no parameter 'tie_brak'. Did you mean 'tie_break'?"),
+    ({"label_model": {"name": "defualt"}}, "unknown label model 'defualt'. Did you mean 'default'?"),
+])
+def test_the_command_line_reports_a_typo_without_loading_the_pipeline_or_a_model(tmp_path, change, expected):
+    # What makes `votewise build` answer a typo at once: nothing heavier than the config checker is
+    # imported before it speaks (scikit-learn alone takes about a second to import).
+    import subprocess
+    import sys
+
+    config = {**_example(), **change}
+    config["sources"] = [{**config["sources"][0], "path": str(EXAMPLE_DIR / "data" / "Youtube0*.csv")}]
+    config["lfs"] = {"python": str(EXAMPLE_DIR / "lfs.py")}
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    code = ("import sys\nfrom labeling.app.cli import main\ntry:\n    main(['build', sys.argv[1]])\n"
+            "except SystemExit:\n    pass\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'scipy', 'snorkel', 'torch'}),"
+            " 'labeling.app.pipeline' in sys.modules, file=sys.stderr)")
+    res = subprocess.run([sys.executable, "-c", code, str(path)], cwd=ROOT, capture_output=True, text=True)
+    assert expected in res.stderr
+    assert res.stderr.strip().splitlines()[-1] == "[] False"
+
+
+def test_model_parameters_read_from_source_are_those_of_the_constructor():
+    import inspect
+
+    from models.registry import MODEL_REGISTRY, ModelRegistry
+
+    builtin = {"mv", "wmv", "ds", "snorkel", "hyperlm", "default"}
+    assert builtin <= set(MODEL_REGISTRY)
+    for name in builtin:
+        factory = MODEL_REGISTRY[name]
+        # A registry that has not imported the model reads its parameters from the source.
+        from_source = ModelRegistry({name: f"{factory.__module__}:{factory.__name__}"}).parameter_names(name)
+        assert from_source == [p for p in inspect.signature(factory).parameters], name
