@@ -7,6 +7,8 @@ can never inject markup or script.
 
 from __future__ import annotations
 
+import functools
+
 import html
 import threading
 import time
@@ -29,6 +31,25 @@ def _require_ipywidgets() -> Any:
             "The review widget needs ipywidgets; install it with: pip install 'votewise[notebook]'"
         ) from exc
     return ipywidgets
+
+
+@functools.lru_cache(maxsize=1)
+def _key_box_class() -> Any:
+    """A ``Text`` whose value the kernel never echoes back to the browser.
+
+    ipywidgets confirms each value the browser sends by sending it back ("echo"); the browser applies
+    that echo when no newer change of its own is pending. For the shortcut box the echo of a key
+    arrives after the kernel has cleared the box, so it put the old keys back into the box, and a key
+    typed at that moment was read against the wrong text and lost. The kernel's own updates (the
+    clearing) still reach the browser.
+    """
+    widgets = _require_ipywidgets()
+    from traitlets import Unicode
+
+    class KeyBox(widgets.Text):
+        value = Unicode("", help="String value").tag(sync=True, echo_update=False)
+
+    return KeyBox
 
 
 def lf_color(name: str, colors: dict[str, str]) -> str:
@@ -246,7 +267,7 @@ class ReviewWidget:
                            (self.adjudicate_button, "vw-adjudicate", self.toggle_adjudication)]:
             b.add_class(cls)
             b.on_click(self._guard(lambda _b, fn=fn: fn()))
-        self.keys = widgets.Text(placeholder="keys: 1..k, s, u, z", description="shortcut",
+        self.keys = _key_box_class()(placeholder="keys: 1..k, s, u, z", description="shortcut",
                                  continuous_update=True, layout=widgets.Layout(width="260px"))
         self.keys.add_class("vw-keys")
         self.keys.observe(self._guard(self._on_key), names="value")

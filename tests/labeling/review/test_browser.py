@@ -173,8 +173,15 @@ def test_click_in_jupyterlab_reaches_the_store(tmp_path):
             store.close()
             page.locator(".vw-keys input").first.click()
             page.keyboard.type(KEYS, delay=30)
-            log = _store_until(store_path, lambda s: len(s.decisions()) >= 21 and s.decisions(), timeout=90,
-                               what="20 typed keys")
+            try:
+                log = _store_until(store_path, lambda s: len(s.decisions()) >= 21 and s.decisions(), timeout=90,
+                                   what="20 typed keys")
+            except AssertionError as exc:
+                # Say what did arrive, and what the box and the widget's message show.
+                got = [(d.kind, d.label) for d in ReviewStore(store_path).decisions()[1:]]
+                box = page.evaluate("() => JSON.stringify(document.querySelector('.vw-keys input').value)")
+                shown = page.locator(".vw-sample").first.inner_text()[:200]
+                raise AssertionError(f"{exc}: {len(got)} arrived {got}; box {box}; shown {shown!r}") from None
             want = [("skip", None) if k == "s" else ("unsure", None) if k == "u" else ("label", int(k) - 1)
                     for k in KEYS]
             assert [(d.kind, d.label) for d in log[1:]] == want
