@@ -10,6 +10,7 @@ from typing import Any, Mapping, Sequence
 
 import yaml
 
+from labeling.core.fileio import decode_utf8
 from labeling.core.safe_yaml import MAX_YAML_BYTES, load_yaml, short_repr
 
 from .base import RuleLF
@@ -385,11 +386,7 @@ def rules_from_file(
             f"{path}: {path.stat().st_size:,} bytes is more than the {MAX_RULE_FILE_BYTES:,} a rule file may have."
         )
     raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ValueError(f"{path}, line {line}: not UTF-8 (byte 0x{raw[exc.start]:02x}); save the rule file as UTF-8.") from None
+    text = decode_utf8(raw, str(path), what="rule file")
     to_label = _Labels(path, class_names, label_map)
     if engine not in ENGINES:
         raise ValueError(f"engine={engine!r} is not one of {set(ENGINES)}.")
