@@ -23,42 +23,33 @@ class ModelRegistry(MutableMapping):
     """
 
     def __init__(self, builtin: dict[str, str]) -> None:
-        self._where = dict(builtin)  # name -> "module:Class" of a built-in not looked up yet
-        self._factories: dict[str, Callable[..., BaseLabelModel]] = {}
-        self._order = list(builtin)
+        # name -> factory, or the "module:Class" of a built-in not looked up yet (a factory is never a str)
+        self._entries: dict[str, Callable[..., BaseLabelModel] | str] = dict(builtin)
 
     def __getitem__(self, name: str) -> Callable[..., BaseLabelModel]:
-        if name not in self._factories:
-            if name not in self._where:
-                raise KeyError(name)
-            module, cls = self._where.pop(name).split(":")
-            self._factories[name] = getattr(importlib.import_module(module), cls)
-        return self._factories[name]
+        entry = self._entries[name]
+        if isinstance(entry, str):
+            module, cls = entry.split(":")
+            entry = self._entries[name] = getattr(importlib.import_module(module), cls)
+        return entry
 
     def __setitem__(self, name: str, factory: Callable[..., BaseLabelModel]) -> None:
-        self._where.pop(name, None)
-        self._factories[name] = factory
-        if name not in self._order:
-            self._order.append(name)
+        self._entries[name] = factory
 
     def __delitem__(self, name: str) -> None:
-        if name not in self:
-            raise KeyError(name)
-        self._where.pop(name, None)
-        self._factories.pop(name, None)
-        self._order.remove(name)
+        del self._entries[name]
 
     def __contains__(self, name: object) -> bool:
-        return name in self._factories or name in self._where
+        return name in self._entries
 
     def __iter__(self) -> Iterator[str]:
-        return iter(list(self._order))
+        return iter(list(self._entries))
 
     def __len__(self) -> int:
-        return len(self._order)
+        return len(self._entries)
 
     def __repr__(self) -> str:
-        return f"ModelRegistry({self._order})"
+        return f"ModelRegistry({list(self._entries)})"
 
     def parameter_names(self, name: str) -> list[str] | None:
         """The keyword parameters a model's constructor takes; None when it takes any (``**kwargs``).
@@ -66,8 +57,8 @@ class ModelRegistry(MutableMapping):
         For a built-in model not imported yet they are read from its source, so that checking a
         pipeline config's ``label_model.params`` does not import scikit-learn.
         """
-        where = self._where.get(name)
-        if where is not None:
+        where = self._entries.get(name)
+        if isinstance(where, str):
             names = _init_parameters_in_source(*where.split(":"))
             if names is not None:
                 return names

@@ -17,6 +17,7 @@ _WHERE = {
     "main": "cli",
     "build_parser": "cli",
     "build_from_config": "pipeline",
+    "run_build": "pipeline",
     "load_config": "pipeline",
     "BuildResult": "pipeline",
     "PipelineError": "pipeline",

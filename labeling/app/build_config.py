@@ -748,8 +748,8 @@ def read_config(
     *,
     output: str | os.PathLike | None = None,
     base_dir: str | os.PathLike | None = None,
-) -> tuple[BuildConfig, Path]:
-    """Read and check a whole pipeline config: ``(config, base)``, base being the folder paths are relative to.
+) -> BuildConfig:
+    """Read and check a whole pipeline config (its ``base`` is the folder that relative paths start from).
 
     This is all ``votewise build`` does before the first row is read, and it imports no label model,
     no scikit-learn and no optional extra, so a typo is reported within a second.
@@ -775,7 +775,7 @@ def read_config(
     if output is not None:
         raw["output"] = os.fspath(Path(output).resolve())
     source = None if isinstance(path_or_dict, Mapping) else os.fspath(path_or_dict)
-    return parse_config(raw, base, source=source), base
+    return parse_config(raw, base, source=source)
 
 
 def load_config(path_or_dict: str | os.PathLike | Mapping[str, Any]) -> tuple[dict[str, Any], Path]:

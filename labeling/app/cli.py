@@ -138,11 +138,11 @@ def _cmd_build(args: argparse.Namespace) -> int:
     from .build_config import read_config
 
     # The whole config is checked before the pipeline (and scikit-learn with it) is even imported.
-    read_config(args.config, output=args.output)
-    from .pipeline import build_from_config
+    config = read_config(args.config, output=args.output)
+    from .pipeline import run_build
 
     _show_build_log()
-    build_from_config(args.config, output=args.output, progress=False if args.quiet else None)
+    run_build(config, config_file=args.config, progress=False if args.quiet else None)
     return 0
 
 

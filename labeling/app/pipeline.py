@@ -62,7 +62,7 @@ from .build_config import (
     settings_record,
 )
 
-__all__ = ["PipelineError", "ConfigError", "BuildResult", "build_from_config", "load_config", "DEFAULT_LABEL_MODEL"]
+__all__ = ["PipelineError", "ConfigError", "BuildResult", "build_from_config", "run_build", "load_config", "DEFAULT_LABEL_MODEL"]
 
 logger = logging.getLogger("votewise.build")
 
@@ -556,10 +556,31 @@ def build_from_config(
     >>> result.export.counts  # doctest: +SKIP
     {'train': ..., 'valid': ..., 'test': ...}
     """
-    config, base = read_config(path_or_dict, output=output, base_dir=base_dir)
-    source = None if isinstance(path_or_dict, Mapping) else os.fspath(path_or_dict)
+    config = read_config(path_or_dict, output=output, base_dir=base_dir)
+    config_file = None if isinstance(path_or_dict, Mapping) else path_or_dict
+    return run_build(config, config_file=config_file, progress=progress)
+
+
+def run_build(
+    config: BuildConfig, *, config_file: str | os.PathLike | None = None, progress: bool | None = None
+) -> BuildResult:
+    """Run the pipeline of a config already checked by :func:`labeling.app.build_config.read_config`.
+
+    :func:`build_from_config` is this after reading the config; ``votewise build`` calls the two apart,
+    so that a typo is reported before this module (and scikit-learn) is imported.
+
+    Parameters
+    ----------
+    config : BuildConfig
+    config_file : path-like, optional
+        The YAML file the config came from: the output folder may not hold it either.
+    progress : bool, optional
+        Progress bars; overrides the config's ``progress`` key (default true).
+    """
+    base = config.base
     if config.output is not None:  # before any work: the output folder may be no file and hold no input
-        inputs = {**config.input_paths(), **({"the config file": Path(source)} if source is not None else {})}
+        own = {"the config file": Path(config_file)} if config_file is not None else {}
+        inputs = {**config.input_paths(), **own}
         check_outputs((), inputs, folders={"output": config.output})
     # Bars only where someone watches: not redrawn into a log file or a CI capture.
     progress = bars_shown(config.progress if progress is None else progress)

@@ -130,8 +130,12 @@ def distinct_rows(rows: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None
     return group_codes((arr[:, j] for j in range(arr.shape[1])), arr.shape[0])
 
 
+#: Most rows :func:`sampled_repeat_share` looks at, for apply's dedup and for vote patterns alike.
+REPEAT_SAMPLE = 20_000
+
+
 def sampled_repeat_share(
-    n_rows: int, count_distinct: Callable[[np.ndarray], int | None], *, sample: int = 20_000
+    n_rows: int, count_distinct: Callable[[np.ndarray], int | None], *, sample: int = REPEAT_SAMPLE
 ) -> float | None:
     """Share of repeated rows among up to ``sample`` evenly spaced rows: is grouping them worth it?
 
@@ -295,9 +299,6 @@ class VotePatterns:
         return len(self.patterns)
 
 
-GROUPING_SAMPLE = 20_000
-
-
 def vote_patterns(L: Any, *, only_if_worth_it: bool = False) -> VotePatterns:
     """Group the identical rows of a label matrix into vote patterns.
 
@@ -326,10 +327,10 @@ def vote_patterns(L: Any, *, only_if_worth_it: bool = False) -> VotePatterns:
     if L.ndim != 2 or L.shape[0] == 0:
         raise ValueError(f"Expected a label matrix with at least one row; got shape {L.shape}.")
     n = L.shape[0]
-    if only_if_worth_it and n > GROUPING_SAMPLE:
+    if only_if_worth_it and n > REPEAT_SAMPLE:
         # A sample sees fewer repeats than the whole, so this errs toward not grouping, whose cost is
         # bounded by the ungrouped fit anyway.
-        share = sampled_repeat_share(n, lambda positions: len(distinct_rows(L[positions])[1]), sample=GROUPING_SAMPLE)
+        share = sampled_repeat_share(n, lambda positions: len(distinct_rows(L[positions])[1]))
         if share <= 0.5:
             return VotePatterns(L, np.ones(n, dtype=np.int64), np.arange(n, dtype=np.int64))
     codes, first, counts = distinct_rows(L)
@@ -386,9 +387,6 @@ def fit_from_patterns(model: Any, patterns: Any, counts: Any, **fit_params: Any)
 
 # --- identical rows of a table, before applying LFs ----------------------------------------------
 
-DEDUP_SAMPLE = 20_000
-
-
 DEDUP_MIN_SHARE = 0.05
 
 
@@ -406,5 +404,5 @@ def worth_dedup(data: pd.DataFrame, lfs: Sequence[LabelingFunction]) -> bool:
         groups = distinct_rows(data.iloc[positions])
         return None if groups is None else len(groups[1])
 
-    share = sampled_repeat_share(len(data), count_distinct, sample=DEDUP_SAMPLE)
+    share = sampled_repeat_share(len(data), count_distinct)
     return share is not None and share >= DEDUP_MIN_SHARE

@@ -8,7 +8,6 @@ can never inject markup or script.
 from __future__ import annotations
 
 import functools
-
 import html
 import threading
 import time
@@ -37,11 +36,12 @@ def _require_ipywidgets() -> Any:
 def _key_box_class() -> Any:
     """A ``Text`` whose value the kernel never echoes back to the browser.
 
-    ipywidgets confirms each value the browser sends by sending it back ("echo"); the browser applies
-    that echo when no newer change of its own is pending. For the shortcut box the echo of a key
-    arrives after the kernel has cleared the box, so it put the old keys back into the box, and a key
-    typed at that moment was read against the wrong text and lost. The kernel's own updates (the
-    clearing) still reach the browser.
+    ipywidgets confirms each value the browser sends by sending it back ("echo"), and the browser
+    applies that echo when no newer change of its own is pending. For the shortcut box the echo of a
+    key arrives after the kernel has cleared the box and can put the old keys back into it, which is
+    one way a key typed then is read against the wrong text. The kernel's own updates (the clearing)
+    still reach the browser. This alone does not make typed keys safe under load: the browser test
+    still loses a key now and then (see ``_on_key``).
     """
     widgets = _require_ipywidgets()
     from traitlets import Unicode
