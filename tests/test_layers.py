@@ -21,7 +21,7 @@ UPPER = {"review", "dataset", "app"}  # labeling's subpackages above the core
 # What `import labeling, models, rules, sources` must not load: the upper parts and the optional extras.
 HEAVY = [
     "labeling.review", "labeling.dataset", "labeling.app", "dask", "torch", "snorkel", "transformers",
-    "sentence_transformers", "ipywidgets", "matplotlib.pyplot", "spacy", "presidio_analyzer", "openai",
+    "sentence_transformers", "ipywidgets", "anywidget", "matplotlib.pyplot", "spacy", "presidio_analyzer", "openai",
 ]
 
 

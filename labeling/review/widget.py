@@ -7,12 +7,12 @@ can never inject markup or script.
 
 from __future__ import annotations
 
-import functools
 import html
 import threading
 import time
 from typing import Any, Sequence
 
+from .keybox import key_box
 from .spans import span_runs
 from .store import LeaseError, ReviewStore, Sample
 from .suggest import suggest_lfs, suggestion_to_lf
@@ -30,26 +30,6 @@ def _require_ipywidgets() -> Any:
             "The review widget needs ipywidgets; install it with: pip install 'votewise[notebook]'"
         ) from exc
     return ipywidgets
-
-
-@functools.lru_cache(maxsize=1)
-def _key_box_class() -> Any:
-    """A ``Text`` whose value the kernel never echoes back to the browser.
-
-    ipywidgets confirms each value the browser sends by sending it back ("echo"), and the browser
-    applies that echo when no newer change of its own is pending. For the shortcut box the echo of a
-    key arrives after the kernel has cleared the box and can put the old keys back into it, which is
-    one way a key typed then is read against the wrong text. The kernel's own updates (the clearing)
-    still reach the browser. This alone does not make typed keys safe under load: the browser test
-    still loses a key now and then (see ``_on_key``).
-    """
-    widgets = _require_ipywidgets()
-    from traitlets import Unicode
-
-    class KeyBox(widgets.Text):
-        value = Unicode("", help="String value").tag(sync=True, echo_update=False)
-
-    return KeyBox
 
 
 def lf_color(name: str, colors: dict[str, str]) -> str:
@@ -151,24 +131,6 @@ def render_sample_html(
     )
 
 
-#: Zero-width space and zero-width non-joiner: the binary digits of the shortcut box's clearing marker.
-_MARKER_BITS = "\u200b\u200c"
-_MARKER_LENGTH = 8
-
-
-def _marker(generation: int) -> str:
-    """The invisible text the shortcut box is cleared to the ``generation``-th time."""
-    return "".join(_MARKER_BITS[(generation >> i) & 1] for i in range(_MARKER_LENGTH))
-
-
-def _marker_generation(value: str) -> int | None:
-    """Which clearing ``value`` was typed after, or None for text typed before any (or with the marker deleted)."""
-    head = value[:_MARKER_LENGTH]
-    if len(head) < _MARKER_LENGTH or any(ch not in _MARKER_BITS for ch in head):
-        return None
-    return sum(_MARKER_BITS.index(ch) << i for i, ch in enumerate(head))
-
-
 def _name(c: Any, class_names: Sequence[str]) -> str:
     c = int(c)
     return class_names[c] if 0 <= c < len(class_names) else str(c)
@@ -229,10 +191,6 @@ class ReviewWidget:
         self.lf_colors: dict[str, str] = {}
         for name in (loop.lf_names if loop is not None else []):
             lf_color(name, self.lf_colors)
-        # The shortcut box's texts already acted on, one per clearing of the box (see _on_key).
-        self._seen: dict[int | None, str] = {}
-        self._generation = 0
-        self._clearing = False
         self._adjudication_passed: set[str] = set()
         self._adjudication_first: str | None = None  # shown first in the adjudication view (after an undo)
         self.accepted_suggestions: list[str] = []
@@ -267,10 +225,8 @@ class ReviewWidget:
                            (self.adjudicate_button, "vw-adjudicate", self.toggle_adjudication)]:
             b.add_class(cls)
             b.on_click(self._guard(lambda _b, fn=fn: fn()))
-        self.keys = _key_box_class()(placeholder="keys: 1..k, s, u, z", description="shortcut",
-                                 continuous_update=True, layout=widgets.Layout(width="260px"))
+        self.keys = key_box(self._guard(self.press), placeholder="shortcut keys: 1..k, s, u, z")
         self.keys.add_class("vw-keys")
-        self.keys.observe(self._guard(self._on_key), names="value")
         rows: list[Any] = [self.progress, self.status, self.message, self.report_html, self.sample_html,
                            widgets.HBox(self.class_buttons, layout=wrap),
                            widgets.HBox([self.skip_button, self.unsure_button, self.undo_button, self.keys],
@@ -463,45 +419,9 @@ class ReviewWidget:
         return self.current
 
     # keyboard ------------------------------------------------------------------
-    def _on_key(self, change: dict) -> None:
-        """Act on the keys added to the shortcut box since the last call, in the order typed; then clear it.
-
-        The browser sends the box's whole text on every key, and keeps typing while the kernel
-        works, so a plain clear (``value = ""``) races with it: a key typed before the clear
-        reaches the browser comes back as old text plus the key, and would be applied twice, or
-        be wiped. So the box is "cleared" to an invisible marker of zero-width characters that
-        numbers the clearing. Each text that comes back is read against the last text seen
-        after the same clearing (or before any): only what follows their common part is new,
-        exactly once, whichever clearing the browser had received when the key was typed.
-        Marker characters are not keys, so they are never acted on.
-        """
-        if self._clearing:
-            return
-        value = change.get("new") or ""
-        generation = _marker_generation(value)
-        done = self._seen.get(generation, "")
-        k = 0
-        while k < min(len(done), len(value)) and done[k] == value[k]:
-            k += 1
-        fresh = value[k:]
-        self._seen[generation] = value
-        for key in fresh.lower():
-            self.press(key)
-        if value.strip(_MARKER_BITS):
-            self._clear_keys()
-
-    def _clear_keys(self) -> None:
-        self._generation = (self._generation + 1) % (1 << _MARKER_LENGTH)
-        marker = _marker(self._generation)
-        self._seen[self._generation] = marker
-        self._clearing = True
-        try:
-            self.keys.value = marker
-        finally:
-            self._clearing = False
-
     def press(self, key: str) -> None:
         """Act on one key: ``1``..``k`` label (or adjudicate), ``s`` skip, ``u`` unsure, ``z`` undo."""
+        key = key.lower()  # caps lock on is still a shortcut
         if key.isdigit() and 1 <= int(key) <= len(self.class_names):
             self.label(int(key) - 1)
         elif key == "s":

@@ -28,7 +28,8 @@ def _missing() -> str | None:
     if CHROMIUM is None:
         return "no chromium on PATH (apt-get install -y chromium)"
     for mod, hint in [("jupyterlab", "jupyterlab"), ("playwright", "playwright"), ("jupytext", "jupytext"),
-                      ("ipywidgets", "ipywidgets"), ("ipykernel", "ipykernel")]:
+                      ("ipywidgets", "ipywidgets"), ("anywidget", "anywidget"),
+                      ("ipykernel", "ipykernel")]:
         try:
             __import__(mod)
         except ImportError:
@@ -58,7 +59,7 @@ def _wait_http(url: str, timeout: float) -> None:
 
 EVIL = ("it&#39;s <script>window.__xss = 1</script><img src=x onerror=\"window.__xss = 2\"> "
         "<a href=\"javascript:window.__xss = 3\">free</a> https://example.com/" + "a" * 300)
-KEYS = "12121s1u2121212s1212"   # 20 keys, typed 30 ms apart
+KEYS = "12121s1u2121212s1212"   # 20 keys, typed 10 ms apart: faster than anyone types
 
 
 def _store_until(path, check, timeout: float = 90.0, what: str = "the store"):
@@ -165,14 +166,14 @@ def test_click_in_jupyterlab_reaches_the_store(tmp_path):
             assert "refit on 1 labels" in page.locator(".vw-report").first.inner_text()
             marks += _marks(page)
 
-            # 20 keys, 30 ms apart: all applied, in order, each to the next sample of the queue.
+            # 20 keys, 10 ms apart: all applied, in order, each to the next sample of the queue.
             store = ReviewStore(store_path)
             decided = {d.sample_id for d in store.decisions()}
             queue = store.queue_state()
             expected = sorted((sid for sid in queue if sid not in decided), key=lambda sid: -queue[sid]["priority"])
             store.close()
             page.locator(".vw-keys input").first.click()
-            page.keyboard.type(KEYS, delay=30)
+            page.keyboard.type(KEYS, delay=10)
             try:
                 log = _store_until(store_path, lambda s: len(s.decisions()) >= 21 and s.decisions(), timeout=90,
                                    what="20 typed keys")
@@ -188,9 +189,8 @@ def test_click_in_jupyterlab_reaches_the_store(tmp_path):
             assert [d.sample_id for d in log[1:]] == expected[:20]
             time.sleep(1.0)
             assert len(ReviewStore(store_path).decisions()) == 21   # nothing doubled either
-            # The shortcut box shows nothing once its keys are applied.
-            assert page.evaluate("() => document.querySelector('.vw-keys input').value"
-                                 ".replace(/[\\u200b\\u200c]/g, '')") == ""
+            # The shortcut box never shows the keys typed in it.
+            assert page.evaluate("() => document.querySelector('.vw-keys input').value") == ""
             page.wait_for_function("() => !(document.querySelector('.vw-report') || {}).innerText", timeout=10_000)
             marks += _marks(page)
 
