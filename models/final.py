@@ -177,6 +177,28 @@ def other_experts(
 
 
 
+def _fit_on_rows(X: Any, y: np.ndarray, rows: np.ndarray, C: float) -> Any:
+    """An L2 logistic regression of ``y[rows]`` on ``X[rows]``, optimised over the feature columns those rows use.
+
+    A few hundred reviewed rows touch a small part of a TF-IDF vocabulary. Under an L2 penalty the weight
+    of a column that is zero on every training row has gradient zero from the start, so it stays exactly 0:
+    leaving those columns out of the optimisation gives the same model, and on sparse text features it is
+    several times faster. The returned pipeline takes the full feature matrix.
+    """
+    from scipy import sparse
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    X_rows, y_rows = X[rows], y[rows]
+    lr = LogisticRegression(C=C, max_iter=2000)
+    if not sparse.issparse(X_rows):
+        return lr.fit(X_rows, y_rows)
+    used = np.unique(sparse.csr_matrix(X_rows).indices)
+    select = ColumnTransformer([("used", "passthrough", used)], sparse_threshold=1.0)
+    return make_pipeline(select, lr).fit(X_rows, y_rows)
+
+
 def fit_review_model(
     X: Any, y: Any, base: np.ndarray | None = None, *, C: float = 10.0, prior: float = 25.0, random_state: int = 0
 ) -> tuple[Any, float]:
@@ -222,13 +244,11 @@ def fit_review_model(
         rows of nine classes can be confidently wrong on most others; held-out
         reviews show that, and a model that does not clearly help stays out.
     """
-    from sklearn.linear_model import LogisticRegression
-
     y = np.asarray(y)
     reviewed = np.flatnonzero(y != ABSTAIN)
     if np.unique(y[reviewed]).size < 2:
         return None, 0.0
-    clf = LogisticRegression(C=C, max_iter=2000).fit(X[reviewed], y[reviewed])
+    clf = _fit_on_rows(X, y, reviewed, C)
     cap = reviewed.size / (reviewed.size + prior)
     if base is None or reviewed.size < 10:
         return clf, cap
@@ -279,8 +299,6 @@ def _clear_lead(candidates: Sequence[tuple], none: tuple) -> tuple:
 
 def _held_out_reviews(X: Any, y: np.ndarray, rows: np.ndarray, k: int, C: float, random_state: int) -> np.ndarray:
     """Reviewed-rows model probabilities of ``rows``, each from a model fit without its fold of ``rows`` (5 folds)."""
-    from sklearn.linear_model import LogisticRegression
-
     reviewed = np.flatnonzero(y != ABSTAIN)
     held = np.full((rows.size, k), 1.0 / k)
     folds = np.random.default_rng(random_state).permutation(rows.size) % 5
@@ -288,7 +306,7 @@ def _held_out_reviews(X: Any, y: np.ndarray, rows: np.ndarray, k: int, C: float,
         fit_rows = np.setdiff1d(reviewed, rows[folds == f])
         if np.unique(y[fit_rows]).size < 2:
             continue
-        clf = LogisticRegression(C=C, max_iter=2000).fit(X[fit_rows], y[fit_rows])
+        clf = _fit_on_rows(X, y, fit_rows, C)
         held[folds == f] = class_probabilities(clf, X[rows[folds == f]], k)
     return held
 
