@@ -27,7 +27,8 @@ demo: $(STAMP)
 	$(BIN)/python examples/youtube_spam/run.py
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	# One worker per core (at most 4), each test file kept on one worker so its module fixtures load once.
+	$(BIN)/python -m pytest -q -n auto --maxprocesses 4 --dist loadfile
 
 clean:
 	rm -rf $(VENV) build *.egg-info examples/youtube_spam/output
