@@ -9,8 +9,10 @@ patterns lose their whitespace and comments, and nested counted repeats of one c
 (back-references, lookahead and lookbehind, atomic groups, possessive repeats, conditionals) raises
 :class:`UnsupportedPattern` naming the construct.
 
-Known differences that remain: ``\\b`` and ``\\B`` treat only ASCII letters, digits and ``_`` as word
-characters, and ``IGNORECASE`` follows RE2's Unicode simple case folding.
+RE2's ``\\b`` and ``\\B`` treat only ASCII letters, digits and ``_`` as word characters, and no RE2
+expression without lookaround says what Python's do; :func:`uses_word_boundary` tells the caller which
+patterns need Python's engine on texts with other word characters. ``IGNORECASE`` follows RE2's Unicode
+simple case folding.
 """
 
 from __future__ import annotations
@@ -437,6 +439,32 @@ def translate(pattern: re.Pattern, *, trim: bool = False, ascii_text: bool = Fal
     items = _trim_edges(list(parsed)) if trim else parsed
     # Flags are applied node by node (see _Writer): the RE2 expression carries none of its own.
     return _Writer(flags, capture=not trim, ascii_text=ascii_text).seq(items, flags)
+
+
+def uses_word_boundary(pattern: re.Pattern) -> bool:
+    """Whether ``pattern`` holds ``\\b`` or ``\\B`` that Python reads with Unicode word characters.
+
+    Such a pattern means the same on RE2 only for texts without a non-ASCII word character
+    (:data:`NON_ASCII_WORD`): RE2 sees a boundary between ``caf`` and ``é``, Python does not.
+    """
+    if not isinstance(pattern.pattern, str) or pattern.flags & re.ASCII:
+        return False
+    boundaries = (C.AT_BOUNDARY, C.AT_NON_BOUNDARY)
+
+    def walk(node: Any) -> bool:
+        if isinstance(node, sre_parse.SubPattern):
+            node = list(node)
+        if isinstance(node, (list, tuple)):
+            if len(node) == 2 and node[0] is C.AT:
+                return node[1] in boundaries
+            return any(walk(child) for child in node)
+        return False
+
+    return walk(sre_parse.parse(pattern.pattern, pattern.flags))
+
+
+#: A word character outside ASCII (Python's ``\\w``): where RE2's ``\\b`` and Python's part ways.
+NON_ASCII_WORD = re.compile(r"[^\W\x00-\x7f]")
 
 
 def compile_re2(pattern: re.Pattern) -> Re2Pattern:

@@ -14,7 +14,7 @@ from labeling.core.safe_yaml import short_repr
 
 from ._batch import LITERALS, column_view
 from ._prefilter import prefilter
-from ._re2 import UnsupportedPattern, compile_re2
+from ._re2 import NON_ASCII_WORD, UnsupportedPattern, compile_re2, uses_word_boundary
 from .base import RuleLF, Span
 
 __all__ = ["RegexLF", "RegexTimeout", "UnsupportedPattern", "regex_lf", "keyword_lf", "LengthLF", "length_lf",
@@ -91,6 +91,10 @@ class RegexLF(RuleLF):
         self._prefilter = prefilter(self.pattern)
         self._clauses, self._icase = LITERALS.register(self._prefilter)
         self._compiled = self._compile()
+        # RE2's \b sees only ASCII word characters: texts with others run on the backtracking engine
+        # (under REGEX_TIMEOUT), so the pattern means what Python says on every text.
+        self._boundary_engine = (_python_engine(self.pattern) if self.engine == "re2"
+                                 and uses_word_boundary(self.pattern) else None)
 
     def _compile(self) -> Any:
         if self.engine == "python":
@@ -108,39 +112,58 @@ class RegexLF(RuleLF):
         state = self.__dict__.copy()
         del state["_clauses"]  # literal ids are per process
         state.pop("_compiled", None)  # rebuilt from the pattern
+        state.pop("_boundary_engine", None)
         return state
 
     def __setstate__(self, state: dict) -> None:
         state.setdefault("engine", "re2")
         state.setdefault("group", 0)
         self.__dict__.update(state)
-        self._clauses, self._icase = LITERALS.register(self._prefilter)
-        self._compiled = self._compile()
+        self._register()
 
-    def _timed_out(self, text: str) -> RegexTimeout:
+    def _timed_out(self, text: str, limit: float) -> RegexTimeout:
         where = f" (from {self.source})" if getattr(self, "source", None) else ""
+        if self.engine == "python":
+            why, fix = "(engine='python')", "Rewrite it so that RE2 can run it (the default engine), or raise timeout=."
+        else:
+            why = "(Python's engine, which runs \\b on texts with non-ASCII letters)"
+            fix = "Rewrite it without nested repeats, or match the context instead of \\b, e.g. '(?:^|\\W)word'."
         return RegexTimeout(
-            f"LF {self.name!r}{where}: regex {short_repr(self.pattern.pattern)} ran past its {self.timeout:g} s "
-            f"limit (engine='python') on the text {short_repr(text)}; the pattern backtracks catastrophically. "
-            "Rewrite it so that RE2 can run it (the default engine), or raise timeout=."
+            f"LF {self.name!r}{where}: regex {short_repr(self.pattern.pattern)} ran past its {limit:g} s limit "
+            f"{why} on the text {short_repr(text)}; the pattern backtracks catastrophically. {fix}"
         )
 
+    def _backtracking(self, text: str) -> Any:
+        """The backtracking engine when ``text`` needs it (``engine="python"``, or \\b beside a non-ASCII
+        word character), else None (RE2)."""
+        if self.engine == "python":
+            return self._compiled
+        if self._boundary_engine is not None and NON_ASCII_WORD.search(text):
+            return self._boundary_engine
+        return None
+
     def _search(self, text: str, pos: int = 0) -> Any:
-        if self.engine == "re2":
+        engine = self._backtracking(text)
+        if engine is None:
             return self._compiled.search(text, pos)
+        limit = self.timeout if self.timeout is not None else REGEX_TIMEOUT
         try:
-            return self._compiled.search(text, pos, timeout=self.timeout)
+            return engine.search(text, pos, timeout=limit)
         except TimeoutError:
-            raise self._timed_out(text) from None
+            raise self._timed_out(text, limit) from None
 
     def _matching(self, texts: Any, idx: Any) -> list[int]:
         """Positions ``i`` (of ``idx``, or of all texts) whose text the pattern matches."""
         positions = range(len(texts)) if idx is None else idx.tolist()
-        if self.engine == "re2":
+        if self.engine == "re2" and self._boundary_engine is None:
             exists = self._compiled.exists
             return [i for i in positions if exists(texts[i])]
         search = self._search
-        return [i for i in positions if search(texts[i]) is not None]
+        if self.engine == "python":
+            return [i for i in positions if search(texts[i]) is not None]
+        exists, backtracking = self._compiled.exists, self._backtracking
+        return [i for i in positions
+                if (search(texts[i]) is not None if backtracking(texts[i]) is not None else exists(texts[i]))]
 
     def votes(self, df: pd.DataFrame) -> np.ndarray:
         view = column_view(df, self.column)

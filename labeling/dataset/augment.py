@@ -304,7 +304,23 @@ def _mostly(lemma: str, wn_pos: str) -> bool:
 def _counts(lemma: str) -> dict[str, int]:
     from nltk.corpus import wordnet
 
-    return {p: sum(lem.count() for lem in wordnet.lemmas(lemma, pos=p)) for p in ("n", "v", "a", "r")}
+    counts = _sense_counts()
+    return {p: sum(counts.get(lem.key(), 0) for lem in wordnet.lemmas(lemma, pos=p)) for p in ("n", "v", "a", "r")}
+
+
+@lru_cache(maxsize=1)
+def _sense_counts() -> dict[str, int]:
+    """WordNet's sense-tagged count of each sense key (``Lemma.count()``), read once from ``cntlist.rev``.
+
+    nltk answers ``Lemma.count()`` with a binary search of that file, a few hundred line reads per call;
+    augmenting a thousand rows asks for thousands of counts. Each line is ``key sense_number count``, and
+    nltk takes the last field of the key's line, as this does.
+    """
+    from nltk.corpus import wordnet
+
+    with wordnet.abspath("cntlist.rev").open() as stream:
+        text = stream.read().decode("utf-8")
+    return {fields[0]: int(fields[-1]) for fields in (line.split() for line in text.splitlines()) if fields}
 
 
 def _share(lemma: str, wn_pos: str) -> float:

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from labeling import ABSTAIN, apply_lfs
-from rules import keyword_lf, regex_lf, rules_from_file
+from rules import RegexTimeout, keyword_lf, regex_lf, rules_from_file
 from rules._re2 import UnsupportedPattern, compile_re2, translate
 
 N = 150_000
@@ -159,6 +159,33 @@ def test_re2_votes_equal_python_re(pattern, texts):
         assert (ours is None) == (theirs is None)
         if theirs is not None and r"\Z" not in pattern and "$" not in pattern:
             assert ours.span() == theirs.span()  # leftmost match, same start and (greedy) end
+
+
+BOUNDARY_PATTERNS = [r"\bab\b", r"\b\w+\b", r"\Ba", r"a\B", r"(?i)\bss\b", r"\b\u00e9", r"(?a)\bab\b", r"(x|\bb)"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(pattern=st.sampled_from(BOUNDARY_PATTERNS),
+       texts=st.lists(st.text("abAB sS_1!\u00e9\u00c9\u00df\u0663x", max_size=8), min_size=1, max_size=6))
+def test_word_boundaries_mean_what_python_says_on_every_text(pattern, texts):
+    """RE2's \\b sees only ASCII word characters; the LF's votes and spans are Python's on every text."""
+    lf = regex_lf("p", pattern, 1)
+    assert lf(pd.DataFrame({"text": texts})).tolist() == [1 if re.search(pattern, t) else ABSTAIN for t in texts]
+    for t in texts:
+        theirs = re.search(pattern, t)
+        assert [(s.start, s.end) for s in lf.explain(t)][:1] == ([theirs.span()] if theirs else [])
+
+
+def test_a_word_boundary_beside_accented_letters():
+    lf = regex_lf("cafe", r"\bcafé\b", 1)
+    assert lf(pd.DataFrame({"text": ["un café!", "cafés", "café", "CAFÉ"]})).tolist() == [1, -1, 1, -1]
+    ab = pickle.loads(pickle.dumps(regex_lf("ab", r"\bab\b", 1)))   # RE2 sees a boundary in "abÉ", Python none
+    assert ab(pd.DataFrame({"text": ["abÉ", "ab É", "ab", "xab"]})).tolist() == [-1, 1, 1, -1]
+    # There the backtracking engine runs, under the time limit, and says why it ran.
+    slow = regex_lf("slow", r"\b(a|aa)+$", 1)
+    assert slow(pd.DataFrame({"text": ["a" * 40 + "!"]})).tolist() == [-1]   # ASCII: RE2, instantly
+    with pytest.raises(RegexTimeout, match=r"LF 'slow'.*texts with non-ASCII letters"):
+        slow(pd.DataFrame({"text": ["a" * 40 + "é!"]}))
 
 
 @pytest.mark.parametrize("keyword, text", [("İ", "I"), ("İ", "i"), ("K", "k"), ("ſ", "S")])
