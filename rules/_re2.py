@@ -10,7 +10,7 @@ patterns lose their whitespace and comments, and nested counted repeats of one c
 :class:`UnsupportedPattern` naming the construct.
 
 RE2's ``\\b`` and ``\\B`` treat only ASCII letters, digits and ``_`` as word characters, and no RE2
-expression without lookaround says what Python's do; :func:`uses_word_boundary` tells the caller which
+expression without lookaround says what Python's do; ``Re2Pattern.word_boundary`` tells the caller which
 patterns need Python's engine on texts with other word characters. ``IGNORECASE`` follows RE2's Unicode
 simple case folding.
 """
@@ -351,6 +351,8 @@ class Re2Pattern:
     def __init__(self, pattern: re.Pattern) -> None:
         self.python = pattern
         self.translated = translate(pattern)
+        #: Whether the pattern needs Python's engine on texts with a non-ASCII word character (\\b, \\B).
+        self.word_boundary = _uses_word_boundary(pattern)
         self._compiled = self._compile(self.translated)
         trimmed = translate(pattern, trim=True)
         self._exists = self._compiled if trimmed == self.translated else self._compile(trimmed)
@@ -441,7 +443,7 @@ def translate(pattern: re.Pattern, *, trim: bool = False, ascii_text: bool = Fal
     return _Writer(flags, capture=not trim, ascii_text=ascii_text).seq(items, flags)
 
 
-def uses_word_boundary(pattern: re.Pattern) -> bool:
+def _uses_word_boundary(pattern: re.Pattern) -> bool:
     """Whether ``pattern`` holds ``\\b`` or ``\\B`` that Python reads with Unicode word characters.
 
     Such a pattern means the same on RE2 only for texts without a non-ASCII word character

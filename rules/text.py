@@ -14,7 +14,7 @@ from labeling.core.safe_yaml import short_repr
 
 from ._batch import LITERALS, column_view
 from ._prefilter import prefilter
-from ._re2 import NON_ASCII_WORD, UnsupportedPattern, compile_re2, uses_word_boundary
+from ._re2 import NON_ASCII_WORD, UnsupportedPattern, compile_re2
 from .base import RuleLF, Span
 
 __all__ = ["RegexLF", "RegexTimeout", "UnsupportedPattern", "regex_lf", "keyword_lf", "LengthLF", "length_lf",
@@ -94,7 +94,7 @@ class RegexLF(RuleLF):
         # RE2's \b sees only ASCII word characters: texts with others run on the backtracking engine
         # (under REGEX_TIMEOUT), so the pattern means what Python says on every text.
         self._boundary_engine = (_python_engine(self.pattern) if self.engine == "re2"
-                                 and uses_word_boundary(self.pattern) else None)
+                                 and self._compiled.word_boundary else None)
 
     def _compile(self) -> Any:
         if self.engine == "python":
