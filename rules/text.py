@@ -143,7 +143,10 @@ class RegexLF(RuleLF):
         return None
 
     def _search(self, text: str, pos: int = 0) -> Any:
-        engine = self._backtracking(text)
+        return self._search_on(self._backtracking(text), text, pos)
+
+    def _search_on(self, engine: Any, text: str, pos: int = 0) -> Any:
+        """Search ``text`` with ``engine`` (a backtracking one, under its time limit) or, for None, RE2."""
         if engine is None:
             return self._compiled.search(text, pos)
         limit = self.timeout if self.timeout is not None else REGEX_TIMEOUT
@@ -158,12 +161,12 @@ class RegexLF(RuleLF):
         if self.engine == "re2" and self._boundary_engine is None:
             exists = self._compiled.exists
             return [i for i in positions if exists(texts[i])]
-        search = self._search
-        if self.engine == "python":
-            return [i for i in positions if search(texts[i]) is not None]
-        exists, backtracking = self._compiled.exists, self._backtracking
-        return [i for i in positions
-                if (search(texts[i]) is not None if backtracking(texts[i]) is not None else exists(texts[i]))]
+        hits = []
+        for i in positions:
+            engine = self._backtracking(texts[i])   # chosen once per text
+            if self._compiled.exists(texts[i]) if engine is None else self._search_on(engine, texts[i]) is not None:
+                hits.append(i)
+        return hits
 
     def votes(self, df: pd.DataFrame) -> np.ndarray:
         view = column_view(df, self.column)
