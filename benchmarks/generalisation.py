@@ -12,7 +12,8 @@ on many LF sets of different character:
 
 Every model is fit on the train votes; the valid split's labels are used as each model declares
 (:func:`models.fit_with_validation`, as ``votewise bench`` does), and the test split is only scored: accuracy on
-all test rows, or for sms the F1 of SPAM on the test rows with a vote. Columns: the default ``LabelModel`` without
+all test rows, or for sms the F1 of SPAM on the test rows with a vote (for sms, every model's validation rows are
+likewise those with a vote). Columns: the default ``LabelModel`` without
 labels (``default``), the default with the validation labels (``default+v``,
 ``LabelModel().fit(L, L_valid=..., y_valid=...)``), ``MV``, ``WMV``, ``DS``, ``Snorkel``, ``HyperLM``, and
 ``prior err``, the largest absolute error of the default's estimated class prior (``class_prior_``, no labels)
@@ -154,6 +155,11 @@ def _fit(lfset: LFSet, column: str, seed: int = 0):
     L, _ = lfset.splits["train"]
     Lv, yv = lfset.splits["valid"]
     metric = "f1" if lfset.metric == "f1" else "accuracy"
+    if lfset.metric == "f1":
+        # The test score counts the rows with a vote only, so the validation score each model optimises does too
+        # (over every row, F1 of a rare class is often best when every row without a vote gets that class).
+        covered = (Lv != -1).any(axis=1)
+        Lv, yv = Lv[covered], yv[covered]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if column == "default":
@@ -205,7 +211,10 @@ def run(lfsets: list[LFSet], columns, progress: bool = True) -> list[dict]:
                "lfs": int(lfset.splits["train"][0].shape[1])}
         for column in columns:
             bar.set_postfix_str(f"{lfset.name}/{column}")
-            ckey = f"{key}/{column}/{_source_hash(_ALT_SOURCES[column])}" if column in ALTERNATIVES else None
+            # F1 sets' keys name their validation protocol (rows with a vote), so older scores are not reused.
+            protocol = "/covered-valid" if lfset.metric == "f1" else ""
+            ckey = (f"{key}/{column}/{_source_hash(_ALT_SOURCES[column])}{protocol}" if column in ALTERNATIVES
+                    else None)
             if column == "hyperlm" and not have_hyperlm:
                 rec[column] = float("nan")
             elif ckey is not None and ckey in cached:

@@ -213,6 +213,32 @@ def _logit(x: np.ndarray) -> np.ndarray:
     return np.log(x) - np.log1p(-x)
 
 
+def _uncovered_prior(counts: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    """Class probabilities of rows without a vote, from the classes of labelled such rows (``counts``).
+
+    The estimate is the labelled rows' class balance smoothed toward ``prior`` by ``s`` pseudo-rows, with ``s``
+    the one of ``k, 2k, 4k, ..., 64k`` or infinity (``prior`` itself) that predicts each labelled row best from
+    the others (leave-one-out log-likelihood): many rows without a vote that differ from the class prior move it,
+    a handful barely does.
+    """
+    k, n = len(prior), float(counts.sum())
+    prior = np.clip(np.asarray(prior, dtype=float), _EPS, None)
+    prior = prior / prior.sum()
+    if n < 2:
+        return prior
+    classes = np.flatnonzero(counts)
+    c, p = counts[classes], prior[classes]
+    best_s, best_ll = np.inf, float(c @ np.log(p))
+    for s in k * 2.0 ** np.arange(7):
+        # Each labelled row scored by the estimate made without it.
+        ll = float(c @ np.log((c - 1 + s * p) / (n - 1 + s)))
+        if ll > best_ll:
+            best_s, best_ll = s, ll
+    if not np.isfinite(best_s):
+        return prior
+    return (counts + best_s * prior) / (n + best_s)
+
+
 class LabelModel(BaseLabelModel):
     """Weak-supervision label model: how far to trust each LF's vote for each class.
 
@@ -251,7 +277,7 @@ class LabelModel(BaseLabelModel):
     a rare class is low (see ``accuracy_prior``). A precision never exceeds
     ``class prior / coverage`` (an LF that fires on half of the rows for a
     class that holds a third of them is right on at most two thirds of its
-    votes). A row with no vote gets the class prior.
+    votes). A row with no vote gets ``uncovered_prior_``.
 
     Parameters are fit by EM from a majority-vote start on the distinct vote
     patterns weighted by their counts (cost grows with the number of distinct
@@ -337,6 +363,11 @@ class LabelModel(BaseLabelModel):
         each on at least 1% of its votes.
     class_prior_ : ndarray, shape (cardinality,)
         Estimated class balance (or the one given or taken from validation labels).
+    uncovered_prior_ : ndarray, shape (cardinality,)
+        Class probabilities :meth:`predict_proba` gives a row where every LF abstains: ``class_prior_``, or
+        after a validated fit the class balance of the validation rows without a vote, smoothed toward
+        ``class_prior_`` by one pseudo-row per class. Such rows differ from the voted ones (they hold the
+        classes the LFs cover least), and the votes alone cannot say how.
     family_ : str
         The family fitted.
     family_scores_ : dict or None
@@ -357,9 +388,9 @@ class LabelModel(BaseLabelModel):
     -----
     Rows whose label is known (``y >= 0`` in :meth:`fit`) keep that label as
     their posterior through EM, and their votes then correct each precision
-    directly (see ``review_strength``). Rows where every LF abstains get the
-    class prior from :meth:`predict_proba`: they have no evidence, and
-    exports leave them out by default.
+    directly (see ``review_strength``). Rows where every LF abstains get
+    ``uncovered_prior_`` from :meth:`predict_proba`: they have no evidence of
+    their own, and exports leave them out by default.
 
     The shared confusion and the abstention evidence need the full score table;
     beyond 32 million (distinct rows x classes) cells or 16 million
@@ -745,6 +776,13 @@ class LabelModel(BaseLabelModel):
     def _fit_family(
         self, family: str, P: np.ndarray, known: np.ndarray, counts: np.ndarray, class_balance: np.ndarray | None
     ) -> None:
+        self._fit_family_params(family, P, known, counts, class_balance)
+        # Without labels nothing tells the rows without a vote from the others: they get the class prior.
+        self.uncovered_prior_ = np.array(self.class_prior_, dtype=float)
+
+    def _fit_family_params(
+        self, family: str, P: np.ndarray, known: np.ndarray, counts: np.ndarray, class_balance: np.ndarray | None
+    ) -> None:
         k = self.cardinality_
         self.family_ = family
         n = counts.sum()
@@ -792,7 +830,7 @@ class LabelModel(BaseLabelModel):
             shares = self._majority_shares(vp.patterns)
             probs = np.power(shares, 1.0 / t)
             probs /= probs.sum(axis=1, keepdims=True)
-        probs[(vp.patterns == ABSTAIN).all(axis=1)] = self.class_prior_
+        probs[(vp.patterns == ABSTAIN).all(axis=1)] = self.uncovered_prior_
         return probs[vp.inverse]
 
     def _fit_validated(
@@ -800,6 +838,8 @@ class LabelModel(BaseLabelModel):
         L_valid: Any, y_valid: Any,
     ) -> None:
         """Settings and family chosen on validation labels; see :meth:`fit`."""
+        import copy
+
         import pandas as pd
         from sklearn.base import clone
 
@@ -819,50 +859,65 @@ class LabelModel(BaseLabelModel):
         vb = balance if balance is not None else class_balance_from_labels(yv, k)
         fit_params = {"lf_groups": declared}
 
-        def finish(model: "LabelModel") -> "LabelModel":
+        # Validation rows without a vote show which classes the LFs leave uncovered.
+        silent = (Lv == ABSTAIN).all(axis=1) & (yv >= 0)
+        silent_counts = np.bincount(yv[silent], minlength=k).astype(float)
+
+        def finish(model: "LabelModel", threshold: bool = True) -> "LabelModel":
+            model.uncovered_prior_ = _uncovered_prior(silent_counts, model.class_prior_)
             fit_temperature(model, Lv, yv)
-            if metric == "f1" and k == 2:
+            if threshold and metric == "f1" and k == 2:
                 fit_threshold(model, Lv, yv)
             return model
 
         from .metrics import score_predictions
 
-        # The incumbent is the precision family with only the declared groups; every other family or setting,
-        # detected near-duplicate groups included, replaces it only on a clear paired lead.
+        # The incumbent is the precision family with this estimator's own settings and only the declared groups;
+        # every other setting (the selection grid, a threshold), family or detected near-duplicate group replaces
+        # it only on a clear paired lead: a validation set of a few hundred rows prefers one of several near-equal
+        # candidates by chance.
         base = clone(self).set_params(family="precision", valid_metric=metric, detect_groups=False)
-        incumbent, _ = select_on_valid(base, L, Lv, yv, metric=metric, y=y, class_balance=vb, fit_params=fit_params)
-        incumbent = finish(incumbent)
-        rows, best, best_z = [], incumbent, 0.0
+        incumbent = finish(clone(base).fit(L, y, class_balance=vb, lf_groups=declared), threshold=False)
         inc_pred = incumbent.predict(Lv)
-        rows.append({"candidate": "precision (validated settings)", "valid_score": score_predictions(yv, inc_pred, metric),
+        rows, best, best_pred, best_row = [], incumbent, inc_pred, 0
+        rows.append({"candidate": "precision (own settings)", "valid_score": score_predictions(yv, inc_pred, metric),
                      "lead_z": 0.0})
+
+        def challenge(name: str, challenger: "LabelModel") -> None:
+            # Candidates come in order of departure from the estimator as given; each must clearly beat the one
+            # chosen so far, so that every departure is backed by evidence of its own.
+            nonlocal best, best_pred, best_row
+            pred = challenger.predict(Lv)
+            z = clear_lead(yv, best_pred, pred, metric)
+            rows.append({"candidate": name, "valid_score": score_predictions(yv, pred, metric), "lead_z": z})
+            if z >= CLEAR_LEAD_Z:
+                best, best_pred, best_row = challenger, pred, len(rows) - 1
+
+        if metric == "f1" and k == 2 and self.threshold is None:
+            challenge("precision (own settings), threshold", finish(copy.deepcopy(incumbent)))
+        tuned, _ = select_on_valid(base, L, Lv, yv, metric=metric, y=y, class_balance=vb, fit_params=fit_params)
+        challenge("precision (validated settings)", finish(tuned))
         if self.detect_groups:
             grouped, _ = select_on_valid(base.set_params(detect_groups=True), L, Lv, yv, metric=metric, y=y,
                                          class_balance=vb, fit_params=fit_params)
-            grouped = finish(grouped)
-            pred = grouped.predict(Lv)
-            z = clear_lead(yv, inc_pred, pred, metric)
-            rows.append({"candidate": "precision, detected LF groups", "valid_score": score_predictions(yv, pred, metric),
-                         "lead_z": z})
-            if z >= CLEAR_LEAD_Z:
-                best, best_z = grouped, z
+            challenge("precision, detected LF groups", finish(grouped))
         for name, family, cb in (("confusion, validation class balance", "confusion", vb),
                                  ("confusion, estimated class prior", "confusion", None),
                                  ("majority, validation class balance", "majority", vb)):
             if y is not None and (y >= 0).any():
                 break  # reviewed rows anchor the precision family
             challenger = clone(self).set_params(family=family, valid_metric=metric, temperature=1.0, threshold=None)
-            challenger.fit(L, y, class_balance=cb, lf_groups=declared)
-            challenger = finish(challenger)
-            pred = challenger.predict(Lv)
-            z = clear_lead(yv, inc_pred, pred, metric)
-            rows.append({"candidate": name, "valid_score": score_predictions(yv, pred, metric), "lead_z": z})
-            if z >= CLEAR_LEAD_Z and z > best_z:
-                best, best_z = challenger, z
+            with warnings.catch_warnings():
+                # The labels in hand settle the class balance; a candidate estimating its own need not warn.
+                warnings.simplefilter("ignore", UserWarning)
+                challenger.fit(L, y, class_balance=cb, lf_groups=declared)
+            challenge(name, finish(challenger))
         self._adopt(best)
         params = {key: value for key, value in best.get_params().items() if key not in ("family", "detect_groups")}
         self.set_params(**params)
-        self.valid_table_ = pd.DataFrame(rows)
+        table = pd.DataFrame(rows)
+        table["chosen"] = table.index == best_row
+        self.valid_table_ = table
 
     def _fit_precision(
         self, P: np.ndarray, known: np.ndarray, counts: np.ndarray, class_balance: np.ndarray | None
@@ -953,9 +1008,9 @@ class LabelModel(BaseLabelModel):
                 probs[lo:lo + step] = self._posterior(
                     votes, self.precision_, self.class_prior_, self.confusion_, temperature
                 )
-        # A row without a vote has no evidence of its own and gets exactly the class prior: the temperature
+        # A row without a vote has no evidence of its own and gets exactly uncovered_prior_: the temperature
         # rescales evidence, and abstentions only count as evidence beside a vote.
-        probs[(vp.patterns == ABSTAIN).all(axis=1)] = self.class_prior_
+        probs[(vp.patterns == ABSTAIN).all(axis=1)] = self.uncovered_prior_
         return probs[vp.inverse]
 
     def predict(self, L: Any, *, tie_break: str | None = None) -> np.ndarray:

@@ -109,7 +109,12 @@ def test_class_prior_warning_when_no_two_lfs_meet():
 def test_validated_fit_is_the_estimator_s_own(youtube):
     ds = youtube
     model = LabelModel().fit(ds.train.L, L_valid=ds.valid.L, y_valid=ds.valid.y)
-    assert list(model.valid_table_["candidate"])[0] == "precision (validated settings)"
+    table = model.valid_table_
+    assert list(table["candidate"])[0] == "precision (own settings)"
+    assert table["chosen"].sum() == 1
+    # A candidate other than the estimator's own settings is only chosen with a clear lead.
+    chosen = table[table["chosen"]].iloc[0]
+    assert chosen["candidate"] == "precision (own settings)" or chosen["lead_z"] >= 1.96
     via_function = fit_with_validation(LabelModel(), ds.train.L, ds.valid.L, ds.valid.y)
     np.testing.assert_allclose(model.predict_proba(ds.test.L), via_function.predict_proba(ds.test.L))
     assert model.score(ds.test.L, ds.test.y) >= 0.864
@@ -131,3 +136,30 @@ def test_clear_lead_needs_more_than_a_few_rows():
     c = y.copy()  # 100% right
     assert clear_lead(y, a, c, "accuracy") > 1.96
     assert clear_lead(y, a, c, "f1") > 1.96
+
+
+def test_rows_without_a_vote_get_the_validation_rows_balance(youtube):
+    ds = youtube
+    # Two LFs leave most rows without a vote; which classes those rows hold is only seen on labelled rows.
+    L, Lv, Lt = (np.asarray(s.L)[:, :2] for s in (ds.train, ds.valid, ds.test))
+    silent = (Lv == -1).all(axis=1)
+    assert silent.sum() > 40
+    plain = LabelModel().fit(L)
+    np.testing.assert_allclose(plain.uncovered_prior_, plain.class_prior_)
+    model = LabelModel().fit(L, L_valid=Lv, y_valid=ds.valid.y)
+    observed = np.bincount(ds.valid.y[silent], minlength=2) / silent.sum()
+    # Between the class prior and what the labelled rows without a vote show, closer to the latter.
+    assert np.abs(model.uncovered_prior_ - observed).max() < np.abs(model.class_prior_ - observed).max()
+    np.testing.assert_allclose(model.predict_proba(np.full((1, 2), -1))[0], model.uncovered_prior_)
+    unc = (Lt == -1).all(axis=1)
+    assert np.mean(model.predict(Lt)[unc] == ds.test.y[unc]) >= np.mean(ds.test.y[unc] == plain.class_prior_.argmax())
+
+
+def test_uncovered_prior_needs_more_than_a_handful_of_rows():
+    from models.label_model import _uncovered_prior
+
+    prior = np.array([0.5, 0.3, 0.2])
+    np.testing.assert_allclose(_uncovered_prior(np.array([1.0, 0, 0]), prior), prior)
+    np.testing.assert_allclose(_uncovered_prior(np.array([2.0, 1, 1]), prior), prior)  # what the prior expects
+    many = _uncovered_prior(np.array([5.0, 5, 90]), prior)
+    assert many.argmax() == 2 and 0.2 < many[2] < 0.9 and np.isclose(many.sum(), 1)

@@ -260,11 +260,19 @@ def test_f1_threshold_is_chosen_on_validation(youtube):
     from models import fit_threshold, score_predictions
 
     model = fit_with_validation(LabelModel(), youtube.train.L, youtube.valid.L, youtube.valid.y, metric="f1")
-    assert model.threshold is not None
-    f1_at = score_predictions(youtube.valid.y, model.predict(youtube.valid.L), "f1")
+    # The validated fit tries a threshold and keeps it only on a clear lead on the validation rows.
+    table = model.valid_table_
+    assert "precision (own settings), threshold" in set(table["candidate"])
+    chosen = table[table["chosen"]].iloc[0]
+    if chosen["candidate"] == "precision (own settings)":
+        assert model.threshold is None
+    else:
+        assert chosen["lead_z"] >= 1.96
     model.set_params(threshold=None)
-    assert f1_at >= score_predictions(youtube.valid.y, model.predict(youtube.valid.L), "f1")
+    f1_without = score_predictions(youtube.valid.y, model.predict(youtube.valid.L), "f1")
     assert fit_threshold(model, youtube.valid.L, youtube.valid.y) == model.threshold
+    assert model.threshold is not None
+    assert score_predictions(youtube.valid.y, model.predict(youtube.valid.L), "f1") >= f1_without
     with pytest.raises(ValueError, match=r"'threshold' parameter of LabelModel must be a float in the range \[0.0, 1.0\] or None. Got 2"):
         LabelModel(threshold=2).fit(youtube.train.L)
 
