@@ -17,6 +17,7 @@ from .confusion_family import fit_confusion
 from .family_choice import CLEAR_LEAD_Z, HELD_OUT_LEAD_Z, clear_lead, held_out_agreement, paired_z
 from .lf_groups import NEAR_DUPLICATE, check_lf_groups, find_lf_groups, group_vote_weights
 from .metrics import METRICS
+from .uncovered import poisson_uncovered, smoothed_uncovered, sources_per_row
 
 __all__ = ["LabelModel", "FAMILIES"]
 
@@ -211,32 +212,6 @@ def _votes(P: np.ndarray, k: int, known: np.ndarray, m: int, groups: np.ndarray 
 def _logit(x: np.ndarray) -> np.ndarray:
     x = np.clip(x, _EPS, 1 - _EPS)
     return np.log(x) - np.log1p(-x)
-
-
-def _uncovered_prior(counts: np.ndarray, prior: np.ndarray) -> np.ndarray:
-    """Class probabilities of rows without a vote, from the classes of labelled such rows (``counts``).
-
-    The estimate is the labelled rows' class balance smoothed toward ``prior`` by ``s`` pseudo-rows, with ``s``
-    the one of ``k, 2k, 4k, ..., 64k`` or infinity (``prior`` itself) that predicts each labelled row best from
-    the others (leave-one-out log-likelihood): many rows without a vote that differ from the class prior move it,
-    a handful barely does.
-    """
-    k, n = len(prior), float(counts.sum())
-    prior = np.clip(np.asarray(prior, dtype=float), _EPS, None)
-    prior = prior / prior.sum()
-    if n < 2:
-        return prior
-    classes = np.flatnonzero(counts)
-    c, p = counts[classes], prior[classes]
-    best_s, best_ll = np.inf, float(c @ np.log(p))
-    for s in k * 2.0 ** np.arange(7):
-        # Each labelled row scored by the estimate made without it.
-        ll = float(c @ np.log((c - 1 + s * p) / (n - 1 + s)))
-        if ll > best_ll:
-            best_s, best_ll = s, ll
-    if not np.isfinite(best_s):
-        return prior
-    return (counts + best_s * prior) / (n + best_s)
 
 
 class LabelModel(BaseLabelModel):
@@ -777,8 +752,8 @@ class LabelModel(BaseLabelModel):
         self, family: str, P: np.ndarray, known: np.ndarray, counts: np.ndarray, class_balance: np.ndarray | None
     ) -> None:
         self._fit_family_params(family, P, known, counts, class_balance)
-        # Without labels nothing tells the rows without a vote from the others: they get the class prior.
-        self.uncovered_prior_ = np.array(self.class_prior_, dtype=float)
+        if family != "precision":
+            self.uncovered_prior_ = np.array(self.class_prior_, dtype=float)
 
     def _fit_family_params(
         self, family: str, P: np.ndarray, known: np.ndarray, counts: np.ndarray, class_balance: np.ndarray | None
@@ -864,7 +839,7 @@ class LabelModel(BaseLabelModel):
         silent_counts = np.bincount(yv[silent], minlength=k).astype(float)
 
         def finish(model: "LabelModel", threshold: bool = True) -> "LabelModel":
-            model.uncovered_prior_ = _uncovered_prior(silent_counts, model.class_prior_)
+            model.uncovered_prior_ = smoothed_uncovered(silent_counts, model.class_prior_)
             fit_temperature(model, Lv, yv)
             if threshold and metric == "f1" and k == 2:
                 fit_threshold(model, Lv, yv)
@@ -972,7 +947,13 @@ class LabelModel(BaseLabelModel):
         if (known >= 0).any() and np.isfinite(self.review_strength):
             precision = self._review_precision(votes, post, known, counts, precision)
         self.precision_ = precision
-        self.class_prior_ = prior
+        # The prior among rows with a vote (what EM estimates, and what scores them); the class prior over all
+        # rows and that of the rows without a vote differ from it when the LFs cover some classes better.
+        self.vote_prior_ = prior
+        self.class_prior_ = self.uncovered_prior_ = prior
+        if dense and not fixed_prior and not (known >= 0).any():
+            self.class_prior_, self.uncovered_prior_ = poisson_uncovered(
+                post, counts, sources_per_row(P, self.lf_groups_, ABSTAIN))
         self.confusion_ = confusion
         self.weights_ = self._weights(precision, prior)
         self.n_iter_ = it
@@ -996,8 +977,8 @@ class LabelModel(BaseLabelModel):
         temperature = float(self.temperature)
         if not self.dense_:
             votes = _CellVotes(vp.patterns, k, np.full(len(vp), -1, dtype=np.int64), self.lf_groups_)
-            post = self._posterior(votes, self.precision_, self.class_prior_, None, temperature)
-            probs = votes.full(post, np.exp(np.log(np.clip(self.class_prior_, _EPS, None)) / temperature))
+            post = self._posterior(votes, self.precision_, self.vote_prior_, None, temperature)
+            probs = votes.full(post, np.exp(np.log(np.clip(self.vote_prior_, _EPS, None)) / temperature))
         else:
             # Score the patterns in blocks so that the dense posterior stays bounded, as in the fit.
             probs = np.empty((len(vp), k))
@@ -1006,7 +987,7 @@ class LabelModel(BaseLabelModel):
                 block = vp.patterns[lo:lo + step]
                 votes = _DenseVotes(block, k, np.full(len(block), -1, dtype=np.int64), self.lf_groups_)
                 probs[lo:lo + step] = self._posterior(
-                    votes, self.precision_, self.class_prior_, self.confusion_, temperature
+                    votes, self.precision_, self.vote_prior_, self.confusion_, temperature
                 )
         # A row without a vote has no evidence of its own and gets exactly uncovered_prior_: the temperature
         # rescales evidence, and abstentions only count as evidence beside a vote.

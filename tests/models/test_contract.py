@@ -40,7 +40,8 @@ def test_contract_on_youtube(name, youtube):
     assert preds.dtype == np.int64 and set(np.unique(preds)) <= {0, 1}
     assert 0.5 < model.score(youtube.test.L, youtube.test.y) <= 1
     none = (youtube.test.L.values == -1).all(axis=1)
-    expected = getattr(model, "class_prior_", np.full(k, 1 / k))
+    # A row without a vote gets the model's probabilities for such rows (the class prior, or uniform).
+    expected = getattr(model, "uncovered_prior_", getattr(model, "class_prior_", np.full(k, 1 / k)))
     np.testing.assert_allclose(probs[none], np.broadcast_to(expected, probs[none].shape), atol=1e-9)
     # int8 votes are accepted as they are, and give the same result as int64 votes.
     assert youtube.test.L.values.dtype == np.int8
@@ -137,9 +138,10 @@ def test_properties(name, data, perm_seed):
     # Rows are distributions.
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-9)
     assert (probs >= 0).all()
-    # An all-abstain row gets the class prior (uniform for models without one).
+    # An all-abstain row gets the model's probabilities for such rows (the class prior, or uniform).
     blank = model.predict_proba(np.full((1, 4), -1))[0]
-    np.testing.assert_allclose(blank, getattr(model, "class_prior_", np.full(k, 1 / k)), atol=1e-9)
+    expected = getattr(model, "uncovered_prior_", getattr(model, "class_prior_", np.full(k, 1 / k)))
+    np.testing.assert_allclose(blank, expected, atol=1e-9)
     # Permuting LF columns changes no probability.
     perm = np.random.default_rng(perm_seed).permutation(4)
     permuted = _fit(name, L[:, perm], cardinality=k)

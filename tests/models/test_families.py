@@ -145,7 +145,6 @@ def test_rows_without_a_vote_get_the_validation_rows_balance(youtube):
     silent = (Lv == -1).all(axis=1)
     assert silent.sum() > 40
     plain = LabelModel().fit(L)
-    np.testing.assert_allclose(plain.uncovered_prior_, plain.class_prior_)
     model = LabelModel().fit(L, L_valid=Lv, y_valid=ds.valid.y)
     observed = np.bincount(ds.valid.y[silent], minlength=2) / silent.sum()
     # Between the class prior and what the labelled rows without a vote show, closer to the latter.
@@ -154,12 +153,3 @@ def test_rows_without_a_vote_get_the_validation_rows_balance(youtube):
     unc = (Lt == -1).all(axis=1)
     assert np.mean(model.predict(Lt)[unc] == ds.test.y[unc]) >= np.mean(ds.test.y[unc] == plain.class_prior_.argmax())
 
-
-def test_uncovered_prior_needs_more_than_a_handful_of_rows():
-    from models.label_model import _uncovered_prior
-
-    prior = np.array([0.5, 0.3, 0.2])
-    np.testing.assert_allclose(_uncovered_prior(np.array([1.0, 0, 0]), prior), prior)
-    np.testing.assert_allclose(_uncovered_prior(np.array([2.0, 1, 1]), prior), prior)  # what the prior expects
-    many = _uncovered_prior(np.array([5.0, 5, 90]), prior)
-    assert many.argmax() == 2 and 0.2 < many[2] < 0.9 and np.isclose(many.sum(), 1)

@@ -278,7 +278,8 @@ def test_f1_threshold_is_chosen_on_validation(youtube):
 
 
 def test_rows_without_votes_get_the_prior_with_abstention_evidence(youtube):
-    # Abstentions are evidence only beside a vote: a row nobody voted on still gets exactly the class prior.
+    # Abstentions are evidence only beside a vote: a row nobody voted on still gets exactly uncovered_prior_,
+    # whatever the temperature.
     model = LabelModel(abstain_evidence=True, temperature=0.5).fit(youtube.train.L)
     blank = model.predict_proba(np.full((2, 10), -1))
-    np.testing.assert_allclose(blank, np.broadcast_to(model.class_prior_, blank.shape))
+    np.testing.assert_allclose(blank, np.broadcast_to(model.uncovered_prior_, blank.shape))
