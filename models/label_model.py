@@ -233,10 +233,12 @@ class LabelModel(BaseLabelModel):
     Without labels, the precision family is kept unless another family predicts held-out LFs' votes clearly
     better: each LF group is hidden in turn, and the model's prediction from the remaining votes is compared
     with the hidden votes (:func:`models.family_choice.held_out_agreement`, a paired test at 1.96 standard
-    errors, each distinct vote pattern counting once). With validation labels (``fit(L, L_valid=..., y_valid=...)``), the precision family's settings,
-    temperature and threshold are chosen on them, and another family or setting replaces it only on a clear
-    paired lead on the validation rows (1.96 standard errors). Known labels (``y``) always use the precision
-    family. A ``UserWarning`` says when the votes cannot identify the class balance (a class no LF votes, or
+    errors, each distinct vote pattern counting once). With validation labels
+    (``fit(L, L_valid=..., y_valid=...)``) the estimator's own settings, with the validation class balance, a
+    validated temperature and only the declared LF groups, are kept unless a departure (an F1 threshold, the
+    ``selection_grid`` settings, detected near-duplicate groups, another family) beats the candidate chosen before it by a clear paired lead on the
+    validation rows (1.96 standard errors); rows without a vote then take the class balance of the validation
+    rows without one (``uncovered_prior_``). Known labels (``y``) always use the precision family. A ``UserWarning`` says when the votes cannot identify the class balance (a class no LF votes, or
     almost no row with votes of two independent LFs).
 
     Each LF ``j`` voting class ``c`` is right with probability ``precision_[j, c]``
@@ -611,9 +613,10 @@ class LabelModel(BaseLabelModel):
             Fixed class prior instead of the estimate.
         L_valid, y_valid : optional
             Votes and gold labels of a labelled validation split. The class prior is then the validation
-            class balance, the precision family's settings (``selection_grid``) are chosen by validation
-            ``valid_metric``, then a temperature and (binary F1) a threshold; another family replaces it only
-            on a clear paired lead on the validation rows (see :func:`models.family_choice.clear_lead`).
+            class balance and a temperature is fit; a threshold (binary F1), the ``selection_grid`` settings
+            chosen by validation ``valid_metric``, detected LF groups or another family replaces the
+            estimator's own settings only on a clear paired lead over the candidate chosen before it (see
+            :func:`models.family_choice.clear_lead`).
             The chosen settings are set on the estimator (``get_params`` shows them); ``valid_table_``
             lists every candidate.
         lf_groups : sequence of hashable, optional
