@@ -495,6 +495,13 @@ class FinalClassifier(ClassifierMixin, BaseEstimator):
         """The end model in use: ``end_model`` or the review-loop default."""
         return self.end_model if self.end_model is not None else EndModel.for_review_loop()
 
+    def _check_label_model_weight(self) -> bool:
+        """Whether ``label_model_weight`` is ``"auto"``; any other string is an error."""
+        auto = isinstance(self.label_model_weight, str)
+        if auto and self.label_model_weight != "auto":
+            raise ValueError(f"label_model_weight={self.label_model_weight!r}; expected a number >= 0 or 'auto'.")
+        return auto
+
     def make_vectorizers(self) -> list[Any]:
         """Fresh feature blocks of the end model; :meth:`fit_features` expects their stacked outputs."""
         return self._end_model().make_vectorizers()
@@ -527,6 +534,7 @@ class FinalClassifier(ClassifierMixin, BaseEstimator):
             (:meth:`ActiveLoop.representative_rows`): their reviews choose
             the experts' weights when ``label_model_weight="auto"``.
         """
+        self._check_label_model_weight()  # before the texts are vectorised
         texts = [str(t) for t in texts]
         probs = np.asarray(probs, dtype=float)
         y = np.asarray(y, dtype=np.int64)
@@ -562,15 +570,13 @@ class FinalClassifier(ClassifierMixin, BaseEstimator):
         and their votes) let the reviewed-rows model be weighed against the
         full product; without them against the end model alone.
         """
+        auto = self._check_label_model_weight()
         em = self.end_model_ = self._end_model()
         probs = np.asarray(probs, dtype=float)
         y = np.asarray(y, dtype=np.int64)
         self.cardinality_ = probs.shape[1]
         keep = np.asarray(keep, dtype=bool)
         self.end_ = em.train_classifier(X, probs, keep=keep, human=y != ABSTAIN)
-        auto = isinstance(self.label_model_weight, str)
-        if auto and self.label_model_weight != "auto":
-            raise ValueError(f"label_model_weight={self.label_model_weight!r}; expected a number >= 0 or 'auto'.")
         self.end_model_agreement_ = None
         preferred = 1.0
         if auto and lm_probs is not None and L is not None:
