@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-import pytest
+# Under pytest-xdist each worker gets its share of the cores for BLAS and OpenMP (numpy, scipy, scikit-learn,
+# torch): with every worker's pools as wide as the machine, threads outnumber cores and spin waiting for one
+# another (scipy's L-BFGS-B runs twice as slow on small problems). Set before numpy or torch is imported;
+# subprocesses the tests start inherit it. A value already in the environment is kept.
+_WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0") or 0)
+if _WORKERS > 1:
+    _THREADS = str(max(1, (os.cpu_count() or 1) // _WORKERS))
+    for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_var, _THREADS)
 
-from sources import read_wrench
+import pytest  # noqa: E402
+
+from sources import read_wrench  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
