@@ -23,6 +23,30 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
 EXAMPLES = ROOT / "examples"
 
+#: The files that take longest (tens of seconds each on two cores), longest first. With ``--dist loadfile``
+#: a file runs on one worker from start to end, and pytest-xdist hands out files with the most tests first,
+#: which leaves these few-test files for last: one worker then runs the README's commands alone while the
+#: others have finished. Started first, they run beside the many short files. Only the order changes.
+LONGEST_FIRST = (
+    "tests/test_readme.py",
+    "tests/sources/test_encoder.py",
+    "tests/labeling/app/test_simulate.py",
+    "tests/labeling/review/test_browser.py",
+    "tests/sources/test_llm_openai.py",
+    "tests/labeling/app/test_pipeline.py",
+)
+
+
+def pytest_configure(config):
+    if getattr(config.option, "dist", "no") == "loadfile":
+        config.option.loadscopereorder = False  # keep the order below rather than most tests first
+
+
+def pytest_collection_modifyitems(config, items):
+    if _WORKERS:
+        rank = {path: i for i, path in enumerate(LONGEST_FIRST)}
+        items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))  # stable: files stay whole
+
 
 @pytest.fixture(scope="session")
 def youtube():
