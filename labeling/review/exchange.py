@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
-from labeling.core.fileio import iter_jsonl
+from labeling.core.fileio import decode_utf8, iter_jsonl
 
 # No import of .store here: ReviewStore's export/import methods call this module, and the
 # no-cycles contract counts imports inside functions too. "ReviewStore" and "Decision" in the
@@ -482,11 +482,10 @@ def _json_tasks(path: str | os.PathLike) -> list[tuple[int, Any]]:
     if not raw.strip():
         raise ValueError(f"{path}: the file is empty; {what}.")
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ValueError(f"{path}, line {line}: byte 0x{raw[exc.start]:02x} at offset {exc.start} is not UTF-8 "
-                         f"text (a binary or differently encoded file?); {what}.") from None
+        text = decode_utf8(raw, str(path))
+    except ValueError as exc:
+        # The core names the file and line; what the file should have been is said here.
+        raise ValueError(f"{exc} A binary or differently encoded file? {what[0].upper()}{what[1:]}.") from None
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         raise ValueError(f"{path}, line {line}: NUL byte, so this is a binary file; {what}.")

@@ -14,6 +14,8 @@ import sqlite3
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from labeling.core.cachedir import default_cache_dir
+
 from .base import Answer
 
 __all__ = ["ResponseCache", "default_cache_path"]
@@ -34,12 +36,13 @@ _LOOKUP_SLICE = 500
 
 
 def default_cache_path() -> Path:
-    """``$VOTEWISE_CACHE/llm/responses.sqlite``, else under ``$XDG_CACHE_HOME/votewise`` or ``~/.cache/votewise``."""
-    root = os.environ.get("VOTEWISE_CACHE")
-    if root:
-        return Path(root) / "llm" / "responses.sqlite"
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "votewise" / "llm" / "responses.sqlite"
+    """``responses.sqlite`` in votewise's ``llm`` cache folder.
+
+    That folder is :func:`labeling.core.cachedir.default_cache_dir` ``("llm")``: ``$VOTEWISE_CACHE/llm``, else
+    ``$XDG_CACHE_HOME/votewise/llm``, else ``~/.cache/votewise/llm``, so the variable moves this cache with the
+    others.
+    """
+    return default_cache_dir("llm") / "responses.sqlite"
 
 
 class ResponseCache:

@@ -1,4 +1,4 @@
-"""The response cache on its own: round trips, many keys, a damaged file, workers' connections."""
+"""The response cache on its own: round trips, many keys, a damaged file, workers' connections, its folder."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import pickle
 
 import pytest
 
-from sources.llm import Answer, OpenAIBackend, Prompt, ResponseCache
+from labeling.core.cachedir import default_cache_dir
+from sources.llm import Answer, OpenAIBackend, Prompt, ResponseCache, default_cache_path
 
 
 def test_answers_round_trip_with_scores_and_tokens(tmp_path):
@@ -52,3 +53,16 @@ def test_a_pickled_cache_opens_its_own_connection(tmp_path):
     cache.put(b"k" * 20, "openai", Answer("ham"))
     clone = pickle.loads(pickle.dumps(cache))
     assert clone._conn is None and clone.get_many([b"k" * 20])[b"k" * 20].text == "ham"
+
+
+def test_default_path_is_in_the_shared_cache_folder(tmp_path, monkeypatch):
+    """``$VOTEWISE_CACHE`` moves the answers with every other cache, ``~`` expanded; else the XDG folder."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("VOTEWISE_CACHE", "~/vw")
+    assert default_cache_path() == tmp_path / "vw" / "llm" / "responses.sqlite"
+    assert default_cache_path().parent == default_cache_dir("llm")
+    monkeypatch.delenv("VOTEWISE_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_cache_path() == tmp_path / "xdg" / "votewise" / "llm" / "responses.sqlite"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert default_cache_path() == tmp_path / ".cache" / "votewise" / "llm" / "responses.sqlite"

@@ -230,7 +230,8 @@ def test_jsonl_import_refuses_bad_records_naming_line_and_field(full_store, tmp_
 
 @pytest.mark.parametrize("content, message", [
     (b'[{"data": {"text": "a"}, "annotations": []},\n {"data": {"text": "b"', "line 2, column"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe", "is not UTF-8 text"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe", r"line 1: not UTF-8 \(byte 0x89\)"),
+    (b'[{"data": {"text": "a"}},\n {"data": {"text": "caf\xe9"}}]', r"line 2: not UTF-8 \(byte 0xe9\)"),
     (b'[{"data": {"text": "a"}}]\x00\x00', "NUL byte"),
     (b"", "the file is empty"),
     (b'{"data": {"text": "a"}}', "got an object at the top level"),
