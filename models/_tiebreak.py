@@ -38,7 +38,8 @@ def probs_to_preds(probs: np.ndarray, *, tie_break: str = "random", tol: float =
     ndarray of int64, shape (n,)
     """
     if tie_break not in TIE_BREAKS:
-        raise ValueError(f"tie_break={tie_break!r} is not one of {set(TIE_BREAKS)}.")
+        allowed = ", ".join(repr(rule) for rule in TIE_BREAKS)
+        raise ValueError(f"tie_break={tie_break!r} is not one of {allowed}.")
     probs = np.asarray(probs)
     tied = probs >= probs.max(axis=1, keepdims=True) - tol
     preds = tied.argmax(axis=1).astype(np.int64)

@@ -145,10 +145,12 @@ class BaseLabelModel(ClassifierMixin, BaseEstimator):
         return self._predict_proba(self._check_predict_input(L))
 
     def predict(self, L: Any, *, tie_break: str | None = None) -> np.ndarray:
-        """Most probable class per row; ties resolved by ``tie_break`` (default: the model's)."""
+        """Most probable class per row; ties resolved by ``tie_break`` (default: the model's).
+
+        A ``tie_break`` given here is checked by :func:`~models.probs_to_preds`; the model's own was checked
+        by ``fit`` (``_parameter_constraints``).
+        """
         rule = self.tie_break if tie_break is None else tie_break
-        if rule not in TIE_BREAKS:
-            raise ValueError(f"tie_break={rule!r} is not one of {set(TIE_BREAKS)}.")
         return probs_to_preds(self.predict_proba(L), tie_break=rule)
 
     def score(self, L: Any, y: Any, *, metric: str = "accuracy", tie_break: str | None = None) -> float:

@@ -52,7 +52,7 @@ def test_errors(youtube, trec):
         mv.predict(trec.test.L)
     with pytest.raises(ValueError, match=r"is 5; expected -1 or 0..1 for cardinality=2"):
         mv.predict_proba(np.full((2, 10), 5))
-    with pytest.raises(ValueError, match="tie_break='rnd' is not one of"):
+    with pytest.raises(ValueError, match="tie_break='rnd' is not one of 'random', 'abstain', 'first'"):
         mv.predict(youtube.test.L, tie_break="rnd")
     with pytest.raises(ValueError, match=r"'tie_break' parameter of MajorityVote must be a str among .*Got 'x'"):
         MajorityVote(tie_break="x").fit(youtube.train.L)
