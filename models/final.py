@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from numbers import Integral, Real
 from typing import Any, Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from labeling.core.matrix import ABSTAIN, covered_rows
 from models.base import NotFittedError
@@ -425,12 +427,12 @@ class FinalClassifier(ClassifierMixin, BaseEstimator):
         The end model; default :meth:`models.EndModel.for_review_loop`. With an
         ``encoder`` the reviewed-rows model reads its embeddings.
     review_C : float
-        Inverse L2 penalty of the reviewed-rows model.
+        Inverse L2 penalty of the reviewed-rows model (> 0).
     review_prior : float
         Reviews the reviewed-rows model needs before it can count as much as
-        the other experts (``prior`` of :func:`fit_review_model`), unless
+        the other experts (``prior`` of :func:`fit_review_model`, >= 0), unless
         held-out reviews clearly support full weight.
-    label_model_weight : float or "auto"
+    label_model_weight : float >= 0 or "auto"
         Exponent of the label model in the product (:func:`combine`). The end
         model is trained on the label model's labels, so the product counts the
         LFs' evidence twice; 0 leaves the label model out, which helps where
@@ -447,8 +449,8 @@ class FinalClassifier(ClassifierMixin, BaseEstimator):
         class on at least 90% of covered rows (it already holds the LFs'
         evidence), else 1 (:func:`end_model_agreement`,
         :func:`preferred_label_model_weight`).
-    random_state : int
-        Seed of the reviewed-rows model's folds.
+    random_state : int or None
+        Seed of the reviewed-rows model's folds (an int >= 0; None draws fresh ones).
 
     Attributes
     ----------
@@ -474,6 +476,17 @@ class FinalClassifier(ClassifierMixin, BaseEstimator):
     >>> clf.predict(["check out my channel"], L=L_new)     # doctest: +SKIP
     """
 
+    #: Hyper-parameter constraints in scikit-learn's form, checked by ``_validate_params`` when ``fit`` and
+    #: ``fit_features`` start, so a bad value is refused before any text is vectorised.
+    _parameter_constraints: dict = {
+        "label_model": [HasMethods(["predict_proba"]), None],
+        "end_model": [HasMethods(["make_vectorizers", "train_classifier", "embedding_columns"]), None],
+        "review_C": [Interval(Real, 0, None, closed="neither")],
+        "review_prior": [Interval(Real, 0, None, closed="left")],
+        "label_model_weight": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
+        "random_state": [Interval(Integral, 0, None, closed="left"), None],
+    }
+
     def __init__(
         self,
         label_model: Any = None,
@@ -494,13 +507,6 @@ class FinalClassifier(ClassifierMixin, BaseEstimator):
     def _end_model(self) -> EndModel:
         """The end model in use: ``end_model`` or the review-loop default."""
         return self.end_model if self.end_model is not None else EndModel.for_review_loop()
-
-    def _check_label_model_weight(self) -> bool:
-        """Whether ``label_model_weight`` is ``"auto"``; any other string is an error."""
-        auto = isinstance(self.label_model_weight, str)
-        if auto and self.label_model_weight != "auto":
-            raise ValueError(f"label_model_weight={self.label_model_weight!r}; expected a number >= 0 or 'auto'.")
-        return auto
 
     def make_vectorizers(self) -> list[Any]:
         """Fresh feature blocks of the end model; :meth:`fit_features` expects their stacked outputs."""
@@ -534,7 +540,7 @@ class FinalClassifier(ClassifierMixin, BaseEstimator):
             (:meth:`ActiveLoop.representative_rows`): their reviews choose
             the experts' weights when ``label_model_weight="auto"``.
         """
-        self._check_label_model_weight()  # before the texts are vectorised
+        self._validate_params()  # before the texts are vectorised
         texts = [str(t) for t in texts]
         probs = np.asarray(probs, dtype=float)
         y = np.asarray(y, dtype=np.int64)
@@ -570,7 +576,8 @@ class FinalClassifier(ClassifierMixin, BaseEstimator):
         and their votes) let the reviewed-rows model be weighed against the
         full product; without them against the end model alone.
         """
-        auto = self._check_label_model_weight()
+        self._validate_params()
+        auto = isinstance(self.label_model_weight, str)  # "auto", the one string the constraints accept
         em = self.end_model_ = self._end_model()
         probs = np.asarray(probs, dtype=float)
         y = np.asarray(y, dtype=np.int64)

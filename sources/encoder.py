@@ -15,10 +15,12 @@ import os
 import sqlite3
 from collections import OrderedDict
 from pathlib import Path
+from numbers import Integral
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._param_validation import Interval
 
 from labeling.core.cachedir import default_cache_dir
 
@@ -57,11 +59,12 @@ class TextEncoder(TransformerMixin, BaseEstimator):
         Directory of the embedding cache (one SQLite file per model); ``None`` is
         ``labeling.core.cachedir.default_cache_dir("embeddings")``, ``False`` turns the disk cache off.
     batch_size : int
-        Texts per forward pass.
+        Texts per forward pass (>= 1).
     normalize : bool
         Scale every embedding to unit length (dot products are then cosines).
-    device : str
-        Torch device, ``"cpu"`` by default.
+    device : str or None
+        Torch device (``"cpu"``, ``"cuda"``, ``"cuda:1"``...), ``"cpu"`` by default; torch reads the string when
+        the model loads. ``None`` lets sentence-transformers pick one (a GPU when there is one).
     progress : bool
         Show a progress bar when more than one batch has to be encoded.
 
@@ -72,6 +75,17 @@ class TextEncoder(TransformerMixin, BaseEstimator):
     (2, 384)
     """
 
+    #: Hyper-parameter constraints in scikit-learn's form, checked by ``_validate_params`` before texts are
+    #: encoded or the model loads, so a bad value is named before any work.
+    _parameter_constraints: dict = {
+        "model": [str, os.PathLike],
+        "cache_dir": [str, os.PathLike, "boolean", None],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "normalize": ["boolean"],
+        "device": [str, None],
+        "progress": ["boolean"],
+    }
+
     def __init__(
         self,
         model: str = "all-MiniLM-L6-v2",
@@ -79,7 +93,7 @@ class TextEncoder(TransformerMixin, BaseEstimator):
         cache_dir: str | os.PathLike | bool | None = None,
         batch_size: int = 64,
         normalize: bool = True,
-        device: str = "cpu",
+        device: str | None = "cpu",
         progress: bool = True,
     ) -> None:
         self.model = model
@@ -109,6 +123,7 @@ class TextEncoder(TransformerMixin, BaseEstimator):
     def _load(self) -> Any:
         loaded = getattr(self, "_st_model", None)
         if loaded is None:
+            self._validate_params()
             try:
                 from sentence_transformers import SentenceTransformer
             except ImportError as exc:
@@ -173,6 +188,7 @@ class TextEncoder(TransformerMixin, BaseEstimator):
         TypeError
             When an item is not a string (its position is named).
         """
+        self._validate_params()
         texts = list(texts)
         for i, t in enumerate(texts):
             if not isinstance(t, str):
@@ -244,7 +260,8 @@ class TextEncoder(TransformerMixin, BaseEstimator):
     # -- scikit-learn ----------------------------------------------------------------------------
 
     def fit(self, X: Any = None, y: Any = None) -> "TextEncoder":
-        """Nothing to learn (the encoder is pretrained); returns ``self``."""
+        """Nothing to learn (the encoder is pretrained); checks the parameters and returns ``self``."""
+        self._validate_params()
         self.n_features_in_ = 1
         return self
 

@@ -67,6 +67,21 @@ def test_bad_items_and_missing_package_are_named(encoder, monkeypatch):
         TextEncoder(cache_dir=False).model_path()
 
 
+@pytest.mark.parametrize("param, value, allowed", [
+    ("batch_size", 0, r"an int in the range \[1, inf\)"),
+    ("batch_size", 8.5, r"an int in the range \[1, inf\)"),
+    ("device", 0, r"an instance of 'str' or None"),
+    ("normalize", "yes", r"an instance of 'bool'"),
+])
+def test_bad_parameters_are_named_before_the_model_loads(param, value, allowed):
+    enc = TextEncoder(cache_dir=False, **{param: value})
+    message = rf"The '{param}' parameter of TextEncoder must be {allowed}"
+    for call in (lambda: enc.encode(["a text"]), enc.fit, enc.dimension):
+        with pytest.raises(ValueError, match=message):
+            call()
+    assert getattr(enc, "_st_model", None) is None
+
+
 def test_scikit_learn_transformer(encoder, youtube):
     twin = clone(encoder)
     assert twin.get_params() == encoder.get_params()

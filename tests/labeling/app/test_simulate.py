@@ -77,6 +77,24 @@ def test_final_classifier_checks_its_input(youtube):
         FinalClassifier().fit(texts_, np.full(50, 0.5), np.full(50, -1))
 
 
+@pytest.mark.parametrize("param, value, allowed", [
+    ("label_model_weight", "x", r"a float in the range \[0.0, inf\) or a str among \{'auto'\}"),
+    ("label_model_weight", -0.5, r"a float in the range \[0.0, inf\) or a str among \{'auto'\}"),
+    ("review_C", 0.0, r"a float in the range \(0.0, inf\)"),
+    ("review_prior", -1.0, r"a float in the range \[0.0, inf\)"),
+    ("random_state", "seed", r"an int in the range \[0, inf\) or None"),
+    ("label_model", "mv", r"an object implementing 'predict_proba' or None"),
+])
+def test_final_classifier_refuses_a_bad_parameter_before_vectorising(param, value, allowed):
+    clf = FinalClassifier(**{param: value})
+    message = rf"The '{param}' parameter of FinalClassifier must be {allowed}"
+    with pytest.raises(ValueError, match=message):
+        clf.fit(["a text", "another"], np.full((2, 2), 0.5), np.full(2, ABSTAIN))
+    assert not hasattr(clf, "vectorizers_") and not hasattr(clf, "end_")  # refused before any work: unfitted
+    with pytest.raises(ValueError, match=message):
+        clf.fit_features(np.zeros((2, 1)), np.full((2, 2), 0.5), np.full(2, ABSTAIN), np.ones(2, bool))
+
+
 def test_final_classifier_leaves_out_uncovered_rows_unless_reviewed(youtube):
     texts_ = texts(youtube.train)
     L = np.asarray(youtube.train.L)
@@ -191,7 +209,7 @@ def test_auto_label_model_weight_is_chosen_on_representative_reviews_only(trec):
     # counting the LFs twice overstates them: the exponent is below 1.
     assert auto.end_model_agreement_ >= 0.9 and auto.label_model_weight_ < 1.0
     assert auto.predict_proba(texts(test)[:50], L=L_test[:50]).shape == (50, 6)
-    with pytest.raises(ValueError, match="label_model_weight='x'"):
+    with pytest.raises(ValueError, match="'label_model_weight' parameter of FinalClassifier must be"):
         FinalClassifier(lm, label_model_weight="x").fit(texts_, probs, y, L)
 
 
