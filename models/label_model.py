@@ -954,15 +954,38 @@ class LabelModel(BaseLabelModel):
         # rows and that of the rows without a vote differ from it when the LFs cover some classes better.
         self.vote_prior_ = prior
         self.class_prior_ = self.uncovered_prior_ = prior
-        if dense and not fixed_prior and not (known >= 0).any():
-            self.class_prior_, self.uncovered_prior_ = poisson_uncovered(
-                post, counts, sources_per_row(P, self.lf_groups_, ABSTAIN))
+        if dense and not fixed_prior:
+            self.class_prior_, self.uncovered_prior_ = self._silent_rows(P, known, counts, post)
         self.confusion_ = confusion
         self.weights_ = self._weights(precision, prior)
         self.n_iter_ = it
         self.n_patterns_ = len(P)
         # Whether the table features were used, so predict_proba scores the same way.
         self.dense_ = dense
+
+    def _silent_rows(
+        self, P: np.ndarray, known: np.ndarray, counts: np.ndarray, post: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Class prior over all rows and class probabilities of rows without a vote (see :mod:`.uncovered`).
+
+        The votes give the estimate (:func:`poisson_uncovered`); reviewed rows without a vote then move it as far
+        as their number warrants (:func:`smoothed_uncovered`). Which silent rows get reviewed cannot depend on
+        their votes (they have none), so they are a fair sample of the silent rows wherever the review strategy
+        looks only at votes.
+        """
+        sources = sources_per_row(P, self.lf_groups_, ABSTAIN)
+        labelled = (sources == 0) & (known >= 0)
+        prior, uncovered = poisson_uncovered(post[~labelled], counts[~labelled], sources[~labelled])
+        if not labelled.any():
+            return prior, uncovered
+        k = self.cardinality_
+        seen = np.bincount(known[labelled], weights=counts[labelled], minlength=k)
+        uncovered = smoothed_uncovered(seen, uncovered)
+        voted = sources > 0
+        mass = (post[voted] * counts[voted, None]).sum(axis=0)
+        unseen = float(counts[(sources == 0) & ~labelled].sum())
+        prior = mass + seen + unseen * uncovered
+        return prior / prior.sum(), uncovered
 
     def _review_precision(
         self, votes: Any, post: Any, known: np.ndarray, counts: np.ndarray, precision: np.ndarray
