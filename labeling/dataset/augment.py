@@ -385,7 +385,7 @@ def protected_words(text: str, words: Sequence[str], lfs: Sequence[Any] | None,
     return {i for i, k in enumerate(owner) if k is not None}, owner
 
 
-def synonym_replace(words: Sequence[str], n: int, rng: np.random.Generator, *,
+def synonym_replace(words: Sequence[str], n: int, random_state: int | np.random.Generator | None, *,
                     protected: Collection[int] = (), tags: Sequence[str | None] | None = None,
                     tagger: str = "auto") -> list[str]:
     """Replace up to ``n`` content words by a synonym with the same part of speech and inflection.
@@ -396,7 +396,8 @@ def synonym_replace(words: Sequence[str], n: int, rng: np.random.Generator, *,
         Whitespace tokens; punctuation attached to a word stays in place.
     n : int
         Most words replaced.
-    rng : numpy Generator
+    random_state : int, numpy Generator or None
+        Seed of the choices; a Generator is drawn from as it is (so one shared by several calls goes on).
     protected : collection of int
         Positions never replaced (the words an LF voted on, see :func:`protected_words`).
     tags : sequence of str, optional
@@ -405,6 +406,7 @@ def synonym_replace(words: Sequence[str], n: int, rng: np.random.Generator, *,
         The tagger (that gave ``tags``). TextBlob's reads no context, so with it only words used in one
         part of speech are replaced.
     """
+    rng = np.random.default_rng(random_state)
     words = list(words)
     engine = _resolve_tagger(tagger)
     tags = list(tags) if tags is not None else penn_tags(words, tagger=engine)
@@ -422,14 +424,15 @@ def synonym_replace(words: Sequence[str], n: int, rng: np.random.Generator, *,
     return words
 
 
-def random_insert(words: Sequence[str], n: int, rng: np.random.Generator, *,
+def random_insert(words: Sequence[str], n: int, random_state: int | np.random.Generator | None, *,
                   protected: Collection[int] = (), span_of: Sequence[int | None] | None = None,
                   tags: Sequence[str | None] | None = None, tagger: str = "auto") -> list[str]:
     """Insert, ``n`` times, a synonym of a random content word (in its inflection) at a random position.
 
     No word is inserted between two tokens of one LF span (``span_of``, see :func:`protected_words`),
-    so a matched phrase stays whole.
+    so a matched phrase stays whole. ``random_state`` is as in :func:`synonym_replace`.
     """
+    rng = np.random.default_rng(random_state)
     words = list(words)
     engine = _resolve_tagger(tagger)
     tags = list(tags) if tags is not None else penn_tags(words, tagger=engine)
@@ -451,9 +454,13 @@ def random_insert(words: Sequence[str], n: int, rng: np.random.Generator, *,
     return words
 
 
-def random_delete(words: Sequence[str], p: float, rng: np.random.Generator, *,
+def random_delete(words: Sequence[str], p: float, random_state: int | np.random.Generator | None, *,
                   protected: Collection[int] = ()) -> list[str]:
-    """Delete each word with probability ``p``, keeping at least one word and every ``protected`` position."""
+    """Delete each word with probability ``p``, keeping at least one word and every ``protected`` position.
+
+    ``random_state`` is as in :func:`synonym_replace`.
+    """
+    rng = np.random.default_rng(random_state)
     words = list(words)
     if len(words) <= 1:
         return words
@@ -466,9 +473,13 @@ def random_delete(words: Sequence[str], p: float, rng: np.random.Generator, *,
     return [w for w, k in zip(words, keep) if k]
 
 
-def random_swap(words: Sequence[str], n: int, rng: np.random.Generator, *,
+def random_swap(words: Sequence[str], n: int, random_state: int | np.random.Generator | None, *,
                 protected: Collection[int] = ()) -> list[str]:
-    """Swap two random words, ``n`` times; ``protected`` positions stay where they are."""
+    """Swap two random words, ``n`` times; ``protected`` positions stay where they are.
+
+    ``random_state`` is as in :func:`synonym_replace`.
+    """
+    rng = np.random.default_rng(random_state)
     words = list(words)
     fixed = set(protected)
     free = [i for i in range(len(words)) if i not in fixed]

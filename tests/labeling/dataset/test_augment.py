@@ -56,6 +56,19 @@ def test_delete_keeps_order_and_one_word(words, p, seed):
     assert all(w in it for w in out)  # a subsequence of the input
 
 
+def test_random_state_is_a_seed_or_a_generator():
+    words = list("abcdefgh")
+    for edit, arg in ((random_swap, 3), (random_delete, 0.5)):
+        assert edit(words, arg, random_state=7) == edit(words, arg, np.random.default_rng(7))
+        shared = np.random.default_rng(1)
+        first, second = edit(words, arg, shared), edit(words, arg, shared)
+        again = np.random.default_rng(1)
+        assert [first, second] == [edit(words, arg, again), edit(words, arg, again)]  # a Generator goes on
+        assert len(edit(words, arg, None)) >= 1
+        with pytest.raises(TypeError, match="rng"):
+            edit(words, arg, rng=7)
+
+
 def test_synonyms_from_wordnet(wordnet):
     assert "large" in synonyms("big")
     assert "big" not in synonyms("big")
