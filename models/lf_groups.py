@@ -17,15 +17,15 @@ __all__ = ["vote_jaccard", "find_lf_groups", "group_vote_weights", "NEAR_DUPLICA
 NEAR_DUPLICATE = 0.6
 
 
-def vote_jaccard(P: np.ndarray, counts: np.ndarray, k: int) -> np.ndarray:
+def vote_jaccard(P: np.ndarray, counts: np.ndarray, cardinality: int) -> np.ndarray:
     """Jaccard index of every pair of LFs' (row, vote) sets, shape (n_lfs, n_lfs).
 
-    ``P`` holds distinct vote patterns and ``counts`` how many rows hold each. Two LFs share a row only when
-    they cast the same vote on it; abstentions are not votes.
+    ``P`` holds distinct vote patterns over ``cardinality`` classes and ``counts`` how many rows hold each.
+    Two LFs share a row only when they cast the same vote on it; abstentions are not votes.
     """
     u, m = P.shape
     inter = np.zeros((m, m))
-    for v in range(k):
+    for v in range(cardinality):
         rows, cols = np.nonzero(P == v)
         if not len(rows):
             continue
@@ -40,7 +40,7 @@ def vote_jaccard(P: np.ndarray, counts: np.ndarray, k: int) -> np.ndarray:
 def find_lf_groups(
     P: np.ndarray,
     counts: np.ndarray,
-    k: int,
+    cardinality: int,
     *,
     declared: Sequence[Hashable | None] | None = None,
     threshold: float = NEAR_DUPLICATE,
@@ -53,7 +53,7 @@ def find_lf_groups(
         Distinct vote patterns.
     counts : ndarray, shape (n_patterns,)
         Rows holding each pattern.
-    k : int
+    cardinality : int
         Number of classes.
     declared : sequence of hashable or None, optional
         One value per LF; LFs sharing a value (other than None) are one group.
@@ -66,7 +66,7 @@ def find_lf_groups(
         Group ids ``0..n_groups-1``, numbered in order of each group's first LF.
     """
     m = P.shape[1]
-    links = vote_jaccard(P, counts, k) >= threshold
+    links = vote_jaccard(P, counts, cardinality) >= threshold
     if declared is not None:
         values = list(declared)
         if len(values) != m:

@@ -47,6 +47,7 @@ def test_group_vote_weights_share_a_row_within_a_group():
     np.testing.assert_allclose(w, [[0.5, 0.5, 0, 1], [1, 0, 0, 0], [0, 0, 0, 0]])
     groups = find_lf_groups(P, np.ones(3), 2)
     assert groups.tolist() == [0, 1, 2, 3]  # LF 0 and LF 1 share one of LF 0's two votes: Jaccard 0.5
+    assert find_lf_groups(P, np.ones(3), cardinality=2, threshold=0.5).tolist() == [0, 0, 1, 2]
 
 
 def test_without_labels_the_precision_family_stays_on_wrench(youtube, trec):
