@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any, Mapping, Sequence
 import yaml
 
 from labeling.core.fileio import decode_utf8
+from labeling.core.problems import Problems, did_you_mean
 from labeling.core.safe_yaml import MAX_YAML_BYTES, load_yaml, short_repr
 
 from .base import RuleLF
@@ -118,24 +118,34 @@ class _Labels:
 
 def _tsv_rules(path: Path, text: str, to_label: _Labels, *, prefix: str, column: str, flags: int,
                engine: str) -> list[RuleLF]:
-    lfs = []
+    lfs, problems, n_rules = [], Problems("rule file"), 0
     for lineno, line in enumerate(text.splitlines(), start=1):
         if "\t" not in line or line.lstrip().startswith("#"):
             continue  # prose, headings and comments around the rules
         fields = line.split("\t")
         if len(fields) < 2 or not fields[1]:
-            raise ValueError(f"{path}, line {lineno}: expected LABEL<TAB>regex[<TAB>example]; got {short_repr(line)}.")
+            problems.add(f"{path}, line {lineno}: expected LABEL<TAB>regex[<TAB>example]; got {short_repr(line)}.")
+            continue
         label_word, pattern = fields[0], fields[1]
-        label = to_label(label_word, f"line {lineno}")
-        name = f"{prefix}{len(lfs):02d}_{label_word.strip().lower()}"
+        # Numbered by position among the rules, whether or not an earlier one had a problem.
+        name = f"{prefix}{n_rules:02d}_{label_word.strip().lower()}"
+        n_rules += 1
         try:
+            label = to_label(label_word, f"line {lineno}")
             lf = regex_lf(name, pattern, label, flags=flags, column=column, engine=engine)
         except (ValueError, TypeError) as exc:
-            raise ValueError(f"{path}, line {lineno}: {exc}") from None
+            problems.add(_at(path, f"line {lineno}", exc))
+            continue
         lf.source = f"{path.name}:{lineno}"
         lf.example = fields[2] if len(fields) > 2 and fields[2] else None
         lfs.append(lf)
+    problems.check()
     return lfs
+
+
+def _at(path: Path, where: str, exc: BaseException) -> str:
+    """``exc``'s message, prefixed with the file and place unless it names them already."""
+    return str(exc) if str(exc).startswith(str(path)) else f"{path}, {where}: {exc}"
 
 
 def _flags(value: Any, where: str) -> int:
@@ -163,13 +173,13 @@ _ALL_KEYS = sorted({*_COMMON_KEYS, *(k for keys in _KIND_KEYS.values() for k in 
 _LENGTH_KEYS = ("min", "max", "unit")
 
 
-def _did_you_mean(word: Any, choices: Sequence[str]) -> str:
-    close = difflib.get_close_matches(str(word), choices, n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else f"; expected one of {sorted(choices)}."
+def _suggest(word: Any, choices: Sequence[str]) -> str:
+    """The closest known spelling, if any, then every allowed one."""
+    return f".{did_you_mean(word, choices)} Allowed: {sorted(choices)}."
 
 
-def _key_lines(path: Path, text: str) -> list[dict[str, int]]:
-    """Line of each key of each rule, raising on a key given twice in one mapping (YAML keeps the last).
+def _key_lines(path: Path, text: str, problems: Problems) -> list[dict[str, int]]:
+    """Line of each key of each rule; a key given twice in one mapping (YAML keeps the last) is a problem.
 
     Composes the node graph only (aliases stay shared nodes, so nothing is expanded); the document
     was already loaded within limits by :func:`~labeling.core.safe_yaml.load_yaml`.
@@ -186,11 +196,11 @@ def _key_lines(path: Path, text: str) -> list[dict[str, int]]:
             for key, value in node.value:
                 name = key.value if isinstance(key, yaml.ScalarNode) else None
                 if name is not None and name in lines:
-                    raise ValueError(
+                    problems.add(
                         f"{path}, line {key.start_mark.line + 1}: the key {name!r} is given twice in one mapping "
                         f"(first on line {lines[name]}); keep one."
                     )
-                if name is not None:
+                elif name is not None:
                     lines[name] = key.start_mark.line + 1
                 check(value)
         elif isinstance(node, yaml.SequenceNode):
@@ -221,7 +231,7 @@ def _length(bounds: Any) -> dict[str, Any]:
         raise ValueError("length takes a mapping such as {max: 5, unit: words}.")
     for key in bounds:
         if key not in _LENGTH_KEYS:
-            raise ValueError(f"unknown field length.{key}{_did_you_mean(key, _LENGTH_KEYS)}")
+            raise ValueError(f"unknown field length.{key}{_suggest(key, _LENGTH_KEYS)}")
     for key in ("min", "max"):
         value = bounds.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
@@ -249,7 +259,8 @@ def _yaml_rules(path: Path, text: str, to_label: _Labels, *, prefix: str, column
                 engine: str, prompt_options: Mapping[str, Any] | None = None) -> list[RuleLF]:
     # Safe (a rule file never constructs Python objects) and bounded (aliases cannot expand it past limits).
     data = load_yaml(path, text=text)
-    key_lines = _key_lines(path, text)
+    problems = Problems("rule file")
+    key_lines = _key_lines(path, text, problems)
     if isinstance(data, Mapping) and "rules" in data:
         data = data["rules"]
     if not isinstance(data, list):
@@ -257,48 +268,62 @@ def _yaml_rules(path: Path, text: str, to_label: _Labels, *, prefix: str, column
     lfs = []
     for i, rule in enumerate(data):
         where = f"rule {i}"
-        if isinstance(rule, Mapping) and "prompt" in rule:
-            lfs.append(_prompt_rule(path, rule, where, to_label, f"{prefix}{i:02d}_prompt", prompt_options))
-            continue
-        if not isinstance(rule, Mapping) or rule.get("label") is None:
-            raise ValueError(f"{path}, {where}: each rule is a mapping with a 'label' and one of regex/keywords/length.")
-        lines = key_lines[i] if i < len(key_lines) else {}
-        for key in rule:
-            if key not in _ALL_KEYS:
-                line = f" (line {lines[key]})" if key in lines else ""
-                raise ValueError(f"{path}, {where}{line}: unknown key {short_repr(key)}{_did_you_mean(key, _ALL_KEYS)}")
-        kinds = [k for k in ("regex", "keywords", "length") if k in rule]
-        if len(kinds) != 1:
-            raise ValueError(f"{path}, {where}: give exactly one of regex, keywords, length; got {kinds or 'none'}.")
-        for key in rule:
-            if key not in _COMMON_KEYS and key not in _KIND_KEYS[kinds[0]]:
-                raise ValueError(f"{path}, {where}: the key {key!r} does not apply to a {kinds[0]} rule; it takes "
-                                 f"{sorted(_COMMON_KEYS + _KIND_KEYS[kinds[0]])}.")
-        label = to_label(rule["label"], where)
-        name = str(rule.get("name") or f"{prefix}{i:02d}_{str(rule['label']).strip().lower()}")
-        col = rule.get("column", column)
         try:
-            if not isinstance(col, str) or not col:
-                raise ValueError(f"column is {short_repr(col)}; expected a column name.")
-            if "regex" in rule:
-                if not isinstance(rule["regex"], str) or not rule["regex"]:
-                    raise ValueError(f"regex must be a non-empty string; got {short_repr(rule['regex'])}.")
-                lf = regex_lf(name, rule["regex"], label,
-                              flags=flags | _flags(rule.get("flags"), f"{path}, {where}"), column=col,
-                              **_engine(rule, engine))
-            elif "keywords" in rule:
-                lf = keyword_lf(name, rule["keywords"], label, case=_bool(rule, "case"),
-                                whole_word=_bool(rule, "whole_word"), column=col)
+            if isinstance(rule, Mapping) and "prompt" in rule:
+                lf = _prompt_rule(path, rule, where, to_label, f"{prefix}{i:02d}_prompt", prompt_options)
             else:
-                lf = length_lf(name, label, column=col, **_length(rule["length"] or {}))
+                lines = key_lines[i] if i < len(key_lines) else {}
+                lf = _yaml_rule(path, rule, where, lines, problems, to_label, name=f"{prefix}{i:02d}",
+                                column=column, flags=flags, engine=engine)
         except (ValueError, TypeError) as exc:
-            if str(exc).startswith(str(path)):
-                raise
-            raise ValueError(f"{path}, {where}: {exc}") from None
-        lf.source = f"{path.name}:{where}"
-        lf.example = rule.get("example")
-        lfs.append(lf)
+            # A problem stops this rule only: the rules after it are still checked, and all are reported together.
+            problems.add(_at(path, where, exc))
+            continue
+        if lf is not None:
+            lfs.append(lf)
+    problems.check()
     return lfs
+
+
+def _yaml_rule(path: Path, rule: Any, where: str, lines: Mapping[str, int], problems: Problems,
+               to_label: _Labels, *, name: str, column: str, flags: int, engine: str) -> RuleLF | None:
+    """The LF of one YAML rule; None when its keys had problems (each recorded in ``problems``)."""
+    if not isinstance(rule, Mapping) or rule.get("label") is None:
+        raise ValueError(f"{path}, {where}: each rule is a mapping with a 'label' and one of regex/keywords/length.")
+    unknown = [key for key in rule if key not in _ALL_KEYS]
+    for key in unknown:
+        line = f" (line {lines[key]})" if key in lines else ""
+        problems.add(f"{path}, {where}{line}: unknown key {short_repr(key)}{_suggest(key, _ALL_KEYS)}")
+    if unknown:
+        return None  # a misspelt key may be the rule's kind: the rest of it cannot be checked
+    kinds = [k for k in ("regex", "keywords", "length") if k in rule]
+    if len(kinds) != 1:
+        raise ValueError(f"{path}, {where}: give exactly one of regex, keywords, length; got {kinds or 'none'}.")
+    takes = sorted(_COMMON_KEYS + _KIND_KEYS[kinds[0]])
+    misplaced = [key for key in rule if key not in takes]
+    for key in misplaced:
+        line = f" (line {lines[key]})" if key in lines else ""
+        problems.add(f"{path}, {where}{line}: the key {key!r} does not apply to a {kinds[0]} rule; it takes {takes}.")
+    if misplaced:
+        return None
+    label = to_label(rule["label"], where)
+    name = str(rule.get("name") or f"{name}_{str(rule['label']).strip().lower()}")
+    col = rule.get("column", column)
+    if not isinstance(col, str) or not col:
+        raise ValueError(f"column is {short_repr(col)}; expected a column name.")
+    if "regex" in rule:
+        if not isinstance(rule["regex"], str) or not rule["regex"]:
+            raise ValueError(f"regex must be a non-empty string; got {short_repr(rule['regex'])}.")
+        lf = regex_lf(name, rule["regex"], label, flags=flags | _flags(rule.get("flags"), f"{path}, {where}"),
+                      column=col, **_engine(rule, engine))
+    elif "keywords" in rule:
+        lf = keyword_lf(name, rule["keywords"], label, case=_bool(rule, "case"),
+                        whole_word=_bool(rule, "whole_word"), column=col)
+    else:
+        lf = length_lf(name, label, column=col, **_length(rule["length"] or {}))
+    lf.source = f"{path.name}:{where}"
+    lf.example = rule.get("example")
+    return lf
 
 
 def _prompt_rule(path: Path, rule: Mapping[str, Any], where: str, to_label: _Labels, name: str,
@@ -330,8 +355,9 @@ def rules_from_file(
     ``regex`` (with optional ``flags: [IGNORECASE]``, ``engine``, ``timeout``), ``keywords`` (with ``case``,
     ``whole_word``) or ``length`` (``{min, max, unit}``), plus optional ``name``, ``column`` and ``example``.
     The whole file is checked before any LF is built: an unknown key (with the closest known one), a
-    key given twice, a field of the wrong type or a pattern RE2 cannot run is an error naming the file
-    and the rule (or line).
+    key given twice, a field of the wrong type or a pattern RE2 cannot run is a problem naming the file
+    and the rule (or line), and every problem of the file is reported together in one ``ValueError``
+    (:class:`labeling.core.problems.ProblemsError`, its ``problems`` listing them).
 
     Label words are mapped to class ids by ``label_map`` first, then by name against ``class_names`` (class
     names in id order, or a ``{id: name}`` mapping; default: a WRENCH ``label.json`` beside the file):

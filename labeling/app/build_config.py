@@ -20,7 +20,6 @@ install stays free of another dependency.
 
 from __future__ import annotations
 
-import difflib
 import glob
 import os
 import string
@@ -32,6 +31,7 @@ from labeling.dataset.augment import AUGMENTATIONS
 from labeling.dataset.export import DEFAULT_INSTRUCTION, DEFAULT_PROMPT, EXPORT_FORMATS
 from labeling.dataset.privacy import PII_ENGINES, PII_KINDS, resolve_engine
 from labeling.core.fileio import FORMATS
+from labeling.core.problems import did_you_mean as _did_you_mean, format_problems
 from labeling.core.safe_yaml import load_yaml
 from models.registry import MODEL_REGISTRY
 
@@ -97,10 +97,7 @@ class ConfigError(PipelineError):
         self.problems = list(problems)
         first = self.problems[0]
         self.step, self.key, self.source = first.step, first.key, source
-        message = (f"{source}: " if source else "") + str(first)
-        if len(self.problems) > 1:
-            rest = "\n".join(f"  {p}" for p in self.problems[1:])
-            message += f"\n{len(self.problems) - 1} more problem(s) in the same config:\n{rest}"
+        message = (f"{source}: " if source else "") + format_problems([str(p) for p in self.problems], "config")
         ValueError.__init__(self, message)
 
 
@@ -409,11 +406,6 @@ def _is(kind: type) -> Callable[[Any], Any]:
             raise ValueError
         return v
     return check
-
-
-def _did_you_mean(word: str, options: Any) -> str:
-    close = difflib.get_close_matches(word, [str(o) for o in options], n=1, cutoff=0.6)
-    return f" Did you mean {close[0]!r}?" if close else ""
 
 
 def _resolve(base: Path, p: str) -> Path:

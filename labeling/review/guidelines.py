@@ -9,9 +9,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+from labeling.core.fileio import decode_utf8
+from labeling.core.problems import Problems, did_you_mean
 from labeling.core.safe_yaml import load_yaml
 
 __all__ = ["Guidelines", "ClassGuideline"]
+
+# The keys a YAML guidelines file may have; anything else is a typo that would otherwise load as nothing.
+_TOP_KEYS = ("classes", "intro")
+_CLASS_KEYS = ("definition", "examples")
 
 
 @dataclass
@@ -50,25 +56,46 @@ class Guidelines:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Guidelines":
-        """Read a ``.md`` or ``.yaml``/``.yml`` file."""
+        """Read a ``.md`` or ``.yaml``/``.yml`` file (UTF-8; a line that is not is named)."""
         p = Path(path)
-        text = p.read_text(encoding="utf-8")
+        text = decode_utf8(p.read_bytes(), str(p), what="guidelines file")
         if p.suffix.lower() in (".yaml", ".yml"):
             return cls.from_yaml(text, source=str(p))
         return cls.from_markdown(text)
 
     @classmethod
     def from_yaml(cls, text: str, *, source: str = "<yaml>") -> "Guidelines":
+        """Guidelines from YAML text (the layout in the class docstring).
+
+        Every unknown key, at the top or under a class, is reported in one ``ValueError`` naming ``source``,
+        each with the closest known key: a misspelt ``defintion:`` would otherwise load as an empty guideline.
+        """
         doc = load_yaml(source, text=text) or {}
         if not isinstance(doc, dict) or not isinstance(doc.get("classes", {}), dict):
             raise ValueError(f"{source}: expected a mapping with a 'classes' mapping (class name -> definition).")
+        problems = Problems("guidelines file")
+        for key in doc:
+            if key not in _TOP_KEYS:
+                problems.add(f"{source}: unknown key {key!r}.{did_you_mean(key, _TOP_KEYS)} Allowed: {list(_TOP_KEYS)}.")
         out = cls(intro=str(doc.get("intro", "") or ""))
         for name, spec in (doc.get("classes") or {}).items():
-            if isinstance(spec, str):
+            if spec is None or isinstance(spec, str):
                 spec = {"definition": spec}
+            if not isinstance(spec, dict):
+                problems.add(f"{source}, class {name!r}: expected a definition or a mapping of {list(_CLASS_KEYS)}; "
+                             f"got {type(spec).__name__}.")
+                continue
+            for key in spec:
+                if key not in _CLASS_KEYS:
+                    problems.add(f"{source}, class {name!r}: unknown key {key!r}.{did_you_mean(key, _CLASS_KEYS)} "
+                                 f"Allowed: {list(_CLASS_KEYS)}.")
+            examples = spec.get("examples", []) or []
+            if isinstance(examples, str):
+                examples = [examples]
             out.classes[str(name)] = ClassGuideline(
-                str(name), str(spec.get("definition", "") or ""), [str(e) for e in spec.get("examples", []) or []]
+                str(name), str(spec.get("definition", "") or ""), [str(e) for e in examples]
             )
+        problems.check()
         return out
 
     @classmethod

@@ -98,17 +98,17 @@ def test_rule_files_never_run_code(tmp_path):
         ("ENTITY\t(unclosed\n", ".txt", r"line 1: .*invalid regular expression"),
         ("just prose, no rules\n", ".txt", "no rules found"),
         ("- {label: HAM}\n", ".yaml", "give exactly one of regex, keywords, length"),
-        ("- {label: HAM, regex: x, colour: red}\n", ".yaml", r"rule 0 \(line 1\): unknown key 'colour'; did you mean 'column'\?"),
-        ("- label: HAM\n  regx: x\n", ".yaml", r"rule 0 \(line 2\): unknown key 'regx'; did you mean 'regex'\?"),
-        ("- {label: HAM, keywords: [x], wholeword: true}\n", ".yaml", r"unknown key 'wholeword'; did you mean 'whole_word'"),
-        ("- {label: HAM, keywords: [x], zzz: 1}\n", ".yaml", r"unknown key 'zzz'; expected one of \['case', 'column'"),
+        ("- {label: HAM, regex: x, colour: red}\n", ".yaml", r"rule 0 \(line 1\): unknown key 'colour'\. Did you mean 'column'\?"),
+        ("- label: HAM\n  regx: x\n", ".yaml", r"rule 0 \(line 2\): unknown key 'regx'\. Did you mean 'regex'\?"),
+        ("- {label: HAM, keywords: [x], wholeword: true}\n", ".yaml", r"unknown key 'wholeword'\. Did you mean 'whole_word'"),
+        ("- {label: HAM, keywords: [x], zzz: 1}\n", ".yaml", r"unknown key 'zzz'\. Allowed: \['case', 'column'"),
         ("- {label: HAM, keywords: [x], flags: [I]}\n", ".yaml", r"the key 'flags' does not apply to a keywords rule"),
         ("- label: HAM\n  label: SPAM\n  regex: x\n", ".yaml", r"line 2: the key 'label' is given twice .*first on line 1"),
         ("rules:\n- {label: HAM, regex: x}\n- label: HAM\n  keywords: [a]\n  keywords: [b]\n", ".yaml",
          r"line 5: the key 'keywords' is given twice"),
         ("- {label: HAM, length: {max: five}}\n", ".yaml", r"rule 0: length\.max is 'five'; expected a whole number"),
         ("- {label: HAM, length: {min: true}}\n", ".yaml", r"rule 0: length\.min is True; expected a whole number"),
-        ("- {label: HAM, length: {mx: 5}}\n", ".yaml", r"rule 0: unknown field length\.mx; did you mean 'max'\?"),
+        ("- {label: HAM, length: {mx: 5}}\n", ".yaml", r"rule 0: unknown field length\.mx\. Did you mean 'max'\? Allowed: \['max', 'min', 'unit'\]"),
         ("- {label: HAM, length: {max: 5, unit: lines}}\n", ".yaml", r"rule 0: length\.unit is 'lines'"),
         ("- {label: HAM, keywords: [x], case: 'no'}\n", ".yaml", r"rule 0: case is 'no'; expected true or false"),
         ("- {label: HAM, regex: x, engine: perl}\n", ".yaml", r"rule 0: engine is 'perl'; expected one of"),
@@ -126,6 +126,48 @@ def test_rule_file_errors_name_the_line_and_the_fix(tmp_path, content, suffix, m
     path.write_text(content)
     with pytest.raises(ValueError, match=message):
         rules_from_file(path, class_names=["HAM", "SPAM"] if suffix == ".yaml" else ["DESC", "ENTY"])
+
+
+def test_every_problem_of_a_rule_file_is_reported_at_once(tmp_path):
+    path = tmp_path / "rules.yaml"
+    path.write_text(
+        "rules:\n"
+        "- {label: HAM, regex: 'hi'}\n"              # fine
+        "- label: HAM\n"
+        "  regx: free\n"                             # misspelt, with a second unknown key in the same rule
+        "  exmple: free money\n"
+        "- {label: EGGS, keywords: [x]}\n"           # no such class
+        "- {label: SPAM, length: {mx: 5}}\n"         # misspelt field
+        "- label: SPAM\n"
+        "  keywords: [a]\n"
+        "  keywords: [b]\n"                          # given twice
+        "- {label: SPAM, keywords: [x], flags: [I]}\n"  # not a keywords rule's key
+    )
+    with pytest.raises(ValueError) as err:
+        rules_from_file(path, class_names=["HAM", "SPAM"])
+    lines = str(err.value).splitlines()
+    assert lines[0] == f"{path}, line 10: the key 'keywords' is given twice in one mapping (first on line 9); keep one."
+    assert lines[1] == "5 more problem(s) in the same rule file:"
+    expected = [
+        r"rule 1 \(line 4\): unknown key 'regx'\. Did you mean 'regex'\? Allowed: \[",
+        r"rule 1 \(line 5\): unknown key 'exmple'\. Did you mean 'example'\?",
+        r"rule 2: label 'EGGS' does not name exactly one of classes \['HAM', 'SPAM'\]",
+        r"rule 3: unknown field length\.mx\. Did you mean 'max'\?",
+        r"rule 5 \(line 11\): the key 'flags' does not apply to a keywords rule",
+    ]
+    assert len(lines) == 2 + len(expected) == len(err.value.problems) + 1
+    for line, pattern in zip(lines[2:], expected):
+        assert re.match(rf"  {re.escape(str(path))}, {pattern}", line), line
+
+
+def test_every_bad_line_of_a_tsv_rule_file_is_reported_at_once(tmp_path):
+    path = tmp_path / "rules.txt"
+    path.write_text("# rules\nDESC\tfine\nCOLOR\tred\nENTY\t(unclosed\nDESC\t\n")
+    with pytest.raises(ValueError) as err:
+        rules_from_file(path, class_names=["DESC", "ENTY"])
+    assert [p.split(": ", 1)[0] for p in err.value.problems] == [f"{path}, line {n}" for n in (3, 4, 5)]
+    assert "label 'COLOR' does not name exactly one of" in str(err.value)
+    assert "2 more problem(s) in the same rule file" in str(err.value)
 
 
 def test_label_map_overrides_names(tmp_path):

@@ -216,6 +216,25 @@ def test_guidelines_yaml_and_markdown(tmp_path):
         Guidelines.load(y)
 
 
+def test_guidelines_report_every_unknown_key_with_the_closest_one(tmp_path):
+    y = tmp_path / "guide.yaml"
+    y.write_text("intro: Label comments.\nclases: {}\nclasses:\n  SPAM:\n    defintion: Ads.\n    exmples: [buy]\n"
+                 "  HAM:\n    definition: Real comments.\n    colour: green\n")
+    with pytest.raises(ValueError) as err:
+        Guidelines.load(y)
+    assert err.value.problems == [
+        f"{y}: unknown key 'clases'. Did you mean 'classes'? Allowed: ['classes', 'intro'].",
+        f"{y}, class 'SPAM': unknown key 'defintion'. Did you mean 'definition'? Allowed: ['definition', 'examples'].",
+        f"{y}, class 'SPAM': unknown key 'exmples'. Did you mean 'examples'? Allowed: ['definition', 'examples'].",
+        f"{y}, class 'HAM': unknown key 'colour'. Allowed: ['definition', 'examples'].",
+    ]
+    assert "3 more problem(s) in the same guidelines file" in str(err.value)
+    md = tmp_path / "guide.md"
+    md.write_bytes(b"## SPAM\nAds.\n- caf\xe9\n")
+    with pytest.raises(ValueError, match=r"guide\.md, line 3: not UTF-8 \(byte 0xe9\); save the guidelines file as UTF-8"):
+        Guidelines.load(md)
+
+
 @pytest.mark.slow
 def test_review_notebook_executes(tmp_path, monkeypatch):
     nbclient = pytest.importorskip("nbclient")
