@@ -39,6 +39,7 @@ _WHERE = {
     "expected_calibration_error": "calibration",
     "reliability_table": "calibration",
     "probs_to_preds": "_tiebreak",
+    "TIE_BREAKS": "_tiebreak",
     "hash_tie_index": "_tiebreak",
     "vote_counts": "base",
 }

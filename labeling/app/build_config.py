@@ -7,8 +7,8 @@ keys and values, and reported together in one :class:`ConfigError` before a sing
 under ``export:`` fails within milliseconds of parsing, before sources, LFs or cleaning run. A wrong value
 is recorded and its default stands in, so checking goes on to the end of the file.
 
-Checks that need no data run here: keys and types, numeric ranges, names (label models, export formats,
-PII kinds, augmentation methods), label-model parameters against the model's signature, files and
+Checks that need no data run here: keys and types, numeric ranges, names (label models, tie rules, export
+formats, PII kinds, augmentation methods), label-model parameters against the model's signature, files and
 globs that must exist (sources, LF files, review files, back-translation model folders), templates that
 must hold ``{text}``, a split ``groups`` column that no source carries. What needs the rows (a column
 missing from a file, an LF failing) is reported by the step that reads them.
@@ -33,6 +33,7 @@ from labeling.dataset.privacy import PII_ENGINES, PII_KINDS, resolve_engine
 from labeling.core.fileio import FORMATS
 from labeling.core.problems import did_you_mean as _did_you_mean, format_problems
 from labeling.core.safe_yaml import load_yaml
+from models import TIE_BREAKS
 from models.registry import MODEL_REGISTRY
 
 __all__ = [
@@ -131,7 +132,10 @@ class LFSettings:
 
 @dataclass(frozen=True)
 class LabelModelSettings:
-    """``label_model:``: a name in :data:`models.MODEL_REGISTRY`, its parameters and an optional tie rule."""
+    """``label_model:``: a name in :data:`models.MODEL_REGISTRY`, its parameters and an optional tie rule.
+
+    ``tie_break`` is one of ``models.TIE_BREAKS``, checked when the config is parsed.
+    """
 
     name: str = DEFAULT_LABEL_MODEL
     params: Mapping[str, Any] = field(default_factory=dict)
@@ -501,7 +505,7 @@ def _label_model(problems: list[ConfigProblem], value: Any) -> LabelModelSetting
             if key not in options:
                 r.fail(f"params.{key}", f"{name} has no parameter {key!r}.{_did_you_mean(str(key), options)} "
                                         f"Its parameters: {options}.")
-    return LabelModelSettings(name=name, params=params, tie_break=r.text("tie_break"))
+    return LabelModelSettings(name=name, params=params, tie_break=r.choice("tie_break", None, TIE_BREAKS))
 
 
 def _review(problems: list[ConfigProblem], value: Any, base: Path) -> ReviewSettings | None:

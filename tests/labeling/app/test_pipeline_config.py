@@ -187,6 +187,21 @@ def test_labeling_functions_are_required_unless_wrench_votes_stand_in():
         parse_config({**wrench, "lfs": {"stored": False}}, EXAMPLE_DIR)
 
 
+def test_tie_break_is_checked_when_the_config_is_parsed():
+    from models import TIE_BREAKS
+
+    base = {"labels": ["A", "B"], "sources": ["data/*.csv"], "lfs": {"python": "lfs.py"}}
+    for rule in TIE_BREAKS:
+        assert parse_config({**base, "label_model": {"name": "mv", "tie_break": rule}}, EXAMPLE_DIR
+                            ).label_model.tie_break == rule
+    assert parse_config(base, EXAMPLE_DIR).label_model.tie_break is None
+    with pytest.raises(ConfigError) as info:
+        parse_config({**base, "label_model": {"name": "mv", "tie_break": "randm"}}, EXAMPLE_DIR)
+    [problem] = info.value.problems
+    assert (problem.step, problem.key) == ("label_model", "tie_break")
+    assert problem.message == "'randm' is not one of ['random', 'abstain', 'first']. Did you mean 'random'?"
+
+
 def test_steps_protecting_shipped_data_stay_on_unless_turned_off():
     config = parse_config({"labels": ["A", "B"], "sources": ["data/*.csv"], "lfs": {"python": "lfs.py"}}, EXAMPLE_DIR)
     assert config.clean.pii is not None and config.clean.near_duplicates is not None
