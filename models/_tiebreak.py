@@ -14,7 +14,8 @@ TIE_BREAKS = ("random", "abstain", "first")
 def hash_tie_index(row_position: int, n_tied: int) -> int:
     """Snorkel's deterministic tie rule: a SHA-1 of the row position picks among tied classes.
 
-    Keeping exactly this rule lets MV reproduce published WRENCH/Snorkel numbers.
+    The rule is Snorkel's and WRENCH's exactly, so majority vote breaks ties as they do and its results
+    can be compared with theirs.
     """
     return int(hashlib.sha1(str(row_position).encode()).hexdigest(), 16) % n_tied
 

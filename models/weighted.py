@@ -15,9 +15,9 @@ class WeightedMajorityVote(MajorityVote):
 
     With ``class_balance`` proportional to (validation count of ``c`` + 1), as
     :func:`models.class_balance_from_labels` computes it, this is WRENCH's
-    weighted majority vote and reproduces its published numbers (youtube 78.00,
-    trec 57.20 test accuracy). Without a class balance every class weighs the
-    same and the model equals :class:`MajorityVote`.
+    weighted majority vote, computed the same way so that results can be compared
+    with WRENCH's. Without a class balance every class weighs the same and the
+    model equals :class:`MajorityVote`.
 
     Parameters
     ----------

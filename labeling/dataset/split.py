@@ -210,8 +210,8 @@ def _place(codes: np.ndarray, strata: np.ndarray, fractions: Mapping[str, float]
     where = np.empty(len(uniq), dtype=np.int64)
     scale = np.where(totals > 0, totals, 1.0)
     # Groups of one class (nearly all: most groups are single rows) are placed in plain Python floats, with
-    # the same operations as the general case below, so the placement is the same, about ten times faster
-    # than small numpy calls per group (a million groups take seconds, not a minute).
+    # the same operations as the general case below, so the placement is the same: a small numpy call per
+    # group costs far more than the arithmetic it does, and there can be millions of groups.
     n_splits = len(share)
     cur = [[0.0] * n_strata for _ in range(n_splits)]
     filled = [0.0] * n_splits

@@ -44,7 +44,8 @@ def fit_ngram_model(
         n of the n-grams.
     smoothing : {"laplace", "lidstone", "witten_bell", "kneser_ney", "mle"}
         ``"mle"`` gives infinite perplexity to any unseen n-gram; ``"kneser_ney"`` is accurate but
-        nltk scores it very slowly (about 30 s for 450 comments), so it suits small evaluations only.
+        nltk scores it n-gram by n-gram in Python, far slower than the others, so it suits small
+        evaluations only.
     gamma : float
         Additive constant of ``"lidstone"``.
     unk_cutoff : int

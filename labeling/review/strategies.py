@@ -303,10 +303,10 @@ def select(
         pick of a :data:`REPRESENTATIVE_STRATEGIES` strategy, and a pick drawn
         at random from a tie of lowest scores that holds at least
         :data:`TIE_SHARE` of the candidates. ``lf_disagreement`` on data whose
-        LFs rarely conflict (sms: 14 of 4,571 rows) runs out of conflicts
-        within a batch or two and then draws from all other rows at random;
-        those reviews are a fair sample of nearly all the data and can judge
-        the final classifier's experts (``FinalClassifier``).
+        LFs rarely conflict runs out of conflicts quickly and then draws from
+        all other rows at random; those reviews are a fair sample of nearly all
+        the data and can judge the final classifier's experts
+        (``FinalClassifier``).
 
     Returns
     -------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 import pickle
 import shutil
@@ -130,8 +129,6 @@ def test_groups_for_the_label_model():
 def test_label_model_takes_the_groups(youtube, tmp_path):
     from models import LabelModel
 
-    if "lf_groups" not in inspect.signature(LabelModel.fit).parameters:
-        pytest.skip("LabelModel.fit has no lf_groups= parameter yet")
     df = youtube["test"].data
     with LoopbackServer(lambda m: "spam" if "check" in m[-1]["content"].lower() else "ham") as server:
         backend = OpenAIBackend("m", base_url=server.url)
@@ -141,6 +138,8 @@ def test_label_model_takes_the_groups(youtube, tmp_path):
         L = apply_lfs(df, lfs, progress=False)
     model = LabelModel().fit(L, lf_groups=lf_groups(lfs))
     assert np.allclose(model.predict_proba(L).sum(axis=1), 1.0)
+    # The two prompts ask one model: one group, whatever their votes; the keyword LF is evidence of its own.
+    assert model.lf_groups_[0] == model.lf_groups_[1] != model.lf_groups_[2]
 
 
 def _rule_file(tmp_path: Path, body: str) -> Path:
