@@ -76,7 +76,8 @@ class Guidelines:
         problems = Problems("guidelines file")
         for key in doc:
             if key not in _TOP_KEYS:
-                problems.add(f"{source}: unknown key {key!r}.{did_you_mean(key, _TOP_KEYS)} Allowed: {list(_TOP_KEYS)}.")
+                problems.add(f"{source}: unknown key {key!r}.{did_you_mean(key, _TOP_KEYS)} "
+                             f"Allowed: {list(_TOP_KEYS)}.")
         out = cls(intro=str(doc.get("intro", "") or ""))
         for name, spec in (doc.get("classes") or {}).items():
             if spec is None or isinstance(spec, str):
