@@ -9,9 +9,12 @@ a builder first needs it; importing :mod:`rules` changes no global state.
 """
 
 from ._batch import clear_cache
+from ._re2 import UnsupportedPattern
+from ._regex_engine import RegexTimeout
 from .base import RuleLF, Span, explain_row
 from .embedding import EmbeddingLF, embedding_lf, embedding_lfs, embedding_lfs_from_labels
 from .kb import KBLF, KBPairLF, kb_lf, kb_pair_lf
+from .length import LengthLF, length_lf
 from sources.nltk_data import INSTALL_COMMAND, MissingResourceError, require
 from .preprocess import (
     STOP_WORDS,
@@ -26,6 +29,7 @@ from .preprocess import (
     words,
 )
 from .prompt import PromptLF, lf_groups, prompt_lf, prompt_report, run_prompts
+from .regex import RegexLF, keyword_lf, regex_lf
 from .rulefile import match_label, rules_from_file
 from .sentiment import SentimentLF, sentiment_lf, sentiment_score
 from .spacy_lfs import (
@@ -37,7 +41,6 @@ from .spacy_lfs import (
     spacy_pattern_lf,
     spacy_preprocessor,
 )
-from .text import LengthLF, RegexLF, RegexTimeout, UnsupportedPattern, keyword_lf, length_lf, regex_lf
 from .window import WindowLF, window_lf
 
 __all__ = [

@@ -13,8 +13,10 @@ from labeling.core.fileio import decode_utf8
 from labeling.core.problems import Problems, did_you_mean
 from labeling.core.safe_yaml import MAX_YAML_BYTES, load_yaml, short_repr
 
+from ._regex_engine import ENGINES
 from .base import RuleLF
-from .text import ENGINES, keyword_lf, length_lf, regex_lf
+from .length import length_lf
+from .regex import keyword_lf, regex_lf
 
 __all__ = ["rules_from_file", "match_label"]
 

@@ -165,7 +165,7 @@ def test_votewise_build_with_a_rule_re2_cannot_run_stops_naming_it(tmp_path, cap
 
 
 def test_regex_timeout_names_pattern_and_text():
-    from rules.text import RegexTimeout
+    from rules import RegexTimeout
 
     lf = regex_lf("evil", r"(x|xx)+y", 1, engine="python", timeout=0.2)
     with pytest.raises(RegexTimeout, match=r"LF 'evil'.*\(x\|xx\)\+y.*0\.2 s.*'xxxx"):

@@ -239,7 +239,8 @@ def test_prefilter_finds_the_literals_a_match_needs():
 
 
 @pytest.mark.parametrize(
-    "module", ["rules.base", "rules.text", "rules.kb", "rules.window", "rules.sentiment", "rules.preprocess", "sources.kb"]
+    "module", ["rules.base", "rules.regex", "rules.length", "rules._regex_engine", "rules.kb", "rules.window",
+               "rules.sentiment", "rules.preprocess", "sources.kb"]
 )
 def test_docstring_examples_run(module):
     mod = importlib.import_module(module)

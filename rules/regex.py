@@ -1,48 +1,29 @@
-"""Builders for regular-expression, keyword and length LFs."""
+"""Regex and keyword LFs: vote when a pattern, or one of a list of keywords, occurs in the text.
+
+The searches themselves, on RE2 or under a time limit on Python's backtracking engine, are
+:mod:`rules._regex_engine`'s; an LF here adds the literal prefilter, the vote cache and the spans of
+``explain``.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import re
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
-import regex
 
 from labeling import Preprocessor
 from labeling.core.safe_yaml import short_repr
 
 from ._batch import LITERALS, column_view
 from ._prefilter import prefilter
-from ._re2 import NON_ASCII_WORD, UnsupportedPattern, compile_re2
+from ._re2 import UnsupportedPattern
+from ._regex_engine import ENGINES, REGEX_TIMEOUT, Matcher, RegexTimeout
 from .base import RuleLF, Span
 
-__all__ = ["RegexLF", "RegexTimeout", "UnsupportedPattern", "regex_lf", "keyword_lf", "LengthLF", "length_lf",
-           "ENGINES", "REGEX_TIMEOUT"]
-
-ENGINES = ("re2", "python")
-"""Regex engines: ``"re2"`` (the default: linear time by construction, see :mod:`rules._re2`) and ``"python"``
-(backtracking, for back-references and lookarounds, each search under a time limit)."""
-
-REGEX_TIMEOUT = 1.0
-"""Seconds one search on one text may take with ``engine="python"`` before the LF stops with :class:`RegexTimeout`."""
-
-# re's flag values differ from regex's (ASCII is 256 in re, 128 in regex): translate by name.
-_FLAG_PAIRS = [(re.IGNORECASE, regex.IGNORECASE), (re.MULTILINE, regex.MULTILINE), (re.DOTALL, regex.DOTALL),
-               (re.VERBOSE, regex.VERBOSE), (re.ASCII, regex.ASCII)]
-
-
-class RegexTimeout(TimeoutError):
-    """A search with ``engine="python"`` ran past its time limit; names the LF, pattern and text."""
-
-
-def _python_engine(pattern: re.Pattern) -> Any:
-    """The pattern compiled by ``regex`` in ``re``-compatible mode: the backtracking engine that takes a timeout."""
-    flags = regex.VERSION0
-    for ours, theirs in _FLAG_PAIRS:
-        if pattern.flags & ours:
-            flags |= theirs
-    return regex.compile(pattern.pattern, flags)
+__all__ = ["RegexLF", "regex_lf", "keyword_lf"]
 
 
 class RegexLF(RuleLF):
@@ -90,17 +71,8 @@ class RegexLF(RuleLF):
     def _register(self) -> None:
         self._prefilter = prefilter(self.pattern)
         self._clauses, self._icase = LITERALS.register(self._prefilter)
-        self._compiled = self._compile()
-        # RE2's \b sees only ASCII word characters: texts with others run on the backtracking engine
-        # (under REGEX_TIMEOUT), so the pattern means what Python says on every text.
-        self._boundary_engine = (_python_engine(self.pattern) if self.engine == "re2"
-                                 and self._compiled.word_boundary else None)
-
-    def _compile(self) -> Any:
-        if self.engine == "python":
-            return _python_engine(self.pattern)
         try:
-            return compile_re2(self.pattern)
+            self._matcher = Matcher(self.pattern, self.engine, self.timeout)
         except UnsupportedPattern as exc:
             raise UnsupportedPattern(
                 f"LF {self.name!r}: regex {short_repr(self.pattern.pattern)}: {exc}. Rewrite it without that "
@@ -111,8 +83,7 @@ class RegexLF(RuleLF):
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
         del state["_clauses"]  # literal ids are per process
-        state.pop("_compiled", None)  # rebuilt from the pattern
-        state.pop("_boundary_engine", None)
+        state.pop("_matcher", None)  # rebuilt from the pattern, engine and timeout
         return state
 
     def __setstate__(self, state: dict) -> None:
@@ -121,52 +92,14 @@ class RegexLF(RuleLF):
         self.__dict__.update(state)
         self._register()
 
-    def _timed_out(self, text: str, limit: float) -> RegexTimeout:
-        where = f" (from {self.source})" if getattr(self, "source", None) else ""
-        if self.engine == "python":
-            why, fix = "(engine='python')", "Rewrite it so that RE2 can run it (the default engine), or raise timeout=."
-        else:
-            why = "(Python's engine, which runs \\b on texts with non-ASCII letters)"
-            fix = "Rewrite it without nested repeats, or match the context instead of \\b, e.g. '(?:^|\\W)word'."
-        return RegexTimeout(
-            f"LF {self.name!r}{where}: regex {short_repr(self.pattern.pattern)} ran past its {limit:g} s limit "
-            f"{why} on the text {short_repr(text)}; the pattern backtracks catastrophically. {fix}"
-        )
-
-    def _backtracking(self, text: str) -> Any:
-        """The backtracking engine when ``text`` needs it (``engine="python"``, or \\b beside a non-ASCII
-        word character), else None (RE2)."""
-        if self.engine == "python":
-            return self._compiled
-        if self._boundary_engine is not None and NON_ASCII_WORD.search(text):
-            return self._boundary_engine
-        return None
-
-    def _search(self, text: str, pos: int = 0) -> Any:
-        return self._search_on(self._backtracking(text), text, pos)
-
-    def _search_on(self, engine: Any, text: str, pos: int = 0) -> Any:
-        """Search ``text`` with ``engine`` (a backtracking one, under its time limit) or, for None, RE2."""
-        if engine is None:
-            return self._compiled.search(text, pos)
-        limit = self.timeout if self.timeout is not None else REGEX_TIMEOUT
+    @contextlib.contextmanager
+    def _naming_this_lf(self) -> Iterator[None]:
+        """A search past its time limit names this LF and, for a rule file's LF, its rule."""
         try:
-            return engine.search(text, pos, timeout=limit)
-        except TimeoutError:
-            raise self._timed_out(text, limit) from None
-
-    def _matching(self, texts: Any, idx: Any) -> list[int]:
-        """Positions ``i`` (of ``idx``, or of all texts) whose text the pattern matches."""
-        positions = range(len(texts)) if idx is None else idx.tolist()
-        if self.engine == "re2" and self._boundary_engine is None:
-            exists = self._compiled.exists
-            return [i for i in positions if exists(texts[i])]
-        hits = []
-        for i in positions:
-            engine = self._backtracking(texts[i])   # chosen once per text
-            if self._compiled.exists(texts[i]) if engine is None else self._search_on(engine, texts[i]) is not None:
-                hits.append(i)
-        return hits
+            yield
+        except RegexTimeout as exc:
+            where = f" (from {self.source})" if getattr(self, "source", None) else ""
+            raise RegexTimeout(f"LF {self.name!r}{where}: {exc}") from None
 
     def votes(self, df: pd.DataFrame) -> np.ndarray:
         view = column_view(df, self.column)
@@ -177,21 +110,25 @@ class RegexLF(RuleLF):
 
     def _hits(self, view) -> np.ndarray:
         idx = LITERALS.candidates(view, self._clauses, self._icase)
-        return np.asarray(self._matching(view.texts, idx), dtype=np.intp)
+        positions = range(len(view.texts)) if idx is None else idx.tolist()
+        with self._naming_this_lf():
+            return np.asarray(self._matcher.matching(view.texts, positions), dtype=np.intp)
 
     def explain(self, text: str) -> list[Span]:
         spans: list[Span] = []
         pos = 0
-        while pos <= len(text):
-            m = self._search(text, pos)
-            if m is None:
-                break
-            start, end = m.span(self.group)
-            if end > start or not spans:
-                what = f"keyword {m.group(self.group)!r}" if self.keywords is not None else f"regex {self.pattern.pattern}"
-                spans.append(Span(start, end, what))
-            # Go on after the reported span (whole-word keywords share their context with the next match).
-            pos = max(end, m.start() + 1) if end > m.start() else m.start() + 1
+        with self._naming_this_lf():
+            while pos <= len(text):
+                m = self._matcher.search(text, pos)
+                if m is None:
+                    break
+                start, end = m.span(self.group)
+                if end > start or not spans:
+                    what = (f"keyword {m.group(self.group)!r}" if self.keywords is not None
+                            else f"regex {self.pattern.pattern}")
+                    spans.append(Span(start, end, what))
+                # Go on after the reported span (whole-word keywords share their context with the next match).
+                pos = max(end, m.start() + 1) if end > m.start() else m.start() + 1
         return spans
 
     @property
@@ -310,85 +247,3 @@ def keyword_lf(
         name, pattern, label, flags=0 if case else re.IGNORECASE, column=column, pre=pre, keywords=words,
         group=1 if whole_word else 0,
     )
-
-
-class LengthLF(RuleLF):
-    """Votes ``label`` when the text's length lies within bounds (see :func:`length_lf`)."""
-
-    kind = "length"
-
-    def __init__(
-        self, name: str, label: int, *, min_len: int | None, max_len: int | None, unit: str,
-        column: str, pre: Sequence[Preprocessor] | None,
-    ) -> None:
-        super().__init__(name, label, column=column, pre=pre)
-        if unit not in ("words", "chars"):
-            raise ValueError(f"LF {name!r}: unit={unit!r} is not one of {{'words', 'chars'}}.")
-        if min_len is None and max_len is None:
-            raise ValueError(f"LF {name!r}: give min_len, max_len or both.")
-        if min_len is not None and max_len is not None and min_len > max_len:
-            raise ValueError(f"LF {name!r}: min_len={min_len} is larger than max_len={max_len}.")
-        self.min_len, self.max_len, self.unit = min_len, max_len, unit
-
-    def _lengths(self, view) -> np.ndarray:
-        if self.unit == "chars":
-            return np.fromiter((len(t) for t in view.texts), np.int64, len(view))
-        return view.cached("n_words", lambda: np.fromiter((len(t.split()) for t in view.texts), np.int64, len(view)))
-
-    def votes(self, df: pd.DataFrame) -> np.ndarray:
-        view = column_view(df, self.column)
-        n = self._lengths(view)
-        ok = np.ones(len(view), dtype=bool)
-        if self.min_len is not None:
-            ok &= n >= self.min_len
-        if self.max_len is not None:
-            ok &= n <= self.max_len
-        per_text = self._abstain(len(view))
-        per_text[ok] = self.label
-        return view.broadcast(per_text)
-
-    def explain(self, text: str) -> list[Span]:
-        n = len(text) if self.unit == "chars" else len(text.split())
-        if (self.min_len is None or n >= self.min_len) and (self.max_len is None or n <= self.max_len):
-            return [Span(0, len(text), f"length {n} {self.unit} in [{self.min_len}, {self.max_len}]")]
-        return []
-
-    @property
-    def info(self) -> dict[str, Any]:
-        return {**super().info, "min_len": self.min_len, "max_len": self.max_len, "unit": self.unit}
-
-
-def length_lf(
-    name: str,
-    label: int,
-    *,
-    min_len: int | None = None,
-    max_len: int | None = None,
-    unit: str = "words",
-    column: str = "text",
-    pre: Sequence[Preprocessor] | None = None,
-) -> LengthLF:
-    """An LF that votes ``label`` when the text has between ``min_len`` and ``max_len`` words (or chars).
-
-    Parameters
-    ----------
-    name : str
-        LF name.
-    label : int
-        Class id voted when the length is in range.
-    min_len, max_len : int, optional
-        Inclusive bounds; give one or both.
-    unit : {"words", "chars"}
-        Words are whitespace-separated tokens.
-    column : str
-        Text column.
-    pre : sequence of Preprocessor, optional
-        Vectorized preprocessors applied to each chunk first.
-
-    Examples
-    --------
-    >>> lf = length_lf("short", 0, max_len=4)
-    >>> lf(pd.DataFrame({"text": ["cool video", "check out my new channel please"]})).tolist()
-    [0, -1]
-    """
-    return LengthLF(name, label, min_len=min_len, max_len=max_len, unit=unit, column=column, pre=pre)
