@@ -235,11 +235,14 @@ class LabelModel(BaseLabelModel):
     with the hidden votes (:func:`models.family_choice.held_out_agreement`, a paired test at 1.96 standard
     errors, each distinct vote pattern counting once). With validation labels
     (``fit(L, L_valid=..., y_valid=...)``) the estimator's own settings, with the validation class balance, a
-    validated temperature and only the declared LF groups, are kept unless a departure (an F1 threshold, the
-    ``selection_grid`` settings, detected near-duplicate groups, another family) beats the candidate chosen before it by a clear paired lead on the
-    validation rows (1.96 standard errors); rows without a vote then take the class balance of the validation
-    rows without one (``uncovered_prior_``). Known labels (``y``) always use the precision family. A ``UserWarning`` says when the votes cannot identify the class balance (a class no LF votes, or
-    almost no row with votes of two independent LFs).
+    validated temperature and only the declared LF groups, are kept unless a departure beats the candidate
+    chosen before it by a clear paired lead on the validation rows (1.96 standard errors). The departures, in
+    order: an F1 threshold, the ``selection_grid`` settings, detected near-duplicate groups, another family,
+    and last the fit that ``fit(L)`` alone gives (its label-free family choice and estimated class prior).
+    Rows without a vote then take the class balance of the validation rows without one
+    (``uncovered_prior_``). Known labels (``y``) always use the precision family. A ``UserWarning`` says when
+    the votes cannot identify the class balance (a class no LF votes, or almost no row with votes of two
+    independent LFs).
 
     Each LF ``j`` voting class ``c`` is right with probability ``precision_[j, c]``
     (its precision *when it votes c*), and LFs are independent given the true
@@ -354,8 +357,8 @@ class LabelModel(BaseLabelModel):
     confusion_fit_ : ConfusionFit or None
         Parameters of the confusion family when it is fitted.
     valid_table_ : DataFrame
-        After a validated fit: every candidate, its validation score and its paired lead over the
-        precision family (in standard errors).
+        After a validated fit: every candidate in the order tried, its validation score, its paired lead
+        over the candidate chosen before it (in standard errors) and whether it was ``chosen``.
     n_patterns_ : int
         Distinct (votes, known label) rows the model was fit on.
     n_iter_ : int
@@ -614,8 +617,9 @@ class LabelModel(BaseLabelModel):
         L_valid, y_valid : optional
             Votes and gold labels of a labelled validation split. The class prior is then the validation
             class balance and a temperature is fit; a threshold (binary F1), the ``selection_grid`` settings
-            chosen by validation ``valid_metric``, detected LF groups or another family replaces the
-            estimator's own settings only on a clear paired lead over the candidate chosen before it (see
+            chosen by validation ``valid_metric``, detected LF groups, another family or the label-free fit
+            replaces the estimator's own settings only on a clear paired lead over the candidate chosen before
+            it (see
             :func:`models.family_choice.clear_lead`).
             The chosen settings are set on the estimator (``get_params`` shows them); ``valid_table_``
             lists every candidate.
@@ -890,6 +894,14 @@ class LabelModel(BaseLabelModel):
                 warnings.simplefilter("ignore", UserWarning)
                 challenger.fit(L, y, class_balance=cb, lf_groups=declared)
             challenge(name, finish(challenger))
+        if y is None or not (y >= 0).any():
+            # Last, the estimator as fit without validation labels (its own family choice, detected groups and
+            # estimated class prior): where the validation balance or split misleads, the votes alone can win.
+            plain = clone(self).set_params(valid_metric=metric)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                plain.fit(L, y, class_balance=balance, lf_groups=declared)
+            challenge("as fit without validation labels", finish(plain, threshold=False))
         self._adopt(best)
         params = {key: value for key, value in best.get_params().items() if key not in ("family", "detect_groups")}
         self.set_params(**params)
