@@ -154,7 +154,7 @@ def test_votewise_build_with_a_rule_re2_cannot_run_stops_naming_it(tmp_path, cap
     write(tmp_path / "rows.jsonl", "\n".join(json.dumps(r) for r in rows) + "\n")
     write(tmp_path / "rules.yaml", "rules:\n  - {name: r_evil, label: SPAM, regex: '(?<=a)b'}\n"
                                    "  - {name: r_free, label: SPAM, keywords: [free]}\n")
-    config = {"labels": ["HAM", "SPAM"], "progress": False, "output": "out",
+    config = {"class_names": ["HAM", "SPAM"], "progress": False, "output": "out",
               "sources": [{"path": "rows.jsonl", "format": "jsonl"}], "lfs": {"rules": ["rules.yaml"]},
               "export": {"formats": ["csv"]}}
     write(tmp_path / "pipeline.yaml", yaml.safe_dump(config))

@@ -61,7 +61,7 @@ __all__ = [
 
 # The registry's "default" entry is the recommended label model; majority vote where none is registered.
 DEFAULT_LABEL_MODEL = "default"
-TOP_KEYS = ("name", "description", "seed", "output", "labels", "progress",
+TOP_KEYS = ("name", "description", "seed", "output", "class_names", "progress",
             "sources", "lfs", "label_model", "review", "clean", "split", "augment", "export")
 # Columns every labelled row has, whatever the sources: a split may group by them without keep_columns.
 _BUILT_IN_COLUMNS = ("text", "label", "label_source", "reviewer")
@@ -253,7 +253,7 @@ class BuildConfig:
     description: str | None = None
     seed: int = 0
     output: Path | None = None
-    labels: tuple[str, ...] | None = None
+    class_names: tuple[str, ...] | None = None
     progress: bool = True
     lfs: LFSettings = field(default_factory=LFSettings)
     label_model: LabelModelSettings = field(default_factory=LabelModelSettings)
@@ -702,9 +702,9 @@ def parse_config(config: Mapping[str, Any], base: str | os.PathLike, *, source: 
     problems: list[ConfigProblem] = []
     top = _Reader(problems, "config", config, TOP_KEYS)
     seed = top.integer("seed", 0)
-    labels = top.strings("labels")
+    labels = top.strings("class_names")
     if labels is not None and (len(labels) < 2 or len(set(labels)) < len(labels)):
-        top.fail("labels", f"give two or more distinct class names in id order, e.g. [HAM, SPAM]; got {list(labels)}.")
+        top.fail("class_names", f"give two or more distinct class names in id order, e.g. [HAM, SPAM]; got {list(labels)}.")
     sources_given = config.get("sources") if isinstance(config, Mapping) else None
     all_wrench = isinstance(sources_given, list) and bool(sources_given) and all(
         isinstance(s, Mapping) and s.get("wrench") for s in sources_given)
@@ -719,7 +719,7 @@ def parse_config(config: Mapping[str, Any], base: str | os.PathLike, *, source: 
     built = BuildConfig(
         base=base, sources=sources, name=top.text("name", "dataset") or "dataset",
         description=top.text("description"), seed=seed, output=out_dir,
-        labels=labels, progress=top.flag("progress", True),
+        class_names=labels, progress=top.flag("progress", True),
         lfs=_lfs(problems, get("lfs"), base),
         label_model=_label_model(problems, get("label_model")),
         review=_review(problems, get("review"), base),
@@ -731,8 +731,8 @@ def parse_config(config: Mapping[str, Any], base: str | os.PathLike, *, source: 
     if not built.lfs.python and not built.lfs.rules and not (all_wrench and built.lfs.stored):
         problems.append(ConfigProblem("lfs", "python", "no labeling functions: give `python: lfs.py` and/or "
                                                        "`rules: [file]` (only WRENCH sources bring stored votes)."))
-    if labels is None and "labels" not in top.value and not all_wrench:
-        top.fail("labels", "give the class names in id order, e.g. labels: [HAM, SPAM] (only WRENCH sources "
+    if labels is None and "class_names" not in top.value and not all_wrench:
+        top.fail("class_names", "give the class names in id order, e.g. class_names: [HAM, SPAM] (only WRENCH sources "
                            "bring their own).")
     if problems:
         raise ConfigError(problems, source)

@@ -184,7 +184,7 @@ def run_build(
     logger.info("%-11s %s", "plan", _plan(config))
 
     data, stored_L, source_names, wrench_labels = _read_sources(config.sources, config.base)
-    labels = _class_names(config.labels, wrench_labels)
+    labels = _class_names(config.class_names, wrench_labels)
     _log("sources", {"files": len(source_names), "rows": len(data)}, counts)
     _log_estimate(len(data))
 
@@ -328,10 +328,10 @@ def _stored_votes(stored: list[Any], index: pd.Index) -> LabelMatrix | None:
 
 
 def _class_names(given: tuple[str, ...] | None, wrench_labels: list[str] | None) -> list[str]:
-    """The config's ``labels``, else the WRENCH sources' class names; two or more are needed."""
+    """The config's ``class_names``, else the WRENCH sources' class names; two or more are needed."""
     labels = list(given) if given is not None else wrench_labels
     if not labels or len(labels) < 2:
-        raise PipelineError("config", "labels", "give the class names in id order, e.g. labels: [HAM, SPAM].")
+        raise PipelineError("config", "class_names", "give the class names in id order, e.g. class_names: [HAM, SPAM].")
     return labels
 
 

@@ -240,7 +240,7 @@ def test_jsonl_source_with_format_keep_columns_and_python_lfs(tmp_path):
              for r in csv.itertuples()]
     (tmp_path / "comments.txt").write_text("\n".join(lines), encoding="utf-8")
     config = {
-        "labels": ["HAM", "SPAM"], "progress": False, "output": "out",
+        "class_names": ["HAM", "SPAM"], "progress": False, "output": "out",
         "sources": [{"path": "comments.txt", "format": "jsonl", "text_column": "body", "id_column": "cid",
                      "keep_columns": ["date"]}],
         "lfs": {"python": str(ROOT / "examples" / "youtube_spam" / "lfs.py")},

@@ -154,7 +154,7 @@ def test_a_typo_of_any_key_names_it_and_its_closest_spelling(step, where, key):
         ({"clean": {"pii": {"template": "<{kind}:{value}>"}}}, "clean", "pii.template", "may only use {kind}"),
         ({"split": {"groups": "AUTHOR"}}, "split", "groups", "keep_columns: [AUTHOR]"),
         ({"lfs": {"rules": ["missing_rules.yaml"]}}, "lfs", "rules", "does not exist"),
-        ({"labels": ["HAM"]}, "config", "labels", "two or more distinct class names"),
+        ({"class_names": ["HAM"]}, "config", "class_names", "two or more distinct class names"),
         ({"progress": "yes"}, "config", "progress", "true or false"),
         ({"output": "lfs.py"}, "config", "output", "is a file"),
         ({"sources": []}, "sources", None, "non-empty list"),
@@ -171,16 +171,16 @@ def test_bad_values_are_caught_with_step_key_and_fix(change, step, key, message)
 
 def test_labels_are_required_unless_every_source_is_wrench():
     raw = _example()
-    del raw["labels"]
-    with pytest.raises(ConfigError, match=re.escape("step 'config', key 'labels'")):
+    del raw["class_names"]
+    with pytest.raises(ConfigError, match=re.escape("step 'config', key 'class_names'")):
         parse_config(raw, EXAMPLE_DIR)
     wrench = {"sources": [{"wrench": str(ROOT / "tests" / "data" / "youtube")}]}
-    assert parse_config(wrench, EXAMPLE_DIR).labels is None
+    assert parse_config(wrench, EXAMPLE_DIR).class_names is None
 
 
 def test_labeling_functions_are_required_unless_wrench_votes_stand_in():
     with pytest.raises(ConfigError, match=r"step 'lfs', key 'python': no labeling functions"):
-        parse_config({"labels": ["A", "B"], "sources": ["data/*.csv"]}, EXAMPLE_DIR)
+        parse_config({"class_names": ["A", "B"], "sources": ["data/*.csv"]}, EXAMPLE_DIR)
     wrench = {"sources": [{"wrench": str(ROOT / "tests" / "data" / "youtube")}]}
     assert parse_config(wrench, EXAMPLE_DIR).lfs.stored
     with pytest.raises(ConfigError, match=r"step 'lfs', key 'python'"):
@@ -190,7 +190,7 @@ def test_labeling_functions_are_required_unless_wrench_votes_stand_in():
 def test_tie_break_is_checked_when_the_config_is_parsed():
     from models import TIE_BREAKS
 
-    base = {"labels": ["A", "B"], "sources": ["data/*.csv"], "lfs": {"python": "lfs.py"}}
+    base = {"class_names": ["A", "B"], "sources": ["data/*.csv"], "lfs": {"python": "lfs.py"}}
     for rule in TIE_BREAKS:
         assert parse_config({**base, "label_model": {"name": "mv", "tie_break": rule}}, EXAMPLE_DIR
                             ).label_model.tie_break == rule
@@ -203,10 +203,10 @@ def test_tie_break_is_checked_when_the_config_is_parsed():
 
 
 def test_steps_protecting_shipped_data_stay_on_unless_turned_off():
-    config = parse_config({"labels": ["A", "B"], "sources": ["data/*.csv"], "lfs": {"python": "lfs.py"}}, EXAMPLE_DIR)
+    config = parse_config({"class_names": ["A", "B"], "sources": ["data/*.csv"], "lfs": {"python": "lfs.py"}}, EXAMPLE_DIR)
     assert config.clean.pii is not None and config.clean.near_duplicates is not None
     assert config.review is None and config.augment is None and config.output is None
-    off = parse_config({"labels": ["A", "B"], "sources": ["data/*.csv"], "lfs": {"python": "lfs.py"},
+    off = parse_config({"class_names": ["A", "B"], "sources": ["data/*.csv"], "lfs": {"python": "lfs.py"},
                         "clean": {"pii": False, "near_duplicates": False}}, EXAMPLE_DIR)
     assert off.clean.pii is None and off.clean.near_duplicates is None
 

@@ -31,7 +31,7 @@ def _config(tmp_path, **extra):
     pd.DataFrame({"text": rows}).to_csv(tmp_path / "rows.csv", index=False)
     (tmp_path / "lfs.py").write_text(LFS, encoding="utf-8")
     config = {
-        "labels": ["HAM", "SPAM"], "seed": 0, "progress": False, "output": str(tmp_path / "out"),
+        "class_names": ["HAM", "SPAM"], "seed": 0, "progress": False, "output": str(tmp_path / "out"),
         "sources": [{"path": str(tmp_path / "rows.csv")}],
         "lfs": {"python": str(tmp_path / "lfs.py")},
         "label_model": {"name": "mv"},

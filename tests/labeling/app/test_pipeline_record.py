@@ -35,7 +35,7 @@ def _config(tmp_path, **overrides) -> dict:
     _comments().to_csv(tmp_path / "rows.csv", index=False)
     config = {
         "name": "shakira", "seed": 0, "progress": False, "output": str(tmp_path / "out"),
-        "labels": ["HAM", "SPAM"],
+        "class_names": ["HAM", "SPAM"],
         "sources": [{"path": "rows.csv", "id_column": "id"}],
         "lfs": {"python": str(LFS)},
         "label_model": {"name": "mv"},

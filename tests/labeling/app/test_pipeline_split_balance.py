@@ -52,7 +52,7 @@ def test_pipeline_groups_key(tmp_path, caplog):
         "from labeling import labeling_function\n\n@labeling_function()\ndef lf(row):\n"
         "    return 1 if 'music' in row.text else 0\n", encoding="utf-8")
     config = {
-        "labels": ["HAM", "SPAM"], "progress": False,
+        "class_names": ["HAM", "SPAM"], "progress": False,
         "sources": [{"path": str(tmp_path / "rows.csv"), "id_column": "id", "keep_columns": ["user"]}],
         "lfs": {"python": str(tmp_path / "lfs.py")}, "label_model": {"name": "mv"},
         "clean": {"near_duplicates": False, "pii": False},
