@@ -8,91 +8,63 @@ nltk data is installed offline with ``python -m sources.install_data`` and found
 a builder first needs it; importing :mod:`rules` changes no global state.
 """
 
-from ._batch import clear_cache
-from ._re2 import UnsupportedPattern
-from ._regex_engine import RegexTimeout
-from .base import RuleLF, Span, explain_row
-from .embedding import EmbeddingLF, embedding_lf, embedding_lfs, embedding_lfs_from_labels
-from .kb import KBLF, KBPairLF, kb_lf, kb_pair_lf
-from .length import LengthLF, length_lf
-from sources.nltk_data import INSTALL_COMMAND, MissingResourceError, require
-from .preprocess import (
-    STOP_WORDS,
-    clean_text,
-    lemmatize,
-    remove_punctuation,
-    remove_stopwords,
-    sentences,
-    stem,
-    text_preprocessor,
-    tokens_preprocessor,
-    words,
-)
-from .prompt import PromptLF, lf_groups, prompt_lf, prompt_report, run_prompts
-from .regex import RegexLF, keyword_lf, regex_lf
-from .rulefile import match_label, rules_from_file
-from .sentiment import SentimentLF, sentiment_lf, sentiment_score
-from .spacy_lfs import (
-    EntityLF,
-    EntityPairLF,
-    SpacyPatternLF,
-    entity_lf,
-    entity_pair_lf,
-    spacy_pattern_lf,
-    spacy_preprocessor,
-)
-from .window import WindowLF, window_lf
+from __future__ import annotations
 
-__all__ = [
-    "RuleLF",
-    "Span",
-    "explain_row",
-    "keyword_lf",
-    "regex_lf",
-    "length_lf",
-    "sentiment_lf",
-    "kb_lf",
-    "kb_pair_lf",
-    "window_lf",
-    "embedding_lf",
-    "embedding_lfs",
-    "embedding_lfs_from_labels",
-    "EmbeddingLF",
-    "prompt_lf",
-    "PromptLF",
-    "lf_groups",
-    "prompt_report",
-    "run_prompts",
-    "rules_from_file",
-    "match_label",
-    "entity_lf",
-    "entity_pair_lf",
-    "spacy_pattern_lf",
-    "spacy_preprocessor",
-    "EntityLF",
-    "EntityPairLF",
-    "SpacyPatternLF",
-    "RegexLF",
-    "RegexTimeout",
-    "UnsupportedPattern",
-    "LengthLF",
-    "SentimentLF",
-    "KBLF",
-    "KBPairLF",
-    "WindowLF",
-    "sentiment_score",
-    "clean_text",
-    "sentences",
-    "words",
-    "remove_punctuation",
-    "remove_stopwords",
-    "stem",
-    "lemmatize",
-    "STOP_WORDS",
-    "text_preprocessor",
-    "tokens_preprocessor",
-    "clear_cache",
-    "require",
-    "MissingResourceError",
-    "INSTALL_COMMAND",
-]
+from labeling.core.lazy import lazy_exports
+from sources.nltk_data import INSTALL_COMMAND, MissingResourceError, require
+
+# Where each public name lives: importing the package loads none of them (nor scikit-learn, the sentence
+# encoder or spaCy behind some builders) until used.
+_WHERE = {
+    "RuleLF": "base",
+    "Span": "base",
+    "explain_row": "base",
+    "keyword_lf": "regex",
+    "regex_lf": "regex",
+    "length_lf": "length",
+    "sentiment_lf": "sentiment",
+    "kb_lf": "kb",
+    "kb_pair_lf": "kb",
+    "window_lf": "window",
+    "embedding_lf": "embedding",
+    "embedding_lfs": "embedding",
+    "embedding_lfs_from_labels": "embedding",
+    "EmbeddingLF": "embedding",
+    "prompt_lf": "prompt",
+    "PromptLF": "prompt",
+    "lf_groups": "prompt",
+    "prompt_report": "prompt",
+    "run_prompts": "prompt",
+    "rules_from_file": "rulefile",
+    "match_label": "rulefile",
+    "entity_lf": "spacy_lfs",
+    "entity_pair_lf": "spacy_lfs",
+    "spacy_pattern_lf": "spacy_lfs",
+    "spacy_preprocessor": "spacy_lfs",
+    "EntityLF": "spacy_lfs",
+    "EntityPairLF": "spacy_lfs",
+    "SpacyPatternLF": "spacy_lfs",
+    "RegexLF": "regex",
+    "RegexTimeout": "_regex_engine",
+    "UnsupportedPattern": "_re2",
+    "LengthLF": "length",
+    "SentimentLF": "sentiment",
+    "KBLF": "kb",
+    "KBPairLF": "kb",
+    "WindowLF": "window",
+    "sentiment_score": "sentiment",
+    "clean_text": "preprocess",
+    "sentences": "preprocess",
+    "words": "preprocess",
+    "remove_punctuation": "preprocess",
+    "remove_stopwords": "preprocess",
+    "stem": "preprocess",
+    "lemmatize": "preprocess",
+    "STOP_WORDS": "preprocess",
+    "text_preprocessor": "preprocess",
+    "tokens_preprocessor": "preprocess",
+    "clear_cache": "_batch",
+}
+
+__all__ = [*_WHERE, "require", "MissingResourceError", "INSTALL_COMMAND"]
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)

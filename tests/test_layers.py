@@ -22,6 +22,8 @@ UPPER = {"review", "dataset", "app"}  # labeling's subpackages above the core
 HEAVY = [
     "labeling.review", "labeling.dataset", "labeling.app", "dask", "torch", "snorkel", "transformers",
     "sentence_transformers", "ipywidgets", "anywidget", "matplotlib.pyplot", "spacy", "presidio_analyzer", "openai",
+    # Core dependencies too heavy to load before a name that needs them is used (a config check, `--help`).
+    "sklearn", "scipy", "nltk", "re2",
 ]
 
 
