@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 import string
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
@@ -500,12 +501,32 @@ def _label_model(problems: list[ConfigProblem], value: Any) -> LabelModelSetting
     # Checked against the model named, from its source (the registry imports no model for this); for
     # an unknown name there is nothing to check, and a model taking **kwargs accepts anything.
     options = MODEL_REGISTRY.parameter_names(name) if known and params else None
-    if options:
-        for key in params:
-            if key not in options:
-                r.fail(f"params.{key}", f"{name} has no parameter {key!r}.{_did_you_mean(str(key), options)} "
-                                        f"Its parameters: {options}.")
+    unknown = [key for key in params if options and key not in options]
+    for key in unknown:
+        r.fail(f"params.{key}", f"{name} has no parameter {key!r}.{_did_you_mean(str(key), options)} "
+                                f"Its parameters: {options}.")
     return LabelModelSettings(name=name, params=params, tie_break=r.choice("tie_break", None, TIE_BREAKS))
+
+
+def _model_params_problem(name: str, params: Mapping[str, Any]) -> tuple[str, str] | None:
+    """``(key, message)`` when the model's own parameter constraints refuse a value of ``params``, else None.
+
+    Only a config that sets parameters pays for importing the model (and scikit-learn); the model checks
+    its values exactly as its ``fit`` would, so the build stops here instead of after reading every row.
+    """
+    try:
+        model = MODEL_REGISTRY[name](**params)
+    except (TypeError, ValueError) as exc:
+        return "params", f"{name}({', '.join(map(str, params))}) cannot be built: {exc}"
+    validate = getattr(model, "_validate_params", None)
+    if validate is None:
+        return None
+    try:
+        validate()
+    except ValueError as exc:  # scikit-learn's InvalidParameterError is a ValueError
+        key = re.search(r"The '(\w+)' parameter", str(exc))
+        return (f"params.{key.group(1)}" if key else "params"), str(exc)
+    return None
 
 
 def _review(problems: list[ConfigProblem], value: Any, base: Path) -> ReviewSettings | None:
@@ -734,6 +755,11 @@ def parse_config(config: Mapping[str, Any], base: str | os.PathLike, *, source: 
     if labels is None and "class_names" not in top.value and not all_wrench:
         top.fail("class_names", "give the class names in id order, e.g. class_names: [HAM, SPAM] (only WRENCH sources "
                            "bring their own).")
+    if not problems and built.label_model.params:
+        # Last, and only when all else is right: checking the values imports the model and scikit-learn.
+        problem = _model_params_problem(built.label_model.name, built.label_model.params)
+        if problem is not None:
+            problems.append(ConfigProblem("label_model", *problem))
     if problems:
         raise ConfigError(problems, source)
     return built
@@ -748,7 +774,9 @@ def read_config(
     """Read and check a whole pipeline config (its ``base`` is the folder that relative paths start from).
 
     This is all ``votewise build`` does before the first row is read, and it imports no label model,
-    no scikit-learn and no optional extra, so a typo is reported within a second.
+    no scikit-learn and no optional extra, so a typo is reported within a second. Only a config that is
+    otherwise right and sets ``label_model.params`` imports its model, whose parameter constraints then
+    check those values.
 
     Parameters
     ----------

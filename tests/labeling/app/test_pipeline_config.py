@@ -249,3 +249,19 @@ def test_model_parameters_read_from_source_are_those_of_the_constructor():
         # A registry that has not imported the model reads its parameters from the source.
         from_source = ModelRegistry({name: f"{factory.__module__}:{factory.__name__}"}).parameter_names(name)
         assert from_source == [p for p in inspect.signature(factory).parameters], name
+
+
+@pytest.mark.parametrize("params, key, message", [
+    ({"prior_strength": -1}, "params.prior_strength", "must be a float in the range [0.0, inf). Got -1"),
+    ({"family": "precison"}, "params.family", "'family' parameter of LabelModel must be a str among"),
+])
+def test_a_bad_label_model_value_is_refused_before_any_row_is_read(no_rows_read, params, key, message):
+    raw = _example()
+    raw["label_model"] = {"name": "default", "params": params}
+    with pytest.raises(ConfigError) as info:
+        build_from_config(raw, base_dir=EXAMPLE_DIR)
+    assert [(p.step, p.key) for p in info.value.problems] == [("label_model", key)]
+    assert message in str(info.value)
+    # Good values pass.
+    raw["label_model"]["params"] = {"prior_strength": 0.5}
+    assert parse_config(raw, EXAMPLE_DIR).label_model.params == {"prior_strength": 0.5}
