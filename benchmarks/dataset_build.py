@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> None:
             logger.addHandler(detail)
         config = {
             "name": "benchmark", "seed": 0, "progress": args.progress, "output": str(tmp / "out"),
-            "labels": ["HAM", "SPAM"],
+            "class_names": ["HAM", "SPAM"],
             "sources": [{"path": str(tmp / "rows.parquet"), "id_column": "id"}],
             "lfs": {"python": str(ROOT / "examples" / "youtube_spam" / "lfs.py")},
             "split": {"fractions": {"train": 0.8, "valid": 0.1, "test": 0.1}},

@@ -208,7 +208,7 @@ def test_apply_out_inside_the_cache_folder_is_refused(tmp_path, capsys):
 
 def _build_config(tmp_path, source, output, formats=("jsonl",)):
     return {
-        "name": "guard", "seed": 0, "labels": ["HAM", "SPAM"], "progress": False, "output": str(output),
+        "name": "guard", "seed": 0, "class_names": ["HAM", "SPAM"], "progress": False, "output": str(output),
         "sources": [{"path": str(source), "text_column": "text", "id_column": "id"}],
         "lfs": {"python": str(LFS)},
         "split": {"fractions": {"train": 0.8, "test": 0.2}},

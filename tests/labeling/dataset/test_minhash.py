@@ -49,7 +49,7 @@ def test_pipeline_signs_each_row_once(tmp_path, monkeypatch):
     (tmp_path / "lfs.py").write_text("from labeling import labeling_function\n\n@labeling_function()\n"
                                      "def lf(row):\n    return int('song' in row.text)\n", encoding="utf-8")
     result = build_from_config({
-        "labels": ["HAM", "SPAM"], "progress": False, "sources": [str(tmp_path / "rows.csv")],
+        "class_names": ["HAM", "SPAM"], "progress": False, "sources": [str(tmp_path / "rows.csv")],
         "lfs": {"python": str(tmp_path / "lfs.py")}, "label_model": {"name": "mv"},
         "augment": {"methods": {"swap": 1}},
     })
