@@ -91,7 +91,9 @@ def fit_confusion(
         shift = np.inf if conf is None else float(np.max(np.abs(new_conf - conf)))
         conf = new_conf
         fit = ConfusionFit(conf, prior, lf_weight)
-        q = fit.posterior(P, outcomes=X)
+        # Rounded so that float noise, which depends on the LFs' column order, cannot pick one of two
+        # mirror-image solutions that the votes support equally (EM would otherwise amplify it).
+        q = np.round(fit.posterior(P, outcomes=X), 12)
         if is_known.any():
             q[is_known] = np.eye(k)[known[is_known]]
         if shift < tol:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from statistics import NormalDist
 from typing import Callable
 
 import numpy as np
@@ -80,7 +81,10 @@ def paired_z(gain: np.ndarray, weight: np.ndarray) -> float:
     """Weighted mean of paired gains over its standard error (0 when there is nothing to compare).
 
     The standard error counts each entry once, whatever its weight: rows that repeat one vote pattern get
-    one prediction, so they are one piece of evidence, and duplicating the data changes no choice.
+    one prediction, so they are one piece of evidence, and duplicating the data changes no choice. When
+    every entry gains the same, the sample variance is 0 and says nothing; the evidence is then that of
+    ``n`` entries all on one side, a sign test: ``P = 2**-n``, returned as the normal quantile it reaches
+    (two entries are 0.67, six are 2.15), so a handful of rows never counts as a clear lead.
     """
     total, n = float(weight.sum()), len(gain)
     if n <= 1 or total <= 0 or not gain.any():
@@ -88,7 +92,9 @@ def paired_z(gain: np.ndarray, weight: np.ndarray) -> float:
     mean = float(weight @ gain) / total
     var = float(weight @ (gain - mean) ** 2) / total * n / (n - 1)
     se = np.sqrt(var / n)
-    return mean / se if se > 0 else float(np.sign(mean) * np.inf)
+    if se > 0:
+        return mean / se
+    return float(np.sign(mean) * NormalDist().inv_cdf(1.0 - 0.5 ** min(n, 50)))
 
 
 def clear_lead(

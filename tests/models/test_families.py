@@ -176,3 +176,21 @@ def test_validated_fit_keeps_the_label_free_fit_when_validation_shows_it_is_bett
     own = LabelModel(detect_groups=False, family="precision").fit(
         L, class_balance=class_balance_from_labels(trec.valid.y, 6))
     assert model.score(Lt, trec.test.y) > own.score(Lt, trec.test.y) + 0.02
+
+
+def test_identical_gains_on_a_few_entries_are_not_a_clear_lead():
+    # Zero sample variance says nothing: n entries all on one side are a sign test (P = 2**-n).
+    assert paired_z(np.full(2, 0.5), np.ones(2)) < 1.0
+    assert paired_z(np.full(5, 0.5), np.ones(5)) < 1.96 < paired_z(np.full(6, 0.5), np.ones(6))
+    assert paired_z(np.full(6, -0.5), np.ones(6)) < -1.96
+
+
+def test_mirror_image_votes_give_the_same_fit_in_any_column_order():
+    # These votes support two solutions that swap the classes equally; which one EM reaches must not depend
+    # on the order of the LF columns (float noise would otherwise choose).
+    L = np.array([[0, 0, 1, 1], [1, 1, 0, -1], [1, -1, 0, 0]])
+    for family in ("auto", "confusion"):
+        probs = LabelModel(family=family).fit(L).predict_proba(L)
+        for perm in ([3, 1, 2, 0], [1, 0, 3, 2], [2, 3, 0, 1]):
+            other = LabelModel(family=family).fit(L[:, perm]).predict_proba(L[:, perm])
+            np.testing.assert_allclose(other, probs, atol=1e-9)
