@@ -16,8 +16,15 @@ if _WORKERS > 1:
         os.environ.setdefault(_var, _THREADS)
 
 import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
 
 from sources import read_wrench  # noqa: E402
+
+# Property tests draw the same examples on every run, so a run's verdict depends on the code alone; explore
+# new ones with `pytest --hypothesis-profile=explore`.
+settings.register_profile("repeatable", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
