@@ -39,7 +39,7 @@ LONGEST_FIRST = (
     "tests/sources/test_encoder.py",
     "tests/labeling/app/test_simulate.py",
     "tests/labeling/review/test_browser.py",
-    "tests/sources/test_llm_openai.py",
+    "tests/sources/llm/test_openai.py",
     "tests/labeling/app/test_pipeline.py",
 )
 

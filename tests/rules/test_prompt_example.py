@@ -41,7 +41,7 @@ def test_prompted_example_runs_with_a_local_model(tmp_path, capsys, youtube):
     pytest.importorskip("transformers")
     pytest.importorskip("tokenizers")
     spec = importlib.util.spec_from_file_location(
-        "llm_local_tests", Path(__file__).resolve().parents[1] / "sources" / "test_llm_local.py")
+        "llm_local_tests", Path(__file__).resolve().parents[1] / "sources" / "llm" / "test_local.py")
     local_tests = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(local_tests)
     local_tests.build_tiny_lm(tmp_path / "tiny-lm", youtube["test"].data["text"])

@@ -230,7 +230,7 @@ def test_sigkilled_runs_resume_with_their_stored_arguments_losing_and_repeating_
     threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     url = f"http://127.0.0.1:{httpd.server_address[1]}/api/items"
     out = tmp_path / "items.jsonl"
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     env = {**os.environ, "PYTHONPATH": str(root)}
     try:
         for kill_at in (5, 60):

@@ -34,7 +34,7 @@ from sources.llm import (  # noqa: E402
     ResponseCache,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 TEMPLATE = "Comment: {text}\nIs this comment spam or ham?"
 CLASSES = {0: ["ham"], 1: ["spam"]}
 SPAM_WORDS = ("check", "subscribe", "http", "channel", "visit")
