@@ -4,23 +4,18 @@ that refuses an endless or oversized response without reading it, and robots.txt
 from __future__ import annotations
 
 import json
-import threading
 import time
 import urllib.parse
 from collections import Counter
 from pathlib import Path
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from sources import CollectError, collect
 
+from .loopback import Replies, start, stop
+
 FAST = dict(rate_limit=None, backoff=0.0, progress=False)
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True  # a dripping handler must not hold up the test's shutdown
-    block_on_close = False
 
 
 class Server:
@@ -30,10 +25,7 @@ class Server:
         self.robots = "User-agent: *\nDisallow: /api/private\nDisallow: /private/\n"
         srv = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
+        class Handler(Replies):
             def _head(self, status=200, ctype="application/json", length=None, extra=()):
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
@@ -99,17 +91,14 @@ class Server:
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up on purpose
 
-        self.httpd = _Server(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        self.httpd, self.base = start(Handler)
 
 
 @pytest.fixture()
 def server():
     srv = Server()
     yield srv
-    srv.httpd.shutdown()
-    srv.httpd.server_close()
+    stop(srv.httpd)
 
 
 @pytest.mark.parametrize("path", ["/drip", "/drip-headers"])
@@ -195,11 +184,8 @@ collect(sys.argv[1], url=sys.argv[2], pagination="page", records="items", rate_l
 """
 
 
-class _SlowPages(BaseHTTPRequestHandler):
+class _SlowPages(Replies):
     """40 pages of 3 records, each page answered after 50 ms, then an empty page."""
-
-    def log_message(self, *args):
-        pass
 
     def do_GET(self):
         q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
@@ -226,9 +212,8 @@ def test_sigkilled_runs_resume_with_their_stored_arguments_losing_and_repeating_
     import subprocess
     import sys
 
-    httpd = _Server(("127.0.0.1", 0), _SlowPages)
-    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    url = f"http://127.0.0.1:{httpd.server_address[1]}/api/items"
+    httpd, base = start(_SlowPages)
+    url = f"{base}/api/items"
     out = tmp_path / "items.jsonl"
     root = Path(__file__).resolve().parents[3]
     env = {**os.environ, "PYTHONPATH": str(root)}
@@ -248,8 +233,7 @@ def test_sigkilled_runs_resume_with_their_stored_arguments_losing_and_repeating_
         ids = [json.loads(line)["id"] for line in out.read_text().splitlines()]
         assert ids == list(range(120))  # nothing lost, nothing twice, in order
     finally:
-        httpd.shutdown()
-        httpd.server_close()
+        stop(httpd)
 
 
 def test_a_state_from_before_stored_arguments_resumes_and_adopts_them(server, tmp_path, caplog):

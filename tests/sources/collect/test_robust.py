@@ -4,17 +4,17 @@ Crawl-delay, longest-match robots rules and HTTP-date Retry-After, against a ser
 from __future__ import annotations
 
 import json
-import threading
 import time
 import urllib.parse
 from collections import Counter
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from sources import collect
 from sources.collect import retry_after_seconds as _retry_after_seconds
+
+from .loopback import Replies, start, stop
 
 
 class Server:
@@ -25,55 +25,38 @@ class Server:
         self.retry_after_sent = False
         srv = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def _send(self, status, body, ctype="text/html", headers=None):
-                data = body.encode()
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(data)))
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.end_headers()
-                try:
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
+        class Handler(Replies):
+            content_type = "text/html"
 
             def do_GET(self):
                 parts = urllib.parse.urlsplit(self.path)
                 q = dict(urllib.parse.parse_qsl(parts.query))
                 srv.hits[parts.path] += 1
                 if parts.path == "/robots.txt":
-                    return self._send(200, srv.robots, "text/plain")
+                    return self.reply(200, srv.robots, "text/plain")
                 if parts.path == "/slow" and srv.slow:
                     time.sleep(0.5)
                 if parts.path == "/busy" and not srv.retry_after_sent:
                     srv.retry_after_sent = True
-                    return self._send(503, "busy", headers={"Retry-After": formatdate(time.time() + 3, usegmt=True)})
+                    return self.reply(503, "busy", headers={"Retry-After": formatdate(time.time() + 3, usegmt=True)})
                 if parts.path == "/api/stuck-cursor":  # always the same cursor
-                    return self._send(200, json.dumps({"items": [{"id": q.get("cursor") or "start"}], "next_cursor": "abc"}),
+                    return self.reply(200, json.dumps({"items": [{"id": q.get("cursor") or "start"}], "next_cursor": "abc"}),
                                       "application/json")
                 if parts.path == "/api/self-link":  # next link points to itself
-                    return self._send(200, json.dumps({"items": [{"id": 1}], "next": "/api/self-link"}),
+                    return self.reply(200, json.dumps({"items": [{"id": 1}], "next": "/api/self-link"}),
                                       "application/json")
                 if parts.path == "/api/ignores-page":  # the page parameter is ignored
-                    return self._send(200, json.dumps({"items": [{"id": 1}, {"id": 2}]}), "application/json")
-                return self._send(200, f"<html><title>{parts.path}</title><body><p>text of {parts.path}</p></body></html>")
+                    return self.reply(200, json.dumps({"items": [{"id": 1}, {"id": 2}]}), "application/json")
+                return self.reply(200, f"<html><title>{parts.path}</title><body><p>text of {parts.path}</p></body></html>")
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.httpd, self.base = start(Handler)
 
 
 @pytest.fixture()
 def server():
     srv = Server()
     yield srv
-    srv.httpd.shutdown()
-    srv.httpd.server_close()
+    stop(srv.httpd)
 
 
 def test_a_page_that_keeps_timing_out_is_skipped_and_retried_next_run(server, tmp_path):

@@ -1,16 +1,15 @@
 """sources.collect against a small HTTP server on 127.0.0.1 started by the tests."""
 
 import json
-import sys
-import threading
 import time
 import urllib.parse
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from sources import CollectError, collect, html_to_text
+
+from .loopback import Replies, start, stop
 
 ITEMS = [{"id": i, "text": f"comment number {i}"} for i in range(23)]
 PAGE_SIZE = 5
@@ -26,20 +25,7 @@ class Site:
         self.down = False  # every API request fails while True
 
     def handler(site):
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def _send(self, status, body, ctype="application/json", headers=None):
-                data = body.encode() if isinstance(body, str) else body
-                self.send_response(status)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(data)))
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(Replies):
             def do_GET(self):
                 parts = urllib.parse.urlsplit(self.path)
                 q = dict(urllib.parse.parse_qsl(parts.query))
@@ -49,66 +35,55 @@ class Site:
                     time.sleep(0.6)
                 if site.fail.get(key, 0) > 0 or (site.down and parts.path.startswith("/api")):
                     site.fail[key] = max(0, site.fail.get(key, 0) - 1)
-                    return self._send(503, "{}")
+                    return self.reply(503, "{}")
                 if parts.path == "/robots.txt":
-                    return self._send(200, "User-agent: *\nDisallow: /private/\n", "text/plain")
+                    return self.reply(200, "User-agent: *\nDisallow: /private/\n", "text/plain")
                 site.hits[key] += 1
                 if parts.path == "/api/pages":
                     page = int(q.get("page", 1))
                     chunk = ITEMS[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-                    return self._send(200, json.dumps({"data": {"items": chunk}}))
+                    return self.reply(200, json.dumps({"data": {"items": chunk}}))
                 if parts.path == "/api/overlap":  # pages of 5 that overlap by 2: ids repeat across pages
                     start = (int(q.get("page", 1)) - 1) * 3
                     chunk = ITEMS[start : start + 5] if start < len(ITEMS) else []
-                    return self._send(200, json.dumps({"data": {"items": chunk}}))
+                    return self.reply(200, json.dumps({"data": {"items": chunk}}))
                 if parts.path == "/api/cursor":
                     start = int(q.get("cursor") or 0)
                     chunk = ITEMS[start : start + PAGE_SIZE]
                     nxt = start + PAGE_SIZE if start + PAGE_SIZE < len(ITEMS) else None
-                    return self._send(200, json.dumps({"results": chunk, "next_cursor": nxt}))
+                    return self.reply(200, json.dumps({"results": chunk, "next_cursor": nxt}))
                 if parts.path == "/api/next":
                     start = int(q.get("offset", 0))
                     chunk = ITEMS[start : start + PAGE_SIZE]
                     body = {"results": chunk}
                     if start + PAGE_SIZE < len(ITEMS):
                         body["next"] = f"/api/next?offset={start + PAGE_SIZE}"
-                    return self._send(200, json.dumps(body))
+                    return self.reply(200, json.dumps(body))
                 if parts.path == "/api/link":
                     start = int(q.get("offset", 0))
                     chunk = ITEMS[start : start + PAGE_SIZE]
                     headers = {}
                     if start + PAGE_SIZE < len(ITEMS):
                         headers["Link"] = f'</api/link?offset={start + PAGE_SIZE}>; rel="next"'
-                    return self._send(200, json.dumps(chunk), headers=headers)
+                    return self.reply(200, json.dumps(chunk), headers=headers)
                 if parts.path.startswith("/pages/") or parts.path.startswith("/private/"):
                     name = parts.path.rsplit("/", 1)[-1]
                     if name == "missing.html":
-                        return self._send(404, "nope", "text/html")
+                        return self.reply(404, "nope", "text/html")
                     html = (f"<html><head><title>Page {name}</title><style>p{{}}</style></head>"
                             f"<body><h1>About {name}</h1><p>Hello &amp; welcome<script>var x=1;</script></p></body></html>")
-                    return self._send(200, html, "text/html; charset=utf-8")
-                return self._send(404, "{}")
+                    return self.reply(200, html, "text/html; charset=utf-8")
+                return self.reply(404, "{}")
 
         return Handler
-
-
-class QuietServer(ThreadingHTTPServer):
-    def handle_error(self, request, client_address):
-        # The client hanging up on a slow response is part of the timeout tests, not a failure.
-        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
-            super().handle_error(request, client_address)
 
 
 @pytest.fixture
 def site():
     s = Site()
-    server = QuietServer(("127.0.0.1", 0), s.handler())
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    s.base = f"http://127.0.0.1:{server.server_address[1]}"
+    server, s.base = start(s.handler())
     yield s
-    server.shutdown()
-    server.server_close()
+    stop(server)
 
 
 def read(path):
