@@ -883,25 +883,24 @@ class LabelModel(BaseLabelModel):
             grouped, _ = select_on_valid(base.set_params(detect_groups=True), L, Lv, yv, metric=metric, y=y,
                                          class_balance=vb, fit_params=fit_params)
             challenge("precision, detected LF groups", finish(grouped))
-        for name, family, cb in (("confusion, validation class balance", "confusion", vb),
-                                 ("confusion, estimated class prior", "confusion", None),
-                                 ("majority, validation class balance", "majority", vb)):
-            if y is not None and (y >= 0).any():
-                break  # reviewed rows anchor the precision family
-            challenger = clone(self).set_params(family=family, valid_metric=metric, temperature=1.0, threshold=None)
-            with warnings.catch_warnings():
-                # The labels in hand settle the class balance; a candidate estimating its own need not warn.
-                warnings.simplefilter("ignore", UserWarning)
-                challenger.fit(L, y, class_balance=cb, lf_groups=declared)
-            challenge(name, finish(challenger))
-        if y is None or not (y >= 0).any():
+        if y is None or not (y >= 0).any():  # reviewed rows anchor the precision family
+            others = [
+                (name, clone(self).set_params(family=family, valid_metric=metric, temperature=1.0, threshold=None),
+                 cb, True)
+                for name, family, cb in (("confusion, validation class balance", "confusion", vb),
+                                         ("confusion, estimated class prior", "confusion", None),
+                                         ("majority, validation class balance", "majority", vb))
+            ]
             # Last, the estimator as fit without validation labels (its own family choice, detected groups and
             # estimated class prior): where the validation balance or split misleads, the votes alone can win.
-            plain = clone(self).set_params(valid_metric=metric)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)
-                plain.fit(L, y, class_balance=balance, lf_groups=declared)
-            challenge("as fit without validation labels", finish(plain, threshold=False))
+            others.append(("as fit without validation labels", clone(self).set_params(valid_metric=metric),
+                           balance, False))
+            for name, challenger, cb, threshold in others:
+                with warnings.catch_warnings():
+                    # The labels in hand settle the class balance; a candidate estimating its own need not warn.
+                    warnings.simplefilter("ignore", UserWarning)
+                    challenger.fit(L, y, class_balance=cb, lf_groups=declared)
+                challenge(name, finish(challenger, threshold=threshold))
         self._adopt(best)
         params = {key: value for key, value in best.get_params().items() if key not in ("family", "detect_groups")}
         self.set_params(**params)

@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 import pytest
 
-from models import LabelModel, fit_with_validation
+from models import LabelModel, class_balance_from_labels, fit_with_validation
 from models.family_choice import clear_lead, held_out_agreement, paired_z
 from models.lf_groups import find_lf_groups, group_vote_weights
 from labeling import vote_patterns
@@ -171,8 +171,6 @@ def test_validated_fit_keeps_the_label_free_fit_when_validation_shows_it_is_bett
     voted = (Lt != -1).any(axis=1)
     np.testing.assert_array_equal(model.predict(Lt)[voted], plain.predict(Lt)[voted])
     # The incumbent it replaced is worse on the test split too.
-    from models import class_balance_from_labels
-
     own = LabelModel(detect_groups=False, family="precision").fit(
         L, class_balance=class_balance_from_labels(trec.valid.y, 6))
     assert model.score(Lt, trec.test.y) > own.score(Lt, trec.test.y) + 0.02
