@@ -78,19 +78,19 @@ def _atomic_write(path: str, write) -> None:
     os.replace(tmp, path)
 
 
-def _hand_votes(name: str, data_root: str) -> LFSet:
-    """Apply the hand-written LF set of ``name`` to its three splits (cached by LF source and data)."""
-    from benchmarks.lfsets import LF_SETS
+def _hand_votes(name: str, data_root: str, label: str = "hand") -> LFSet:
+    """Apply the hand-written LF set ``label`` of dataset ``name`` to its three splits (cached by LF source and data)."""
+    from benchmarks.lfsets import HAND_SETS
     from labeling import apply_lfs
     from sources import read_wrench
 
-    module = LF_SETS[name]
+    module = HAND_SETS[name][label]
     folder = os.path.join(data_root, module.FOLDER)
     h = hashlib.sha1(inspect.getsource(module).encode())
     for split in ("train", "valid", "test"):
         st = os.stat(os.path.join(folder, f"{split}.json"))
         h.update(f"{split}:{st.st_size}".encode())
-    path = os.path.join(CACHE, f"hand-{name}-{h.hexdigest()[:12]}.npz")
+    path = os.path.join(CACHE, f"{label}-{name}-{h.hexdigest()[:12]}.npz")
     ds = read_wrench(folder)
     splits = {}
     if os.path.exists(path):
@@ -102,7 +102,7 @@ def _hand_votes(name: str, data_root: str) -> LFSet:
             splits[s] = (np.asarray(L, dtype=np.int64), ds[s].y)
         os.makedirs(CACHE, exist_ok=True)
         _atomic_write(path, lambda tmp: np.savez(open(tmp, "wb"), **{f"{s}_L": splits[s][0] for s in splits}))
-    return LFSet(f"{name}/hand", "hand", module.METRIC, ds.cardinality, splits)
+    return LFSet(f"{name}/{label}", "hand", module.METRIC, ds.cardinality, splits)
 
 
 def _subsets(name: str, data_root: str, count: int) -> list[LFSet]:
@@ -316,11 +316,12 @@ def main() -> None:
     parser.add_argument("--markdown", help="also write the table as markdown to this file")
     parser.add_argument("--json", help="also write the records as JSON to this file")
     args = parser.parse_args()
+    from benchmarks.lfsets import HAND_SETS
 
     lfsets: list[LFSet] = []
     for name in args.datasets:
         if not args.no_hand:
-            lfsets.append(_hand_votes(name, args.data))
+            lfsets.extend(_hand_votes(name, args.data, label) for label in HAND_SETS[name])
     for name in args.datasets:
         lfsets.extend(_subsets(name, args.data, args.subsets))
     if not args.no_synthetic:
