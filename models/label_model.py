@@ -296,7 +296,9 @@ class LabelModel(BaseLabelModel):
         its class makes its silence a sign against that class. Helps when LFs
         have broad, class-specific coverage; hurts when their firing depends on
         other things, so :func:`models.fit_with_validation` chooses it on
-        validation labels.
+        validation labels. Without them, prefer it only on two classes: with
+        many, EM can give a class with one rare LF most of the prior, since
+        that LF's silences then stop counting against it.
     temperature : float
         Scores are divided by it before the softmax (1 = the model's own
         probabilities; > 1 softer). Never changes the most probable class;
