@@ -3,9 +3,10 @@
 A label model tuned on WRENCH's four LF sets can still fail on the LFs users write. This suite scores every model
 on many LF sets of different character:
 
-* **hand-written** (``hand``): for each of the four shared datasets, the LF set in ``benchmarks/lfsets/``, written
-  from the dataset's README in the styles users write: keyword lists and regexes, broad heuristics, majority-class
-  defaults, near-duplicate copies of one idea, a small knowledge base and an LF worse than chance;
+* **hand-written** (``hand``, ``hand2``): for each of the four shared datasets, two LF sets in
+  ``benchmarks/lfsets/``, written independently from the dataset's README in the styles users write: keyword lists
+  and regexes, broad heuristics, majority-class defaults, near-duplicate copies of one idea, a small knowledge base
+  and an LF worse than chance (``hand2`` also a classifier-like score);
 * **random subsets** (``sub00`` .. ``sub19``): 20 random subsets of WRENCH's own LFs per dataset (a quarter to
   three quarters of the LFs each);
 * **synthetic** regimes of ``benchmarks/synthetic.py`` (known truth; rows split 70/10/20 into train/valid/test).

@@ -181,7 +181,7 @@ def score_cause(x):
     score += 1.0 * (_head(x.entity2) in _EFFECTS)
     score += 0.5 * bool(re.search(r"\b(by|from|after)\b", g))
     score -= 1.0 * (_head(x.entity2) in _CONTAINERS or _head(x.entity1) in _MESSAGES)
-    score -= 0.5 * (_gap(x) == " of ")
+    score -= 0.5 * (g == " of ")
     return CAUSE if score >= 2.0 else ABSTAIN
 
 
